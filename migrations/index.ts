@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+
+/**
+ * Ordered, forward-only. Listed statically (not read from the folder) so that the single
+ * binary can carry them. Never edit a migration that has shipped: add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

@@ -1,0 +1,34 @@
+/* Small progressive enhancements; every page works without this file. ES2017 for old browsers. */
+(function () {
+  'use strict';
+  // Live character counter for fields with maxlength and data-counter (counts characters, not bytes).
+  function counters(root) {
+    var els = root.querySelectorAll('[data-counter][maxlength]');
+    Array.prototype.forEach.call(els, function (el) {
+      if (el.getAttribute('data-counter-on')) return;
+      el.setAttribute('data-counter-on', '1');
+      var out = document.createElement('small');
+      out.className = 'hint';
+      el.parentNode.insertBefore(out, el.nextSibling);
+      var update = function () { out.textContent = Array.from(el.value).length + ' / ' + el.getAttribute('maxlength'); };
+      el.addEventListener('input', update);
+      update();
+    });
+  }
+  // After an SMS code was sent, hold the button for 60 s (the server enforces it anyway).
+  function countdown(root) {
+    var btn = root.querySelector('[data-sms-sent]');
+    if (!btn || btn.getAttribute('data-sms-on')) return;
+    btn.setAttribute('data-sms-on', '1');
+    var left = 60, label = btn.textContent;
+    btn.disabled = true;
+    var t = setInterval(function () {
+      left -= 1;
+      btn.textContent = left > 0 ? left + '秒后重新获取' : label;
+      if (left <= 0) { btn.disabled = false; clearInterval(t); }
+    }, 1000);
+  }
+  function init(root) { counters(root); countdown(root); }
+  document.addEventListener('DOMContentLoaded', function () { init(document); });
+  document.addEventListener('htmx:load', function (e) { init(e.target || document); });
+})();

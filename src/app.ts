@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import formbody from '@fastify/formbody';
+import compress from '@fastify/compress';
+import helmet from '@fastify/helmet';
+import csrf from '@fastify/csrf-protection';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { createDb } from './db/index.js';
+import { migrateToLatest } from './db/migrate.js';
+import { loadFixtures } from './db/fixtures.js';
+import { createSecrets, loadMasterKey } from './lib/secrets.js';
+import { menuFor } from './lib/menu.js';
+import sessionPlugin from './plugins/session.js';
+import authPlugin from './plugins/auth.js';
+import assetsPlugin, { loadAssets } from './plugins/assets.js';
+import viewsPlugin from './plugins/views.js';
+import { OutboxSmsSender, type SmsSender } from './features/sms/sender.js';
+import authRoutes from './features/auth/routes.js';
+import accountRoutes from './features/account/routes.js';
+import meRoutes from './features/me/routes.js';
+import orgRoutes from './features/org/routes.js';
+import messageRoutes, { unreadCount } from './features/messages/routes.js';
+import setupRoutes from './features/setup/routes.js';
+import healthRoutes from './features/health/routes.js';
+import adminRoutes from './features/admin/routes.js';
+import { prepareSetup } from './features/setup/service.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  /** The one-time first-admin link when no admin exists yet (printed by server.ts). */
+  setupLink: string | null;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Builds the whole application without listening; tests drive it with app.inject(). */
+export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): Promise<BuiltApp> {
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]'] },
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+
+  const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
+  const { db, raw } = createDb(config.dbFile);
+  await migrateToLatest(db);
+  await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
+  const ctx: AppContext = {
+    db,
+    config,
+    secrets,
+    log: app.log,
+    sms: opts.sms ?? new OutboxSmsSender(db, secrets, app.log, config.env === 'development', config.now),
+  };
+  app.addHook('onClose', async () => {
+    await db.destroy();
+    if (raw.open) raw.close();
+  });
+
+  await app.register(formbody);
+  await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: config.secureCookies ? { maxAge: 31536000 } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret });
+  await app.register(csrf, { sessionPlugin: '@fastify/session' });
+  await app.register(authPlugin, { db });
+  const assets = loadAssets(path.join(ROOT, 'public'));
+  await app.register(assetsPlugin, { assets });
+  await app.register(viewsPlugin, {
+    viewsDir: path.join(ROOT, 'views'),
+    assets,
+    dev: config.env === 'development',
+    pageContext: async (req) => ({
+      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind } : null),
+      unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
+    }),
+  });
+
+  // CSRF on every state-changing request, htmx included (it sends the token as a header).
+  // A preHandler, so urlencoded bodies are parsed and `_csrf` can be read from them.
+  app.addHook('preHandler', (req, reply, done) => {
+    if (!UNSAFE.has(req.method)) return done();
+    app.csrfProtection(req, reply, done);
+  });
+
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes]) {
+    await app.register(routes, { ctx });
+  }
+
+  app.setNotFoundHandler(async (req, reply) => {
+    return reply.page('errors/error.njk', { title: '页面不存在', message: '您访问的页面不存在，或您没有查看它的权限。' }, 404);
+  });
+
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    if (err.code?.startsWith('FST_CSRF')) {
+      const message = req.user
+        ? '页面已过期或来源不可信，请返回上一页刷新后重新提交。'
+        : '登录已超时或页面已过期，请重新登录后再提交。';
+      return reply.page('errors/error.njk', { title: '请求已失效', message, loginLink: !req.user }, 403);
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'request failed');
+    // Never a stack trace, SQL or path: a generic Chinese page.
+    const message = status === 413 ? '提交的内容过大。' : status === 500 ? '系统繁忙，请稍后再试。如多次出现，请联系平台技术支持。' : '请求无效，请检查后重试。';
+    try {
+      return await reply.page('errors/error.njk', { title: '出错了', message }, status);
+    } catch {
+      return reply.code(status).type('text/plain; charset=utf-8').send(message);
+    }
+  });
+
+  const setupLink = await prepareSetup(ctx);
+  return { app, ctx, setupLink };
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+
+/** Typed, validated configuration. Every field has an environment variable (see README). */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** SQLite file; ':memory:' in tests. */
+  dbFile: string;
+  /** Base64 32-byte master key; when absent it is read from / created in `<dataDir>/master.key`. */
+  masterKey?: string;
+  /** Public URL used in printed links (setup link, verification codes). */
+  publicUrl: string;
+  /** Set cookies Secure (serve behind HTTPS). */
+  secureCookies: boolean;
+  /** 'development' prints SMS codes to the log. */
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  uploadDir: string;
+  /** Clock, injectable so tests can move time (session expiry, SMS windows). */
+  now: () => Date;
+}
+
+export class ConfigError extends Error {}
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(name: string, raw: string | undefined, def: boolean): boolean {
+  if (raw === undefined || raw === '') return def;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const nodeEnv = (env.NODE_ENV ?? 'development') as Config['env'];
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
+  }
+  const port = int('PORT', env.PORT, 3000, 0, 65535);
+  const host = env.HOST || '0.0.0.0';
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  const cfg: Config = {
+    host,
+    port,
+    dataDir,
+    dbFile: env.DB_FILE || path.join(dataDir, 'zhicheng.db'),
+    masterKey: env.MASTER_KEY || undefined,
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    secureCookies: bool('SECURE_COOKIES', env.SECURE_COOKIES, false),
+    env: nodeEnv,
+    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
+    sessionIdleMinutes: int('SESSION_IDLE_MINUTES', env.SESSION_IDLE_MINUTES, 30, 1, 24 * 60),
+    sessionAbsoluteHours: int('SESSION_ABSOLUTE_HOURS', env.SESSION_ABSOLUTE_HOURS, 12, 1, 24 * 7),
+    uploadDir: path.join(dataDir, 'uploads'),
+    now: () => new Date(),
+    ...overrides,
+  };
+  if (cfg.masterKey !== undefined && Buffer.from(cfg.masterKey, 'base64').length !== 32) {
+    throw new ConfigError('MASTER_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  return cfg;
+}

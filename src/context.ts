@@ -1,0 +1,14 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.js';
+import type { DB } from './db/index.js';
+import type { Secrets } from './lib/secrets.js';
+import type { SmsSender } from './features/sms/sender.js';
+
+/** What use cases need from the outside world; built once in app.ts, passed to services. */
+export interface AppContext {
+  db: DB;
+  config: Config;
+  secrets: Secrets;
+  sms: SmsSender;
+  log: FastifyBaseLogger;
+}

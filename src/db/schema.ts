@@ -1,0 +1,169 @@
+import type { Generated } from 'kysely';
+
+export type OrgKind = 'unit' | 'supervisor' | 'hrb' | 'committee' | 'agency' | 'platform';
+
+export interface OrgsTable {
+  id: Generated<number>;
+  kind: OrgKind;
+  name: string;
+  code: string | null;
+  hrb_level: 'county' | 'city' | 'province' | null;
+  committee_level: 'senior' | 'intermediate' | null;
+  region_code: string | null;
+  uscc: string | null;
+  nature: string | null;
+  unit_level: string | null;
+  supervisor_org_id: number | null;
+  address: string | null;
+  phone: string | null;
+  contact: string | null;
+  scope: string | null;
+  organizer: string | null;
+  plan_months: string | null;
+  series_code: string | null;
+  disabled: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  kind: 'applicant' | 'staff';
+  username: string | null;
+  name: string;
+  id_enc: string | null;
+  id_hmac: string | null;
+  id_masked: string | null;
+  phone_enc: string | null;
+  phone_hmac: string | null;
+  phone_masked: string | null;
+  password_hash: string;
+  org_id: number | null;
+  roles: Generated<string>;
+  unit_org_id: number | null;
+  failed_logins: Generated<number>;
+  locked_at: string | null;
+  disabled: Generated<number>;
+  must_change_password: Generated<number>;
+  password_changed_at: string | null;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  sid: string;
+  data: string;
+  user_id: number | null;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface SmsCodesTable {
+  id: Generated<number>;
+  phone_hmac: string;
+  purpose: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface SmsOutboxTable {
+  id: Generated<number>;
+  phone_masked: string;
+  phone_hmac: string;
+  purpose: string;
+  body: string;
+  created_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface DictItemsTable {
+  id: Generated<number>;
+  dict: string;
+  code: string;
+  name: string;
+  parent_code: string | null;
+  sort: Generated<number>;
+  extra: string | null;
+  disabled: Generated<number>;
+}
+
+export interface RegionsTable {
+  code: string;
+  name: string;
+  parent_code: string | null;
+  level: 'province' | 'city' | 'county';
+  zone: Generated<number>;
+}
+
+export interface SeriesTable {
+  code: string;
+  name: string;
+  sort: Generated<number>;
+}
+
+export interface TitlesTable {
+  id: Generated<number>;
+  series_code: string;
+  track: string | null;
+  level: string;
+  name: string;
+  sort: Generated<number>;
+}
+
+export interface HolidaysTable {
+  date: string;
+  kind: 'holiday' | 'workday';
+  name: string;
+}
+
+export interface HolidayYearsTable {
+  year: number;
+  source: string | null;
+}
+
+export interface PlansTable {
+  id: Generated<number>;
+  committee_org_id: number;
+  year: number;
+  name: string;
+  series_code: string | null;
+  levels: Generated<string>;
+  opens_at: string;
+  closes_at: string;
+  notice: string | null;
+  created_at: string;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  user_id: number;
+  type: string;
+  content: string;
+  read_at: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  messages: MessagesTable;
+  orgs: OrgsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  sms_codes: SmsCodesTable;
+  sms_outbox: SmsOutboxTable;
+  settings: SettingsTable;
+  dict_items: DictItemsTable;
+  regions: RegionsTable;
+  series: SeriesTable;
+  titles: TitlesTable;
+  holidays: HolidaysTable;
+  holiday_years: HolidayYearsTable;
+  plans: PlansTable;
+}

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { redirect } from '../../plugins/views.js';
+import { homeOf, loadUser } from '../../plugins/auth.js';
+import { PASSWORD_HINT } from '../../domain/password.js';
+import { validatePhone } from '../../domain/phone.js';
+import { issueCode } from '../sms/codes.js';
+import * as auth from './service.js';
+
+type Body = Record<string, string | undefined>;
+
+/** Only same-site relative paths may be a post-login target. */
+export function safeNext(next: unknown): string | null {
+  return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : null;
+}
+
+/** Passwords are never echoed back into a page. */
+function keep(body: Body): Body {
+  const { password, password2, old, _csrf, ...rest } = body;
+  void password; void password2; void old; void _csrf;
+  return rest;
+}
+
+export async function startSession(req: FastifyRequest, userId: number, now: Date): Promise<void> {
+  // A fresh id at login: an id planted before login (session fixation) is worthless.
+  await req.session.regenerate();
+  req.session.userId = userId;
+  req.session.createdAt = now.getTime();
+  req.session.lastSeen = now.getTime();
+}
+
+export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  const pageData = { passwordHint: PASSWORD_HINT };
+
+  app.get('/', async (req, reply) => redirect(reply, req.user ? homeOf(req.user) : '/login'));
+
+  // ---- 登录 ----
+  app.get('/login', async (req, reply) => {
+    const q = req.query as Body;
+    if (req.user) return redirect(reply, homeOf(req.user));
+    const ended = req.session.endedReason;
+    if (ended) delete req.session.endedReason;
+    return reply.page('auth/login.njk', { type: q.type === 'staff' ? 'staff' : 'applicant', next: safeNext(q.next), notice: ended, values: {} });
+  });
+
+  app.post('/login', async (req, reply) => {
+    const b = req.body as Body;
+    const type = b.type === 'staff' ? 'staff' : 'applicant';
+    const r = await auth.login(ctx, type, b.account ?? '', b.password ?? '');
+    if (!r.ok) {
+      return reply.page('auth/login.njk', { type, next: safeNext(b.next), error: r.error, locked: r.locked, values: keep(b) }, 422);
+    }
+    await startSession(req, r.userId, ctx.config.now());
+    const user = await loadUser(ctx.db, r.userId);
+    return redirect(reply, user?.mustChangePassword ? '/account/password' : safeNext(b.next) ?? homeOf(user!));
+  });
+
+  app.post('/logout', async (req, reply) => {
+    await req.session.destroy();
+    return redirect(reply, '/login');
+  });
+
+  // ---- 个人注册 ----
+  const registerPage = (reply: FastifyReply, values: Body, errors: Record<string, string> = {}, extra: object = {}) =>
+    reply.page('auth/register.njk', { ...pageData, values, errors, ...extra }, Object.keys(errors).length ? 422 : 200);
+
+  app.get('/register', async (_req, reply) => registerPage(reply, {}));
+
+  // 获取验证码: without JS the button submits the whole form here; the page comes back with
+  // every typed value kept. With htmx the same POST swaps the same page in.
+  app.post('/register/sms', async (req, reply) => {
+    const b = req.body as Body;
+    const { errors, id, phone } = auth.checkRegisterFields(b, ctx.config.now());
+    // Only the phone matters for sending; other field errors wait for the final submit.
+    if (errors.phone || !phone) return registerPage(reply, keep(b), { phone: errors.phone ?? '请输入手机号' });
+    const dup = await auth.duplicateErrors(ctx, id, phone);
+    if (dup.phone || dup.idNumber) return registerPage(reply, keep(b), dup);
+    const r = await issueCode(ctx, phone, 'register');
+    if (!r.ok) return registerPage(reply, keep(b), { smsCode: r.error });
+    return registerPage(reply, keep(b), {}, { smsSent: true });
+  });
+
+  app.post('/register', async (req, reply) => {
+    const b = req.body as Body;
+    const r = await auth.register(ctx, {
+      name: b.name ?? '', idNumber: b.idNumber ?? '', phone: b.phone ?? '', smsCode: b.smsCode ?? '',
+      password: b.password ?? '', password2: b.password2 ?? '', agree: b.agree,
+    });
+    if (!r.ok) return registerPage(reply, keep(b), r.errors);
+    await auth.sendMessage(ctx, r.userId, '系统消息', '欢迎注册职称申报评审系统。请先完善基本信息和申报信息，再进行职称申报。');
+    await startSession(req, r.userId, ctx.config.now());
+    return reply.flashRedirect('/me', '注册成功，欢迎使用！');
+  });
+
+  // ---- 忘记密码 / 自助解锁 ----
+  for (const mode of ['forgot', 'unlock'] as const) {
+    const withPassword = mode === 'forgot';
+    const tpl = `auth/${mode}.njk`;
+    const show = (reply: FastifyReply, values: Body, errors: Record<string, string> = {}, extra: object = {}) =>
+      reply.page(tpl, { ...pageData, values, errors, ...extra }, Object.keys(errors).length ? 422 : 200);
+
+    app.get(`/${mode}`, async (_req, reply) => show(reply, {}));
+
+    app.post(`/${mode}/sms`, async (req, reply) => {
+      const b = req.body as Body;
+      const phone = validatePhone(b.phone ?? '');
+      if (!phone.ok) return show(reply, keep(b), { phone: phone.error });
+      const { errors, id } = auth.checkRegisterFields({ ...b, name: 'x' }, ctx.config.now());
+      if (errors.idNumber || !id) return show(reply, keep(b), { idNumber: errors.idNumber ?? '请输入身份证号' });
+      if (!(await auth.findByIdAndPhone(ctx, id, phone.value))) return show(reply, keep(b), { phone: '身份证号与注册手机号不匹配' });
+      const r = await issueCode(ctx, phone.value, mode);
+      if (!r.ok) return show(reply, keep(b), { smsCode: r.error });
+      return show(reply, keep(b), {}, { smsSent: true });
+    });
+
+    app.post(`/${mode}`, async (req, reply) => {
+      const b = req.body as Body;
+      const r = await auth.resetByPhone(ctx, { idNumber: b.idNumber ?? '', phone: b.phone ?? '', smsCode: b.smsCode ?? '', password: b.password, password2: b.password2 }, withPassword);
+      if (!r.ok) return show(reply, keep(b), r.errors);
+      await auth.sendMessage(ctx, r.userId, '系统消息', withPassword ? '您的密码已通过短信验证重置。如非本人操作，请立即联系所在单位或平台。' : '您的账号已通过短信验证解锁。');
+      return reply.flashRedirect('/login', withPassword ? '密码已重置，请使用新密码登录' : '账号已解锁，请重新登录');
+    });
+  }
+
+  // ---- 用户协议 / 隐私政策 / 帮助 ----
+  app.get('/agreement', async (_req, reply) => reply.page('pages/agreement.njk'));
+  app.get('/privacy', async (_req, reply) => reply.page('pages/privacy.njk'));
+  app.get('/help', async (_req, reply) => reply.page('pages/help.njk'));
+}

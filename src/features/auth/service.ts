@@ -1,0 +1,231 @@
+import type { AppContext } from '../../context.js';
+import { writeTx } from '../../db/index.js';
+import { validateIdNumber, normalizeIdNumber } from '../../domain/idcard.js';
+import { validatePhone } from '../../domain/phone.js';
+import { checkPassword } from '../../domain/password.js';
+import { hashPassword, verifyPassword, dummyHash } from '../../lib/passwords.js';
+import { idColumns, idHmac, phoneColumns, phoneHmac } from '../../lib/pii.js';
+import type { FieldErrors } from '../../lib/forms.js';
+import { verifyCode } from '../sms/codes.js';
+
+// Seed 002 §五(四)1 and the issue: the 3rd consecutive wrong password locks the account.
+export const MAX_FAILED_LOGINS = 3;
+
+export interface RegisterInput {
+  name: string;
+  idNumber: string;
+  phone: string;
+  smsCode: string;
+  password: string;
+  password2: string;
+  agree?: string;
+}
+
+/** Field checks shared by the SMS button and the final submit (no SMS code here). */
+export function checkRegisterFields(v: Partial<RegisterInput>, today: Date): { errors: FieldErrors; id?: string; phone?: string } {
+  const errors: FieldErrors = {};
+  const name = (v.name ?? '').trim();
+  if (!name) errors.name = '请输入姓名';
+  else if ([...name].length > 50) errors.name = '姓名不能超过50个字';
+  const id = validateIdNumber(v.idNumber ?? '', today);
+  if (!id.ok) errors.idNumber = id.error;
+  const phone = validatePhone(v.phone ?? '');
+  if (!phone.ok) errors.phone = phone.error;
+  return { errors, id: id.ok ? id.value : undefined, phone: phone.ok ? phone.value : undefined };
+}
+
+function checkNewPassword(errors: FieldErrors, pw: string, pw2: string, ctx: { idNumber?: string; phone?: string }) {
+  if (!pw) errors.password = '请输入密码';
+  else {
+    const problems = checkPassword(pw, ctx);
+    if (problems.length) errors.password = problems.join('；');
+  }
+  if (!errors.password && pw !== pw2) errors.password2 = '两次输入的密码不一致';
+}
+
+export async function duplicateErrors(ctx: AppContext, id?: string, phone?: string): Promise<FieldErrors> {
+  const errors: FieldErrors = {};
+  if (id && (await ctx.db.selectFrom('users').select('id').where('id_hmac', '=', idHmac(ctx.secrets, id)).executeTakeFirst())) {
+    errors.idNumber = '该身份证号已注册，请直接登录；如忘记密码请通过“忘记密码”找回';
+  }
+  if (phone && (await ctx.db.selectFrom('users').select('id').where('phone_hmac', '=', phoneHmac(ctx.secrets, phone)).executeTakeFirst())) {
+    errors.phone = '该手机号已注册，请更换手机号或直接登录';
+  }
+  return errors;
+}
+
+export async function register(ctx: AppContext, v: RegisterInput): Promise<{ ok: true; userId: number } | { ok: false; errors: FieldErrors }> {
+  const now = ctx.config.now();
+  const { errors, id, phone } = checkRegisterFields(v, now);
+  checkNewPassword(errors, v.password, v.password2, { idNumber: id, phone });
+  if (!v.agree) errors.agree = '请阅读并同意《用户协议》和《隐私政策》';
+  Object.assign(errors, await duplicateErrors(ctx, id, phone));
+  if (!v.smsCode) errors.smsCode = '请输入短信验证码';
+  if (Object.keys(errors).length || !id || !phone) return { ok: false, errors };
+  // The code is consumed only once everything else is right, so a typo elsewhere costs no code.
+  const sms = await verifyCode(ctx, phone, 'register', v.smsCode);
+  if (!sms.ok) return { ok: false, errors: { smsCode: sms.error } };
+  const hash = await hashPassword(v.password);
+  const stamp = now.toISOString();
+  try {
+    const row = await ctx.db
+      .insertInto('users')
+      .values({
+        kind: 'applicant',
+        name: v.name.trim(),
+        ...idColumns(ctx.secrets, id),
+        ...phoneColumns(ctx.secrets, phone),
+        password_hash: hash,
+        password_changed_at: stamp,
+        created_at: stamp,
+        updated_at: stamp,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ok: true, userId: row.id };
+  } catch (err) {
+    // Two tabs racing past the duplicate check: the unique index decides.
+    if (/UNIQUE/.test(String(err))) return { ok: false, errors: await duplicateErrors(ctx, id, phone) };
+    throw err;
+  }
+}
+
+export type LoginResult =
+  | { ok: true; userId: number }
+  | { ok: false; error: string; locked?: boolean };
+
+function lockMessage(kind: string, unitName: string | null): string {
+  if (kind === 'staff') return '账号已锁定，请联系平台管理员解锁。';
+  return unitName
+    ? `账号已锁定。请联系所在单位（${unitName}）在【专业技术人员管理】中解锁，或通过短信验证码自助解锁。`
+    : '账号已锁定。您尚未选择单位，请联系平台技术支持解锁，或通过短信验证码自助解锁。';
+}
+
+/** Applicants sign in by ID number or phone; staff by username. */
+export async function login(ctx: AppContext, kind: 'applicant' | 'staff', account: string, password: string): Promise<LoginResult> {
+  const acc = account.trim();
+  if (!acc || !password) return { ok: false, error: kind === 'staff' ? '请输入用户名和密码' : '请输入身份证号或手机号和密码' };
+  let q = ctx.db
+    .selectFrom('users as u')
+    .leftJoin('orgs as unit', 'unit.id', 'u.unit_org_id')
+    .select(['u.id', 'u.kind', 'u.password_hash', 'u.failed_logins', 'u.locked_at', 'u.disabled', 'unit.name as unit_name'])
+    .where('u.kind', '=', kind);
+  if (kind === 'staff') q = q.where('u.username', '=', acc);
+  else {
+    const id = normalizeIdNumber(acc);
+    q = /^\d{17}[\dX]$/.test(id)
+      ? q.where('u.id_hmac', '=', idHmac(ctx.secrets, id))
+      : q.where('u.phone_hmac', '=', phoneHmac(ctx.secrets, acc.replace(/[\s-]/g, '')));
+  }
+  const user = await q.executeTakeFirst();
+  if (!user) {
+    await verifyPassword(await dummyHash(), password); // same cost as a real check
+    return { ok: false, error: '账号或密码错误' };
+  }
+  if (user.disabled) return { ok: false, error: '账号已停用，请联系平台管理员' };
+  if (user.locked_at) return { ok: false, error: lockMessage(user.kind, user.unit_name ?? null), locked: true };
+  const stamp = ctx.config.now().toISOString();
+  if (!(await verifyPassword(user.password_hash, password))) {
+    return writeTx(ctx.db, async (trx) => {
+      const cur = await trx.selectFrom('users').select(['failed_logins']).where('id', '=', user.id).executeTakeFirstOrThrow();
+      const failed = cur.failed_logins + 1;
+      const locked = failed >= MAX_FAILED_LOGINS;
+      await trx
+        .updateTable('users')
+        .set({ failed_logins: failed, locked_at: locked ? stamp : null, updated_at: stamp })
+        .where('id', '=', user.id)
+        .execute();
+      return locked
+        ? { ok: false as const, error: lockMessage(user.kind, user.unit_name ?? null), locked: true }
+        : { ok: false as const, error: `账号或密码错误，再错${MAX_FAILED_LOGINS - failed}次账号将被锁定` };
+    });
+  }
+  await ctx.db
+    .updateTable('users')
+    .set({ failed_logins: 0, last_login_at: stamp })
+    .where('id', '=', user.id)
+    .execute();
+  return { ok: true, userId: user.id };
+}
+
+/** Finds the applicant whose ID number and phone both match (忘记密码, 自助解锁). */
+export async function findByIdAndPhone(ctx: AppContext, idNumber: string, phone: string) {
+  return ctx.db
+    .selectFrom('users')
+    .select(['id', 'locked_at'])
+    .where('kind', '=', 'applicant')
+    .where('id_hmac', '=', idHmac(ctx.secrets, idNumber))
+    .where('phone_hmac', '=', phoneHmac(ctx.secrets, phone))
+    .executeTakeFirst();
+}
+
+export interface ResetInput {
+  idNumber: string;
+  phone: string;
+  smsCode: string;
+  password?: string;
+  password2?: string;
+}
+
+/**
+ * 忘记密码 (with a new password) and 自助解锁 (without): both prove ownership with
+ * 身份证号 + 手机号 + SMS code, and both clear the lock.
+ */
+export async function resetByPhone(ctx: AppContext, v: ResetInput, withPassword: boolean): Promise<{ ok: true; userId: number } | { ok: false; errors: FieldErrors }> {
+  const now = ctx.config.now();
+  const errors: FieldErrors = {};
+  const id = validateIdNumber(v.idNumber ?? '', now);
+  if (!id.ok) errors.idNumber = id.error;
+  const phone = validatePhone(v.phone ?? '');
+  if (!phone.ok) errors.phone = phone.error;
+  if (withPassword) checkNewPassword(errors, v.password ?? '', v.password2 ?? '', { idNumber: id.ok ? id.value : undefined, phone: phone.ok ? phone.value : undefined });
+  if (!v.smsCode) errors.smsCode = '请输入短信验证码';
+  if (Object.keys(errors).length || !id.ok || !phone.ok) return { ok: false, errors };
+  const user = await findByIdAndPhone(ctx, id.value, phone.value);
+  if (!user) return { ok: false, errors: { phone: '身份证号与注册手机号不匹配' } };
+  const sms = await verifyCode(ctx, phone.value, withPassword ? 'forgot' : 'unlock', v.smsCode);
+  if (!sms.ok) return { ok: false, errors: { smsCode: sms.error } };
+  const stamp = now.toISOString();
+  const set = withPassword
+    ? { password_hash: await hashPassword(v.password!), password_changed_at: stamp, must_change_password: 0 }
+    : {};
+  await ctx.db
+    .updateTable('users')
+    .set({ ...set, failed_logins: 0, locked_at: null, updated_at: stamp })
+    .where('id', '=', user.id)
+    .execute();
+  if (withPassword) await endSessions(ctx, user.id);
+  return { ok: true, userId: user.id };
+}
+
+/** Ends every session of a user, except `keepSid` (the one making the change). */
+export async function endSessions(ctx: AppContext, userId: number, keepSid?: string): Promise<void> {
+  let q = ctx.db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (keepSid) q = q.where('sid', '!=', keepSid);
+  await q.execute();
+}
+
+export async function changePassword(ctx: AppContext, userId: number, v: { old: string; password: string; password2: string }, keepSid: string): Promise<{ ok: true } | { ok: false; errors: FieldErrors }> {
+  const user = await ctx.db.selectFrom('users').select(['password_hash', 'id_enc', 'phone_enc']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const errors: FieldErrors = {};
+  if (!v.old) errors.old = '请输入原密码';
+  else if (!(await verifyPassword(user.password_hash, v.old))) errors.old = '原密码不正确';
+  checkNewPassword(errors, v.password, v.password2, {
+    idNumber: user.id_enc ? ctx.secrets.decrypt(user.id_enc) : undefined,
+    phone: user.phone_enc ? ctx.secrets.decrypt(user.phone_enc) : undefined,
+  });
+  if (!errors.password && v.old && v.password === v.old) errors.password = '新密码不能与原密码相同';
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const stamp = ctx.config.now().toISOString();
+  await ctx.db
+    .updateTable('users')
+    .set({ password_hash: await hashPassword(v.password), password_changed_at: stamp, must_change_password: 0, updated_at: stamp })
+    .where('id', '=', userId)
+    .execute();
+  await endSessions(ctx, userId, keepSid);
+  return { ok: true };
+}
+
+export async function sendMessage(ctx: AppContext, userId: number, type: string, content: string): Promise<void> {
+  await ctx.db.insertInto('messages').values({ user_id: userId, type, content, created_at: ctx.config.now().toISOString() }).execute();
+}

@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { AppContext } from '../../context.js';
+
+export default async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  app.get('/health', async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.db);
+      return reply.header('Cache-Control', 'no-store').send({ status: 'ok', db: 'ok' });
+    } catch {
+      return reply.code(503).send({ status: 'error', db: 'unavailable' });
+    }
+  });
+}

@@ -1,0 +1,49 @@
+/** The left menu per role, in one place. Later features add their entries here. */
+export interface MenuItem {
+  label: string;
+  href: string;
+  children?: MenuItem[];
+}
+
+export interface MenuUser {
+  kind: 'applicant' | 'staff';
+  roles: string[];
+  orgKind: string | null;
+}
+
+const ACCOUNT: MenuItem = {
+  label: '账号设置',
+  href: '/account/password',
+  children: [
+    { label: '修改密码', href: '/account/password' },
+    { label: '修改手机号', href: '/account/phone' },
+  ],
+};
+
+export function menuFor(user: MenuUser | null): MenuItem[] {
+  if (!user) return [];
+  if (user.kind === 'applicant') {
+    return [
+      { label: '首页', href: '/me' },
+      { label: '消息中心', href: '/me/messages' },
+      ACCOUNT,
+      { label: '帮助', href: '/help' },
+    ];
+  }
+  const items: MenuItem[] = [{ label: '首页', href: '/org' }, { label: '消息中心', href: '/org/messages' }];
+  if (user.roles.includes('admin')) {
+    items.push({
+      label: '平台管理',
+      href: '/admin',
+      children: [
+        { label: '组织机构', href: '/admin/orgs' },
+        { label: '用户管理', href: '/admin/users' },
+        { label: '节假日', href: '/admin/holidays' },
+        { label: '数据字典', href: '/admin/dicts' },
+        { label: '短信发件箱', href: '/admin/sms' },
+      ],
+    });
+  }
+  items.push({ label: '修改密码', href: '/account/password' }, { label: '帮助', href: '/help' });
+  return items;
+}

@@ -1,0 +1,63 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Keys derived from one master key: personal-data encryption (AES-256-GCM), the HMAC used
+ * to look people up by ID number / phone without decrypting, and the session cookie secret.
+ */
+export interface Secrets {
+  encrypt(plain: string): string;
+  decrypt(token: string): string;
+  /** Deterministic keyed hash for unique indexes / look-ups. */
+  lookupHash(value: string): string;
+  sessionSecret: string;
+}
+
+/** Reads `<dataDir>/master.key`, creating it (0600) on first start. */
+export function loadMasterKey(dataDir: string, fromEnv?: string): Buffer {
+  if (fromEnv) return Buffer.from(fromEnv, 'base64');
+  const file = path.join(dataDir, 'master.key');
+  try {
+    const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const key = crypto.randomBytes(32);
+  // 'wx' fails if another process created it meanwhile: then read theirs.
+  try {
+    fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch {
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  }
+}
+
+export function createSecrets(master: Buffer): Secrets {
+  const derive = (info: string) => Buffer.from(crypto.hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+  const encKey = derive('zhicheng/pii-enc/v1');
+  const macKey = derive('zhicheng/pii-hmac/v1');
+  const sessionSecret = derive('zhicheng/session/v1').toString('base64');
+  return {
+    encrypt(plain) {
+      const iv = crypto.randomBytes(12);
+      const c = crypto.createCipheriv('aes-256-gcm', encKey, iv);
+      const ct = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+      return ['v1', iv.toString('base64'), c.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
+    },
+    decrypt(token) {
+      const [v, iv, tag, ct] = token.split(':');
+      if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error('unknown ciphertext format');
+      const d = crypto.createDecipheriv('aes-256-gcm', encKey, Buffer.from(iv, 'base64'));
+      d.setAuthTag(Buffer.from(tag, 'base64'));
+      return Buffer.concat([d.update(Buffer.from(ct, 'base64')), d.final()]).toString('utf8');
+    },
+    lookupHash(value) {
+      return crypto.createHmac('sha256', macKey).update(value).digest('base64url');
+    },
+    sessionSecret,
+  };
+}

@@ -1,0 +1,94 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DB } from '../db/index.js';
+import { redirect } from './views.js';
+
+export interface CurrentUser {
+  id: number;
+  kind: 'applicant' | 'staff';
+  name: string;
+  username: string | null;
+  roles: string[];
+  orgId: number | null;
+  orgKind: string | null;
+  orgName: string | null;
+  unitOrgId: number | null;
+  idMasked: string | null;
+  phoneMasked: string | null;
+  mustChangePassword: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: CurrentUser | null;
+  }
+}
+
+export async function loadUser(db: DB, id: number): Promise<CurrentUser | null> {
+  const row = await db
+    .selectFrom('users as u')
+    .leftJoin('orgs as o', 'o.id', 'u.org_id')
+    .select([
+      'u.id', 'u.kind', 'u.name', 'u.username', 'u.roles', 'u.org_id', 'u.unit_org_id', 'u.id_masked',
+      'u.phone_masked', 'u.must_change_password', 'u.disabled', 'u.locked_at', 'o.kind as org_kind', 'o.name as org_name',
+    ])
+    .where('u.id', '=', id)
+    .executeTakeFirst();
+  if (!row || row.disabled) return null;
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    username: row.username,
+    roles: row.roles ? row.roles.split(',') : [],
+    orgId: row.org_id,
+    orgKind: row.org_kind ?? null,
+    orgName: row.org_name ?? null,
+    unitOrgId: row.unit_org_id,
+    idMasked: row.id_masked,
+    phoneMasked: row.phone_masked,
+    mustChangePassword: !!row.must_change_password,
+  };
+}
+
+/** Where a signed-in user lands. */
+export function homeOf(user: CurrentUser): string {
+  if (user.kind === 'applicant') return '/me';
+  return user.roles.includes('admin') ? '/admin' : '/org';
+}
+
+function toLogin(req: FastifyRequest, reply: FastifyReply) {
+  const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
+  if (req.headers['hx-request']) {
+    // htmx would swap the login page into a fragment target: make it a full navigation.
+    return reply.code(200).header('HX-Redirect', `/login${next}`).send();
+  }
+  return redirect(reply, `/login${next}`);
+}
+
+type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+function guard(check: (u: CurrentUser) => boolean): Guard {
+  return async (req, reply) => {
+    const u = req.user;
+    if (!u) return toLogin(req, reply);
+    // A password set by someone else must be replaced before anything else.
+    if (u.mustChangePassword && !req.url.startsWith('/account/password')) {
+      return redirect(reply, '/account/password');
+    }
+    if (!check(u)) return reply.code(403).page('errors/error.njk', { title: '无权访问', message: '您没有访问该页面的权限。' }, 403);
+  };
+}
+
+export const requireUser = guard(() => true);
+export const requireApplicant = guard((u) => u.kind === 'applicant');
+export const requireStaff = guard((u) => u.kind === 'staff');
+export const requireAdmin = guard((u) => u.kind === 'staff' && u.roles.includes('admin') && u.orgKind === 'platform');
+
+export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB }) {
+  app.decorateRequest('user', null);
+  app.addHook('preHandler', async (req) => {
+    const id = req.session?.userId;
+    req.user = id ? await loadUser(opts.db, id) : null;
+  });
+});

@@ -1,0 +1,95 @@
+import fp from 'fastify-plugin';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DB } from '../db/index.js';
+import type { Config } from '../config.js';
+
+declare module 'fastify' {
+  interface Session {
+    userId?: number;
+    createdAt?: number;
+    lastSeen?: number;
+    /** One-shot notice shown on the next page (PRG). */
+    flash?: { kind: 'ok' | 'error'; text: string };
+    /** Why the last session ended, for the login page. */
+    endedReason?: string;
+  }
+}
+
+/**
+ * Server-side session store on Kysely (no maintained SQLite store exists). The cookie holds
+ * only a signed random id; expiry is enforced here and in the idle/absolute check below.
+ */
+class KyselyStore {
+  constructor(private db: DB, private cfg: Config) {}
+
+  set(sid: string, session: any, cb: (err?: unknown) => void) {
+    const now = this.cfg.now();
+    const lastSeen = typeof session.lastSeen === 'number' ? session.lastSeen : now.getTime();
+    const expires = new Date(lastSeen + this.cfg.sessionIdleMinutes * 60_000).toISOString();
+    const row = { sid, data: JSON.stringify(session), user_id: session.userId ?? null, expires_at: expires };
+    this.db
+      .insertInto('sessions')
+      .values({ ...row, created_at: now.toISOString() })
+      .onConflict((oc) => oc.column('sid').doUpdateSet(row))
+      .execute()
+      .then(() => cb(), cb);
+  }
+
+  get(sid: string, cb: (err: unknown, session?: any) => void) {
+    this.db
+      .selectFrom('sessions')
+      .select(['data', 'expires_at'])
+      .where('sid', '=', sid)
+      .executeTakeFirst()
+      .then((row) => {
+        if (!row || row.expires_at <= this.cfg.now().toISOString()) return cb(null, null);
+        cb(null, JSON.parse(row.data));
+      }, cb);
+  }
+
+  destroy(sid: string, cb: (err?: unknown) => void) {
+    this.db.deleteFrom('sessions').where('sid', '=', sid).execute().then(() => cb(), cb);
+  }
+}
+
+export const SESSION_COOKIE = 'zc_sid';
+
+export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db: DB; config: Config; secret: string }) {
+  const { db, config, secret } = opts;
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret,
+    cookieName: SESSION_COOKIE,
+    store: new KyselyStore(db, config) as any,
+    // Saved only when touched (login, CSRF secret, flash, the throttled lastSeen below):
+    // a page view must not cost a synchronous disk write.
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' },
+  });
+
+  // Idle (30 min) and absolute (12 h) timeouts, measured on the injectable clock.
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const s = req.session;
+    if (!s || typeof s.get !== 'function' || !s.userId) return;
+    const now = config.now().getTime();
+    const idle = config.sessionIdleMinutes * 60_000;
+    const absolute = config.sessionAbsoluteHours * 3_600_000;
+    if (now - (s.lastSeen ?? 0) > idle || now - (s.createdAt ?? 0) > absolute) {
+      await s.regenerate();
+      s.endedReason = '登录已超时，请重新登录';
+      return;
+    }
+    // Touch at most once a minute: keeps the idle window sliding without a write per request.
+    if (now - (s.lastSeen ?? 0) > 60_000) s.lastSeen = now;
+  });
+
+  // Remove expired rows now and then; cheap with the expires_at index.
+  const sweep = setInterval(() => {
+    db.deleteFrom('sessions').where('expires_at', '<', config.now().toISOString()).execute().catch(() => {});
+  }, 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+});

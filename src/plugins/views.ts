@@ -1,0 +1,86 @@
+import fp from 'fastify-plugin';
+import fastifyView from '@fastify/view';
+import nunjucks from 'nunjucks';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Assets } from './assets.js';
+import type { MenuItem } from '../lib/menu.js';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders a page with the common context (user, menu, CSRF token, flash). */
+    page(template: string, data?: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+    /** PRG: store a one-shot notice and redirect (HX-aware). */
+    flashRedirect(url: string, text: string, kind?: 'ok' | 'error'): FastifyReply;
+  }
+  interface FastifyRequest {
+    /** True for htmx requests that want a fragment (not hx-boost navigations). */
+    isFragment: boolean;
+  }
+}
+
+export interface PageContext {
+  menu: MenuItem[];
+  unread: number;
+}
+
+export default fp(async function viewsPlugin(
+  app: FastifyInstance,
+  opts: { viewsDir: string; assets: Assets; dev: boolean; pageContext: (req: FastifyRequest) => Promise<PageContext> },
+) {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(opts.viewsDir, { noCache: opts.dev }), {
+    autoescape: true, // never turned off: every value is escaped unless a template says |safe
+    throwOnUndefined: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
+  env.addGlobal('asset', (rel: string) => opts.assets.url(rel));
+  env.addFilter('date', (iso: string | null | undefined, withTime = true) => {
+    if (!iso) return '';
+    const d = new Date(iso);
+    // Display in China Standard Time whatever the server's zone.
+    const s = new Date(d.getTime() + 8 * 3_600_000).toISOString();
+    return withTime ? `${s.slice(0, 10)} ${s.slice(11, 16)}` : s.slice(0, 10);
+  });
+
+  // @fastify/view calls engine.configure(); handing it our own Environment keeps the loader
+  // swappable (the single binary reads templates from its assets) and autoescape explicit.
+  await app.register(fastifyView, { engine: { nunjucks: { configure: () => env } }, templates: opts.viewsDir });
+
+  app.decorateRequest('isFragment', false);
+  app.addHook('onRequest', async (req) => {
+    req.isFragment = req.headers['hx-request'] === 'true' && req.headers['hx-boosted'] !== 'true';
+  });
+
+  app.decorateReply('page', async function (this: FastifyReply, template: string, data = {}, status = 200) {
+    const req = this.request;
+    const reply = this;
+    let token: string | undefined;
+    const session = req.session as any;
+    const flash = session?.flash;
+    if (flash) delete session.flash;
+    const pc = await opts.pageContext(req);
+    const html = await reply.viewAsync(template, {
+      ...data,
+      user: req.user,
+      menu: pc.menu,
+      unread: pc.unread,
+      flash,
+      path: req.url.split('?')[0],
+      csrf: () => (token ??= reply.generateCsrf()),
+      fragment: req.isFragment,
+    });
+    // Pages may show personal data: no shared or back-button caching.
+    return this.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
+  });
+
+  app.decorateReply('flashRedirect', function (this: FastifyReply, url: string, text: string, kind: 'ok' | 'error' = 'ok') {
+    const session = this.request.session as any;
+    if (session && typeof session.set === 'function') session.flash = { kind, text };
+    return redirect(this, url);
+  });
+});
+
+/** POST-redirect-GET that also works for htmx (which follows 303 transparently). */
+export function redirect(reply: FastifyReply, url: string): FastifyReply {
+  return reply.code(303).header('Location', url).send();
+}
