@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp, type BuiltApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { hashPassword } from '../../src/lib/passwords.js';
+import { idColumns, phoneColumns } from '../../src/lib/pii.js';
+import { idCheckChar } from '../../src/domain/idcard.js';
+
+/** A clock tests can move: sessions, SMS windows and plan dates all read it. */
+export class TestClock {
+  constructor(public t = Date.parse('2026-06-15T02:00:00Z')) {}
+  now = () => new Date(this.t);
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface TestApp extends BuiltApp {
+  clock: TestClock;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A fresh app on a temp data dir with an in-memory database. */
+export async function makeApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-test-'));
+  const clock = new TestClock();
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, ...overrides });
+  const built = await buildApp(config);
+  await built.app.ready();
+  return {
+    ...built,
+    clock,
+    dir,
+    async close() {
+      await built.app.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A valid 18-digit ID number from a 17-digit base (region 530102 + birth date + sequence). */
+export function idNumber(birth = '19900307', seq = '123'): string {
+  const first17 = `530102${birth}${seq}`;
+  return first17 + idCheckChar(first17);
+}
+
+/**
+ * A cookie-keeping browser over app.inject: follows nothing automatically, remembers
+ * cookies, and pulls the CSRF token out of the last page it saw.
+ */
+export class Agent {
+  cookies = new Map<string, string>();
+  lastHtml = '';
+  constructor(public t: TestApp) {}
+
+  private cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private remember(res: LightMyRequestResponse) {
+    for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      if (c.value === '' || (c.expires && c.expires.getTime() < Date.now())) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    if (String(res.headers['content-type'] ?? '').startsWith('text/html')) this.lastHtml = res.body;
+  }
+
+  async get(url: string, headers: Record<string, string> = {}) {
+    const res = await this.t.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers } });
+    this.remember(res);
+    return res;
+  }
+
+  /** The CSRF token of the last HTML page (hidden _csrf field). */
+  csrf(): string {
+    const m = /name="_csrf" value="([^"]+)"/.exec(this.lastHtml);
+    if (!m) throw new Error('no _csrf field on the last page');
+    return m[1]!;
+  }
+
+  /** POST a urlencoded form; `_csrf` is added from the last page unless given (null = omit). */
+  async post(url: string, form: Record<string, string | string[]> = {}, opts: { csrf?: string | null; headers?: Record<string, string> } = {}) {
+    const body = new URLSearchParams();
+    const token = opts.csrf === undefined ? this.csrf() : opts.csrf;
+    if (token !== null) body.append('_csrf', token);
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    const res = await this.t.app.inject({
+      method: 'POST',
+      url,
+      payload: body.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...opts.headers },
+    });
+    this.remember(res);
+    return res;
+  }
+}
+
+/** The newest SMS code sent to a phone (read from the local transport's outbox). */
+export async function lastSmsCode(t: TestApp, maskedPhone: string): Promise<string> {
+  const row = await t.ctx.db.selectFrom('sms_outbox').select('body').where('phone_masked', '=', maskedPhone).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  const m = /验证码：(\d{6})/.exec(row.body);
+  if (!m) throw new Error(`no code in ${row.body}`);
+  return m[1]!;
+}
+
+export const PASSWORD = 'Zhang#2026wei';
+
+/** Inserts an applicant directly (fast path for tests that are not about registration). */
+export async function createApplicant(t: TestApp, o: { name?: string; id?: string; phone?: string; password?: string; unitOrgId?: number } = {}) {
+  const stamp = t.clock.now().toISOString();
+  const id = o.id ?? idNumber();
+  const phone = o.phone ?? '13800138000';
+  const row = await t.ctx.db
+    .insertInto('users')
+    .values({
+      kind: 'applicant', name: o.name ?? '张伟', ...idColumns(t.ctx.secrets, id), ...phoneColumns(t.ctx.secrets, phone),
+      password_hash: await hashPassword(o.password ?? PASSWORD), unit_org_id: o.unitOrgId ?? null, created_at: stamp, updated_at: stamp,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { userId: row.id, id, phone, password: o.password ?? PASSWORD };
+}
+
+/** Inserts a staff user of an org (default: the platform org, as admin). */
+export async function createStaff(t: TestApp, o: { username?: string; name?: string; orgId?: number; roles?: string; password?: string } = {}) {
+  const stamp = t.clock.now().toISOString();
+  const orgId = o.orgId ?? (await t.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'platform').executeTakeFirstOrThrow()).id;
+  const row = await t.ctx.db
+    .insertInto('users')
+    .values({
+      kind: 'staff', username: o.username ?? 'admin1', name: o.name ?? '李娜', org_id: orgId, roles: o.roles ?? 'admin',
+      password_hash: await hashPassword(o.password ?? PASSWORD), created_at: stamp, updated_at: stamp,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { userId: row.id, username: o.username ?? 'admin1', password: o.password ?? PASSWORD };
+}
+
+/** Logs an agent in (applicant by ID number or phone; staff by username). */
+export async function login(agent: Agent, type: 'applicant' | 'staff', account: string, password = PASSWORD) {
+  await agent.get(type === 'staff' ? '/login?type=staff' : '/login');
+  return agent.post('/login', { type, account, password });
+}
