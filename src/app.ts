@@ -105,10 +105,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     app.csrfProtection(req, reply, done);
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes]) {
-    await app.register(routes, { ctx });
-  }
-
+  // Set before the routes: child plugins capture the handlers in force when they are registered.
   app.setNotFoundHandler(async (req, reply) => {
     return reply.page('errors/error.njk', { title: '页面不存在', message: '您访问的页面不存在，或您没有查看它的权限。' }, 404);
   });
@@ -130,6 +127,10 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
       return reply.code(status).type('text/plain; charset=utf-8').send(message);
     }
   });
+
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes]) {
+    await app.register(routes, { ctx });
+  }
 
   const setupLink = await prepareSetup(ctx);
   return { app, ctx, setupLink };

@@ -44,7 +44,9 @@ class KyselyStore {
       .where('sid', '=', sid)
       .executeTakeFirst()
       .then((row) => {
-        if (!row || row.expires_at <= this.cfg.now().toISOString()) return cb(null, null);
+        // An idle-expired session is still returned for a grace day, so the check below can say
+        // "登录已超时" instead of silently showing a blank login page; it never authenticates.
+        if (!row || row.expires_at <= new Date(this.cfg.now().getTime() - GRACE_MS).toISOString()) return cb(null, null);
         cb(null, JSON.parse(row.data));
       }, cb);
   }
@@ -55,6 +57,7 @@ class KyselyStore {
 }
 
 export const SESSION_COOKIE = 'zc_sid';
+const GRACE_MS = 24 * 3_600_000;
 
 export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db: DB; config: Config; secret: string }) {
   const { db, config, secret } = opts;
@@ -79,7 +82,8 @@ export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db:
     const absolute = config.sessionAbsoluteHours * 3_600_000;
     if (now - (s.lastSeen ?? 0) > idle || now - (s.createdAt ?? 0) > absolute) {
       await s.regenerate();
-      s.endedReason = '登录已超时，请重新登录';
+      // regenerate() replaced req.session: write to the new one.
+      req.session.endedReason = '登录已超时，请重新登录';
       return;
     }
     // Touch at most once a minute: keeps the idle window sliding without a write per request.
@@ -88,7 +92,7 @@ export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db:
 
   // Remove expired rows now and then; cheap with the expires_at index.
   const sweep = setInterval(() => {
-    db.deleteFrom('sessions').where('expires_at', '<', config.now().toISOString()).execute().catch(() => {});
+    db.deleteFrom('sessions').where('expires_at', '<', new Date(config.now().getTime() - GRACE_MS).toISOString()).execute().catch(() => {});
   }, 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));

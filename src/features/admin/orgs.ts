@@ -1,0 +1,261 @@
+import { sql } from 'kysely';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AppContext } from '../../context.js';
+import type { DB } from '../../db/index.js';
+import { writeTx } from '../../db/index.js';
+import type { OrgKind, OrgsTable } from '../../db/schema.js';
+import { compileForm, type FieldErrors } from '../../lib/forms.js';
+import { pageParams, makePage } from '../../lib/paging.js';
+import { validateUscc } from '../../domain/uscc.js';
+
+export const ORG_KINDS: { code: OrgKind; name: string }[] = [
+  { code: 'unit', name: '用人单位' },
+  { code: 'supervisor', name: '主管部门' },
+  { code: 'hrb', name: '人社局' },
+  { code: 'committee', name: '评委会' },
+  { code: 'agency', name: '人事代理机构/行业协会' },
+  { code: 'platform', name: '平台' },
+];
+export const ORG_KIND_LABEL: Record<string, string> = Object.fromEntries(ORG_KINDS.map((k) => [k.code, k.name]));
+export const HRB_LEVELS = [
+  { code: 'county', name: '县区' },
+  { code: 'city', name: '市' },
+  { code: 'province', name: '省' },
+];
+export const COMMITTEE_LEVELS = [
+  { code: 'senior', name: '高级' },
+  { code: 'intermediate', name: '中级' },
+];
+const HRB_LEVEL_LABEL: Record<string, string> = Object.fromEntries(HRB_LEVELS.map((k) => [k.code, k.name]));
+const COMMITTEE_LEVEL_LABEL: Record<string, string> = Object.fromEntries(COMMITTEE_LEVELS.map((k) => [k.code, k.name]));
+
+/** A LIKE pattern for "contains q", with the wildcards of q escaped (used with escape '\'). */
+export function containsPattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+}
+
+/** Every region with its full path label: "云南省 / 昆明市 / 五华区". */
+export async function regionOptions(db: DB): Promise<{ code: string; name: string }[]> {
+  const rows = await db.selectFrom('regions').select(['code', 'name', 'parent_code']).orderBy('code').execute();
+  const byCode = new Map(rows.map((r) => [r.code, r]));
+  const label = (code: string): string => {
+    const parts: string[] = [];
+    let cur = byCode.get(code);
+    for (let guard = 0; cur && guard < 10; guard++) {
+      parts.unshift(cur.name);
+      cur = cur.parent_code ? byCode.get(cur.parent_code) : undefined;
+    }
+    return parts.join(' / ');
+  };
+  return rows.map((r) => ({ code: r.code, name: label(r.code) }));
+}
+
+interface OrgForm {
+  kind?: OrgKind;
+  name?: string;
+  hrb_level?: 'county' | 'city' | 'province';
+  committee_level?: 'senior' | 'intermediate';
+  scope?: string;
+  organizer?: string;
+  uscc?: string;
+  nature?: string;
+  unit_level?: string;
+  supervisor_org_id?: number;
+  region_code?: string;
+  address?: string;
+  phone?: string;
+  contact?: string;
+  disabled?: string;
+}
+
+const parseOrg = compileForm<OrgForm>({
+  type: 'object',
+  properties: {
+    kind: { type: 'string', title: '类型', enum: ORG_KINDS.map((k) => k.code) },
+    name: { type: 'string', title: '名称', maxLength: 100 },
+    hrb_level: { type: 'string', title: '级别', enum: HRB_LEVELS.map((k) => k.code) },
+    committee_level: { type: 'string', title: '评委会级别', enum: COMMITTEE_LEVELS.map((k) => k.code) },
+    scope: { type: 'string', title: '评审范围', maxLength: 1000 },
+    organizer: { type: 'string', title: '组建部门', maxLength: 100 },
+    uscc: { type: 'string', title: '统一社会信用代码', maxLength: 30 },
+    nature: { type: 'string', title: '单位性质', maxLength: 50 },
+    unit_level: { type: 'string', title: '单位等级', maxLength: 50 },
+    supervisor_org_id: { type: 'integer', title: '主管部门', minimum: 1, errorMessage: '请选择主管部门' },
+    region_code: { type: 'string', title: '行政区域', maxLength: 12 },
+    address: { type: 'string', title: '地址', maxLength: 200 },
+    phone: { type: 'string', title: '联系电话', maxLength: 50, pattern: '^[0-9][0-9 +()（）,，、/转-]*$', errorMessage: '联系电话只能包含数字、空格、“-”和“转”' },
+    contact: { type: 'string', title: '联系人', maxLength: 50 },
+    disabled: { type: 'string', title: '停用', enum: ['1'] },
+  },
+  required: ['kind', 'name'],
+});
+
+type OrgRow = Omit<OrgsTable, 'id' | 'created_at' | 'updated_at' | 'disabled' | 'code' | 'plan_months' | 'series_code'> & { disabled: number };
+
+/** Server-side checks beyond the schema; irrelevant fields of the chosen kind become null. */
+async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number; kind: OrgKind }): Promise<{ values: OrgForm; errors: FieldErrors; row?: OrgRow }> {
+  const { values, errors } = parseOrg(body);
+  const kind = values.kind;
+  const isUnit = kind === 'unit' || kind === 'agency';
+  if (kind === 'platform' && existing?.kind !== 'platform') errors.kind ??= '平台机构只有一个，不能新增或改为平台类型';
+  if (existing?.kind === 'platform' && kind && kind !== 'platform') errors.kind ??= '平台机构的类型不能修改';
+  if (existing?.kind === 'platform' && values.disabled === '1') errors.disabled ??= '不能停用平台机构';
+  if (kind === 'hrb' && !values.hrb_level) errors.hrb_level ??= '请选择级别';
+
+  let uscc: string | null = null;
+  if (isUnit && values.uscc && !errors.uscc) {
+    const v = validateUscc(values.uscc);
+    if (!v.ok) errors.uscc = v.error;
+    else {
+      uscc = v.value;
+      let q = ctx.db.selectFrom('orgs').select('id').where('uscc', '=', uscc);
+      if (existing) q = q.where('id', '!=', existing.id);
+      if (await q.executeTakeFirst()) errors.uscc = '该统一社会信用代码已注册';
+    }
+  }
+  if (isUnit && values.nature && !errors.nature) {
+    const ok = await ctx.db.selectFrom('dict_items').select('id').where('dict', '=', 'unit_nature').where('code', '=', values.nature).executeTakeFirst();
+    if (!ok) errors.nature = '请选择单位性质';
+  }
+  if (isUnit && values.unit_level && !errors.unit_level) {
+    const ok = await ctx.db.selectFrom('dict_items').select('id').where('dict', '=', 'unit_level').where('code', '=', values.unit_level).executeTakeFirst();
+    if (!ok) errors.unit_level = '请选择单位等级';
+  }
+  if (isUnit && values.supervisor_org_id !== undefined && !errors.supervisor_org_id) {
+    const sup = await ctx.db.selectFrom('orgs').select('id').where('id', '=', values.supervisor_org_id).where('kind', '=', 'supervisor').executeTakeFirst();
+    if (!sup || sup.id === existing?.id) errors.supervisor_org_id = '请选择主管部门';
+  }
+  if (values.region_code && !errors.region_code) {
+    const ok = await ctx.db.selectFrom('regions').select('code').where('code', '=', values.region_code).executeTakeFirst();
+    if (!ok) errors.region_code = '请选择行政区域';
+  }
+  if (Object.keys(errors).length || !kind || !values.name) return { values, errors };
+  const row: OrgRow = {
+    kind,
+    name: values.name,
+    hrb_level: kind === 'hrb' ? values.hrb_level ?? null : null,
+    committee_level: kind === 'committee' ? values.committee_level ?? null : null,
+    // 评审范围 for a committee, 服务范围 for an HR bureau.
+    scope: kind === 'committee' || kind === 'hrb' ? values.scope ?? null : null,
+    organizer: kind === 'committee' ? values.organizer ?? null : null,
+    uscc: isUnit ? uscc : null,
+    nature: isUnit ? values.nature ?? null : null,
+    unit_level: isUnit ? values.unit_level ?? null : null,
+    supervisor_org_id: isUnit ? values.supervisor_org_id ?? null : null,
+    region_code: values.region_code ?? null,
+    address: values.address ?? null,
+    phone: values.phone ?? null,
+    contact: values.contact ?? null,
+    disabled: values.disabled === '1' ? 1 : 0,
+  };
+  return { values, errors, row };
+}
+
+export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  const formOptions = async (selfId?: number, selfKind?: OrgKind) => {
+    const dict = (d: string) => ctx.db.selectFrom('dict_items').select(['code', 'name']).where('dict', '=', d).where('disabled', '=', 0).orderBy('sort').execute();
+    let sup = ctx.db.selectFrom('orgs').select(['id as code', 'name']).where('kind', '=', 'supervisor').orderBy('name');
+    if (selfId) sup = sup.where('id', '!=', selfId);
+    return {
+      // There is one platform org: it cannot be created, nor can it change kind.
+      kinds: selfKind === 'platform' ? ORG_KINDS.filter((k) => k.code === 'platform') : ORG_KINDS.filter((k) => k.code !== 'platform'),
+      hrbLevels: HRB_LEVELS,
+      committeeLevels: COMMITTEE_LEVELS,
+      natures: await dict('unit_nature'),
+      unitLevels: await dict('unit_level'),
+      supervisors: await sup.execute(),
+      regions: await regionOptions(ctx.db),
+    };
+  };
+
+  const formPage = async (reply: FastifyReply, data: { org?: { id: number; name: string; kind: OrgKind; code: string | null; users: number }; values: object; errors?: FieldErrors }) => {
+    const errors = data.errors ?? {};
+    return reply.page('admin/orgs-form.njk', { ...data, errors, ...(await formOptions(data.org?.id, data.org?.kind)) }, Object.keys(errors).length ? 422 : 200);
+  };
+
+  const loadOrg = async (raw: string) => {
+    const id = Number(raw);
+    if (!Number.isInteger(id)) return undefined;
+    return ctx.db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst();
+  };
+
+  // 组织机构 list: search by name, filter by kind.
+  app.get('/admin/orgs', async (req, reply) => {
+    const query = req.query as Record<string, string | undefined>;
+    const q = (query.q ?? '').trim();
+    const kind = ORG_KIND_LABEL[query.kind ?? ''] ? query.kind! : '';
+    const { page, size, offset } = pageParams(query, 20);
+    let base = ctx.db.selectFrom('orgs as o');
+    if (q) base = base.where(sql<boolean>`o.name like ${containsPattern(q)} escape '\\'`);
+    if (kind) base = base.where('o.kind', '=', kind as OrgKind);
+    const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await base
+      .select(['o.id', 'o.kind', 'o.name', 'o.hrb_level', 'o.committee_level', 'o.region_code', 'o.phone', 'o.disabled'])
+      .orderBy((eb) => {
+        let c = eb.case().when('o.kind', '=', ORG_KINDS[0]!.code).then(0);
+        ORG_KINDS.slice(1).forEach((k, i) => { c = c.when('o.kind', '=', k.code).then(i + 1); });
+        return c.else(99).end();
+      })
+      .orderBy('o.name')
+      .orderBy('o.id')
+      .limit(size)
+      .offset(offset)
+      .execute();
+    const regions = new Map((await regionOptions(ctx.db)).map((r) => [r.code, r.name]));
+    const list = makePage(
+      rows.map((r) => ({
+        ...r,
+        kindLabel: ORG_KIND_LABEL[r.kind] ?? r.kind,
+        level: r.kind === 'hrb' ? HRB_LEVEL_LABEL[r.hrb_level ?? ''] ?? '' : r.kind === 'committee' ? COMMITTEE_LEVEL_LABEL[r.committee_level ?? ''] ?? '' : '',
+        region: r.region_code ? regions.get(r.region_code) ?? r.region_code : '',
+      })),
+      Number(n), page, size,
+    );
+    return reply.page('admin/orgs.njk', { list, q, kind, kinds: ORG_KINDS });
+  });
+
+  app.get('/admin/orgs/new', async (req, reply) => {
+    const kind = (req.query as Record<string, string | undefined>).kind;
+    return formPage(reply, { values: { kind: ORG_KIND_LABEL[kind ?? ''] && kind !== 'platform' ? kind : '' } });
+  });
+
+  app.post('/admin/orgs/new', async (req, reply) => {
+    const { values, errors, row } = await checkOrg(ctx, req.body);
+    if (!row) return formPage(reply, { values, errors });
+    const stamp = ctx.config.now().toISOString();
+    const id = await writeTx(ctx.db, async (trx) => {
+      // Re-checked under the write lock: two admins saving the same code at once.
+      if (row.uscc && (await trx.selectFrom('orgs').select('id').where('uscc', '=', row.uscc).executeTakeFirst())) return null;
+      const r = await trx.insertInto('orgs').values({ ...row, created_at: stamp, updated_at: stamp }).returning('id').executeTakeFirstOrThrow();
+      return r.id;
+    });
+    if (id === null) return formPage(reply, { values, errors: { uscc: '该统一社会信用代码已注册' } });
+    return reply.flashRedirect(`/admin/orgs/${id}`, `机构“${row.name}”已创建`);
+  });
+
+  app.get('/admin/orgs/:id', async (req, reply) => {
+    const org = await loadOrg((req.params as { id: string }).id);
+    if (!org) return reply.callNotFound();
+    const { n } = await ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org.id).executeTakeFirstOrThrow();
+    return formPage(reply, { org: { id: org.id, name: org.name, kind: org.kind, code: org.code, users: Number(n) }, values: org });
+  });
+
+  app.post('/admin/orgs/:id', async (req, reply) => {
+    const org = await loadOrg((req.params as { id: string }).id);
+    if (!org) return reply.callNotFound();
+    const { n } = await ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org.id).executeTakeFirstOrThrow();
+    const info = { id: org.id, name: org.name, kind: org.kind, code: org.code, users: Number(n) };
+    const { values, errors, row } = await checkOrg(ctx, req.body, org);
+    if (!row) return formPage(reply, { org: info, values, errors });
+    const stamp = ctx.config.now().toISOString();
+    const saved = await writeTx(ctx.db, async (trx) => {
+      if (row.uscc && (await trx.selectFrom('orgs').select('id').where('uscc', '=', row.uscc).where('id', '!=', org.id).executeTakeFirst())) return false;
+      // A committee keeps its plan months and series; another kind has none.
+      const extra = row.kind === 'committee' ? {} : { plan_months: null, series_code: null };
+      await trx.updateTable('orgs').set({ ...row, ...extra, updated_at: stamp }).where('id', '=', org.id).execute();
+      return true;
+    });
+    if (!saved) return formPage(reply, { org: info, values, errors: { uscc: '该统一社会信用代码已注册' } });
+    return reply.flashRedirect(`/admin/orgs/${org.id}`, '机构信息已保存');
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * End-to-end harness: the real app listening on 127.0.0.1 (on a real SQLite file), driven by
+ * headless Chromium through puppeteer-core. No browser is downloaded: Chromium comes from the
+ * system (apt-get install chromium) or CHROMIUM_PATH.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer-core';
+import { buildApp, type BuiltApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+
+/** The few members of a tap test these helpers use. */
+interface Tap {
+  fail(message: string): unknown;
+  plan(n: number, comment?: string): void;
+  teardown(fn: () => unknown): void;
+}
+
+export const NO_BROWSER_MESSAGE = 'Chromium not found: install it (apt-get install chromium) to run the e2e tests';
+
+export interface Server {
+  /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
+  url: string;
+  built: BuiltApp;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** The app on a fresh temp data dir with a real database file, listening on a free port. */
+export async function startServer(): Promise<Server> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-e2e-'));
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: path.join(dir, 'e2e.db') }, {});
+  let built: BuiltApp;
+  try {
+    built = await buildApp(config);
+    await built.app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { port } = built.app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    built,
+    dir,
+    async close() {
+      await built.app.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CHROMIUM_PATH when set (even if wrong: then there is no browser), else the first system Chromium. */
+export function chromiumPath(): string | null {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  const candidates = fromEnv ? [fromEnv] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  return candidates.find((p) => fs.existsSync(p)) ?? null;
+}
+
+/** Headless Chromium with a throw-away profile (removed on close), or null when none is installed. */
+export async function launchBrowser(): Promise<Browser | null> {
+  const executablePath = chromiumPath();
+  if (!executablePath) return null;
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath,
+      userDataDir,
+      headless: true,
+      // Our own flags only: puppeteer's defaults are fine, but spell out what this machine needs.
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      timeout: 30_000,
+    });
+  } catch (err) {
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    try {
+      await close();
+    } finally {
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
+  };
+  return browser;
+}
+
+/**
+ * Launches the browser for a test file, or ends the file: skipped locally when Chromium is
+ * missing, failed when E2E_REQUIRED=1 (CI). Closes the browser at teardown.
+ */
+export async function browserOrSkip(t: Tap): Promise<Browser | null> {
+  const browser = await launchBrowser();
+  if (!browser) {
+    if (process.env.E2E_REQUIRED === '1') {
+      t.fail(`${NO_BROWSER_MESSAGE} (E2E_REQUIRED=1, so this is a failure; looked at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome'})`);
+    } else {
+      t.plan(0, NO_BROWSER_MESSAGE);
+    }
+    return null;
+  }
+  t.teardown(() => browser.close());
+  return browser;
+}
+
+/** '13800138001' → '138****8001', as stored in sms_outbox.phone_masked. */
+export function maskedPhone(phone: string): string {
+  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+}
+
+/** The newest verification code sent to `phone`, read from the server's SMS outbox. */
+export async function latestSmsCode(server: Server, phone: string): Promise<string> {
+  const row = await server.built.ctx.db
+    .selectFrom('sms_outbox')
+    .select('body')
+    .where('phone_masked', '=', maskedPhone(phone))
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (!row) throw new Error(`no SMS in the outbox for ${maskedPhone(phone)}`);
+  const m = /验证码：(\d{6})/.exec(row.body);
+  if (!m) throw new Error(`no 6-digit code in the SMS body: ${row.body}`);
+  return m[1]!;
+}
+
+/** What a page did wrong: JS errors, CSP violations, console errors, failed requests. */
+export interface PageProblems {
+  /** Every problem seen so far, one line each. */
+  list: string[];
+  /** All console lines, for the failure report. */
+  console: string[];
+}
+
+const CSP = /Content Security Policy|Content-Security-Policy|violates the following/i;
+
+/**
+ * Watches a page: uncaught exceptions, console errors (CSP violations are reported by the
+ * browser on the console even with JavaScript off), failed or 4xx/5xx subresource requests.
+ * `allow` filters console errors the test expects (e.g. a deliberate 422).
+ */
+export function watchPage(page: Page, origin: string, allow: (text: string) => boolean = () => false): PageProblems {
+  const problems: PageProblems = { list: [], console: [] };
+  page.on('console', (msg: ConsoleMessage) => {
+    const text = msg.text();
+    const loc = msg.location()?.url ? ` (${msg.location().url})` : '';
+    problems.console.push(`[${msg.type()}] ${text}${loc}`);
+    if (CSP.test(text)) problems.list.push(`CSP violation: ${text}${loc}`);
+    else if (msg.type() === 'error' && !allow(text)) problems.list.push(`console error: ${text}${loc}`);
+  });
+  page.on('pageerror', (err) => {
+    problems.list.push(`page error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  });
+  page.on('requestfailed', (req) => {
+    // A navigation replaced by the next one aborts its leftovers; that is not a fault.
+    const reason = req.failure()?.errorText ?? '';
+    if (reason === 'net::ERR_ABORTED') return;
+    problems.list.push(`request failed: ${req.method()} ${req.url()} ${reason}`);
+  });
+  page.on('response', (res) => {
+    const req = res.request();
+    if (!res.url().startsWith(origin)) return;
+    if (res.status() >= 400 && req.resourceType() !== 'document' && req.resourceType() !== 'xhr' && req.resourceType() !== 'fetch') {
+      problems.list.push(`HTTP ${res.status()} for ${req.resourceType()} ${res.url()}`);
+    }
+  });
+  return problems;
+}
+
+let shotDir: string | null = null;
+
+/** Saves a full-page screenshot into a temp dir (kept) and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string | null> {
+  try {
+    shotDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'zc-e2e-shots-'));
+    const file = path.join(shotDir, `${name.replace(/[^\w.-]+/g, '_')}-${Date.now()}.png`) as `${string}.png`;
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/** The visible text of the page (innerText of <body>). */
+export async function bodyText(page: Page): Promise<string> {
+  return page.evaluate(() => document.body.innerText);
+}
+
+/** The current value of an input. */
+export async function valueOf(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (el) => (el as HTMLInputElement).value);
+}
+
+/** Clears an input and types into it like a user. */
+export async function fill(page: Page, selector: string, text: string): Promise<void> {
+  await page.$eval(selector, (el) => {
+    (el as HTMLInputElement).value = '';
+  });
+  await page.type(selector, text);
+}
