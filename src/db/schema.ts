@@ -151,7 +151,49 @@ export interface MessagesTable {
   created_at: string;
 }
 
+export interface ProfilesTable {
+  user_id: number;
+  data: string;
+  updated_at: string;
+}
+
+export interface SectionRowsTable {
+  id: Generated<number>;
+  user_id: number;
+  section: string;
+  position: number;
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  user_id: number;
+  sha256: string;
+  size: number;
+  mime: string;
+  original_name: string;
+  width: number | null;
+  height: number | null;
+  created_at: string;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  user_id: number;
+  owner_type: 'row' | 'profile';
+  owner_id: number;
+  slot: string;
+  file_id: number;
+  created_at: string;
+}
+
 export interface Database {
+  profiles: ProfilesTable;
+  section_rows: SectionRowsTable;
+  files: FilesTable;
+  attachments: AttachmentsTable;
   messages: MessagesTable;
   orgs: OrgsTable;
   users: UsersTable;

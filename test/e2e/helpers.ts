@@ -141,26 +141,36 @@ export interface PageProblems {
   list: string[];
   /** All console lines, for the failure report. */
   console: string[];
+  /**
+   * Console errors the current step expects, e.g. Chromium's "Failed to load resource: …
+   * status of 422" when a form is deliberately refused. Set it around that step only.
+   */
+  expected: RegExp[];
 }
 
 const CSP = /Content Security Policy|Content-Security-Policy|violates the following/i;
 
+/** Requests the browser makes on its own; the app has no favicon, which is no fault of a page. */
+const IGNORED_URLS = /\/favicon\.ico$/;
+
 /**
  * Watches a page: uncaught exceptions, console errors (CSP violations are reported by the
  * browser on the console even with JavaScript off), failed or 4xx/5xx subresource requests.
- * `allow` filters console errors the test expects (e.g. a deliberate 422).
  */
-export function watchPage(page: Page, origin: string, allow: (text: string) => boolean = () => false): PageProblems {
-  const problems: PageProblems = { list: [], console: [] };
+export function watchPage(page: Page, origin: string): PageProblems {
+  const problems: PageProblems = { list: [], console: [], expected: [] };
   page.on('console', (msg: ConsoleMessage) => {
     const text = msg.text();
-    const loc = msg.location()?.url ? ` (${msg.location().url})` : '';
-    problems.console.push(`[${msg.type()}] ${text}${loc}`);
-    if (CSP.test(text)) problems.list.push(`CSP violation: ${text}${loc}`);
-    else if (msg.type() === 'error' && !allow(text)) problems.list.push(`console error: ${text}${loc}`);
+    const url = msg.location()?.url ?? '';
+    const where = url ? ` (${url})` : '';
+    problems.console.push(`[${msg.type()}] ${text}${where}`);
+    if (CSP.test(text)) problems.list.push(`CSP violation: ${text}${where}`);
+    else if (msg.type() === 'error' && !IGNORED_URLS.test(url) && !problems.expected.some((re) => re.test(text))) {
+      problems.list.push(`console error: ${text}${where}`);
+    }
   });
   page.on('pageerror', (err) => {
-    problems.list.push(`page error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    problems.list.push(`page error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   });
   page.on('requestfailed', (req) => {
     // A navigation replaced by the next one aborts its leftovers; that is not a fault.
@@ -170,10 +180,10 @@ export function watchPage(page: Page, origin: string, allow: (text: string) => b
   });
   page.on('response', (res) => {
     const req = res.request();
-    if (!res.url().startsWith(origin)) return;
-    if (res.status() >= 400 && req.resourceType() !== 'document' && req.resourceType() !== 'xhr' && req.resourceType() !== 'fetch') {
-      problems.list.push(`HTTP ${res.status()} for ${req.resourceType()} ${res.url()}`);
-    }
+    const type = req.resourceType();
+    // Pages (documents, htmx XHRs) answer 4xx on purpose; assets never should.
+    if (!res.url().startsWith(origin) || IGNORED_URLS.test(res.url()) || ['document', 'xhr', 'fetch'].includes(type)) return;
+    if (res.status() >= 400) problems.list.push(`HTTP ${res.status()} for ${type} ${res.url()}`);
   });
   return problems;
 }

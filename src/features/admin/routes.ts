@@ -3,12 +3,22 @@ import type { AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { missingHolidayYears } from '../holidays/service.js';
+import orgsRoutes from './orgs.js';
+import usersRoutes from './users.js';
+import holidaysRoutes from './holidays.js';
+import dictsRoutes from './dicts.js';
 
 /** Platform administration. Every route here is behind requireAdmin. */
 export default async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   app.addHook('preHandler', async (req, reply) => {
     if (req.url === '/admin' || req.url.startsWith('/admin/') || req.url.startsWith('/admin?')) return requireAdmin(req, reply);
   });
+
+  // Child plugins registered after the hook inherit it: every screen below is admin-only too.
+  await app.register(orgsRoutes, { ctx });
+  await app.register(usersRoutes, { ctx });
+  await app.register(holidaysRoutes, { ctx });
+  await app.register(dictsRoutes, { ctx });
 
   app.get('/admin', async (_req, reply) => {
     const count = async (t: 'users' | 'orgs' | 'sms_outbox' | 'plans') =>
