@@ -34,18 +34,18 @@ async function staff(username: string, name: string, orgId: number, roles = ''):
   await db.insertInto('users').values({ kind: 'staff', username, name, org_id: orgId, roles, password_hash: hash, password_changed_at: stamp, created_at: stamp, updated_at: stamp }).execute();
 }
 
-async function applicant(name: string, birth: string, seq: string, phone: string, unitId: number): Promise<{ id: number; idNumber: string }> {
+async function applicant(name: string, birth: string, seq: string, phone: string, unitId: number): Promise<{ id: number; idNumber: string; name: string; unitId: number }> {
   const first17 = `530102${birth}${seq}`;
   const idNumber = first17 + idCheckChar(first17);
   const cols = idColumns(ctx.secrets, idNumber);
   const found = await db.selectFrom('users').select('id').where('id_hmac', '=', cols.id_hmac).executeTakeFirst();
-  if (found) return { id: found.id, idNumber };
+  if (found) return { id: found.id, idNumber, name, unitId };
   const row = await db
     .insertInto('users')
     .values({ kind: 'applicant', name, ...cols, ...phoneColumns(ctx.secrets, phone), password_hash: hash, unit_org_id: unitId, password_changed_at: stamp, created_at: stamp, updated_at: stamp })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { id: row.id, idNumber };
+  return { id: row.id, idNumber, name, unitId };
 }
 
 const platform = (await db.selectFrom('orgs').select('id').where('kind', '=', 'platform').executeTakeFirstOrThrow()).id;
@@ -57,14 +57,14 @@ const unit = await org('昆明市第一人民医院', {
 });
 const countyHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('region_code', '=', '530102').executeTakeFirstOrThrow()).id;
 const cityHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('hrb_level', '=', 'city').executeTakeFirstOrThrow()).id;
-const committee = await db.selectFrom('orgs').select(['id', 'name']).where('kind', '=', 'committee').where('committee_level', '=', 'intermediate').where('name', 'like', '%卫生%').orderBy('id').executeTakeFirstOrThrow();
+const committee = await db.selectFrom('orgs').select(['id', 'name']).where('kind', '=', 'committee').where('name', 'like', '%卫生技术%').orderBy('id').executeTakeFirstOrThrow();
 
 const today = chinaToday(now);
 const plus = (days: number) => new Date(Date.parse(today) + days * 86_400_000).toISOString().slice(0, 10);
 const year = Number(today.slice(0, 4));
 if (!(await db.selectFrom('plans').select('id').where('committee_org_id', '=', committee.id).where('year', '=', year).executeTakeFirst())) {
   await db.insertInto('plans').values({
-    committee_org_id: committee.id, year, name: `${year}年度${committee.name}评审`, series_code: null, levels: 'intermediate',
+    committee_org_id: committee.id, year, name: `${year}年度${committee.name}评审`, series_code: null, levels: 'senior_vice,senior_full',
     opens_at: plus(-10), closes_at: plus(60), notice: '请按申报通知要求如实填报，按时提交。', created_at: stamp,
   }).execute();
 }
@@ -77,7 +77,7 @@ await staff('demo_city', '刘洋', cityHrb);
 await staff('demo_committee', '孙丽', committee.id);
 const zhang = await applicant('张伟', '19850612', '231', '13800138000', unit);
 const wang = await applicant('王芳', '19900307', '142', '13900139000', unit);
-await seedDemoArchive(ctx, [zhang.id, wang.id]);
+await seedDemoArchive(ctx, [zhang, wang]);
 
 await app.close();
 console.log(`演示数据已就绪（数据目录 ${config.dataDir}）。所有演示账号的密码：${DEMO_PASSWORD}

@@ -25,7 +25,11 @@ import messageRoutes, { unreadCount } from './features/messages/routes.js';
 import setupRoutes from './features/setup/routes.js';
 import healthRoutes from './features/health/routes.js';
 import adminRoutes from './features/admin/routes.js';
+import filesRoutes from './features/files/routes.js';
+import sectionRoutes from './features/sections/routes.js';
+import profileRoutes from './features/profile/routes.js';
 import { prepareSetup } from './features/setup/service.js';
+import { Dicts } from './features/dicts/service.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,7 +45,11 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Builds the whole application without listening; tests drive it with app.inject(). */
 export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): Promise<BuiltApp> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]'] },
+    logger: {
+      level: config.logLevel,
+      // Paths only: query strings can carry the CSRF token of multipart forms or search terms.
+      serializers: { req: (req) => ({ method: req.method, url: req.url.split('?')[0], reqId: req.id }) },
+    },
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });
@@ -55,6 +63,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     config,
     secrets,
     log: app.log,
+    dicts: new Dicts(db),
     sms: opts.sms ?? new OutboxSmsSender(db, secrets, app.log, config.env === 'development', config.now),
   };
   app.addHook('onClose', async () => {
@@ -128,7 +137,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, filesRoutes]) {
     await app.register(routes, { ctx });
   }
 

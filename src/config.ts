@@ -19,6 +19,12 @@ export interface Config {
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
   uploadDir: string;
+  /** Largest applicant photo (avatar), bytes: UPLOAD_MAX_PHOTO_KB, default 500 KB. */
+  uploadMaxPhotoBytes: number;
+  /** Largest other attachment (jpg/png/pdf), bytes: UPLOAD_MAX_FILE_MB, default 5 MB. */
+  uploadMaxFileBytes: number;
+  /** Total size of one user's stored files, bytes: UPLOAD_QUOTA_MB, default 200 MB. */
+  uploadQuotaBytes: number;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -62,6 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionIdleMinutes: int('SESSION_IDLE_MINUTES', env.SESSION_IDLE_MINUTES, 30, 1, 24 * 60),
     sessionAbsoluteHours: int('SESSION_ABSOLUTE_HOURS', env.SESSION_ABSOLUTE_HOURS, 12, 1, 24 * 7),
     uploadDir: path.join(dataDir, 'uploads'),
+    uploadMaxPhotoBytes: int('UPLOAD_MAX_PHOTO_KB', env.UPLOAD_MAX_PHOTO_KB, 500, 10, 10 * 1024) * 1024,
+    uploadMaxFileBytes: int('UPLOAD_MAX_FILE_MB', env.UPLOAD_MAX_FILE_MB, 5, 1, 100) * 1024 * 1024,
+    uploadQuotaBytes: int('UPLOAD_QUOTA_MB', env.UPLOAD_QUOTA_MB, 200, 1, 100 * 1024) * 1024 * 1024,
     now: () => new Date(),
     ...overrides,
   };

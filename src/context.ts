@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { DB } from './db/index.js';
 import type { Secrets } from './lib/secrets.js';
 import type { SmsSender } from './features/sms/sender.js';
+import type { Dicts } from './features/dicts/service.js';
 
 /** What use cases need from the outside world; built once in app.ts, passed to services. */
 export interface AppContext {
@@ -11,4 +12,6 @@ export interface AppContext {
   secrets: Secrets;
   sms: SmsSender;
   log: FastifyBaseLogger;
+  /** Dictionaries cached in memory (forms, validation). */
+  dicts: Dicts;
 }

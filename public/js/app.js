@@ -28,7 +28,26 @@
       if (left <= 0) { btn.disabled = false; clearInterval(t); }
     }, 1000);
   }
-  function init(root) { counters(root); countdown(root); }
+  // Drag-sort: Sortable moves the rows (with their hidden order inputs), then the same
+  // order form the 上移/下移 buttons use is posted by htmx ("sorted" trigger).
+  function sortables(root) {
+    if (typeof Sortable === 'undefined' || typeof htmx === 'undefined') return;
+    var els = root.querySelectorAll('[data-sortable]');
+    Array.prototype.forEach.call(els, function (el) {
+      if (el.getAttribute('data-sortable-on')) return;
+      el.setAttribute('data-sortable-on', '1');
+      Sortable.create(el, {
+        handle: '.drag',
+        animation: 150,
+        onEnd: function (ev) {
+          if (ev.oldIndex === ev.newIndex) return;
+          var form = el.closest('form');
+          if (form) htmx.trigger(form, 'sorted');
+        }
+      });
+    });
+  }
+  function init(root) { counters(root); countdown(root); sortables(root); }
   document.addEventListener('DOMContentLoaded', function () { init(document); });
   document.addEventListener('htmx:load', function (e) { init(e.target || document); });
 })();

@@ -11,6 +11,10 @@ export interface MenuUser {
   orgKind: string | null;
 }
 
+import { SECTIONS } from '../domain/sections.js';
+
+const SECTION_MENU: MenuItem[] = SECTIONS.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
+
 const ACCOUNT: MenuItem = {
   label: '账号设置',
   href: '/account/password',
@@ -25,6 +29,8 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   if (user.kind === 'applicant') {
     return [
       { label: '首页', href: '/me' },
+      { label: '基本信息', href: '/me/profile' },
+      { label: '申报信息管理', href: '/me/sections', children: SECTION_MENU },
       { label: '消息中心', href: '/me/messages' },
       ACCOUNT,
       { label: '帮助', href: '/help' },

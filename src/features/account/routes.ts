@@ -44,6 +44,12 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
   };
 
   app.get('/account/phone', { preHandler: requireApplicant }, async (_req, reply) => phonePage(reply));
+  for (const step of ['old-sms', 'old', 'new-sms', 'new']) {
+    app.get(`/account/phone/${step}`, { preHandler: requireApplicant }, async (_req, reply) => reply.redirect('/account/phone', 303));
+  }
+  app.addHook('onSend', async (req, reply) => {
+    if (req.method === 'POST' && req.url.startsWith('/account/phone/') && reply.statusCode !== 303) reply.header('HX-Replace-Url', '/account/phone');
+  });
 
   app.post('/account/phone/old-sms', { preHandler: requireApplicant }, async (req, reply) => {
     const phone = await currentPhone(req.user!.id);

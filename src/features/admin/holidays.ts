@@ -5,6 +5,7 @@ import { writeTx } from '../../db/index.js';
 import { compileForm, type FieldErrors } from '../../lib/forms.js';
 import { isValidDate, dayOfWeek, addWorkingDays } from '../../domain/workdays.js';
 import { loadCalendar } from '../holidays/service.js';
+import { withBlanks } from './orgs.js';
 
 const WEEKDAYS = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
 const KINDS = [
@@ -108,7 +109,7 @@ export default async function holidaysRoutes(app: FastifyInstance, { ctx }: { ct
         complete: status ?? null,
         packageHasYear: chineseDaysYear(year).length > 0,
         kinds: KINDS,
-        values: opts.values ?? { kind: 'holiday' },
+        values: withBlanks(opts.values ?? { kind: 'holiday' }, ['kind']),
         errors,
         calc: opts.calc ?? {},
         calcErrors,

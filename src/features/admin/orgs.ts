@@ -34,6 +34,17 @@ export function containsPattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
 }
 
+/**
+ * The select macro stringifies the current value, which fails on null/undefined: select
+ * fields get '' when empty (a DB null or a field left blank).
+ */
+export function withBlanks<T extends object>(values: T, keys: readonly string[]): T {
+  const out = { ...values } as Record<string, unknown>;
+  for (const k of keys) if (out[k] === null || out[k] === undefined) out[k] = '';
+  return out as unknown as T;
+}
+const SELECTS = ['kind', 'region_code', 'hrb_level', 'committee_level', 'nature', 'unit_level', 'supervisor_org_id'] as const;
+
 /** Every region with its full path label: "云南省 / 昆明市 / 五华区". */
 export async function regionOptions(db: DB): Promise<{ code: string; name: string }[]> {
   const rows = await db.selectFrom('regions').select(['code', 'name', 'parent_code']).orderBy('code').execute();
@@ -170,7 +181,7 @@ export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   const formPage = async (reply: FastifyReply, data: { org?: { id: number; name: string; kind: OrgKind; code: string | null; users: number }; values: object; errors?: FieldErrors }) => {
     const errors = data.errors ?? {};
-    return reply.page('admin/orgs-form.njk', { ...data, errors, ...(await formOptions(data.org?.id, data.org?.kind)) }, Object.keys(errors).length ? 422 : 200);
+    return reply.page('admin/orgs-form.njk', { ...data, values: withBlanks(data.values, SELECTS), errors, ...(await formOptions(data.org?.id, data.org?.kind)) }, Object.keys(errors).length ? 422 : 200);
   };
 
   const loadOrg = async (raw: string) => {

@@ -129,10 +129,11 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     reply.page('admin/users-new.njk', { values, errors, roles: ROLES, groups: await orgGroups() }, Object.keys(errors).length ? 422 : 200);
 
   /** The org must exist; 平台管理员 only for staff of the platform org. */
-  const checkOrgAndRoles = async (errors: FieldErrors, orgId: number | undefined, roles: string[]) => {
+  const checkOrgAndRoles = async (errors: FieldErrors, orgId: number | undefined, roles: string[], currentOrgId?: number | null) => {
     if (orgId === undefined || errors.org_id) return;
-    const org = await ctx.db.selectFrom('orgs').select(['id', 'kind']).where('id', '=', orgId).executeTakeFirst();
+    const org = await ctx.db.selectFrom('orgs').select(['id', 'kind', 'disabled']).where('id', '=', orgId).executeTakeFirst();
     if (!org) errors.org_id = '请选择所属机构';
+    else if (org.disabled && org.id !== currentOrgId) errors.org_id = '该机构已停用，请选择其他机构';
     else if (roles.includes('admin') && org.kind !== 'platform') errors.roles = '平台管理员角色只能授予平台运营机构的用户';
   };
 
@@ -222,7 +223,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!u || u.kind !== 'staff') return reply.callNotFound();
     const { values, errors } = parseEdit(req.body);
     const roles = parseRoles(req.body);
-    await checkOrgAndRoles(errors, values.org_id, roles);
+    await checkOrgAndRoles(errors, values.org_id, roles, u.org_id);
     if (u.id === req.user!.id && !roles.includes('admin')) errors.roles ??= '不能取消自己的平台管理员角色';
     if (Object.keys(errors).length) return detailPage(reply, u, { ...values, roles }, errors);
     const stamp = ctx.config.now().toISOString();

@@ -68,7 +68,11 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   // 获取验证码: without JS the button submits the whole form here; the page comes back with
   // every typed value kept. With htmx the same POST swaps the same page in.
+  // After 获取验证码 the page stays /register: htmx replaces the URL; a GET of the button's
+  // URL (back button, reload after no-JS) lands on the form instead of a 404.
+  app.get('/register/sms', async (_req, reply) => redirect(reply, '/register'));
   app.post('/register/sms', async (req, reply) => {
+    reply.header('HX-Replace-Url', '/register');
     const b = req.body as Body;
     const { errors, id, phone } = auth.checkRegisterFields(b, ctx.config.now());
     // Only the phone matters for sending; other field errors wait for the final submit.
@@ -101,7 +105,9 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
     app.get(`/${mode}`, async (_req, reply) => show(reply, {}));
 
+    app.get(`/${mode}/sms`, async (_req, reply) => redirect(reply, `/${mode}`));
     app.post(`/${mode}/sms`, async (req, reply) => {
+      reply.header('HX-Replace-Url', `/${mode}`);
       const b = req.body as Body;
       const phone = validatePhone(b.phone ?? '');
       if (!phone.ok) return show(reply, keep(b), { phone: phone.error });

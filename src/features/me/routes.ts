@@ -1,16 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
+import { redirect } from '../../plugins/views.js';
 import { pageParams, makePage } from '../../lib/paging.js';
+import { SECTIONS } from '../../domain/sections.js';
+import { completion } from '../../domain/sectionRules.js';
 import { openPlans } from '../plans/repository.js';
+import { countRows } from '../sections/service.js';
 
 export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
-  // 首页: progress (filled by the declaration feature) and 开评评委会 with search.
+  // 首页 (seed 001 §2.1): progress, 填写完成情况, 开评评委会 with search.
   app.get('/me', { preHandler: requireApplicant }, async (req, reply) => {
     const q = (req.query as Record<string, string>).q?.trim() ?? '';
     const { page, size, offset } = pageParams(req.query);
-    const today = ctx.config.now();
-    const { rows, total } = await openPlans(ctx.db, today, q, size, offset);
-    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), breadcrumbs: [{ label: '首页' }] });
+    const { rows, total } = await openPlans(ctx.db, ctx.config.now(), q, size, offset);
+    const done = completion(SECTIONS, await countRows(ctx, req.user!.id));
+    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, breadcrumbs: [{ label: '首页' }] });
   });
+
+  app.get('/me/sections', { preHandler: requireApplicant }, async (_req, reply) => redirect(reply, '/me#completion'));
 }

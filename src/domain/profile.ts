@@ -1,0 +1,75 @@
+import type { FieldDef } from './sections.js';
+
+/**
+ * The applicant's profile (基本信息, seed 001 §2.2), in the same field language as the
+ * sections so one form renderer and one validator serve both. 姓名 and 身份证号 live on the
+ * account; 出生年月 and 性别 are derived from the ID number.
+ */
+export interface ProfileGroup {
+  key: string;
+  title: string;
+  fields: FieldDef[];
+}
+
+export const PROFILE_GROUPS: readonly ProfileGroup[] = [
+  {
+    key: 'basic',
+    title: '基本资料',
+    fields: [
+      { key: 'former_name', label: '曾用名', type: 'text', max: 20 },
+      { key: 'native_place', label: '籍贯(或国籍)', type: 'text', required: true, max: 50, placeholder: '如：云南昆明' },
+      { key: 'ethnic', label: '民族', type: 'select', dict: 'ethnic', required: true },
+      { key: 'political', label: '政治面貌', type: 'select', dict: 'political_status', required: true },
+      { key: 'major', label: '所学专业', type: 'tree', dict: 'major', required: true },
+      { key: 'academic_roles', label: '参加学术组织及担任职务', type: 'text', max: 100, placeholder: '没有请填“无”' },
+      { key: 'title_years', label: '现职称(同级)履职年限（年）', type: 'int', required: true, min: 0, hint: '当下没有职称，填写0' },
+      { key: 'title_months', label: '现职称(同级)履职年限（月）', type: 'int', required: true, min: 0 },
+      { key: 'work_years', label: '从事专业技术工作年限（年）', type: 'int', required: true, min: 0 },
+      { key: 'work_months', label: '从事专业技术工作年限（月）', type: 'int', required: true, min: 0 },
+    ],
+  },
+  {
+    key: 'contact',
+    title: '联系信息',
+    fields: [
+      { key: 'email', label: '邮箱', type: 'text', required: true, max: 100, placeholder: '如：zhangwei@example.com' },
+      { key: 'address', label: '家庭住址', type: 'text', required: true, max: 100 },
+      { key: 'postcode', label: '邮政编码', type: 'text', required: true, max: 6 },
+    ],
+  },
+  {
+    key: 'work',
+    title: '工作信息',
+    fields: [
+      { key: 'department', label: '所在部门', type: 'text', required: true, max: 50 },
+      { key: 'position', label: '行政职务', type: 'text', required: true, max: 50, placeholder: '没有请填“无”' },
+      { key: 'specialty', label: '现从事专业', type: 'tree', dict: 'specialty', required: true },
+    ],
+  },
+];
+
+export const PROFILE_FIELDS: readonly FieldDef[] = PROFILE_GROUPS.flatMap((g) => g.fields);
+
+/** Checks the profile rules the generic field rules do not know. */
+export function profileExtraErrors(v: Record<string, unknown>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const email = typeof v.email === 'string' ? v.email : '';
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.email = '邮箱格式不正确';
+  const pc = typeof v.postcode === 'string' ? v.postcode : '';
+  if (pc && !/^\d{6}$/.test(pc)) errors.postcode = '邮政编码应为6位数字';
+  for (const k of ['title_months', 'work_months']) {
+    if (typeof v[k] === 'number' && (v[k] as number) > 11) errors[k] = '月数应为0–11';
+  }
+  if (typeof v.title_years === 'number' && (v.title_years as number) > 70) errors.title_years = '年限不能超过70年';
+  if (typeof v.work_years === 'number' && (v.work_years as number) > 70) errors.work_years = '年限不能超过70年';
+  return errors;
+}
+
+/** Items of the profile still missing (for 基本信息 completeness and declaration step 2). */
+export function missingProfileItems(p: Record<string, unknown>, has: { unit: boolean; avatar: boolean; idFront: boolean; idBack: boolean }): string[] {
+  const missing = PROFILE_FIELDS.filter((f) => f.required && (p[f.key] === undefined || p[f.key] === null || p[f.key] === '')).map((f) => f.label);
+  if (!has.unit) missing.push('工作单位');
+  if (!has.avatar) missing.push('照片');
+  if (!has.idFront || !has.idBack) missing.push('身份证件');
+  return missing;
+}

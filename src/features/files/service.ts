@@ -1,0 +1,520 @@
+/**
+ * Uploaded files and their attachment to the applicant archive (section rows and profile).
+ *
+ * Bytes live under `<uploadDir>/<sha[0..2]>/<sha256>` (content-addressed: identical uploads
+ * share one blob); a `files` row per upload records owner, name, type and size; an
+ * `attachments` row puts a file in a slot of an owner. Everything is scoped by userId: an id
+ * from a URL is never trusted on its own.
+ *
+ * Consistency: the blob is made present and its `files` row inserted inside one write
+ * transaction, and a blob is only unlinked inside a (later) write transaction that finds no
+ * `files` row for its sha. Kysely's SQLite driver serialises transactions on its single
+ * connection, so a delete can never remove a blob that a concurrent upload just reused.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../../context.js';
+import type { Database } from '../../db/schema.js';
+import { writeTx } from '../../db/index.js';
+import { sniff, checkPortrait, type SniffedMime } from '../../domain/images.js';
+import { sectionByKey } from '../../domain/sections.js';
+
+type Db = Kysely<Database>;
+
+export type FileKind = 'photo' | 'doc';
+export type OwnerType = 'row' | 'profile';
+
+export interface ProfileSlotDef {
+  key: 'avatar' | 'id_front' | 'id_back';
+  label: string;
+  kind: FileKind;
+  required: boolean;
+  hint?: string;
+}
+
+/** The profile's slots: one file each; a new upload replaces the old one. */
+export const PROFILE_SLOTS: readonly ProfileSlotDef[] = [
+  { key: 'avatar', label: '头像', kind: 'photo', required: true, hint: '大一寸（3.3cm×4.8cm）近期免冠证件照' },
+  { key: 'id_front', label: '身份证人像面', kind: 'doc', required: true },
+  { key: 'id_back', label: '身份证国徽面', kind: 'doc', required: true },
+];
+
+/** A slot as the upload partial shows it (views/files/_attachments.njk). */
+export interface UploadSlot {
+  key: string;
+  label: string;
+  required: boolean;
+  hint?: string;
+  kind: FileKind;
+  /** One file only: an upload replaces the previous one. */
+  single: boolean;
+  /** For <input type=file accept>: a hint to the browser; the server decides by content. */
+  accept: string;
+  /** The limits in words, e.g. '支持 jpg、png、pdf，单个文件不超过5MB'. */
+  rule: string;
+}
+
+export interface AttachmentItem {
+  id: number;
+  slot: string;
+  fileId: number;
+  name: string;
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  isImage: boolean;
+  /** '120KB', '1.5MB'. */
+  sizeText: string;
+}
+
+export type StoreResult = { ok: true; fileId: number } | { ok: false; error: string };
+
+const KB = 1024;
+const MB = 1024 * 1024;
+
+/** 500KB, 5MB, 1.5MB, 200MB: how limits and sizes are written in messages. */
+export function formatBytes(n: number): string {
+  if (n >= MB) return n % MB === 0 ? `${n / MB}MB` : `${(n / MB).toFixed(1)}MB`;
+  if (n >= KB) return n % KB === 0 ? `${n / KB}KB` : `${Math.max(1, Math.round(n / KB))}KB`;
+  return `${n}B`;
+}
+
+export const TYPE_MESSAGE = '只能上传 jpg、png 或 pdf 文件（文件内容与扩展名不符也会被拒绝）';
+export const PHOTO_TYPE_MESSAGE = '照片只能是 jpg 或 png 格式';
+export const PHOTO_MISMATCH_MESSAGE = '照片只能是 jpg 或 png 格式（文件内容与扩展名不符也会被拒绝）';
+export const BROKEN_IMAGE_MESSAGE = '图片文件已损坏或无法识别，请重新导出后上传';
+export const EMPTY_MESSAGE = '请选择要上传的文件';
+
+export function maxBytes(ctx: AppContext, kind: FileKind): number {
+  return kind === 'photo' ? ctx.config.uploadMaxPhotoBytes : ctx.config.uploadMaxFileBytes;
+}
+
+/** '文件不能超过5MB' / '照片不能超过500KB', from the configured limits. */
+export function sizeMessage(ctx: AppContext, kind: FileKind): string {
+  return `${kind === 'photo' ? '照片' : '文件'}不能超过${formatBytes(maxBytes(ctx, kind))}`;
+}
+
+export function quotaMessage(ctx: AppContext): string {
+  return `您的附件总大小已超过上限（${formatBytes(ctx.config.uploadQuotaBytes)}），请删除不需要的附件后再上传`;
+}
+
+function ruleText(ctx: AppContext, kind: FileKind): string {
+  return kind === 'photo'
+    ? `支持 jpg、png，不超过${formatBytes(maxBytes(ctx, 'photo'))}，宽高比例 3.3cm×4.8cm`
+    : `支持 jpg、png、pdf，单个文件不超过${formatBytes(maxBytes(ctx, 'doc'))}`;
+}
+
+function toUploadSlot(ctx: AppContext, d: { key: string; label: string; required?: boolean; hint?: string }, kind: FileKind, single: boolean): UploadSlot {
+  return {
+    key: d.key,
+    label: d.label,
+    required: !!d.required,
+    hint: d.hint,
+    kind,
+    single,
+    accept: kind === 'photo' ? '.jpg,.jpeg,.png' : '.jpg,.jpeg,.png,.pdf',
+    rule: ruleText(ctx, kind),
+  };
+}
+
+/** The profile's slots for the partial. */
+export function profileSlots(ctx: AppContext): UploadSlot[] {
+  return PROFILE_SLOTS.map((s) => toUploadSlot(ctx, s, s.kind, true));
+}
+
+/** A section's slots for the partial (empty for sections without attachments). */
+export function rowSlots(ctx: AppContext, sectionKey: string): UploadSlot[] {
+  return (sectionByKey(sectionKey)?.attachments ?? []).map((s) => toUploadSlot(ctx, s, 'doc', false));
+}
+
+/**
+ * The slot `slot` of an owner when the owner is the user's: a section row of theirs whose
+ * section declares the slot, or their own profile (ownerId = userId). null otherwise.
+ */
+async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerType, ownerId: number, slot: string): Promise<UploadSlot | null> {
+  if (!Number.isSafeInteger(ownerId) || ownerId <= 0 || typeof slot !== 'string') return null;
+  if (ownerType === 'profile') {
+    if (ownerId !== userId) return null;
+    const def = PROFILE_SLOTS.find((s) => s.key === slot);
+    return def ? toUploadSlot(ctx, def, def.kind, true) : null;
+  }
+  if (ownerType !== 'row') return null;
+  const row = await db.selectFrom('section_rows').select('section').where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
+  if (!row) return null;
+  const def = sectionByKey(row.section)?.attachments.find((a) => a.key === slot);
+  return def ? toUploadSlot(ctx, def, 'doc', false) : null;
+}
+
+/** Owner check for routes: the slot when (ownerType, ownerId, slot) is the user's, else null. */
+export function resolveSlot(ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, slot: string): Promise<UploadSlot | null> {
+  return slotOf(ctx, ctx.db, userId, ownerType, ownerId, slot);
+}
+
+// ---------------------------------------------------------------------------------------
+// Blobs
+
+const SHA_RE = /^[0-9a-f]{64}$/;
+
+export function blobPath(ctx: AppContext, sha: string): string {
+  if (!SHA_RE.test(sha)) throw new Error('invalid sha256');
+  return path.join(ctx.config.uploadDir, sha.slice(0, 2), sha);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fsp.access(p, fs.constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes bytes to a fresh temp file next to the blob and flushes them to disk. */
+async function writeTemp(dir: string, buffer: Buffer): Promise<string> {
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(buffer);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** Makes the rename durable (best effort: not every platform can fsync a directory). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fsp.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* ignore */
+  }
+}
+
+/**
+ * Unlinks the blobs of these shas that no `files` row refers to any more. Runs in its own
+ * write transaction (see the header comment); call it after the deleting transaction commits.
+ */
+export async function sweepBlobs(ctx: AppContext, shas: Iterable<string>): Promise<void> {
+  const list = [...new Set(shas)].filter((s) => SHA_RE.test(s));
+  if (list.length === 0) return;
+  await writeTx(ctx.db, async (trx) => {
+    for (const sha of list) {
+      const used = await trx.selectFrom('files').select('id').where('sha256', '=', sha).limit(1).executeTakeFirst();
+      if (used) continue;
+      try {
+        await fsp.rm(blobPath(ctx, sha), { force: true });
+      } catch (err) {
+        ctx.log.warn({ err, sha }, 'could not remove an unused upload');
+      }
+    }
+  });
+}
+
+/** Deletes the files rows among `fileIds` that no attachment refers to; returns their shas. */
+async function releaseFiles(trx: Db, userId: number, fileIds: number[]): Promise<string[]> {
+  const shas: string[] = [];
+  for (const fileId of new Set(fileIds)) {
+    const ref = await trx.selectFrom('attachments').select('id').where('file_id', '=', fileId).limit(1).executeTakeFirst();
+    if (ref) continue;
+    const file = await trx.selectFrom('files').select('sha256').where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
+    if (!file) continue;
+    await trx.deleteFrom('files').where('id', '=', fileId).execute();
+    shas.push(file.sha256);
+  }
+  return shas;
+}
+
+// ---------------------------------------------------------------------------------------
+// Use cases
+
+/** Basename only, no control or bidi-override characters, at most 100 characters. */
+export function sanitizeName(raw: string, ext: string): string {
+  let name = String(raw ?? '').split(/[\\/]/).pop() ?? '';
+  // C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates, BOM.
+  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, '').trim();
+  if (name === '.' || name === '..') name = '';
+  const chars = [...name];
+  if (chars.length > 100) {
+    const dot = name.lastIndexOf('.');
+    const suffix = dot > 0 ? [...name.slice(dot)] : [];
+    name = suffix.length > 0 && suffix.length <= 10
+      ? chars.slice(0, 100 - suffix.length).join('') + suffix.join('')
+      : chars.slice(0, 100).join('');
+  }
+  return name || `file.${ext}`;
+}
+
+async function usedBytes(db: Db, userId: number): Promise<number> {
+  const r = await db
+    .selectFrom('files')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+const EXT_OF: Record<string, string[]> = { 'image/jpeg': ['jpg', 'jpeg'], 'image/png': ['png'], 'application/pdf': ['pdf'] };
+const KNOWN_EXTS = new Set(Object.values(EXT_OF).flat());
+
+function extensionOf(name: string): string | null {
+  const m = /\.([A-Za-z0-9]{1,8})\s*$/.exec(String(name ?? ''));
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+/** True when the name ends in .jpg/.jpeg/.png/.pdf but the content is another of them. */
+export function extensionContradicts(name: string, mime: string): boolean {
+  const ext = extensionOf(name);
+  return ext !== null && KNOWN_EXTS.has(ext) && !(EXT_OF[mime] ?? []).includes(ext);
+}
+
+class QuotaExceeded extends Error {}
+
+/**
+ * Checks an upload by its content and stores it for the user. Nothing is written to disk or
+ * database when a check fails. `photo`: jpg/png, photo size limit, 3.3×4.8 portrait;
+ * `doc`: jpg/png/pdf, file size limit. Both count towards the user's quota.
+ */
+export async function storeFile(ctx: AppContext, userId: number, input: { filename: string; buffer: Buffer }, kind: FileKind): Promise<StoreResult> {
+  const { buffer } = input;
+  if (!buffer || buffer.length === 0) return { ok: false, error: EMPTY_MESSAGE };
+  if (buffer.length > maxBytes(ctx, kind)) return { ok: false, error: sizeMessage(ctx, kind) };
+  const type = sniff(buffer);
+  if (kind === 'photo' && (!type || type.ext === 'pdf')) return { ok: false, error: PHOTO_TYPE_MESSAGE };
+  if (!type) return { ok: false, error: TYPE_MESSAGE };
+  // The type is the content's; a name that claims another accepted type is refused too
+  // (a PNG called .pdf, a PDF called .jpg), as the message says. Other names are not trusted.
+  const name = sanitizeName(input.filename, type.ext);
+  if (extensionContradicts(name, type.mime)) {
+    return { ok: false, error: kind === 'photo' ? PHOTO_MISMATCH_MESSAGE : TYPE_MESSAGE };
+  }
+  const isImage = type.ext !== 'pdf';
+  if (isImage && (type.width === undefined || type.height === undefined)) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
+  if (kind === 'photo') {
+    const problem = checkPortrait(type.width!, type.height!);
+    if (problem) return { ok: false, error: problem };
+  }
+  const quota = ctx.config.uploadQuotaBytes;
+  if ((await usedBytes(ctx.db, userId)) + buffer.length > quota) return { ok: false, error: quotaMessage(ctx) };
+
+  const sha = createHash('sha256').update(buffer).digest('hex');
+  const final = blobPath(ctx, sha);
+  const dir = path.dirname(final);
+  let tmp: string | null = (await exists(final)) ? null : await writeTemp(dir, buffer);
+  try {
+    const fileId = await writeTx(ctx.db, async (trx) => {
+      // Authoritative quota check: two uploads at once cannot both slip under it.
+      if ((await usedBytes(trx, userId)) + buffer.length > quota) throw new QuotaExceeded();
+      let created = false;
+      if (!(await exists(final))) {
+        tmp ??= await writeTemp(dir, buffer);
+        await fsp.rename(tmp, final);
+        tmp = null;
+        created = true;
+        await syncDir(dir);
+      }
+      try {
+        const row = await trx
+          .insertInto('files')
+          .values({
+            user_id: userId,
+            sha256: sha,
+            size: buffer.length,
+            mime: type.mime,
+            original_name: name,
+            width: type.width ?? null,
+            height: type.height ?? null,
+            created_at: ctx.config.now().toISOString(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return row.id;
+      } catch (err) {
+        if (created) await fsp.rm(final, { force: true });
+        throw err;
+      }
+    });
+    return { ok: true, fileId };
+  } catch (err) {
+    if (err instanceof QuotaExceeded) return { ok: false, error: quotaMessage(ctx) };
+    throw err;
+  } finally {
+    if (tmp) await fsp.rm(tmp, { force: true });
+  }
+}
+
+/** May this stored file go in a slot of this kind? (A photo slot holds only checked photos.) */
+function fitsKind(ctx: AppContext, file: { mime: string; size: number; width: number | null; height: number | null }, kind: FileKind): boolean {
+  if (kind === 'doc') return file.size <= maxBytes(ctx, 'doc');
+  return (file.mime === 'image/jpeg' || file.mime === 'image/png') && file.size <= maxBytes(ctx, 'photo')
+    && file.width !== null && file.height !== null && checkPortrait(file.width, file.height) === null;
+}
+
+/**
+ * Puts the user's file `fileId` in `slot` of the owner. Single-file slots (the profile's)
+ * replace what was there. Returns the attachment id, or null when the owner, slot or file
+ * is not the user's (or the file does not fit the slot).
+ */
+export async function attach(ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, slot: string, fileId: number): Promise<number | null> {
+  const res = await writeTx(ctx.db, async (trx) => {
+    const def = await slotOf(ctx, trx, userId, ownerType, ownerId, slot);
+    if (!def) return null;
+    const file = await trx.selectFrom('files').select(['id', 'mime', 'size', 'width', 'height']).where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
+    if (!file || !fitsKind(ctx, file, def.kind)) return null;
+    let released: string[] = [];
+    if (def.single) {
+      const old = await trx
+        .selectFrom('attachments')
+        .select(['id', 'file_id'])
+        .where('user_id', '=', userId)
+        .where('owner_type', '=', ownerType)
+        .where('owner_id', '=', ownerId)
+        .where('slot', '=', slot)
+        .execute();
+      if (old.length > 0) {
+        await trx.deleteFrom('attachments').where('id', 'in', old.map((o) => o.id)).execute();
+        released = await releaseFiles(trx, userId, old.map((o) => o.file_id).filter((id) => id !== fileId));
+      }
+    }
+    const row = await trx
+      .insertInto('attachments')
+      .values({ user_id: userId, owner_type: ownerType, owner_id: ownerId, slot, file_id: fileId, created_at: ctx.config.now().toISOString() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, released };
+  });
+  if (!res) return null;
+  await sweepBlobs(ctx, res.released);
+  return res.id;
+}
+
+/** The user's attachments of these owners, by owner id (owners without any are absent). */
+export async function listAttachments(ctx: AppContext, userId: number, ownerType: OwnerType, ownerIds: number[]): Promise<Map<number, AttachmentItem[]>> {
+  const out = new Map<number, AttachmentItem[]>();
+  const ids = [...new Set(ownerIds)].filter((n) => Number.isSafeInteger(n));
+  if (ids.length === 0) return out;
+  const rows = await ctx.db
+    .selectFrom('attachments as a')
+    .innerJoin('files as f', 'f.id', 'a.file_id')
+    .select(['a.id', 'a.owner_id', 'a.slot', 'a.file_id', 'f.original_name', 'f.mime', 'f.size', 'f.width', 'f.height'])
+    .where('a.user_id', '=', userId)
+    .where('f.user_id', '=', userId)
+    .where('a.owner_type', '=', ownerType)
+    .where('a.owner_id', 'in', ids)
+    .orderBy('a.id')
+    .execute();
+  for (const r of rows) {
+    const item: AttachmentItem = {
+      id: r.id,
+      slot: r.slot,
+      fileId: r.file_id,
+      name: r.original_name,
+      mime: r.mime,
+      size: r.size,
+      width: r.width,
+      height: r.height,
+      isImage: r.mime.startsWith('image/'),
+      sizeText: formatBytes(r.size),
+    };
+    const list = out.get(r.owner_id);
+    if (list) list.push(item);
+    else out.set(r.owner_id, [item]);
+  }
+  return out;
+}
+
+/** One of the user's attachments (for the delete confirmation), or null. */
+export async function getAttachment(ctx: AppContext, userId: number, attachmentId: number) {
+  if (!Number.isSafeInteger(attachmentId)) return null;
+  const r = await ctx.db
+    .selectFrom('attachments as a')
+    .innerJoin('files as f', 'f.id', 'a.file_id')
+    .select(['a.id', 'a.owner_type', 'a.owner_id', 'a.slot', 'a.file_id', 'f.original_name'])
+    .where('a.id', '=', attachmentId)
+    .where('a.user_id', '=', userId)
+    .executeTakeFirst();
+  return r ? { id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, slot: r.slot, fileId: r.file_id, name: r.original_name } : null;
+}
+
+/** Removes one of the user's attachments (and the file/blob when nothing else uses them). */
+export async function deleteAttachment(ctx: AppContext, userId: number, attachmentId: number): Promise<boolean> {
+  if (!Number.isSafeInteger(attachmentId)) return false;
+  const shas = await writeTx(ctx.db, async (trx) => {
+    const a = await trx.selectFrom('attachments').select(['id', 'file_id']).where('id', '=', attachmentId).where('user_id', '=', userId).executeTakeFirst();
+    if (!a) return null;
+    await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
+    return releaseFiles(trx, userId, [a.file_id]);
+  });
+  if (shas === null) return false;
+  await sweepBlobs(ctx, shas);
+  return true;
+}
+
+/**
+ * Removes all the user's attachments of one owner (call it when a section row is deleted).
+ * Without `trx` it runs its own transaction and removes unused blobs itself. Inside the
+ * caller's transaction (`trx` = the writeTx connection) it only touches rows: call
+ * `sweepBlobs(ctx, result.orphanShas)` after that transaction commits.
+ */
+export async function deleteOwnerAttachments(
+  ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, trx?: Db,
+): Promise<{ deleted: number; orphanShas: string[] }> {
+  const work = async (db: Db) => {
+    const rows = await db
+      .selectFrom('attachments')
+      .select(['id', 'file_id'])
+      .where('user_id', '=', userId)
+      .where('owner_type', '=', ownerType)
+      .where('owner_id', '=', ownerId)
+      .execute();
+    if (rows.length === 0) return { deleted: 0, orphanShas: [] as string[] };
+    await db.deleteFrom('attachments').where('id', 'in', rows.map((r) => r.id)).execute();
+    return { deleted: rows.length, orphanShas: await releaseFiles(db, userId, rows.map((r) => r.file_id)) };
+  };
+  if (trx) return work(trx);
+  const res = await writeTx(ctx.db, work);
+  await sweepBlobs(ctx, res.orphanShas);
+  return res;
+}
+
+/** A stored file that was never attached (e.g. attach refused): drop it. */
+export async function discardFile(ctx: AppContext, userId: number, fileId: number): Promise<void> {
+  const shas = await writeTx(ctx.db, (trx) => releaseFiles(trx, userId, [fileId]));
+  await sweepBlobs(ctx, shas);
+}
+
+/** The user's own file for download, or null (someone else's id is simply not found). */
+export async function getOwnFile(ctx: AppContext, userId: number, fileId: number) {
+  if (!Number.isSafeInteger(fileId)) return null;
+  const f = await ctx.db
+    .selectFrom('files')
+    .select(['id', 'sha256', 'size', 'mime', 'original_name'])
+    .where('id', '=', fileId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!f) return null;
+  return { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime as SniffedMime, name: f.original_name };
+}
+
+
+/** The name to download under: the stored name, with the extension the content really has. */
+export function downloadName(name: string, mime: string): string {
+  const exts = EXT_OF[mime];
+  if (!exts) return name;
+  const ext = extensionOf(name);
+  if (ext && exts.includes(ext)) return name;
+  return `${name}.${exts[0]}`;
+}

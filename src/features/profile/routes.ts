@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { requireApplicant } from '../../plugins/auth.js';
+import { PROFILE_GROUPS, PROFILE_FIELDS } from '../../domain/profile.js';
+import { formView } from '../sections/form.js';
+import { listAttachments, profileSlots } from '../files/service.js';
+import { loadProfile, identityOf, searchUnits, saveProfile } from './service.js';
+
+type Body = Record<string, unknown>;
+
+export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  const opts = { preHandler: requireApplicant };
+
+  async function render(req: FastifyRequest, reply: FastifyReply, o: { values: Body; errors?: Record<string, string>; raw?: Body; search?: { field: string; q: string } }) {
+    const uid = req.user!.id;
+    const dicts = await ctx.dicts.ready();
+    const fields = formView(PROFILE_FIELDS, o.values, o.errors ?? {}, dicts, o.search, o.raw);
+    const byKey = Object.fromEntries(fields.map((f) => [f.def.key, f]));
+    const groups = PROFILE_GROUPS.map((g) => ({ ...g, views: g.fields.map((f) => byKey[f.key]) }));
+    const ident = await identityOf(ctx, uid);
+    const unitQ = o.raw && typeof o.raw.unit_q === 'string' ? o.raw.unit_q : '';
+    const unitMatches = unitQ ? await searchUnits(ctx, unitQ) : [];
+    const chosen = o.raw ? String(o.raw.unit_org_id ?? '') : ident.unitOrgId ? String(ident.unitOrgId) : '';
+    const unitOptions = [...unitMatches];
+    if (chosen && !unitOptions.some((u) => String(u.id) === chosen)) {
+      const cur = await ctx.db.selectFrom('orgs').select(['id', 'name', 'kind']).where('id', '=', Number(chosen)).executeTakeFirst();
+      if (cur) unitOptions.unshift(cur);
+    }
+    const files = (await listAttachments(ctx, uid, 'profile', [uid])).get(uid) ?? [];
+    return reply.page('profile/profile.njk', {
+      groups, ident, name: o.raw && typeof o.raw.name === 'string' ? o.raw.name : ident.name,
+      unitQ, unitOptions, unitChosen: chosen, unitSearched: !!unitQ, errors: o.errors ?? {},
+      slots: profileSlots(ctx), files, title: '基本信息', breadcrumbs: [{ label: '基本信息' }],
+    }, o.errors && Object.keys(o.errors).length ? 422 : 200);
+  }
+
+  app.get('/me/profile', opts, async (req, reply) => render(req, reply, { values: await loadProfile(ctx, req.user!.id) }));
+
+  app.post('/me/profile', opts, async (req, reply) => {
+    const body = (req.body ?? {}) as Body;
+    // 搜索 buttons (unit, 所学专业, 现从事专业) post the whole form: re-render with everything kept.
+    const field = typeof body._search === 'string' ? body._search : '';
+    if (field) {
+      const values: Body = {};
+      for (const f of PROFILE_FIELDS) values[f.key] = body[f.key] === '__other__' ? body[`${f.key}_other`] : body[f.key];
+      return render(req, reply, { values, raw: body, search: field === 'unit' ? undefined : { field, q: String(body[`${field}_q`] ?? '') } });
+    }
+    const r = await saveProfile(ctx, req.user!.id, body);
+    if (!r.ok) return render(req, reply, { values: r.values, errors: r.errors, raw: body });
+    return reply.flashRedirect('/me/profile', '基本信息已保存');
+  });
+}
