@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_archive.js';
+import * as m0003 from './0003_declarations.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -9,4 +10,5 @@ import * as m0002 from './0002_archive.js';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_archive': m0002,
+  '0003_declarations': m0003,
 };

@@ -53,7 +53,7 @@ const supervisor = await org('昆明市卫生健康委员会', { kind: 'supervis
 const uscc17 = '12530100MB0000001';
 const unit = await org('昆明市第一人民医院', {
   kind: 'unit', uscc: uscc17 + usccCheckChar(uscc17), nature: 'institution', unit_level: 'city', region_code: '530102',
-  supervisor_org_id: supervisor, address: '昆明市五华区青年路', phone: '0871-63222222', contact: '李娜',
+  supervisor_org_id: supervisor, supervisor_status: 'approved', address: '昆明市五华区青年路', phone: '0871-63222222', contact: '李娜',
 });
 const countyHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('region_code', '=', '530102').executeTakeFirstOrThrow()).id;
 const cityHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('hrb_level', '=', 'city').executeTakeFirstOrThrow()).id;

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import formbody from '@fastify/formbody';
 import compress from '@fastify/compress';
@@ -28,10 +27,16 @@ import adminRoutes from './features/admin/routes.js';
 import filesRoutes from './features/files/routes.js';
 import sectionRoutes from './features/sections/routes.js';
 import profileRoutes from './features/profile/routes.js';
+import planRoutes from './features/plans/routes.js';
+import noticeRoutes from './features/notices/routes.js';
+import { unreadNoticeCount } from './features/notices/service.js';
+import { startReminderScheduler } from './features/reminders/service.js';
+import declarationRoutes from './features/declaration/routes.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { ROOT } from './app-root.js';
+export { ROOT };
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -104,6 +109,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     pageContext: async (req) => ({
       menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
+      unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
     }),
   });
 
@@ -137,9 +143,18 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, filesRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes]) {
     await app.register(routes, { ctx });
   }
+
+  // Deadline reminders: from ready (first run at once), every hour; stopped before the db closes.
+  let stopReminders: (() => Promise<void>) | null = null;
+  app.addHook('onReady', async () => {
+    stopReminders = startReminderScheduler(ctx);
+  });
+  app.addHook('onClose', async () => {
+    await stopReminders?.();
+  });
 
   const setupLink = await prepareSetup(ctx);
   return { app, ctx, setupLink };

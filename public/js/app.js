@@ -1,6 +1,8 @@
 /* Small progressive enhancements; every page works without this file. ES2017 for old browsers. */
 (function () {
   'use strict';
+  // Lets CSS hide the buttons only the no-JS path needs (e.g. 加载申报职称).
+  document.documentElement.className += ' js';
   // Live character counter for fields with maxlength and data-counter (counts characters, not bytes).
   function counters(root) {
     var els = root.querySelectorAll('[data-counter][maxlength]');
@@ -30,9 +32,24 @@
   }
   // Drag-sort: Sortable moves the rows (with their hidden order inputs), then the same
   // order form the 上移/下移 buttons use is posted by htmx ("sorted" trigger).
+  var sortableLoading = false;
   function sortables(root) {
-    if (typeof Sortable === 'undefined' || typeof htmx === 'undefined') return;
+    if (typeof htmx === 'undefined') return;
     var els = root.querySelectorAll('[data-sortable]');
+    if (!els.length) return;
+    if (typeof Sortable === 'undefined') {
+      // A list reached through hx-boost: only <body> was swapped, so the page's own <script>
+      // for Sortable (in <head>) never ran. Load it now (same origin, allowed by the CSP).
+      var src = els[0].getAttribute('data-sortable-src');
+      if (!src || sortableLoading) return;
+      sortableLoading = true;
+      var s = document.createElement('script');
+      s.src = src;
+      s.onload = function () { sortables(document); };
+      s.onerror = function () { sortableLoading = false; };
+      document.head.appendChild(s);
+      return;
+    }
     Array.prototype.forEach.call(els, function (el) {
       if (el.getAttribute('data-sortable-on')) return;
       el.setAttribute('data-sortable-on', '1');

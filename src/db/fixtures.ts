@@ -40,6 +40,7 @@ export async function loadFixtures(db: DB, dir: string, now: Date): Promise<bool
       trx.insertInto('orgs').values(p.map((c) => org({
         kind: 'committee', name: c.name, code: c.code, committee_level: c.level, scope: c.scope ?? null, organizer: c.organizer ?? null,
         phone: c.phone ?? null, plan_months: c.plan_months ?? null, series_code: c.series_code ?? null, region_code: '530100',
+        committee_tier: c.tier ?? 'city', // the seed's committees are Kunming's (city level)
       })) as any).execute(),
     );
     await chunks(hrbs, (p) =>

@@ -22,6 +22,8 @@ export interface OrgsTable {
   plan_months: string | null;
   series_code: string | null;
   disabled: Generated<number>;
+  committee_tier: 'city' | 'province' | null;
+  supervisor_status: 'pending' | 'approved' | 'rejected' | null;
   created_at: string;
   updated_at: string;
 }
@@ -139,7 +141,18 @@ export interface PlansTable {
   opens_at: string;
   closes_at: string;
   notice: string | null;
+  specialties: string | null;
+  categories: Generated<string>;
+  required_sections: string | null;
+  required_slots: string | null;
+  max_returns: Generated<number>;
+  publicity_required: Generated<number>;
+  publicity_days: Generated<number>;
+  major_mismatch: Generated<'warn' | 'block'>;
+  eligibility_mode: Generated<'warn' | 'block'>;
+  eligibility_rules: string | null;
   created_at: string;
+  updated_at: string | null;
 }
 
 export interface MessagesTable {
@@ -182,14 +195,85 @@ export interface FilesTable {
 export interface AttachmentsTable {
   id: Generated<number>;
   user_id: number;
-  owner_type: 'row' | 'profile';
+  owner_type: 'row' | 'profile' | 'declaration';
   owner_id: number;
   slot: string;
   file_id: number;
   created_at: string;
 }
 
+export type DeclarationStatus = 'draft' | 'reviewing' | 'returned' | 'approved' | 'rejected' | 'failed_for_year' | 'passed' | 'failed';
+
+export interface DeclarationsTable {
+  id: Generated<number>;
+  user_id: number;
+  plan_id: number;
+  year: number;
+  status: DeclarationStatus;
+  cover: string;
+  route: string | null;
+  stage: Generated<number>;
+  returns_count: Generated<number>;
+  version_id: number | null;
+  submit_token: string | null;
+  submitted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeclarationVersionsTable {
+  id: Generated<number>;
+  declaration_id: number;
+  no: number;
+  snapshot: string;
+  sha256: string;
+  created_at: string;
+}
+
+export interface WorkflowEventsTable {
+  id: Generated<number>;
+  declaration_id: number;
+  actor_user_id: number | null;
+  org_id: number | null;
+  stage: number | null;
+  action: string;
+  opinion: string | null;
+  from_status: string | null;
+  to_status: string | null;
+  data: string | null;
+  created_at: string;
+}
+
+export interface NoticesTable {
+  id: Generated<number>;
+  org_id: number;
+  plan_id: number | null;
+  title: string;
+  body: string;
+  author_user_id: number | null;
+  published_at: string;
+  created_at: string;
+}
+
+export interface NoticeReadsTable {
+  notice_id: number;
+  user_id: number;
+  read_at: string;
+}
+
+export interface RemindersSentTable {
+  declaration_id: number;
+  kind: '7d' | '1d';
+  sent_at: string;
+}
+
 export interface Database {
+  declarations: DeclarationsTable;
+  declaration_versions: DeclarationVersionsTable;
+  workflow_events: WorkflowEventsTable;
+  notices: NoticesTable;
+  notice_reads: NoticeReadsTable;
+  reminders_sent: RemindersSentTable;
   profiles: ProfilesTable;
   section_rows: SectionRowsTable;
   files: FilesTable;

@@ -31,12 +31,26 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       { label: '首页', href: '/me' },
       { label: '基本信息', href: '/me/profile' },
       { label: '申报信息管理', href: '/me/sections', children: SECTION_MENU },
+      {
+        label: '职称申报',
+        href: '/me/declaration',
+        children: [
+          { label: '个人申报', href: '/me/declaration' },
+          { label: '申报记录', href: '/me/records' },
+          { label: '附件管理', href: '/me/attachments' },
+          { label: '申报历史', href: '/me/history' },
+        ],
+      },
       { label: '消息中心', href: '/me/messages' },
+      { label: '通知公告', href: '/notices' },
       ACCOUNT,
       { label: '帮助', href: '/help' },
     ];
   }
   const items: MenuItem[] = [{ label: '首页', href: '/org' }, { label: '消息中心', href: '/org/messages' }];
+  if (user.orgKind === 'committee') {
+    items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
+  }
   if (user.roles.includes('admin')) {
     items.push({
       label: '平台管理',
@@ -47,6 +61,8 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },
         { label: '短信发件箱', href: '/admin/sms' },
+        { label: '评审计划', href: '/org/plans' },
+        { label: '通知公告', href: '/org/notices' },
       ],
     });
   }

@@ -43,7 +43,7 @@ export function withBlanks<T extends object>(values: T, keys: readonly string[])
   for (const k of keys) if (out[k] === null || out[k] === undefined) out[k] = '';
   return out as unknown as T;
 }
-const SELECTS = ['kind', 'region_code', 'hrb_level', 'committee_level', 'nature', 'unit_level', 'supervisor_org_id'] as const;
+const SELECTS = ['kind', 'region_code', 'hrb_level', 'committee_level', 'committee_tier', 'nature', 'unit_level', 'supervisor_org_id'] as const;
 
 /** Every region with its full path label: "云南省 / 昆明市 / 五华区". */
 export async function regionOptions(db: DB): Promise<{ code: string; name: string }[]> {
@@ -66,6 +66,7 @@ interface OrgForm {
   name?: string;
   hrb_level?: 'county' | 'city' | 'province';
   committee_level?: 'senior' | 'intermediate';
+  committee_tier?: 'city' | 'province';
   scope?: string;
   organizer?: string;
   uscc?: string;
@@ -86,6 +87,7 @@ const parseOrg = compileForm<OrgForm>({
     name: { type: 'string', title: '名称', maxLength: 100 },
     hrb_level: { type: 'string', title: '级别', enum: HRB_LEVELS.map((k) => k.code) },
     committee_level: { type: 'string', title: '评委会级别', enum: COMMITTEE_LEVELS.map((k) => k.code) },
+    committee_tier: { type: 'string', title: '评委会层级', enum: ['city', 'province'] },
     scope: { type: 'string', title: '评审范围', maxLength: 1000 },
     organizer: { type: 'string', title: '组建部门', maxLength: 100 },
     uscc: { type: 'string', title: '统一社会信用代码', maxLength: 30 },
@@ -146,6 +148,8 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
     name: values.name,
     hrb_level: kind === 'hrb' ? values.hrb_level ?? null : null,
     committee_level: kind === 'committee' ? values.committee_level ?? null : null,
+    // A provincial committee adds the city HRB stage to every route (DESIGN.md §3).
+    committee_tier: kind === 'committee' ? values.committee_tier ?? 'city' : null,
     // 评审范围 for a committee, 服务范围 for an HR bureau.
     scope: kind === 'committee' || kind === 'hrb' ? values.scope ?? null : null,
     organizer: kind === 'committee' ? values.organizer ?? null : null,
@@ -153,6 +157,8 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
     nature: isUnit ? values.nature ?? null : null,
     unit_level: isUnit ? values.unit_level ?? null : null,
     supervisor_org_id: isUnit ? values.supervisor_org_id ?? null : null,
+    // A binding set by the platform admin needs no approval by the supervisor.
+    supervisor_status: isUnit && values.supervisor_org_id ? 'approved' : null,
     region_code: values.region_code ?? null,
     address: values.address ?? null,
     phone: values.phone ?? null,

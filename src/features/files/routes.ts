@@ -53,7 +53,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const uid = req.user!.id;
     const q = req.query as Query;
     const back = safeBack(q.back);
-    const ownerType: OwnerType | null = q.owner === 'row' || q.owner === 'profile' ? q.owner : null;
+    const ownerType: OwnerType | null = q.owner === 'row' || q.owner === 'profile' || q.owner === 'declaration' ? q.owner : null;
     if (!ownerType) return reply.callNotFound();
     const ownerId = ownerType === 'profile' && (q.id === undefined || q.id === '') ? uid : Number(q.id);
     const slot = await resolveSlot(ctx, uid, ownerType, ownerId, q.slot ?? '');
@@ -73,6 +73,18 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
       return reply.callNotFound();
     }
     return reply.flashRedirect(back, '上传成功');
+  });
+
+  // 选择已上传的文件: attach a file the user already has (e.g. from a section row) to a slot.
+  app.post('/me/attachments/pick', { preHandler: requireApplicant }, async (req, reply) => {
+    const uid = req.user!.id;
+    const b = (req.body ?? {}) as Record<string, string>;
+    const back = safeBack(b.back);
+    const ownerType: OwnerType | null = b.owner === 'row' || b.owner === 'declaration' ? b.owner : null;
+    if (!ownerType) return reply.callNotFound();
+    const id = await attach(ctx, uid, ownerType, Number(b.id), String(b.slot ?? ''), Number(b.file_id));
+    if (id === null) return reply.callNotFound();
+    return reply.flashRedirect(back, '已添加附件');
   });
 
   app.get('/me/files/:id', { preHandler: requireApplicant }, async (req, reply) => {

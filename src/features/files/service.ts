@@ -21,11 +21,12 @@ import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { sniff, checkPortrait, type SniffedMime } from '../../domain/images.js';
 import { sectionByKey } from '../../domain/sections.js';
+import { requiredSlots } from '../../domain/plans.js';
 
 type Db = Kysely<Database>;
 
 export type FileKind = 'photo' | 'doc';
-export type OwnerType = 'row' | 'profile';
+export type OwnerType = 'row' | 'profile' | 'declaration';
 
 export interface ProfileSlotDef {
   key: 'avatar' | 'id_front' | 'id_back';
@@ -142,11 +143,35 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
     const def = PROFILE_SLOTS.find((s) => s.key === slot);
     return def ? toUploadSlot(ctx, def, def.kind, true) : null;
   }
+  if (ownerType === 'declaration') {
+    // The plan's attachment slots of a declaration, changeable only while it is with the
+    // applicant (draft or returned): a version under review is never altered.
+    const d = await db
+      .selectFrom('declarations as d')
+      .innerJoin('plans as p', 'p.id', 'd.plan_id')
+      .select(['d.status', 'p.required_slots'])
+      .where('d.id', '=', ownerId)
+      .where('d.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!d || (d.status !== 'draft' && d.status !== 'returned')) return null;
+    const def = requiredSlots(d).find((s) => s.key === slot);
+    return def ? toUploadSlot(ctx, def, 'doc', false) : null;
+  }
   if (ownerType !== 'row') return null;
   const row = await db.selectFrom('section_rows').select('section').where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
   if (!row) return null;
   const def = sectionByKey(row.section)?.attachments.find((a) => a.key === slot);
   return def ? toUploadSlot(ctx, def, 'doc', false) : null;
+}
+
+/** A declaration's slots for the partial (the plan's 必传/选传 attachments). */
+export function declarationSlots(ctx: AppContext, plan: { required_slots: string | null }): UploadSlot[] {
+  return requiredSlots(plan).map((s) => toUploadSlot(ctx, s, 'doc', false));
+}
+
+/** The user's stored files, newest first, to pick an existing one for a slot. */
+export function listOwnFiles(ctx: AppContext, userId: number) {
+  return ctx.db.selectFrom('files').select(['id', 'original_name', 'mime', 'size', 'created_at']).where('user_id', '=', userId).orderBy('id', 'desc').limit(200).execute();
 }
 
 /** Owner check for routes: the slot when (ownerType, ownerId, slot) is the user's, else null. */
@@ -453,8 +478,10 @@ export async function getAttachment(ctx: AppContext, userId: number, attachmentI
 export async function deleteAttachment(ctx: AppContext, userId: number, attachmentId: number): Promise<boolean> {
   if (!Number.isSafeInteger(attachmentId)) return false;
   const shas = await writeTx(ctx.db, async (trx) => {
-    const a = await trx.selectFrom('attachments').select(['id', 'file_id']).where('id', '=', attachmentId).where('user_id', '=', userId).executeTakeFirst();
+    const a = await trx.selectFrom('attachments').select(['id', 'file_id', 'owner_type', 'owner_id', 'slot']).where('id', '=', attachmentId).where('user_id', '=', userId).executeTakeFirst();
     if (!a) return null;
+    // A declaration's files are frozen while it is under review.
+    if (a.owner_type === 'declaration' && !(await slotOf(ctx, trx, userId, 'declaration', a.owner_id, a.slot))) return null;
     await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
     return releaseFiles(trx, userId, [a.file_id]);
   });

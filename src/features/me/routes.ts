@@ -7,6 +7,7 @@ import { SECTIONS } from '../../domain/sections.js';
 import { completion } from '../../domain/sectionRules.js';
 import { openPlans } from '../plans/repository.js';
 import { countRows } from '../sections/service.js';
+import { currentDeclaration, describe, parseCover } from '../declaration/service.js';
 
 export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   // 首页 (seed 001 §2.1): progress, 填写完成情况, 开评评委会 with search.
@@ -15,7 +16,19 @@ export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: App
     const { page, size, offset } = pageParams(req.query);
     const { rows, total } = await openPlans(ctx.db, ctx.config.now(), q, size, offset);
     const done = completion(SECTIONS, await countRows(ctx, req.user!.id));
-    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, breadcrumbs: [{ label: '首页' }] });
+    const d = await currentDeclaration(ctx, req.user!.id);
+    let progress = null;
+    if (d) {
+      // 填写 → each stage of the route → 评审结果, the current step highlighted.
+      const info = describe(d);
+      const steps = ['填写申报', ...info.route.map((r) => r.label), '评审结果'];
+      const at = d.status === 'draft' || d.status === 'returned' ? 0
+        : d.status === 'reviewing' ? d.stage + 1
+        : d.status === 'approved' ? info.route.length
+        : steps.length - 1;
+      progress = { steps, at, text: info.text, cover: parseCover(d), id: d.id, status: d.status };
+    }
+    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, progress, breadcrumbs: [{ label: '首页' }] });
   });
 
   app.get('/me/sections', { preHandler: requireApplicant }, async (_req, reply) => redirect(reply, '/me#completion'));

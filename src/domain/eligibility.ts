@@ -1,0 +1,423 @@
+// Eligibility helper (beyond the seeds). From the applicant's archive (工作经历, 现有职称情况, 学历情况)
+// it computes, as of 31 December of the declaration year (seed 002 §二.6: 任职时间计算截至当年12月31日),
+// the years in professional work and in the current title, and checks them against the plan's
+// rules (minimum years by education and target level; defaults in fixtures/eligibility.json).
+// Every check carries a plain Chinese sentence; the plan decides whether a failure warns or blocks.
+// Pure: the caller loads the rows and the rules.
+//
+// How time is counted (all dates 'YYYY-MM-DD', calendar arithmetic, no time zones):
+// - Whole months from a (inclusive) to b (exclusive): k months have passed once b reaches a moved
+//   k calendar months on, same day of month; a day the month lacks (31 February) rolls to the 1st
+//   of the next month. So 2010-08-01 → 2011-01-01 is 5 months, 2010-08-15 → 2011-01-14 is 4.
+// - A work period [start, end] includes both days: its months are counted from start to the day
+//   after end, so 2010-08-01..2010-12-31 is 5 months. '至今' (and any end after the as-of date)
+//   means the as-of date. Periods starting after the as-of date are ignored, as are rows with
+//   missing or invalid dates or an end before the start. Overlapping or touching periods
+//   (one ends the day before the next starts) are merged first; the whole months of each merged
+//   block are then added up (left-over days of separate blocks are dropped, never rounded up).
+// - Years in the current title are 满N年 after 资格认定时间: the certification day itself does not
+//   count, so a title certified 2021-12-31 has 5 years on 2026-12-31, one certified 2022-01-01 has
+//   4 years 11 months (a 5-year rule for 2026 needs certification on or before 2021-12-31).
+
+import { ONGOING } from './sectionRules.js';
+import { addDays, isValidDate } from './workdays.js';
+
+export type TitleLevel = 'senior_full' | 'senior_vice' | 'intermediate' | 'assistant' | 'junior';
+
+export const TITLE_LEVELS: readonly TitleLevel[] = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
+
+export const TITLE_LEVEL_NAMES: Readonly<Record<TitleLevel, string>> = {
+  senior_full: '正高级',
+  senior_vice: '副高级',
+  intermediate: '中级',
+  assistant: '助理级',
+  junior: '员级',
+};
+
+/** Higher = more senior; 0 for anything unknown. */
+export function titleLevelRank(level: string | null | undefined): number {
+  const i = TITLE_LEVELS.indexOf(level as TitleLevel);
+  return i < 0 ? 0 : TITLE_LEVELS.length - i;
+}
+
+function levelName(level: string | null | undefined): string {
+  return TITLE_LEVEL_NAMES[level as TitleLevel] ?? String(level ?? '未知级别');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates and spans
+
+export interface Span {
+  years: number;
+  months: number;
+  totalMonths: number;
+}
+
+/** The as-of date of a declaration year: 'YYYY-12-31'. */
+export function asOf(year: number): string {
+  if (!Number.isInteger(year) || year < 1 || year > 9999) throw new RangeError(`无效年度：${year}`);
+  return `${String(year).padStart(4, '0')}-12-31`;
+}
+
+function ymd(s: string): [number, number, number] {
+  return [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
+}
+
+/** Whole months from a (inclusive) to b (exclusive); 0 when b ≤ a. See the header for the rule. */
+export function wholeMonths(a: string, b: string): number {
+  if (b <= a) return 0;
+  const [ya, ma, da] = ymd(a);
+  const [yb, mb, db] = ymd(b);
+  const n = (yb - ya) * 12 + (mb - ma) - (db < da ? 1 : 0);
+  return Math.max(0, n);
+}
+
+export function spanOf(totalMonths: number): Span {
+  const t = Math.max(0, Math.floor(totalMonths));
+  return { years: Math.floor(t / 12), months: t % 12, totalMonths: t };
+}
+
+/** '6年3个月', '5年', '8个月', '0个月'. */
+export function formatSpan(s: Span): string {
+  if (s.years && s.months) return `${s.years}年${s.months}个月`;
+  if (s.years) return `${s.years}年`;
+  return `${s.months}个月`;
+}
+
+/** '2026-12-31' → '2026年12月31日'. */
+export function cnDate(date: string): string {
+  const [y, m, d] = ymd(date);
+  return `${y}年${m}月${d}日`;
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+
+/** Years in professional work as of asOfDate, from the 工作经历 rows (merged, see the header). */
+export function workSpan(work: readonly { start?: string | null; end?: string | null }[], asOfDate: string): Span {
+  const blocks: [string, string][] = [];
+  for (const row of work) {
+    const start = text(row.start);
+    const rawEnd = text(row.end);
+    if (!isValidDate(start) || start > asOfDate) continue;
+    let end: string;
+    if (rawEnd === ONGOING) end = asOfDate;
+    else if (isValidDate(rawEnd)) end = rawEnd > asOfDate ? asOfDate : rawEnd;
+    else continue;
+    if (end < start) continue;
+    blocks.push([start, end]);
+  }
+  blocks.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const merged: [string, string][] = [];
+  for (const [s, e] of blocks) {
+    const last = merged[merged.length - 1];
+    if (last && s <= addDays(last[1], 1)) {
+      if (e > last[1]) last[1] = e;
+    } else merged.push([s, e]);
+  }
+  let total = 0;
+  for (const [s, e] of merged) total += wholeMonths(s, addDays(e, 1));
+  return spanOf(total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Education
+
+/** Education names (fixtures/enums.json `education`, plus common short forms) → rank. */
+const EDUCATION_RANKS: Readonly<Record<string, number>> = {
+  博士研究生: 6,
+  博士: 6,
+  硕士研究生: 5,
+  硕士: 5,
+  大学本科: 4,
+  本科: 4,
+  大学专科: 3,
+  专科: 3,
+  大专: 3,
+  // 中等职业学校 (seed 002 §二.12: 中等职业学校毕业学历 … 技工院校中级工班): all rank as 中专.
+  中等专科: 2,
+  中专: 2,
+  职业高中: 2,
+  技工学校: 2,
+  高中: 1,
+  初中: 1,
+  小学: 1,
+  高中及以下: 1,
+  其他: 1,
+};
+
+/** Rank of an education name: 6 博士研究生 … 2 中等专科/中专, 1 高中及以下; null if unknown. */
+export function educationRank(name: string | null | undefined): number | null {
+  const n = text(name);
+  return n in EDUCATION_RANKS ? EDUCATION_RANKS[n] : null;
+}
+
+export interface Education {
+  name: string;
+  rank: number;
+}
+
+/**
+ * The highest education in the 学历情况 rows. Unknown names rank as 高中及以下 (1). With asOfDate,
+ * rows whose 毕业时间 is a date after it are ignored (not graduated by then).
+ */
+export function highestEducation(educations: readonly { education?: string | null; end?: string | null }[], asOfDate?: string): Education | null {
+  let best: Education | null = null;
+  for (const row of educations) {
+    const name = text(row.education);
+    if (!name) continue;
+    const end = text(row.end);
+    if (asOfDate && isValidDate(end) && end > asOfDate) continue;
+    const rank = educationRank(name) ?? 1;
+    if (!best || rank > best.rank) best = { name, rank };
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Current title
+
+export interface CurrentTitle {
+  name: string;
+  level: TitleLevel;
+  /** 资格认定时间; null when missing or invalid. */
+  since: string | null;
+}
+
+type TitleRow = { title_level?: string | null; certified_on?: string | null; employed?: string | null; title_name?: string | null };
+
+function bestTitle(titles: readonly TitleRow[], employedOnly: boolean): CurrentTitle | null {
+  let best: CurrentTitle | null = null;
+  for (const row of titles) {
+    if (employedOnly && text(row.employed) !== '是') continue;
+    const level = text(row.title_level);
+    if (!titleLevelRank(level)) continue;
+    const since = isValidDate(text(row.certified_on)) ? text(row.certified_on) : null;
+    const cand: CurrentTitle = { name: text(row.title_name), level: level as TitleLevel, since };
+    if (!best) {
+      best = cand;
+      continue;
+    }
+    const d = titleLevelRank(cand.level) - titleLevelRank(best.level);
+    if (d > 0 || (d === 0 && (cand.since ?? '') > (best.since ?? ''))) best = cand;
+  }
+  return best;
+}
+
+/**
+ * The current title: the highest employed (是否聘任 = 是) title by level, ties → latest
+ * 资格认定时间. Titles with an unknown level are ignored.
+ */
+export function currentTitle(titles: readonly TitleRow[]): CurrentTitle | null {
+  return bestTitle(titles, true);
+}
+
+/** 满N年 in the current title as of asOfDate (certification day not counted); zero without a date. */
+export function titleSpan(current: Pick<CurrentTitle, 'since'> | null, asOfDate: string): Span {
+  if (!current?.since) return spanOf(0);
+  return spanOf(wholeMonths(current.since, asOfDate));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules and checks
+
+export interface EligibilityRule {
+  /** Target level being applied for. */
+  level: TitleLevel;
+  /** Minimum education name, e.g. '大学本科'. */
+  education: string;
+  /** Title level the applicant must currently hold (employed); null = none. */
+  requiredTitleLevel: TitleLevel | null;
+  /** Years in that title (满N年 as of 31 December). */
+  minTitleYears: number;
+  /** Years of professional work (工作经历, merged). */
+  minWorkYears: number;
+  note?: string;
+}
+
+export interface EligibilityRulesFile {
+  source: string;
+  rules: EligibilityRule[];
+}
+
+export interface EligibilityCheck {
+  ok: boolean;
+  text: string;
+}
+
+export interface ArchiveFacts {
+  /** 工作经历: end 'YYYY-MM-DD' or '至今'. */
+  work: { start?: string | null; end?: string | null }[];
+  /** 现有职称情况. */
+  titles: TitleRow[];
+  /** 学历情况. */
+  educations: { education?: string | null; end?: string | null }[];
+}
+
+export interface EligibilityResult {
+  targetLevel: TitleLevel;
+  asOf: string;
+  workSpan: Span;
+  /** Years in the current title; null without a current title. */
+  titleSpan: Span | null;
+  current: CurrentTitle | null;
+  education: Education | null;
+  checks: EligibilityCheck[];
+  /** All checks pass. */
+  ok: boolean;
+  /** The rule applied; null when none applies (education too low, or no rules for the level). */
+  rule: EligibilityRule | null;
+}
+
+/**
+ * Problems in a rules list (unknown level or education name, negative years), in Chinese; empty
+ * when the list is usable. Run it on plan-specific rules before saving them.
+ */
+export function validateRules(rules: readonly EligibilityRule[]): string[] {
+  const errors: string[] = [];
+  rules.forEach((r, i) => {
+    const at = `第${i + 1}条`;
+    if (!titleLevelRank(r.level)) errors.push(`${at}：申报级别“${r.level}”无法识别`);
+    if (educationRank(r.education) === null) errors.push(`${at}：学历“${r.education}”无法识别`);
+    if (r.requiredTitleLevel !== null && !titleLevelRank(r.requiredTitleLevel)) errors.push(`${at}：所需职称级别“${r.requiredTitleLevel}”无法识别`);
+    for (const k of ['minTitleYears', 'minWorkYears'] as const) {
+      if (!Number.isFinite(r[k]) || r[k] < 0) errors.push(`${at}：${k} 必须是不小于0的数`);
+    }
+  });
+  return errors;
+}
+
+/**
+ * The applicable rule: among the rules for the target level whose minimum education the applicant
+ * reaches, the most favourable: smallest minTitleYears, then smallest minWorkYears, then one that
+ * needs no title; remaining ties keep list order. Null when none applies.
+ */
+export function pickRule(targetLevel: TitleLevel, educationRankValue: number, rules: readonly EligibilityRule[]): EligibilityRule | null {
+  let best: EligibilityRule | null = null;
+  for (const r of rules) {
+    if (r.level !== targetLevel) continue;
+    const need = educationRank(r.education);
+    if (need === null || need > educationRankValue) continue;
+    if (!best) {
+      best = r;
+      continue;
+    }
+    const d =
+      r.minTitleYears - best.minTitleYears ||
+      r.minWorkYears - best.minWorkYears ||
+      (r.requiredTitleLevel === null ? 0 : 1) - (best.requiredTitleLevel === null ? 0 : 1);
+    if (d < 0) best = r;
+  }
+  return best;
+}
+
+function conditionText(rule: EligibilityRule): string {
+  const parts: string[] = [];
+  if (rule.requiredTitleLevel) parts.push(`取得${levelName(rule.requiredTitleLevel)}职称后满${rule.minTitleYears}年`);
+  if (rule.minWorkYears > 0) parts.push(`从事专业技术工作满${rule.minWorkYears}年`);
+  return parts.length ? parts.join('，') : '无任职年限要求';
+}
+
+export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, rules: readonly EligibilityRule[], year: number): EligibilityResult {
+  const date = asOf(year);
+  const at = `截至${cnDate(date)}`;
+  const target = levelName(targetLevel);
+  const education = highestEducation(facts.educations, date);
+  const current = currentTitle(facts.titles);
+  const work = workSpan(facts.work, date);
+  const tSpan = current ? titleSpan(current, date) : null;
+  const checks: EligibilityCheck[] = [];
+  const result = (rule: EligibilityRule | null): EligibilityResult => ({
+    targetLevel,
+    asOf: date,
+    workSpan: work,
+    titleSpan: tSpan,
+    current,
+    education,
+    checks,
+    ok: checks.every((c) => c.ok),
+    rule,
+  });
+
+  const forLevel = rules.filter((r) => r.level === targetLevel);
+  if (!forLevel.length) {
+    checks.push({ ok: true, text: `本计划未设置申报${target}的学历和任职年限条件，系统不作检查，以评委会审查为准` });
+    return result(null);
+  }
+
+  // Education → rule.
+  const rule = pickRule(targetLevel, education?.rank ?? 0, rules);
+  if (!rule) {
+    let lowest: EligibilityRule | null = null;
+    for (const r of forLevel) {
+      const rank = educationRank(r.education);
+      if (rank !== null && (!lowest || rank < (educationRank(lowest.education) ?? Infinity))) lowest = r;
+    }
+    checks.push({
+      ok: false,
+      text: `学历不符合申报条件：申报${target}至少需要${lowest?.education ?? '更高'}学历（您的最高学历：${education ? education.name : '未填写，请在“学历情况”中填写'}）`,
+    });
+    return result(null);
+  }
+  checks.push({
+    ok: true,
+    text: `学历：${education!.name}，符合申报${target}的学历要求（按${rule.education}及以上学历条件：${conditionText(rule)}）`,
+  });
+
+  // Current title.
+  const req = rule.requiredTitleLevel;
+  if (req) {
+    const reqName = levelName(req);
+    const need = `申报${target}需取得${reqName}职称后满${rule.minTitleYears}年`;
+    if (!current || titleLevelRank(current.level) < titleLevelRank(req)) {
+      // An unemployed title of the needed level is worth pointing out.
+      const unemployed = bestTitle(facts.titles.filter((t) => text(t.employed) !== '是'), false);
+      const hint =
+        unemployed && titleLevelRank(unemployed.level) >= titleLevelRank(req)
+          ? `您填写的“${unemployed.name || levelName(unemployed.level)}”未选择聘任，任职年限以受聘时间起算；`
+          : '';
+      if (!current) {
+        checks.push({
+          ok: false,
+          text: `未填写已聘任的${reqName}职称：申报${target}需先取得${reqName}职称（${hint}请在“现有职称情况”中填写并选择“是否聘任：是”）`,
+        });
+      } else {
+        checks.push({
+          ok: false,
+          text: `现职称（${levelName(current.level)}，${current.name}）低于申报${target}所需的${reqName}职称：${need}${hint ? `（${hint.slice(0, -1)}）` : ''}`,
+        });
+      }
+    } else if (!current.since) {
+      checks.push({ ok: false, text: `现职称（${levelName(current.level)}，${current.name}）未填写资格认定时间，无法计算任职年限（请在“现有职称情况”中补充）` });
+    } else if (titleLevelRank(current.level) > titleLevelRank(req)) {
+      checks.push({
+        ok: true,
+        text: `现职称（${levelName(current.level)}，${current.name}）高于申报${target}所需的${reqName}职称，${at}已任${levelName(current.level)}职称${formatSpan(tSpan!)}`,
+      });
+    } else if (tSpan!.totalMonths >= rule.minTitleYears * 12) {
+      checks.push({
+        ok: true,
+        text: `现职称（${levelName(current.level)}，${current.name}）任职年限：${at}满${formatSpan(tSpan!)}，要求满${rule.minTitleYears}年`,
+      });
+    } else {
+      checks.push({
+        ok: false,
+        text: `现职称任职年限不足：${at}为${formatSpan(tSpan!)}，${need}（现职称：${current.name}，资格认定时间${cnDate(current.since)}）`,
+      });
+    }
+  }
+
+  // Professional work.
+  if (rule.minWorkYears > 0) {
+    if (work.totalMonths >= rule.minWorkYears * 12) {
+      checks.push({ ok: true, text: `专业技术工作年限：${at}满${formatSpan(work)}，要求满${rule.minWorkYears}年` });
+    } else {
+      const hint = facts.work.length ? '' : '（请在“工作经历”中填写）';
+      checks.push({
+        ok: false,
+        text: `专业技术工作年限不足：${at}为${formatSpan(work)}，申报${target}（${rule.education}及以上学历）需从事专业技术工作满${rule.minWorkYears}年${hint}`,
+      });
+    }
+  }
+
+  return result(rule);
+}

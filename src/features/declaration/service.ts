@@ -1,0 +1,383 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppContext } from '../../context.js';
+import { writeTx } from '../../db/index.js';
+import type { DeclarationsTable, PlansTable } from '../../db/schema.js';
+import { SECTIONS } from '../../domain/sections.js';
+import { missingProfileItems } from '../../domain/profile.js';
+import { computeRoute, type RouteResult, type RouteStage } from '../../domain/route.js';
+import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
+import { isOpen, requiredSections, requiredSlots, planCategories } from '../../domain/plans.js';
+import { statusText, EDITABLE, FINAL, LEVEL_NAMES, majorsConsistent, type Status } from '../../domain/declaration.js';
+import { ROOT } from '../../app-root.js';
+import { countRows, listRows } from '../sections/service.js';
+import { loadProfile, identityOf } from '../profile/service.js';
+import { listAttachments } from '../files/service.js';
+import { sendMessage } from '../auth/service.js';
+import { chinaToday } from '../plans/repository.js';
+
+export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
+export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode'> & {
+  id: number; levels: string; categories: string; max_returns: number; publicity_required: number; publicity_days: number; major_mismatch: 'warn' | 'block'; eligibility_mode: 'warn' | 'block';
+};
+
+export interface Cover {
+  year: number;
+  plan_id: number;
+  committee: string;
+  plan_name: string;
+  specialty: string;
+  level: string;
+  level_name: string;
+  title: string;
+  category: string;
+  category_name: string;
+}
+
+const chinaYear = (now: Date) => Number(chinaToday(now).slice(0, 4));
+
+export async function getPlan(ctx: AppContext, id: number): Promise<(Plan & { committee: string; committee_tier: string | null }) | undefined> {
+  if (!Number.isSafeInteger(id)) return undefined;
+  return ctx.db
+    .selectFrom('plans as p')
+    .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
+    .selectAll('p')
+    .select(['c.name as committee', 'c.committee_tier'])
+    .where('p.id', '=', id)
+    .executeTakeFirst() as any;
+}
+
+/** Plans open right now (for the cover's 评委会 list). */
+export async function openPlanList(ctx: AppContext) {
+  const today = chinaToday(ctx.config.now());
+  const rows = await ctx.db
+    .selectFrom('plans as p')
+    .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
+    .selectAll('p')
+    .select(['c.name as committee'])
+    .where('p.opens_at', '<=', today)
+    .where('p.closes_at', '>=', today)
+    .where('c.disabled', '=', 0)
+    .orderBy('c.name')
+    .execute();
+  return rows.filter((p) => isOpen(p as any, ctx.config.now())) as unknown as (Plan & { committee: string })[];
+}
+
+/** The declaration the applicant works on now: this year's, not ended; else the newest of this year. */
+export async function currentDeclaration(ctx: AppContext, userId: number): Promise<Declaration | undefined> {
+  const year = chinaYear(ctx.config.now());
+  const rows = await ctx.db.selectFrom('declarations').selectAll().where('user_id', '=', userId).where('year', '>=', year).orderBy('id', 'desc').execute();
+  return (rows.find((d) => !FINAL.includes(d.status as Status)) ?? rows[0]) as Declaration | undefined;
+}
+
+export async function getDeclaration(ctx: AppContext, userId: number, id: number): Promise<Declaration | undefined> {
+  if (!Number.isSafeInteger(id)) return undefined;
+  return (await ctx.db.selectFrom('declarations').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()) as Declaration | undefined;
+}
+
+export function parseCover(d: { cover: string }): Cover {
+  return JSON.parse(d.cover);
+}
+export function parseRoute(d: { route: string | null }): RouteStage[] {
+  return d.route ? JSON.parse(d.route) : [];
+}
+
+/** Where this declaration is, in words, with the stage it waits at. */
+export function describe(d: Declaration) {
+  const route = parseRoute(d);
+  const stage = d.status === 'reviewing' || d.status === 'returned' ? route[d.stage] ?? null : null;
+  return { route, stage, text: statusText(d.status as Status, stage) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Route: from the applicant's unit and the plan's committee
+
+let eligibilityDefaults: EligibilityRule[] | undefined;
+function defaultRules(): EligibilityRule[] {
+  eligibilityDefaults ??= JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'eligibility.json'), 'utf8')).rules;
+  return eligibilityDefaults!;
+}
+export function planRules(plan: { eligibility_rules: string | null }): EligibilityRule[] {
+  return plan.eligibility_rules ? JSON.parse(plan.eligibility_rules) : defaultRules();
+}
+
+export async function routeFor(ctx: AppContext, userId: number, plan: { committee_org_id: number }): Promise<RouteResult | { ok: false; error: string; detail: string }> {
+  const user = await ctx.db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+  if (!user.unit_org_id) return { ok: false, error: '未选择工作单位', detail: '请先在“基本信息”中选择工作单位。检索不到单位：联系单位在本系统注册单位账号。' };
+  const unit = await ctx.db.selectFrom('orgs').selectAll().where('id', '=', user.unit_org_id).executeTakeFirstOrThrow();
+  const committee = await ctx.db.selectFrom('orgs').selectAll().where('id', '=', plan.committee_org_id).executeTakeFirstOrThrow();
+  const region = unit.region_code ? await ctx.db.selectFrom('regions').selectAll().where('code', '=', unit.region_code).executeTakeFirst() : undefined;
+  const nature = unit.nature ? await ctx.db.selectFrom('dict_items').select(['extra']).where('dict', '=', 'unit_nature').where('code', '=', unit.nature).executeTakeFirst() : undefined;
+  const isPublic = nature ? (nature.extra ? !!JSON.parse(nature.extra).public : null) : null;
+  const sup = unit.supervisor_org_id ? await ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', unit.supervisor_org_id).executeTakeFirst() : undefined;
+  const hrbs = await ctx.db.selectFrom('orgs').select(['id', 'name', 'hrb_level', 'region_code']).where('kind', '=', 'hrb').where('disabled', '=', 0).orderBy('id').execute();
+  const regions = await ctx.db.selectFrom('regions').select(['code', 'parent_code']).execute();
+  const parents = new Map(regions.map((r) => [r.code, r.parent_code]));
+  return computeRoute(
+    {
+      id: unit.id, kind: unit.kind === 'agency' ? 'agency' : 'unit', name: unit.name, nature: unit.nature, public: isPublic,
+      unitLevel: unit.unit_level, regionCode: unit.region_code, regionLevel: (region?.level as any) ?? null,
+      supervisor: sup ? { id: sup.id, name: sup.name, status: unit.supervisor_status as any } : null,
+    },
+    { id: committee.id, name: committee.name, tier: committee.committee_tier === 'province' ? 'province' : 'city' },
+    hrbs.filter((h) => h.hrb_level && h.region_code).map((h) => ({ id: h.id, name: h.name, level: h.hrb_level as any, regionCode: h.region_code! })),
+    (code) => parents.get(code) ?? null,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Step 1: 封面
+
+export interface CoverInput {
+  plan_id?: string;
+  specialty?: string;
+  level?: string;
+  title?: string;
+  category?: string;
+}
+
+/** Titles (资格名称) the cover offers for a plan and level: from the titles dictionary. */
+export async function titleOptions(ctx: AppContext, plan: { series_code: string | null }, level: string) {
+  let q = ctx.db.selectFrom('titles as t').innerJoin('series as s', 's.code', 't.series_code').select(['t.name', 's.name as series']).where('t.level', '=', level);
+  if (plan.series_code) q = q.where('t.series_code', '=', plan.series_code);
+  const rows = await q.orderBy('s.sort').orderBy('t.sort').execute();
+  return [...new Set(rows.map((r) => `${r.series} - ${r.name}`))];
+}
+
+export async function saveCover(ctx: AppContext, userId: number, input: CoverInput) {
+  const errors: Record<string, string> = {};
+  const warnings: string[] = [];
+  const plan = await getPlan(ctx, Number(input.plan_id));
+  if (!plan) errors.plan_id = '请选择评委会';
+  else if (!isOpen(plan, ctx.config.now())) errors.plan_id = '该评委会的申报通道未开放或已关闭，请选择开放中的评委会';
+  const levels = plan ? plan.levels.split(',').filter(Boolean) : [];
+  if (!input.level || !levels.includes(input.level)) errors.level = '请选择申报等级';
+  const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
+  const specialty = (input.specialty ?? '').trim();
+  if (!specialty) errors.specialty = '请选择申报专业';
+  else if (specialties.length && !specialties.includes(specialty)) errors.specialty = '请选择该评委会受理的申报专业';
+  else if ([...specialty].length > 50) errors.specialty = '申报专业不能超过50个字';
+  const title = (input.title ?? '').trim();
+  if (plan && input.level && !errors.level) {
+    const opts = await titleOptions(ctx, plan, input.level);
+    if (!title || !opts.includes(title)) errors.title = '请选择申报职称';
+  } else if (!title) errors.title = '请选择申报职称';
+  const cats = plan ? planCategories(plan) : [];
+  const category = cats.find((c) => c.code === input.category);
+  if (!category) errors.category = '请选择参评类别';
+  if (Object.keys(errors).length || !plan || !category) return { ok: false as const, errors, warnings };
+
+  // The unit decides the route: its problems are the seed's messages, shown before submit.
+  const route = await routeFor(ctx, userId, plan);
+  if (!route.ok) return { ok: false as const, errors: { route: `${route.error}：${route.detail}` }, warnings };
+
+  const profile = await loadProfile(ctx, userId);
+  if (!majorsConsistent(profile.major as string, profile.specialty as string)) {
+    const msg = '所学专业和从事专业不一致';
+    if (plan.major_mismatch === 'block') return { ok: false as const, errors: { route: `${msg}：该评委会要求所学专业与现从事专业一致，请核对“基本信息”` }, warnings };
+    warnings.push(`${msg}，请确认符合该评委会的申报要求`);
+  }
+
+  const cover: Cover = {
+    year: plan.year, plan_id: plan.id, committee: plan.committee, plan_name: plan.name, specialty,
+    level: input.level!, level_name: LEVEL_NAMES[input.level!] ?? input.level!, title, category: category.code, category_name: category.name,
+  };
+  const stamp = ctx.config.now().toISOString();
+  const result = await writeTx(ctx.db, async (trx) => {
+    const mine = await trx.selectFrom('declarations').selectAll().where('user_id', '=', userId).where('year', '=', plan.year).orderBy('id', 'desc').execute();
+    const samePlan = mine.find((d) => d.plan_id === plan.id);
+    if (samePlan && !EDITABLE.includes(samePlan.status as Status)) return { error: '您本年度已申报过该评委会，不能重复申报' };
+    // The cover can only change while the declaration is a draft (a reset makes it one again).
+    const draft = mine.find((d) => d.status === 'draft');
+    if (samePlan?.status === 'returned') return { error: '申报已返回修改：封面信息需由审核部门【重置流程】后方可修改' };
+    if (!draft && mine.some((d) => !FINAL.includes(d.status as Status))) return { error: '您本年度已有进行中的申报，不能再新建申报' };
+    if (draft) {
+      if (samePlan && samePlan.id !== draft.id) return { error: '您本年度已申报过该评委会，不能重复申报' };
+      await trx.updateTable('declarations').set({ plan_id: plan.id, cover: JSON.stringify(cover), route: JSON.stringify(route.stages), updated_at: stamp }).where('id', '=', draft.id).execute();
+      await trx.insertInto('workflow_events').values({ declaration_id: draft.id, actor_user_id: userId, action: 'save_cover', from_status: 'draft', to_status: 'draft', created_at: stamp }).execute();
+      return { id: draft.id };
+    }
+    const row = await trx
+      .insertInto('declarations')
+      .values({ user_id: userId, plan_id: plan.id, year: plan.year, status: 'draft', cover: JSON.stringify(cover), route: JSON.stringify(route.stages), created_at: stamp, updated_at: stamp })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('workflow_events').values({ declaration_id: row.id, actor_user_id: userId, action: 'save_cover', from_status: null, to_status: 'draft', created_at: stamp }).execute();
+    return { id: row.id };
+  });
+  if ('error' in result) return { ok: false as const, errors: { plan_id: result.error! }, warnings };
+  return { ok: true as const, id: result.id, warnings, route: route.stages };
+}
+
+// ---------------------------------------------------------------------------------------
+// Step 2: what is missing, and eligibility
+
+export interface Readiness {
+  missing: { text: string; href: string }[];
+  eligibility: EligibilityResult;
+  eligibilityBlocks: boolean;
+  ready: boolean;
+}
+
+export async function readiness(ctx: AppContext, userId: number, d: Declaration, plan: Plan): Promise<Readiness> {
+  const missing: { text: string; href: string }[] = [];
+  const profile = await loadProfile(ctx, userId);
+  const ident = await identityOf(ctx, userId);
+  const profFiles = (await listAttachments(ctx, userId, 'profile', [userId])).get(userId) ?? [];
+  const has = (slot: string) => profFiles.some((f) => f.slot === slot);
+  for (const item of missingProfileItems(profile, { unit: !!ident.unitOrgId, avatar: has('avatar'), idFront: has('id_front'), idBack: has('id_back') })) {
+    missing.push({ text: `基本信息：${item}`, href: '/me/profile' });
+  }
+  const counts = await countRows(ctx, userId);
+  for (const key of requiredSections(plan)) {
+    const def = SECTIONS.find((s) => s.key === key);
+    if (def && !(counts[key] ?? 0)) missing.push({ text: `申报信息：${def.title}`, href: `/me/sections/${key}` });
+  }
+  const declFiles = (await listAttachments(ctx, userId, 'declaration', [d.id])).get(d.id) ?? [];
+  for (const slot of requiredSlots(plan)) {
+    if (slot.required && !declFiles.some((f) => f.slot === slot.key)) missing.push({ text: `附件：${slot.label}`, href: '/me/declaration?step=3#slots' });
+  }
+  const cover = parseCover(d);
+  const eligibility = checkEligibility(cover.level as any, {
+    work: (await listRows(ctx, userId, 'work')).map((r) => r.data as any),
+    titles: (await listRows(ctx, userId, 'titles')).map((r) => r.data as any),
+    educations: (await listRows(ctx, userId, 'educations')).map((r) => r.data as any),
+  }, planRules(plan), cover.year);
+  // 破格 (exceptional) applicants are judged by the committee, not by the year rules.
+  const eligibilityBlocks = plan.eligibility_mode === 'block' && !eligibility.ok && cover.category !== 'exceptional';
+  return { missing, eligibility, eligibilityBlocks, ready: missing.length === 0 && !eligibilityBlocks };
+}
+
+// ---------------------------------------------------------------------------------------
+// The snapshot a submission freezes
+
+export interface Snapshot {
+  cover: Cover;
+  plan: { id: number; name: string; year: number; committee: string };
+  person: { name: string; gender: string; birth: string; idMasked: string | null; phoneMasked: string | null; unitName: string | null; unitId: number | null };
+  profile: Record<string, unknown>;
+  photoFileId: number | null;
+  sections: Record<string, { id: number; data: Record<string, unknown>; files: { slot: string; fileId: number; name: string }[] }[]>;
+  attachments: { slot: string; label: string; files: { fileId: number; name: string }[] }[];
+  route: RouteStage[];
+  takenAt: string;
+}
+
+export async function buildSnapshot(ctx: AppContext, userId: number, d: Declaration, plan: Plan & { committee: string }): Promise<Snapshot> {
+  const ident = await identityOf(ctx, userId);
+  const u = await ctx.db.selectFrom('users').select(['id_masked', 'phone_masked']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const profile = await loadProfile(ctx, userId);
+  const profFiles = (await listAttachments(ctx, userId, 'profile', [userId])).get(userId) ?? [];
+  const sections: Snapshot['sections'] = {};
+  for (const s of SECTIONS) {
+    const rows = await listRows(ctx, userId, s.key);
+    const files = rows.length ? await listAttachments(ctx, userId, 'row', rows.map((r) => r.id)) : new Map();
+    sections[s.key] = rows.map((r) => ({ id: r.id, data: r.data, files: (files.get(r.id) ?? []).map((f: any) => ({ slot: f.slot, fileId: f.fileId, name: f.name })) }));
+  }
+  const declFiles = (await listAttachments(ctx, userId, 'declaration', [d.id])).get(d.id) ?? [];
+  return {
+    cover: parseCover(d),
+    plan: { id: plan.id, name: plan.name, year: plan.year, committee: plan.committee },
+    person: { name: ident.name, gender: ident.gender, birth: ident.birth, idMasked: u.id_masked, phoneMasked: u.phone_masked, unitName: ident.unitName, unitId: ident.unitOrgId },
+    profile,
+    photoFileId: profFiles.find((f) => f.slot === 'avatar')?.fileId ?? null,
+    sections,
+    attachments: requiredSlots(plan).map((s) => ({ slot: s.key, label: s.label, files: declFiles.filter((f) => f.slot === s.key).map((f) => ({ fileId: f.fileId, name: f.name })) })),
+    route: parseRoute(d),
+    takenAt: ctx.config.now().toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Step 4: 申报
+
+export type SubmitResult =
+  | { ok: true; id: number; already: boolean }
+  | { ok: false; error: string; missing?: { text: string; href: string }[] };
+
+/**
+ * Freezes a version and starts (or resumes) the route. Idempotent: the same form token
+ * posted twice (double click, back button) yields one submission; a second tab's post
+ * finds the declaration already under review and is told so.
+ */
+export async function submit(ctx: AppContext, userId: number, declId: number, token: string, pledged: boolean): Promise<SubmitResult> {
+  const d = await getDeclaration(ctx, userId, declId);
+  if (!d) return { ok: false, error: '申报不存在' };
+  if (d.submit_token && d.submit_token === token && d.status !== 'draft' && d.status !== 'returned') return { ok: true, id: d.id, already: true };
+  if (!EDITABLE.includes(d.status as Status)) return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
+  if (!pledged) return { ok: false, error: '请阅读并勾选个人承诺' };
+  const plan = (await getPlan(ctx, d.plan_id))!;
+  if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
+  const ready = await readiness(ctx, userId, d, plan);
+  if (!ready.ready) {
+    return { ok: false, error: ready.eligibilityBlocks ? '不符合该评委会的申报条件，不能提交' : '还有必填项未完成，请完善后再提交', missing: ready.missing };
+  }
+  const route = await routeFor(ctx, userId, plan);
+  if (!route.ok) return { ok: false, error: `${route.error}：${route.detail}` };
+  // A resubmission after 返回修改 resumes the stage that returned it; after a reset it starts over.
+  const resumed = d.status === 'returned';
+  const snapshot = await buildSnapshot(ctx, userId, { ...d, route: JSON.stringify(resumed ? parseRoute(d) : route.stages) }, plan);
+  const json = JSON.stringify(snapshot);
+  const sha = crypto.createHash('sha256').update(json).digest('hex');
+  const stamp = ctx.config.now().toISOString();
+  const outcome = await writeTx(ctx.db, async (trx) => {
+    const cur = await trx.selectFrom('declarations').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
+    if (cur.status !== d.status) return cur.submit_token === token ? 'same' : 'changed';
+    const last = await trx.selectFrom('declaration_versions').select((eb) => eb.fn.max<number>('no').as('n')).where('declaration_id', '=', d.id).executeTakeFirst();
+    const v = await trx
+      .insertInto('declaration_versions')
+      .values({ declaration_id: d.id, no: Number(last?.n ?? 0) + 1, snapshot: json, sha256: sha, created_at: stamp })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('declarations')
+      .set({
+        status: 'reviewing', version_id: v.id, submit_token: token, submitted_at: stamp, updated_at: stamp,
+        ...(resumed ? {} : { stage: 0, route: JSON.stringify(route.stages) }),
+      })
+      .where('id', '=', d.id)
+      .execute();
+    await trx.insertInto('workflow_events').values({
+      declaration_id: d.id, actor_user_id: userId, stage: resumed ? d.stage : 0, action: resumed ? 'resubmit' : 'submit',
+      from_status: d.status, to_status: 'reviewing', created_at: stamp,
+    }).execute();
+    return 'done';
+  });
+  if (outcome === 'changed') return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
+  if (outcome === 'done') {
+    const cover = parseCover(d);
+    const stages = resumed ? parseRoute(d) : route.stages;
+    const at = stages[resumed ? d.stage : 0];
+    await sendMessage(ctx, userId, '审核消息', `您已${resumed ? '重新提交' : '提交'}“${cover.title}”申报（${cover.committee}），当前进度：${at ? `${at.label}（${at.name}）` : '审核中'}。`);
+  }
+  return { ok: true, id: d.id, already: outcome === 'same' };
+}
+
+export async function timeline(ctx: AppContext, declId: number) {
+  return ctx.db
+    .selectFrom('workflow_events as e')
+    .leftJoin('users as u', 'u.id', 'e.actor_user_id')
+    .leftJoin('orgs as o', 'o.id', 'e.org_id')
+    .select(['e.id', 'e.action', 'e.opinion', 'e.stage', 'e.from_status', 'e.to_status', 'e.data', 'e.created_at', 'u.name as actor', 'u.kind as actor_kind', 'o.name as org'])
+    .where('e.declaration_id', '=', declId)
+    .orderBy('e.id')
+    .execute();
+}
+
+export async function versionOf(ctx: AppContext, d: Declaration): Promise<{ no: number; snapshot: Snapshot; sha256: string; created_at: string } | null> {
+  if (!d.version_id) return null;
+  const v = await ctx.db.selectFrom('declaration_versions').select(['no', 'snapshot', 'sha256', 'created_at']).where('id', '=', d.version_id).executeTakeFirst();
+  return v ? { no: v.no, snapshot: JSON.parse(v.snapshot), sha256: v.sha256, created_at: v.created_at } : null;
+}
+
+export const ACTION_NAMES: Record<string, string> = {
+  save_cover: '保存封面', submit: '提交申报', resubmit: '重新提交', approve: '审核通过', return: '返回修改', reset: '重置流程',
+  reject: '不予受理', fail_year: '本年度申报失败', verify: '单位核验', publicize: '公示', recommend: '推荐上报', paper: '纸质材料已收',
+};
+
+export function yearOf(now: Date): number {
+  return chinaYear(now);
+}
+
+export { EDITABLE, FINAL };

@@ -1,0 +1,96 @@
+import { SECTIONS } from '../domain/sections.js';
+import { printedDate, display } from '../domain/sectionRules.js';
+import type { Snapshot } from '../features/declaration/service.js';
+
+/**
+ * The view model of 专业技术职称申报评审表 (seed 001 §4.2.1): one model, rendered by one
+ * template (views/print/_form.njk) for the on-screen preview and, later, the PDF. Rows come
+ * from the section registry in the applicant's order.
+ */
+export interface PrintTable {
+  no: string;
+  title: string;
+  head: string[];
+  rows: string[][];
+  empty: string;
+}
+
+export interface ReviewFormModel {
+  preview: boolean;
+  cover: { name: string; unit: string; supervisor: string; series: string; title: string; specialty: string; filledOn: string; committee: string; year: number };
+  person: Snapshot['person'];
+  profile: Record<string, string>;
+  photoFileId: number | null;
+  currentTitle: string;
+  education: { highest: string; school: string; major: string; graduated: string };
+  tables: PrintTable[];
+  summaries: { year: string; content: string }[];
+  pledge: string;
+  routeBoxes: { label: string; name: string; opinion: string; date: string }[];
+  toc: { no: string; title: string }[];
+}
+
+const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
+
+function rowsOf(s: Snapshot, key: string) {
+  return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
+}
+
+function tableOf(s: Snapshot, key: string, today: string, fieldsFilter?: (k: string) => boolean): { head: string[]; rows: string[][] } {
+  const def = SECTIONS.find((x) => x.key === key)!;
+  const fields = def.fields.filter((f) => !fieldsFilter || fieldsFilter(f.key));
+  return {
+    head: fields.map((f) => f.label),
+    rows: rowsOf(s, key).map((r) => fields.map((f) => (f.type === 'date' ? printedDate(r[f.key], today) : display(r[f.key])))),
+  };
+}
+
+export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolean; pledge: string; opinions?: Record<number, { opinion: string; date: string }> }): ReviewFormModel {
+  const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
+  titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
+  const cur = titles[0];
+  const edus = rowsOf(s, 'educations');
+  const top = edus[0];
+  const p = Object.fromEntries(Object.entries(s.profile).map(([k, v]) => [k, display(v)]));
+  const study = tableOf(s, 'study', o.today);
+  const work = tableOf(s, 'work', o.today);
+  const books = tableOf(s, 'books', o.today);
+  const papers = tableOf(s, 'papers', o.today);
+  const tables: PrintTable[] = [
+    { no: '表二', title: '主要学习经历', ...study, empty: '无' },
+    { no: '表二', title: '主要工作经历', ...work, empty: '无' },
+    { no: '表四', title: '完成主要专业技术工作情况', ...tableOf(s, 'main-works', o.today), empty: '无' },
+    { no: '表五', title: '承担课题（项目）情况', ...tableOf(s, 'projects', o.today), empty: '无' },
+    { no: '表六', title: '获得专利（知识产权）情况', ...tableOf(s, 'ip', o.today), empty: '无' },
+    { no: '表七', title: '获得表彰奖励情况', ...tableOf(s, 'awards', o.today), empty: '无' },
+    { no: '表八', title: '撰写著作情况', ...books, empty: '无' },
+    { no: '表八', title: '撰写论文情况', ...papers, empty: '无' },
+    { no: '表九', title: '参加继续教育和国际学术活动情况', ...tableOf(s, 'ce', o.today), empty: '无' },
+    { no: '表十一', title: '年度考核情况（近五年）', ...tableOf(s, 'assessments', o.today), empty: '无' },
+  ];
+  return {
+    preview: o.preview,
+    cover: {
+      name: s.person.name, unit: s.person.unitName ?? '', supervisor: s.route.find((r) => r.kind === 'supervisor')?.name ?? '',
+      series: s.cover.title.split(' - ')[0] ?? '', title: s.cover.title.split(' - ').slice(1).join(' - ') || s.cover.title,
+      specialty: s.cover.specialty, filledOn: s.takenAt.slice(0, 10), committee: s.cover.committee, year: s.cover.year,
+    },
+    person: s.person,
+    profile: p,
+    photoFileId: s.photoFileId,
+    currentTitle: cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无',
+    education: { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' },
+    tables,
+    summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),
+    pledge: o.pledge,
+    routeBoxes: s.route.map((r, i) => ({ label: r.label, name: r.name, opinion: o.opinions?.[i]?.opinion ?? '', date: o.opinions?.[i]?.date ?? '' })),
+    toc: [
+      { no: '封面', title: '' }, { no: '表一', title: '基本情况' }, { no: '表二', title: '主要学习和工作经历' }, { no: '表三', title: '专业技术工作总结' },
+      { no: '表四', title: '完成主要专业技术工作情况' }, { no: '表五', title: '承担课题（项目）情况' }, { no: '表六', title: '获得专利情况' },
+      { no: '表七', title: '获得表彰奖励情况' }, { no: '表八', title: '撰写著作和论文情况' }, { no: '表九', title: '参加继续教育和国际学术活动情况' },
+      { no: '表十', title: '个人承诺书' }, { no: '表十一', title: '年度考核情况（近五年）' }, { no: '表十二', title: '基层单位意见' },
+      { no: '表十三', title: '初级职称评审委员会评审记录' }, { no: '表十四', title: '中级职称评审委员会评审记录' }, { no: '表十五', title: '副高级职称评审委员会评审记录' },
+      { no: '表十六', title: '正高级职称评审委员会评审记录' }, { no: '表十七', title: '审核推荐意见和评审结果确认意见' },
+    ],
+  };
+}
