@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_archive.js';
 import * as m0003 from './0003_declarations.js';
+import * as m0004 from './0004_review.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_archive': m0002,
   '0003_declarations': m0003,
+  '0004_review': m0004,
 };

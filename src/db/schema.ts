@@ -23,6 +23,13 @@ export interface OrgsTable {
   series_code: string | null;
   disabled: Generated<number>;
   committee_tier: 'city' | 'province' | null;
+  legal_rep: string | null;
+  industry: string | null;
+  location: string | null;
+  fax: string | null;
+  remark: string | null;
+  license_file_id: number | null;
+  seal_file_id: number | null;
   supervisor_status: 'pending' | 'approved' | 'rejected' | null;
   created_at: string;
   updated_at: string;
@@ -49,6 +56,7 @@ export interface UsersTable {
   must_change_password: Generated<number>;
   password_changed_at: string | null;
   last_login_at: string | null;
+  person_user_id: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -217,6 +225,11 @@ export interface DeclarationsTable {
   version_id: number | null;
   submit_token: string | null;
   submitted_at: string | null;
+  unit_opinion: string | null;
+  unit_verified_at: string | null;
+  publicity_state: 'open' | 'no_objection' | 'objection' | null;
+  recommendation_id: number | null;
+  paper_received_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -267,7 +280,61 @@ export interface RemindersSentTable {
   sent_at: string;
 }
 
+export interface SupervisorRequestsTable {
+  id: Generated<number>;
+  unit_org_id: number;
+  supervisor_org_id: number;
+  status: 'pending' | 'approved' | 'rejected';
+  opinion: string | null;
+  requested_by: number | null;
+  decided_by: number | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface DeclarationStagesTable {
+  declaration_id: number;
+  idx: number;
+  org_id: number;
+  kind: string;
+}
+
+export interface PublicitiesTable {
+  id: Generated<number>;
+  org_id: number;
+  title: string;
+  start_date: string;
+  days: number;
+  end_date: string;
+  status: 'open' | 'completed';
+  created_by: number | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface PublicityItemsTable {
+  publicity_id: number;
+  declaration_id: number;
+  objection: Generated<number>;
+  note: string | null;
+}
+
+export interface RecommendationsTable {
+  id: Generated<number>;
+  org_id: number;
+  created_by: number | null;
+  pledge_file_id: number | null;
+  report_file_id: number | null;
+  count: number;
+  created_at: string;
+}
+
 export interface Database {
+  supervisor_requests: SupervisorRequestsTable;
+  declaration_stages: DeclarationStagesTable;
+  publicities: PublicitiesTable;
+  publicity_items: PublicityItemsTable;
+  recommendations: RecommendationsTable;
   declarations: DeclarationsTable;
   declaration_versions: DeclarationVersionsTable;
   workflow_events: WorkflowEventsTable;

@@ -21,6 +21,8 @@ declare module 'fastify' {
 export interface PageContext {
   menu: MenuItem[];
   unread: number;
+  /** Published 通知公告 the user has not opened (header badge). */
+  unreadNotices: number;
 }
 
 export default fp(async function viewsPlugin(
@@ -64,6 +66,7 @@ export default fp(async function viewsPlugin(
       user: req.user,
       menu: pc.menu,
       unread: pc.unread,
+      unreadNotices: pc.unreadNotices,
       flash,
       path: req.url.split('?')[0],
       csrf: () => (token ??= reply.generateCsrf()),

@@ -103,7 +103,8 @@ const parseOrg = compileForm<OrgForm>({
   required: ['kind', 'name'],
 });
 
-type OrgRow = Omit<OrgsTable, 'id' | 'created_at' | 'updated_at' | 'disabled' | 'code' | 'plan_months' | 'series_code'> & { disabled: number };
+// Registration details (legal_rep, files…) belong to the unit's own pages, not this admin form.
+type OrgRow = Omit<OrgsTable, 'id' | 'created_at' | 'updated_at' | 'disabled' | 'code' | 'plan_months' | 'series_code' | 'legal_rep' | 'industry' | 'location' | 'fax' | 'remark' | 'license_file_id' | 'seal_file_id'> & { disabled: number };
 
 /** Server-side checks beyond the schema; irrelevant fields of the chosen kind become null. */
 async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number; kind: OrgKind }): Promise<{ values: OrgForm; errors: FieldErrors; row?: OrgRow }> {

@@ -16,6 +16,7 @@ import { loadProfile, identityOf } from '../profile/service.js';
 import { listAttachments } from '../files/service.js';
 import { sendMessage } from '../auth/service.js';
 import { chinaToday } from '../plans/repository.js';
+import { writeStages } from '../review/scope.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
 export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode'> & {
@@ -338,6 +339,7 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
       })
       .where('id', '=', d.id)
       .execute();
+    if (!resumed) await writeStages(trx, d.id, route.stages);
     await trx.insertInto('workflow_events').values({
       declaration_id: d.id, actor_user_id: userId, stage: resumed ? d.stage : 0, action: resumed ? 'resubmit' : 'submit',
       from_status: d.status, to_status: 'reviewing', created_at: stamp,

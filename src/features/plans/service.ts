@@ -1,0 +1,263 @@
+import type { AppContext } from '../../context.js';
+import { writeTx } from '../../db/index.js';
+import type { CurrentUser } from '../../plugins/auth.js';
+import { compileForm, type FieldErrors } from '../../lib/forms.js';
+import { SECTIONS } from '../../domain/sections.js';
+import {
+  CATEGORIES, LEVELS, DEFAULT_MAX_RETURNS, DEFAULT_PUBLICITY_DAYS, DEFAULT_REQUIRED_SLOTS, chinaDate, defaultRequiredSections, isDate,
+  isDefaultSlots, parseSlotText, requiredSections, requiredSlots, slotsToText, splitLines,
+} from '../../domain/plans.js';
+import { syncPlanNotice } from '../notices/service.js';
+import type { PlanColumns, PlanRecord } from './repository.js';
+
+/** Who manages plans and notices: committee office staff, and platform admins. */
+export function canManagePlans(u: CurrentUser): boolean {
+  return u.kind === 'staff' && (u.orgKind === 'committee' || (u.orgKind === 'platform' && u.roles.includes('admin')));
+}
+
+export function isPlatformAdmin(u: CurrentUser): boolean {
+  return u.kind === 'staff' && u.orgKind === 'platform' && u.roles.includes('admin');
+}
+
+/** The committee whose plans the user manages; null = every committee (platform admin). */
+export function planScope(u: CurrentUser): number | null {
+  return isPlatformAdmin(u) ? null : u.orgId ?? -1;
+}
+
+export const SPECIALTIES_MAX = 5000;
+export const NOTICE_MAX = 5000;
+export const NAME_MAX = 80;
+
+/** What the form shows (strings and checkbox lists), both for new, edit and a failed post. */
+export interface PlanFormValues {
+  committee_org_id: string;
+  year: string;
+  name: string;
+  series_code: string;
+  levels: string[];
+  specialties: string;
+  categories: string[];
+  opens_at: string;
+  closes_at: string;
+  required_sections: string[];
+  required_slots: string;
+  max_returns: string;
+  publicity_required: string;
+  publicity_days: string;
+  major_mismatch: string;
+  eligibility_mode: string;
+  notice: string;
+}
+
+interface PlanScalars {
+  committee_org_id?: number;
+  year?: number;
+  name?: string;
+  series_code?: string;
+  specialties?: string;
+  opens_at?: string;
+  closes_at?: string;
+  required_slots?: string;
+  max_returns?: number;
+  publicity_required?: '1' | '0';
+  publicity_days?: number;
+  major_mismatch?: 'warn' | 'block';
+  eligibility_mode?: 'warn' | 'block';
+  notice?: string;
+}
+
+const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+
+const parseScalars = compileForm<PlanScalars>({
+  type: 'object',
+  properties: {
+    committee_org_id: { type: 'integer', title: '评委会', minimum: 1, errorMessage: '请选择评委会' },
+    year: { type: 'integer', title: '年度', minimum: 2000, maximum: 2100, errorMessage: '年度应为2000至2100之间的四位年份' },
+    name: { type: 'string', title: '计划名称', maxLength: NAME_MAX },
+    series_code: { type: 'string', title: '系列', maxLength: 20 },
+    specialties: { type: 'string', title: '评审专业', maxLength: SPECIALTIES_MAX },
+    opens_at: { type: 'string', title: '申报开始日期', pattern: DATE_PATTERN, errorMessage: '申报开始日期格式应为YYYY-MM-DD，如2026-05-01' },
+    closes_at: { type: 'string', title: '申报截止日期', pattern: DATE_PATTERN, errorMessage: '申报截止日期格式应为YYYY-MM-DD，如2026-06-30' },
+    required_slots: { type: 'string', title: '必传附件', maxLength: 5000 },
+    max_returns: { type: 'integer', title: '返回修改和重置流程次数上限', minimum: 1, maximum: 10, errorMessage: '返回修改和重置流程次数上限应为1至10的整数' },
+    publicity_required: { type: 'string', title: '是否需要单位公示', enum: ['1', '0'] },
+    publicity_days: { type: 'integer', title: '公示工作日数', minimum: 5, maximum: 30, errorMessage: '公示工作日数应为5至30的整数（不少于5个工作日）' },
+    major_mismatch: { type: 'string', title: '所学专业与从事专业不一致时', enum: ['warn', 'block'] },
+    eligibility_mode: { type: 'string', title: '申报条件不符合时', enum: ['warn', 'block'] },
+    notice: { type: 'string', title: '申报通知（相关要求）', maxLength: NOTICE_MAX },
+  },
+  required: ['year', 'name', 'opens_at', 'closes_at', 'max_returns', 'publicity_required', 'major_mismatch', 'eligibility_mode'],
+});
+
+/** The checked boxes of a multi-value field, known codes only, in canonical order. */
+function boxes(body: unknown, name: string, known: readonly string[]): string[] {
+  const raw = (body as Record<string, unknown> | undefined)?.[name];
+  const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((x) => String(x));
+  return known.filter((k) => list.includes(k));
+}
+
+function str(body: unknown, name: string): string {
+  const raw = (body as Record<string, unknown> | undefined)?.[name];
+  const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v);
+}
+
+/** Form values of a new plan: this year, the registry's and the seeds' defaults. */
+export function newPlanValues(now: Date, committee?: { id: number; series_code: string | null }): PlanFormValues {
+  return {
+    committee_org_id: committee ? String(committee.id) : '',
+    year: chinaDate(now).slice(0, 4),
+    name: '',
+    series_code: committee?.series_code ?? '',
+    levels: [],
+    specialties: '',
+    categories: CATEGORIES.map((c) => c.code),
+    opens_at: '',
+    closes_at: '',
+    required_sections: defaultRequiredSections(),
+    required_slots: slotsToText(DEFAULT_REQUIRED_SLOTS),
+    max_returns: String(DEFAULT_MAX_RETURNS),
+    publicity_required: '1',
+    publicity_days: String(DEFAULT_PUBLICITY_DAYS),
+    major_mismatch: 'warn',
+    eligibility_mode: 'warn',
+    notice: '',
+  };
+}
+
+/** Form values of a stored plan. */
+export function planValues(p: PlanRecord): PlanFormValues {
+  const split = (s: string | null) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  return {
+    committee_org_id: String(p.committee_org_id),
+    year: String(p.year),
+    name: p.name,
+    series_code: p.series_code ?? '',
+    levels: LEVELS.map((l) => l.code).filter((c) => split(p.levels).includes(c)),
+    specialties: p.specialties ?? '',
+    categories: CATEGORIES.map((c) => c.code).filter((c) => split(p.categories).includes(c)),
+    opens_at: p.opens_at,
+    closes_at: p.closes_at,
+    required_sections: requiredSections(p),
+    required_slots: slotsToText(requiredSlots(p)),
+    max_returns: String(p.max_returns),
+    publicity_required: p.publicity_required ? '1' : '0',
+    publicity_days: String(p.publicity_days),
+    major_mismatch: p.major_mismatch,
+    eligibility_mode: p.eligibility_mode,
+    notice: p.notice ?? '',
+  };
+}
+
+/**
+ * Validates a posted plan form. Staff of a committee always save to their own committee;
+ * a platform admin picks one. Returns the columns to store when valid.
+ */
+export async function checkPlan(
+  ctx: AppContext,
+  body: unknown,
+  opts: { user: CurrentUser; existing?: PlanRecord },
+): Promise<{ values: PlanFormValues; errors: FieldErrors; row?: PlanColumns }> {
+  const { values: v, errors } = parseScalars(body);
+  const admin = isPlatformAdmin(opts.user);
+  const sectionKeys = SECTIONS.map((s) => s.key);
+  const values: PlanFormValues = {
+    committee_org_id: str(body, 'committee_org_id'),
+    year: str(body, 'year'),
+    name: str(body, 'name'),
+    series_code: str(body, 'series_code'),
+    levels: boxes(body, 'levels', LEVELS.map((l) => l.code)),
+    specialties: str(body, 'specialties'),
+    categories: boxes(body, 'categories', CATEGORIES.map((c) => c.code)),
+    opens_at: str(body, 'opens_at'),
+    closes_at: str(body, 'closes_at'),
+    required_sections: boxes(body, 'required_sections', sectionKeys),
+    required_slots: str(body, 'required_slots'),
+    max_returns: str(body, 'max_returns'),
+    publicity_required: str(body, 'publicity_required'),
+    publicity_days: str(body, 'publicity_days'),
+    major_mismatch: str(body, 'major_mismatch'),
+    eligibility_mode: str(body, 'eligibility_mode'),
+    notice: str(body, 'notice'),
+  };
+
+  let committeeId: number | undefined;
+  if (admin) {
+    if (v.committee_org_id === undefined) errors.committee_org_id ??= '请选择评委会';
+    else if (!errors.committee_org_id) {
+      const c = await ctx.db.selectFrom('orgs').select('id').where('id', '=', v.committee_org_id).where('kind', '=', 'committee').executeTakeFirst();
+      if (!c) errors.committee_org_id = '请选择评委会';
+      else committeeId = c.id;
+    }
+  } else {
+    delete errors.committee_org_id;
+    committeeId = opts.user.orgId ?? undefined;
+  }
+
+  if (!values.levels.length) errors.levels = '请选择申报等级';
+  if (!values.categories.length) errors.categories = '请选择参评类别';
+  if (v.opens_at && !errors.opens_at && !isDate(v.opens_at)) errors.opens_at = '申报开始日期不是有效日期';
+  if (v.closes_at && !errors.closes_at && !isDate(v.closes_at)) errors.closes_at = '申报截止日期不是有效日期';
+  if (v.opens_at && v.closes_at && !errors.opens_at && !errors.closes_at && v.closes_at < v.opens_at) {
+    errors.closes_at = '申报截止日期不能早于申报开始日期';
+  }
+  if (v.series_code && !errors.series_code) {
+    const s = await ctx.db.selectFrom('series').select('code').where('code', '=', v.series_code).executeTakeFirst();
+    if (!s) errors.series_code = '请选择系列';
+  }
+  const specialties = splitLines(v.specialties ?? '');
+  if (!errors.specialties && specialties.some((s) => [...s].length > 100)) errors.specialties = '每个评审专业不能超过100个字';
+  const previous = opts.existing ? requiredSlots(opts.existing) : [];
+  const slots = parseSlotText(v.required_slots ?? '', previous);
+  if (slots.error && !errors.required_slots) errors.required_slots = slots.error;
+  if (v.publicity_required === '1' && v.publicity_days === undefined && !errors.publicity_days) errors.publicity_days = '请填写公示工作日数';
+
+  if (Object.keys(errors).length || committeeId === undefined) return { values, errors };
+  const sections = values.required_sections;
+  const defaults = defaultRequiredSections();
+  const row: PlanColumns = {
+    committee_org_id: committeeId,
+    year: v.year!,
+    name: v.name!,
+    series_code: v.series_code || null,
+    levels: values.levels.join(','),
+    specialties: specialties.length ? specialties.join('\n') : null,
+    categories: values.categories.join(','),
+    opens_at: v.opens_at!,
+    closes_at: v.closes_at!,
+    // null keeps "the defaults" (and follows the registry if it changes).
+    required_sections: sections.length === defaults.length && sections.every((k, i) => k === defaults[i]) ? null : sections.join(','),
+    required_slots: isDefaultSlots(slots.slots) ? null : JSON.stringify(slots.slots),
+    max_returns: v.max_returns!,
+    publicity_required: v.publicity_required === '0' ? 0 : 1,
+    publicity_days: v.publicity_days ?? DEFAULT_PUBLICITY_DAYS,
+    major_mismatch: v.major_mismatch!,
+    eligibility_mode: v.eligibility_mode!,
+    notice: v.notice || null,
+  };
+  return { values, errors, row };
+}
+
+/** Creates a plan and publishes its 申报通知 (if any) in one transaction. */
+export async function createPlan(ctx: AppContext, row: PlanColumns, userId: number): Promise<number> {
+  const now = ctx.config.now();
+  const stamp = now.toISOString();
+  return writeTx(ctx.db, async (trx) => {
+    const r = await trx.insertInto('plans').values({ ...row, created_at: stamp, updated_at: stamp }).returning('id').executeTakeFirstOrThrow();
+    await syncPlanNotice(trx, { planId: r.id, orgId: row.committee_org_id, planName: row.name, notice: row.notice, previous: null, userId, now });
+    return r.id;
+  });
+}
+
+/**
+ * Saves a plan. Declarations keep their plan: changed rules apply to drafts and future
+ * submissions (versions already submitted are frozen snapshots).
+ */
+export async function updatePlan(ctx: AppContext, plan: PlanRecord, row: PlanColumns, userId: number): Promise<void> {
+  const now = ctx.config.now();
+  await writeTx(ctx.db, async (trx) => {
+    const cur = await trx.selectFrom('plans').select('notice').where('id', '=', plan.id).executeTakeFirst();
+    await trx.updateTable('plans').set({ ...row, updated_at: now.toISOString() }).where('id', '=', plan.id).execute();
+    await syncPlanNotice(trx, { planId: plan.id, orgId: row.committee_org_id, planName: row.name, notice: row.notice, previous: cur?.notice ?? null, userId, now });
+  });
+}

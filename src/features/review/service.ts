@@ -1,0 +1,84 @@
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../../context.js';
+import type { Database } from '../../db/schema.js';
+import { writeTx } from '../../db/index.js';
+import type { CurrentUser } from '../../plugins/auth.js';
+import { transition, opinionRequired, ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
+import { statusText, type Status } from '../../domain/declaration.js';
+import { SECTIONS } from '../../domain/sections.js';
+import { parseRoute, parseCover } from '../declaration/service.js';
+import { scoped } from './scope.js';
+
+export type Actor = Pick<CurrentUser, 'id' | 'orgId' | 'name'>;
+
+export interface ActionInput {
+  action: ReviewAction;
+  opinion?: string;
+  /** 返回修改: the sections the applicant must change (registry keys). */
+  sections?: string[];
+}
+
+export type ActionResult = { ok: true; status: string; stage: number; failedForYear: boolean } | { ok: false; error: string; status?: number };
+
+/** A declaration visible to this staff user (scope), or undefined: ids from URLs go through here. */
+export async function visibleDeclaration(ctx: AppContext, user: Pick<CurrentUser, 'orgId'>, id: number) {
+  if (!Number.isSafeInteger(id)) return undefined;
+  return scoped(ctx.db, user).selectAll('d').where('d.id', '=', id).executeTakeFirst();
+}
+
+/** Whether the user's organisation is the one the declaration waits for now. */
+export function isTheirTurn(d: { status: string; stage: number; route: string | null }, orgId: number | null): boolean {
+  const route = parseRoute(d);
+  return d.status === 'reviewing' && route[d.stage]?.orgId === orgId;
+}
+
+const MESSAGES: Record<string, (stage: string, opinion: string) => string> = {
+  approve: (stage) => `您的申报已通过${stage}，进入下一审核环节。`,
+  approved: () => '您的申报已通过评委会电子材料审核，可以打印申报表。',
+  return: (stage, opinion) => `您的申报被${stage}返回修改，请根据审核意见修改后重新提交。审核意见：${opinion}`,
+  reset: (stage, opinion) => `您的申报被${stage}重置流程，可修改封面和申报信息后重新申报。审核意见：${opinion}`,
+  reject: (stage, opinion) => `您的申报未被受理（${stage}）。审核意见：${opinion}`,
+  failed_for_year: (_s, opinion) => `您的返回修改和重置流程次数已用完，本年度申报失败。审核意见：${opinion}`,
+};
+
+/**
+ * One review action by the organisation whose turn it is. Runs in one immediate
+ * transaction (re-reading the declaration), writes the workflow event, then tells the
+ * applicant. The unit stage's 推荐上报 uses this too (as approve).
+ */
+export async function act(ctx: AppContext, actor: Actor, declId: number, input: ActionInput, trxIn?: Kysely<Database>): Promise<ActionResult> {
+  const opinion = (input.opinion ?? '').trim();
+  if (opinionRequired(input.action) && !opinion) return { ok: false, error: '请填写审核意见', status: 422 };
+  if ([...opinion].length > 1000) return { ok: false, error: '审核意见不能超过1000个字', status: 422 };
+  const sections = (input.sections ?? []).filter((k) => SECTIONS.some((s) => s.key === k));
+  const stamp = ctx.config.now().toISOString();
+  const run = async (trx: Kysely<Database>): Promise<ActionResult> => {
+    const d = await scoped(trx, actor).selectAll('d').where('d.id', '=', declId).executeTakeFirst();
+    if (!d) return { ok: false, error: '申报不存在', status: 404 };
+    if (!isTheirTurn(d, actor.orgId)) return { ok: false, error: `该申报当前不在本单位审核环节（${statusText(d.status as Status, null)}），不能办理`, status: 409 };
+    const plan = await trx.selectFrom('plans').select(['max_returns']).where('id', '=', d.plan_id).executeTakeFirstOrThrow();
+    const route = parseRoute(d);
+    const t = transition({ status: d.status, stage: d.stage, returns: d.returns_count, maxReturns: plan.max_returns, stages: route.length }, input.action);
+    if (!t.ok) return { ok: false, error: t.error, status: 409 };
+    // A reset reopens the unit stage from the start: its opinion, verification and publicity go.
+    const unitReset = t.status === 'draft' ? { unit_verified_at: null, publicity_state: null, recommendation_id: null } : {};
+    await trx
+      .updateTable('declarations')
+      .set({ status: t.status, stage: t.stage, returns_count: t.returns, updated_at: stamp, ...unitReset })
+      .where('id', '=', d.id)
+      .execute();
+    await trx.insertInto('workflow_events').values({
+      declaration_id: d.id, actor_user_id: actor.id, org_id: actor.orgId, stage: d.stage, action: t.failedForYear ? 'fail_year' : input.action,
+      opinion: opinion || null, from_status: d.status, to_status: t.status, data: sections.length ? JSON.stringify({ sections }) : null, created_at: stamp,
+    }).execute();
+    // The applicant's message is written in the same transaction: inside a caller's
+    // transaction (batch 推荐上报) ctx.db would wait for the connection that trx holds.
+    const key = t.failedForYear ? 'failed_for_year' : t.status === 'approved' ? 'approved' : input.action;
+    const sectionNote = sections.length ? `需要修改的内容：${sections.map((k) => SECTIONS.find((x) => x.key === k)!.title).join('、')}。` : '';
+    await trx.insertInto('messages').values({ user_id: d.user_id, type: '审核消息', content: MESSAGES[key]!(route[d.stage]?.label ?? '审核部门', opinion) + sectionNote, created_at: stamp }).execute();
+    return { ok: true, status: t.status, stage: t.stage, failedForYear: t.failedForYear };
+  };
+  return trxIn ? run(trxIn) : writeTx(ctx.db, run);
+}
+
+export { ACTION_LABELS, parseCover };

@@ -1,0 +1,108 @@
+import t from 'tap';
+import {
+  DEFAULT_REQUIRED_SLOTS, addDays, chinaDate, daysUntilClose, defaultRequiredSections, isDate, isDefaultSlots, isOpen, parseSlotText,
+  planCategories, planLevels, planSpecialties, requiredSections, requiredSlots, slotsToText, windowState,
+} from '../../../src/domain/plans.js';
+import { SECTIONS } from '../../../src/domain/sections.js';
+
+const plan = { opens_at: '2026-06-01', closes_at: '2026-06-30' };
+
+t.test('isOpen: 00:00 CST of the open date through 24:00 CST of the close date', async (t) => {
+  const cases: [string, boolean, string][] = [
+    ['2026-05-31T15:59:59.999Z', false, 'one ms before 2026-06-01 00:00 CST'],
+    ['2026-05-31T16:00:00.000Z', true, '2026-06-01 00:00 CST'],
+    ['2026-06-15T02:00:00.000Z', true, 'mid window'],
+    ['2026-06-30T15:59:00.000Z', true, 'close day 23:59 CST'],
+    ['2026-06-30T15:59:59.999Z', true, 'close day 23:59:59.999 CST'],
+    ['2026-06-30T16:00:00.000Z', false, 'the day after 00:00 CST (24:00 of the close date)'],
+    ['2026-07-01T03:00:00.000Z', false, 'after close'],
+  ];
+  for (const [iso, open, why] of cases) t.equal(isOpen(plan, new Date(iso)), open, why);
+  // A one-day window.
+  const one = { opens_at: '2026-06-30', closes_at: '2026-06-30' };
+  t.equal(isOpen(one, new Date('2026-06-29T16:00:00.000Z')), true);
+  t.equal(isOpen(one, new Date('2026-06-30T16:00:00.000Z')), false);
+  t.equal(windowState(plan, new Date('2026-05-31T15:59:59.999Z')), 'upcoming');
+  t.equal(windowState(plan, new Date('2026-06-30T15:59:59.999Z')), 'open');
+  t.equal(windowState(plan, new Date('2026-06-30T16:00:00.000Z')), 'closed');
+});
+
+t.test('daysUntilClose counts China calendar days', async (t) => {
+  t.equal(daysUntilClose(plan, new Date('2026-06-30T15:59:59.999Z')), 0, 'close day, 23:59 CST');
+  t.equal(daysUntilClose(plan, new Date('2026-06-29T16:00:00.000Z')), 0, 'close day, 00:00 CST');
+  t.equal(daysUntilClose(plan, new Date('2026-06-29T15:59:59.999Z')), 1, 'day before, 23:59 CST');
+  t.equal(daysUntilClose(plan, new Date('2026-06-23T02:00:00.000Z')), 7);
+  t.equal(daysUntilClose(plan, new Date('2026-06-30T16:00:00.000Z')), -1, 'closed');
+  t.equal(daysUntilClose({ closes_at: '2027-01-01' }, new Date('2026-12-30T16:00:00.000Z')), 1, 'across the year');
+  t.equal(chinaDate(new Date('2026-06-30T16:00:00.000Z')), '2026-07-01');
+  t.equal(addDays('2026-02-27', 2), '2026-03-01');
+  t.equal(addDays('2028-02-28', 1), '2028-02-29');
+});
+
+t.test('isDate', async (t) => {
+  for (const s of ['2026-06-30', '2028-02-29']) t.ok(isDate(s), s);
+  for (const s of ['2026-02-29', '2026-13-01', '2026-6-30', '20260630', '', '2026-06-31']) t.notOk(isDate(s), s);
+});
+
+t.test('requiredSections: explicit list or the registry defaults', async (t) => {
+  const defaults = SECTIONS.filter((s) => s.required).map((s) => s.key);
+  t.same(requiredSections({ required_sections: null }), defaults);
+  t.same(defaultRequiredSections(), defaults);
+  t.same(requiredSections({ required_sections: '' }), [], 'an empty list means none required');
+  t.same(requiredSections({ required_sections: 'papers, titles,unknown,titles' }), ['titles', 'papers'], 'registry order, unknown keys dropped');
+});
+
+t.test('requiredSlots: stored JSON or the seed 001 §4.3 defaults', async (t) => {
+  t.same(requiredSlots({ required_slots: null }), DEFAULT_REQUIRED_SLOTS);
+  t.same(DEFAULT_REQUIRED_SLOTS.map((s) => s.key), ['id_card', 'title_cert', 'edu_cert', 'labor', 'publicity', 'pledge']);
+  t.same(DEFAULT_REQUIRED_SLOTS.filter((s) => !s.required).map((s) => s.key), ['title_cert'], '职称获取情况 has no * in the seed');
+  t.same(requiredSlots({ required_slots: '[{"key":"s1","label":"业绩证明","required":false}]' }), [{ key: 's1', label: '业绩证明', required: false }]);
+  t.same(requiredSlots({ required_slots: '[]' }), [], 'no attachments');
+  t.same(requiredSlots({ required_slots: 'not json' }), DEFAULT_REQUIRED_SLOTS, 'unreadable → defaults');
+  t.same(requiredSlots({ required_slots: '[{"label":"x"}]' }), DEFAULT_REQUIRED_SLOTS, 'malformed → defaults');
+  // Callers may mutate what they get without touching the defaults.
+  requiredSlots({ required_slots: null })[0]!.label = 'changed';
+  t.equal(DEFAULT_REQUIRED_SLOTS[0]!.label, '身份证正反面');
+});
+
+t.test('categories, levels, specialties', async (t) => {
+  t.same(planCategories({ categories: 'recognition,normal' }), [{ code: 'normal', name: '正常评审' }, { code: 'recognition', name: '考核认定' }]);
+  t.same(planCategories({ categories: 'normal,exceptional,transfer,recognition' }).map((c) => c.name), ['正常评审', '破格', '转系列', '考核认定']);
+  t.same(planCategories({ categories: '' }), []);
+  t.same(planLevels({ levels: 'senior_full,senior_vice' }).map((l) => l.name), ['正高级', '副高级']);
+  t.same(planSpecialties({ specialties: ' 临床医学 \n\n护理学\r\n临床医学' }), ['临床医学', '护理学']);
+  t.same(planSpecialties({ specialties: null }), []);
+});
+
+t.test('slot text: round trip, stable keys, 选传, errors', async (t) => {
+  const text = slotsToText(DEFAULT_REQUIRED_SLOTS);
+  t.match(text, '职称证书图片和聘用证明|选传');
+  const back = parseSlotText(text);
+  t.equal(back.error, undefined);
+  t.same(back.slots, DEFAULT_REQUIRED_SLOTS, 'the defaults parse back to themselves (keys and hints kept)');
+  t.ok(isDefaultSlots(back.slots));
+
+  const edited = parseSlotText('业绩证明材料\n身份证正反面|选传\n论文检索证明｜选传');
+  t.same(edited.slots, [
+    { key: 's1', label: '业绩证明材料', required: true },
+    { key: 'id_card', label: '身份证正反面', required: false },
+    { key: 's2', label: '论文检索证明', required: false },
+  ]);
+  t.notOk(isDefaultSlots(edited.slots));
+
+  // Saved again with one slot removed and one added: kept labels keep their keys, the new
+  // one gets a key never used by the plan before.
+  const again = parseSlotText('论文检索证明|选传\n获奖证书', edited.slots);
+  t.same(again.slots, [
+    { key: 's2', label: '论文检索证明', required: false },
+    { key: 's3', label: '获奖证书', required: true },
+  ]);
+  t.same(parseSlotText('  \n\n').slots, [], 'empty: no attachments');
+  t.same(parseSlotText('业绩|必传').slots, [{ key: 's1', label: '业绩', required: true }]);
+
+  t.match(parseSlotText('业绩|可选').error, '格式不正确');
+  t.match(parseSlotText('业绩\n业绩|选传').error, '重复');
+  t.match(parseSlotText('|选传').error, '不能为空');
+  t.match(parseSlotText('长'.repeat(101)).error, '不能超过100个字');
+  t.match(parseSlotText(Array.from({ length: 31 }, (_, i) => `附件${i}`).join('\n')).error, '最多30项');
+});
