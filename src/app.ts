@@ -32,6 +32,8 @@ import noticeRoutes from './features/notices/routes.js';
 import { unreadNoticeCount } from './features/notices/service.js';
 import { startReminderScheduler } from './features/reminders/service.js';
 import declarationRoutes from './features/declaration/routes.js';
+import statsRoutes from './features/stats/routes.js';
+import reviewRoutes from './features/review/routes.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
 
@@ -143,9 +145,10 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes]) {
     await app.register(routes, { ctx });
   }
+  await app.register(reviewRoutes, { ctx });
 
   // Deadline reminders: from ready (first run at once), every hour; stopped before the db closes.
   let stopReminders: (() => Promise<void>) | null = null;

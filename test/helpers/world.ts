@@ -107,3 +107,25 @@ export async function fillDeclarationSlots(t: TestApp, userId: number, declId: n
     await attach(t.ctx, userId, 'declaration', declId, s.key, f.fileId);
   }
 }
+
+/** The applicant declares to the world's plan through the pages, as a person would. Returns the declaration id. */
+export async function declareThroughUi(t: TestApp, agent: import('./app.js').Agent, w: World, userId: number): Promise<number> {
+  const dicts = await t.ctx.dicts.ready();
+  const title = dicts.options('titles').find((o) => o.name.includes('副主任医师'))!.name;
+  await agent.get('/me/declaration');
+  const cover = await agent.post('/me/declaration/cover', { plan_id: String(w.plan), level: 'senior_vice', title, specialty: '心血管内科', category: 'normal' });
+  if (cover.statusCode !== 303) throw new Error(`cover refused: ${/class="notice error"[^>]*>([^<]*)/.exec(cover.body)?.[1] ?? cover.statusCode}`);
+  const d = await t.ctx.db.selectFrom('declarations').selectAll().where('user_id', '=', userId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  const plan = await t.ctx.db.selectFrom('plans').selectAll().where('id', '=', d.plan_id).executeTakeFirstOrThrow();
+  await fillDeclarationSlots(t, userId, d.id, plan);
+  return d.id;
+}
+
+/** Submits (or resubmits) the applicant's current declaration from step 4. */
+export async function submitThroughUi(agent: import('./app.js').Agent, declId: number) {
+  const page = await agent.get('/me/declaration?step=4');
+  const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!token) throw new Error('no submit form on step 4');
+  const res = await agent.post('/me/declaration/submit', { declaration_id: String(declId), token, pledge: '1' });
+  if (res.headers.location !== `/me/declaration/done?id=${declId}`) throw new Error(`submit refused → ${res.headers.location}`);
+}

@@ -35,7 +35,7 @@ t.test('a draft gets one 7-day and one 1-day reminder, however often the job run
   await declaration(app, submitter.userId, p, 'reviewing');
 
   const expected = reminderText('2026年度卫生技术高级职称评审', CLOSE);
-  t.equal(expected, '您申报的“2026年度卫生技术高级职称评审”将于2026-06-3024:00截止，您的申报尚未提交，请尽快完成并提交。');
+  t.equal(expected, '您申报的“2026年度卫生技术高级职称评审”将于2026-06-30 24:00截止，您的申报尚未提交，请尽快完成并提交。');
 
   const steps: [string, number, number][] = [
     // [label, clock, messages so far]
@@ -85,7 +85,7 @@ t.test('edge cases: late drafts, closing today, closed and future plans, the sch
   t.equal(await runReminders(app.ctx, app.clock.now()), 0);
   const m0 = await messages(app, users[0]!.userId);
   t.equal(m0.length, 1, 'a draft started with 1 day left gets one reminder, not two at once');
-  t.match(m0[0]!.content, '“明日截止计划”将于2026-06-3024:00截止');
+  t.match(m0[0]!.content, '“明日截止计划”将于2026-06-30 24:00截止');
   t.same((await app.ctx.db.selectFrom('reminders_sent').select('kind').where('declaration_id', '=', late).orderBy('kind').execute()).map((r) => r.kind), ['1d', '7d']);
   t.match((await messages(app, users[1]!.userId))[0]!.content, '“今日截止计划”将于2026-06-29');
   t.same(await messages(app, users[2]!.userId), [], 'a closed plan sends nothing');

@@ -11,7 +11,7 @@ import { addDays, chinaDate, daysUntilClose } from '../../domain/plans.js';
 export const REMINDER_INTERVAL_MS = 3_600_000;
 
 export function reminderText(planName: string, closesAt: string): string {
-  return `您申报的“${planName}”将于${closesAt}24:00截止，您的申报尚未提交，请尽快完成并提交。`;
+  return `您申报的“${planName}”将于${closesAt} 24:00截止，您的申报尚未提交，请尽快完成并提交。`;
 }
 
 function isUniqueViolation(err: unknown): boolean {

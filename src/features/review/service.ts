@@ -50,7 +50,8 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
   const opinion = (input.opinion ?? '').trim();
   if (opinionRequired(input.action) && !opinion) return { ok: false, error: '请填写审核意见', status: 422 };
   if ([...opinion].length > 1000) return { ok: false, error: '审核意见不能超过1000个字', status: 422 };
-  const sections = (input.sections ?? []).filter((k) => SECTIONS.some((s) => s.key === k));
+  // Registry order, whatever order the boxes were posted in.
+  const sections = SECTIONS.map((s) => s.key).filter((k) => (input.sections ?? []).includes(k));
   const stamp = ctx.config.now().toISOString();
   const run = async (trx: Kysely<Database>): Promise<ActionResult> => {
     const d = await scoped(trx, actor).selectAll('d').where('d.id', '=', declId).executeTakeFirst();
@@ -74,7 +75,7 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
     // The applicant's message is written in the same transaction: inside a caller's
     // transaction (batch 推荐上报) ctx.db would wait for the connection that trx holds.
     const key = t.failedForYear ? 'failed_for_year' : t.status === 'approved' ? 'approved' : input.action;
-    const sectionNote = sections.length ? `需要修改的内容：${sections.map((k) => SECTIONS.find((x) => x.key === k)!.title).join('、')}。` : '';
+    const sectionNote = sections.length ? `（需要修改的内容：${sections.map((k) => SECTIONS.find((x) => x.key === k)!.title).join('、')}）` : '';
     await trx.insertInto('messages').values({ user_id: d.user_id, type: '审核消息', content: MESSAGES[key]!(route[d.stage]?.label ?? '审核部门', opinion) + sectionNote, created_at: stamp }).execute();
     return { ok: true, status: t.status, stage: t.stage, failedForYear: t.failedForYear };
   };

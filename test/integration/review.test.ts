@@ -1,0 +1,171 @@
+import t from 'tap';
+import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
+import { kunming, readyApplicant, declareThroughUi, submitThroughUi, type World } from '../helpers/world.js';
+
+async function staffAgent(app: TestApp, username: string) {
+  const a = new Agent(app);
+  const r = await login(a, 'staff', username);
+  if (r.statusCode !== 303) throw new Error(`login ${username} failed`);
+  return a;
+}
+
+/** Submitted and moved past the unit stage, as 推荐上报 would (that flow has its own tests). */
+async function atSupervisor(app: TestApp, w: World) {
+  const zhang = await readyApplicant(app, w.unit);
+  const applicant = new Agent(app);
+  await login(applicant, 'applicant', zhang.phone);
+  const id = await declareThroughUi(app, applicant, w, zhang.userId);
+  await submitThroughUi(applicant, id);
+  await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
+  return { id, applicant, zhang };
+}
+
+async function act(agent: Agent, id: number, form: Record<string, string | string[]>) {
+  await agent.get(`/org/reviews/${id}`);
+  return agent.post(`/org/reviews/${id}/act`, form);
+}
+
+const state = (app: TestApp, id: number) => app.ctx.db.selectFrom('declarations').select(['status', 'stage', 'returns_count']).where('id', '=', id).executeTakeFirstOrThrow();
+
+t.test('scope: only organisations on the route that the declaration has reached see it', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+  const unit = await staffAgent(app, w.staff.unit);
+  const county = await staffAgent(app, w.staff.county);
+  const com = await staffAgent(app, w.staff.committee);
+
+  const todo = await sup.get('/org/reviews?status=todo');
+  t.match(todo.body, '张伟');
+  t.match(todo.body, '待本单位审核');
+  t.notMatch(todo.body, /\d{6}19850612\d{3}[\dX]/, 'never a full ID number');
+  t.equal((await sup.get(`/org/reviews/${id}`)).statusCode, 200);
+  t.equal((await unit.get(`/org/reviews/${id}`)).statusCode, 200, 'the unit still sees what it passed on');
+  t.match((await unit.get('/org/reviews?status=done')).body, '张伟');
+  t.notMatch((await unit.get('/org/reviews?status=todo')).body, '张伟');
+  for (const [who, agent] of [['county HRB (not on this route)', county], ['committee (not reached yet)', com]] as const) {
+    t.equal((await agent.get(`/org/reviews/${id}`)).statusCode, 404, `${who}: detail 404`);
+    t.equal((await agent.get(`/org/reviews/${id}/track`)).statusCode, 404, `${who}: track 404`);
+    t.notMatch((await agent.get('/org/reviews')).body, '张伟', `${who}: not listed`);
+    await agent.get('/org/reviews');
+    t.equal((await agent.post(`/org/reviews/${id}/act`, { action: 'approve' })).statusCode, 404, `${who}: cannot act`);
+  }
+  // Files of the version: scoped the same way.
+  const snap = JSON.parse((await app.ctx.db.selectFrom('declaration_versions').select('snapshot').executeTakeFirstOrThrow()).snapshot);
+  const fileId = snap.attachments[0].files[0].fileId;
+  const f = await sup.get(`/org/reviews/${id}/files/${fileId}`);
+  t.equal(f.statusCode, 200);
+  t.equal(f.headers['x-content-type-options'], 'nosniff');
+  t.equal((await county.get(`/org/reviews/${id}/files/${fileId}`)).statusCode, 404);
+  // The unit cannot act on a stage that is not theirs.
+  const r = await act(unit, id, { action: 'reject', opinion: '不符合' });
+  t.equal(r.statusCode, 303);
+  t.match((await unit.get(`/org/reviews/${id}`)).body, '不在本单位审核环节');
+  t.equal((await state(app, id)).status, 'reviewing');
+  // Applicants are not staff.
+  const applicant = new Agent(app);
+  await login(applicant, 'applicant', '13800138000');
+  t.equal((await applicant.get('/org/reviews')).statusCode, 403);
+});
+
+t.test('return with sections ticked → applicant fixes and resubmits → back at the same stage, diff shown → approve to the end', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, applicant, zhang } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+
+  let r = await act(sup, id, { action: 'return', opinion: '' });
+  t.match((await sup.get(`/org/reviews/${id}`)).body, '请填写审核意见', 'opinion required');
+  r = await act(sup, id, { action: 'return', opinion: '论文情况请补充刊号', sections: ['papers', 'summaries'] });
+  t.equal(r.headers.location, '/org/reviews?status=todo');
+  t.same(await state(app, id), { status: 'returned', stage: 1, returns_count: 1 });
+
+  // The applicant sees the opinion and the ticked sections.
+  const rec = await applicant.get('/me/records');
+  t.match(rec.body, '已返回修改：请根据审核意见修改后重新提交');
+  t.match(rec.body, '论文情况请补充刊号');
+  const msg = await app.ctx.db.selectFrom('messages').select('content').where('user_id', '=', zhang.userId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.match(msg.content, '审核意见：论文情况请补充刊号（需要修改的内容：专业技术工作总结、撰写论文情况）');
+  t.match((await applicant.get('/me/declaration?step=4')).body, '您当前已经返回修改或重置流程 1 次，您还能返回修改或重置流程 3 次');
+
+  // Fix a paper and resubmit: lands back at the supervisor, with the change highlighted.
+  const paper = await app.ctx.db.selectFrom('section_rows').select(['id', 'data']).where('user_id', '=', zhang.userId).where('section', '=', 'papers').executeTakeFirstOrThrow();
+  const data = Object.fromEntries(Object.entries(JSON.parse(paper.data)).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  await applicant.get(`/me/sections/papers/${paper.id}/edit`);
+  const edit = await applicant.post(`/me/sections/papers/${paper.id}`, { ...data, issn: 'CN 11-5547/R' });
+  t.equal(edit.statusCode, 303);
+  await submitThroughUi(applicant, id);
+  t.same(await state(app, id), { status: 'reviewing', stage: 1, returns_count: 1 }, 'resubmission lands back at the returning stage');
+  const detail = await sup.get(`/org/reviews/${id}`);
+  t.match(detail.body, '与第 1 版相比的修改');
+  t.match(detail.body, 'CN 11-5547/R');
+  t.match(detail.body, '上次返回修改时要求修改：专业技术工作总结、撰写论文情况');
+
+  // Approve → committee; committee e-review approves → printable; paper received.
+  r = await act(sup, id, { action: 'approve' });
+  t.same(await state(app, id), { status: 'reviewing', stage: 2, returns_count: 1 });
+  const com = await staffAgent(app, w.staff.committee);
+  const page = await com.get(`/org/reviews/${id}`);
+  t.match(page.body, '电子材料审核通过');
+  await act(com, id, { action: 'approve' });
+  t.equal((await state(app, id)).status, 'approved');
+  t.match((await applicant.get('/me/records')).body, '评委会电子材料审核通过，可打印申报表');
+  await com.get(`/org/reviews/${id}`);
+  r = await com.post(`/org/reviews/${id}/paper`, {});
+  t.equal(r.statusCode, 303);
+  const after = await app.ctx.db.selectFrom('declarations').select('paper_received_at').where('id', '=', id).executeTakeFirstOrThrow();
+  t.ok(after.paper_received_at, 'paper copy recorded');
+  // The supervisor cannot record the paper copy.
+  await sup.get(`/org/reviews/${id}`);
+  await sup.post(`/org/reviews/${id}/paper`, {});
+  t.match((await sup.get(`/org/reviews/${id}`)).body, '只有评委会办公室');
+});
+
+t.test('reset starts over; the budget: the 5th return/reset fails the year', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, applicant } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+
+  await act(sup, id, { action: 'reset', opinion: '封面申报专业填写有误，请重新申报' });
+  t.same(await state(app, id), { status: 'draft', stage: 0, returns_count: 1 });
+  const stages = await app.ctx.db.selectFrom('declaration_stages').select('idx').where('declaration_id', '=', id).execute();
+  t.equal(stages.length, 3);
+  // The cover is editable again; resubmission starts at the first stage (the unit).
+  const cover = await applicant.get('/me/declaration');
+  t.match(cover.body, '保存封面');
+  await submitThroughUi(applicant, id);
+  t.same(await state(app, id), { status: 'reviewing', stage: 0, returns_count: 1 });
+
+  // Returns until the budget (4) is used, then one more fails the year.
+  await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
+  for (let i = 2; i <= 4; i++) {
+    await act(sup, id, { action: 'return', opinion: `第${i}次返回` });
+    t.same(await state(app, id), { status: 'returned', stage: 1, returns_count: i });
+    await submitThroughUi(applicant, id);
+  }
+  const r = await act(sup, id, { action: 'return', opinion: '第5次返回' });
+  t.equal(r.statusCode, 303);
+  t.same(await state(app, id), { status: 'failed_for_year', stage: 1, returns_count: 5 });
+  t.match((await applicant.get('/me/records')).body, '本年度申报失败');
+  t.match((await applicant.get('/me/messages')).body, '本年度申报失败');
+  t.match((await sup.get(`/org/reviews/${id}/track`)).body, '本年度申报失败');
+});
+
+t.test('不予受理 closes the declaration', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, applicant } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+  await act(sup, id, { action: 'reject', opinion: '不符合申报条件' });
+  t.equal((await state(app, id)).status, 'rejected');
+  t.match((await applicant.get('/me/records')).body, '不予受理');
+  // Nothing more can be done on it.
+  await act(sup, id, { action: 'approve' });
+  t.equal((await state(app, id)).status, 'rejected');
+});
