@@ -1,0 +1,70 @@
+/**
+ * bench/weight — compressed bytes of HTML, CSS and JS per page against DESIGN.md §6:
+ * first HTML ≤ 14 KB compressed; first-visit CSS+JS ≤ 45 KB compressed; repeat visit
+ * (assets cached) counts the HTML only. Runs the app in-process on a temp data dir with
+ * the demo data. Usage: node --import tsx bench/weight.ts
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-weight-'));
+const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+execFileSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { env, stdio: 'ignore' });
+const { app } = await buildApp(loadConfig(env));
+await app.ready();
+
+let cookie = '';
+async function get(url: string) {
+  const res = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'br, gzip', cookie } });
+  for (const c of res.cookies as { name: string; value: string }[]) cookie = `${c.name}=${c.value}`;
+  return res;
+}
+async function loginAs(type: string, account: string) {
+  cookie = '';
+  const page = await get(type === 'staff' ? '/login?type=staff' : '/login');
+  const html = await app.inject({ method: 'GET', url: type === 'staff' ? '/login?type=staff' : '/login', headers: { cookie } });
+  const token = /name="_csrf" value="([^"]+)"/.exec(html.body)![1]!;
+  void page;
+  const res = await app.inject({ method: 'POST', url: '/login', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: token, type, account, password: 'Demo#2026pass' }).toString() });
+  for (const c of res.cookies as { name: string; value: string }[]) cookie = `${c.name}=${c.value}`;
+}
+
+async function measure(label: string, url: string) {
+  const res = await get(url);
+  const html = res.rawPayload.length;
+  const enc = res.headers['content-encoding'];
+  const text = enc === 'br' ? zlib.brotliDecompressSync(res.rawPayload).toString() : enc === 'gzip' ? zlib.gunzipSync(res.rawPayload).toString() : res.body;
+  const assets = [...text.matchAll(/(?:href|src)="(\/public\/[^"]+)"/g)].map((m) => m[1]!);
+  let css = 0;
+  let js = 0;
+  for (const a of new Set(assets)) {
+    const r = await get(a);
+    if (a.endsWith('.css')) css += r.rawPayload.length;
+    if (a.endsWith('.js')) js += r.rawPayload.length;
+  }
+  return { label, status: res.statusCode, encoding: res.headers['content-encoding'] ?? 'none', html, css, js, first: html + css + js, repeat: html };
+}
+
+const rows = [];
+rows.push(await measure('/login', '/login'));
+await loginAs('applicant', '13800138000');
+rows.push(await measure('/me', '/me'));
+rows.push(await measure('/me/sections/work', '/me/sections/work'));
+rows.push(await measure('/me/profile', '/me/profile'));
+await loginAs('staff', 'demo_unit');
+rows.push(await measure('/org/reviews', '/org/reviews'));
+await app.close();
+fs.rmSync(dir, { recursive: true, force: true });
+
+const kb = (n: number) => (n / 1024).toFixed(1).padStart(6);
+console.log(`page weight (compressed), ${new Date().toISOString().slice(0, 10)}, node ${process.version}`);
+console.log('page                       enc   HTML KB  CSS KB   JS KB  first KB  repeat KB   budget');
+for (const r of rows) {
+  const ok = r.html <= 14 * 1024 && r.css + r.js <= 45 * 1024 ? 'ok' : 'OVER';
+  console.log(`${r.label.padEnd(26)} ${String(r.encoding).padEnd(4)} ${kb(r.html)}  ${kb(r.css)}  ${kb(r.js)}   ${kb(r.first)}    ${kb(r.repeat)}   ${ok}`);
+}
