@@ -51,6 +51,19 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   if (user.orgKind === 'committee') {
     items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
   }
+  if (user.orgKind === 'unit' || user.orgKind === 'agency') {
+    items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });
+  }
+  if (user.orgKind !== 'platform') items.push({ label: '统计', href: '/org/stats' });
+  if (user.orgKind === 'unit' || user.orgKind === 'agency') {
+    items.push(
+      { label: '单位信息', href: '/org/unit' },
+      { label: '主管部门', href: '/org/unit/supervisor' },
+      { label: '工作人员', href: '/org/unit/staff' },
+      { label: '专业技术人员管理', href: '/org/people' },
+    );
+  }
+  if (user.orgKind === 'supervisor') items.push({ label: '单位审核', href: '/org/unit-reviews' });
   if (user.roles.includes('admin')) {
     items.push({
       label: '平台管理',

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { requireStaff } from '../../plugins/auth.js';
+import { parseFilters } from '../review/queue.js';
+import { sendXlsx } from '../../lib/xlsx.js';
+import { svgBars } from '../../lib/svgbars.js';
+import { computeStats, parseStatsFilters, statsOptions, statsXlsx, summaryXlsx } from './service.js';
+
+/**
+ * 导出汇总表 (seed 004 §1.2.2) and 统计. HTTP only: every number and row comes from the
+ * service through the caller's scope; the charts are SVG drawn here, no script in the browser.
+ */
+export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  // The review list as currently filtered (same GET parameters), as an .xlsx.
+  app.get('/org/reviews/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
+    const file = await summaryXlsx(ctx, req.user!, parseFilters(req.query));
+    return sendXlsx(reply, file.buffer, file.filename, file.ascii);
+  });
+
+  app.get('/org/stats', { preHandler: requireStaff }, async (req, reply) => {
+    const filters = parseStatsFilters(req.query);
+    const [stats, options] = await Promise.all([computeStats(ctx, req.user!, filters), statsOptions(ctx, req.user!)]);
+    const charts = stats.groups.map((g) => ({
+      ...g,
+      svg: svgBars(g.items, { title: `${g.title}统计`, unit: '人', labelWidth: g.key === 'status' ? 240 : 200, width: 600 }),
+    }));
+    const query = { year: filters.year ?? '', plan: filters.plan ?? '' };
+    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '').map(([k, v]) => [k, String(v)])).toString();
+    return reply.page('stats/index.njk', {
+      title: '统计',
+      stats,
+      charts,
+      options,
+      filters,
+      exportHref: `/org/stats/export.xlsx${qs ? `?${qs}` : ''}`,
+      breadcrumbs: [{ label: '首页', href: '/org' }, { label: '统计' }],
+    });
+  });
+
+  app.get('/org/stats/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
+    const file = await statsXlsx(ctx, req.user!, parseStatsFilters(req.query));
+    return sendXlsx(reply, file.buffer, file.filename, file.ascii);
+  });
+}
