@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_archive.js';
 import * as m0003 from './0003_declarations.js';
 import * as m0004 from './0004_review.js';
+import * as m0005 from './0005_print.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_archive': m0002,
   '0003_declarations': m0003,
   '0004_review': m0004,
+  '0005_print': m0005,
 };

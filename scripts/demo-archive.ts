@@ -14,7 +14,7 @@ export async function seedDemoArchive(ctx: AppContext, users: { id: number; name
   const major = dicts.searchTree('major', '临床医学')[0] ?? dicts.searchTree('major', '医学')[0]!;
   const nursing = dicts.searchTree('major', '护理')[0] ?? major;
   const spec = dicts.searchTree('specialty', '临床')[0] ?? dicts.searchTree('specialty', '卫生')[0]!;
-  const title = dicts.options('titles').find((o) => o.name.includes('主治医师'))?.name ?? dicts.options('titles')[0]!.name;
+  const title = dicts.options('titles').find((o) => o.name.includes('主治'))?.name ?? dicts.options('titles')[0]!.name;
   const y = new Date(ctx.config.now().getTime() + 8 * 3_600_000).getUTCFullYear();
 
   const archives: Record<string, { profile: Record<string, string>; rows: Rows }> = {

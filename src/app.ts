@@ -32,8 +32,12 @@ import noticeRoutes from './features/notices/routes.js';
 import { unreadNoticeCount } from './features/notices/service.js';
 import { startReminderScheduler } from './features/reminders/service.js';
 import declarationRoutes from './features/declaration/routes.js';
+import unitRoutes from './features/units/routes.js';
 import statsRoutes from './features/stats/routes.js';
 import reviewRoutes from './features/review/routes.js';
+import unitStageRoutes from './features/unitstage/routes.js';
+import printRoutes from './print/routes.js';
+import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
 
@@ -145,10 +149,10 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes]) {
     await app.register(routes, { ctx });
   }
-  await app.register(reviewRoutes, { ctx });
+  await app.register(reviewRoutes, { ctx, unitPanel });
 
   // Deadline reminders: from ready (first run at once), every hour; stopped before the db closes.
   let stopReminders: (() => Promise<void>) | null = null;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Typed, validated configuration. Every field has an environment variable (see README). */
@@ -25,6 +26,14 @@ export interface Config {
   uploadMaxFileBytes: number;
   /** Total size of one user's stored files, bytes: UPLOAD_QUOTA_MB, default 200 MB. */
   uploadQuotaBytes: number;
+  /** Browser for PDF printing (CHROMIUM_PATH); unset: auto-detected (src/print/browser.ts). */
+  chromiumPath?: string;
+  /** PDFs printed at once (PDF_CONCURRENCY), default the CPU cores, at most 4. */
+  pdfConcurrency: number;
+  /** PDF jobs that may wait (PDF_QUEUE_MAX, default 20); beyond that: 503 with Retry-After. */
+  pdfQueueMax: number;
+  /** Longest a PDF may take, waiting included (PDF_TIMEOUT_MS, default 60 s). */
+  pdfTimeoutMs: number;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -71,6 +80,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uploadMaxPhotoBytes: int('UPLOAD_MAX_PHOTO_KB', env.UPLOAD_MAX_PHOTO_KB, 500, 10, 10 * 1024) * 1024,
     uploadMaxFileBytes: int('UPLOAD_MAX_FILE_MB', env.UPLOAD_MAX_FILE_MB, 5, 1, 100) * 1024 * 1024,
     uploadQuotaBytes: int('UPLOAD_QUOTA_MB', env.UPLOAD_QUOTA_MB, 200, 1, 100 * 1024) * 1024 * 1024,
+    chromiumPath: env.CHROMIUM_PATH || undefined,
+    pdfConcurrency: int('PDF_CONCURRENCY', env.PDF_CONCURRENCY, Math.max(1, Math.min(4, os.cpus().length)), 1, 64),
+    pdfQueueMax: int('PDF_QUEUE_MAX', env.PDF_QUEUE_MAX, 20, 0, 10_000),
+    pdfTimeoutMs: int('PDF_TIMEOUT_MS', env.PDF_TIMEOUT_MS, 60_000, 1000, 600_000),
     now: () => new Date(),
     ...overrides,
   };

@@ -329,7 +329,17 @@ export interface RecommendationsTable {
   created_at: string;
 }
 
+export interface PrintRecordsTable {
+  code: string;
+  declaration_id: number;
+  version_id: number;
+  sha256: string;
+  printed_by: number | null;
+  printed_at: string;
+}
+
 export interface Database {
+  print_records: PrintRecordsTable;
   supervisor_requests: SupervisorRequestsTable;
   declaration_stages: DeclarationStagesTable;
   publicities: PublicitiesTable;

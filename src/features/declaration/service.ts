@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
-import type { DeclarationsTable, PlansTable } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, DeclarationsTable, PlansTable } from '../../db/schema.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { missingProfileItems } from '../../domain/profile.js';
 import { computeRoute, type RouteResult, type RouteStage } from '../../domain/route.js';
@@ -103,17 +104,21 @@ export function planRules(plan: { eligibility_rules: string | null }): Eligibili
   return plan.eligibility_rules ? JSON.parse(plan.eligibility_rules) : defaultRules();
 }
 
-export async function routeFor(ctx: AppContext, userId: number, plan: { committee_org_id: number }): Promise<RouteResult | { ok: false; error: string; detail: string }> {
-  const user = await ctx.db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+/**
+ * `db`: pass the transaction when called inside writeTx (ctx.db would wait for the connection
+ * the transaction holds).
+ */
+export async function routeFor(ctx: AppContext, userId: number, plan: { committee_org_id: number }, db: Kysely<Database> = ctx.db): Promise<RouteResult | { ok: false; error: string; detail: string }> {
+  const user = await db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirstOrThrow();
   if (!user.unit_org_id) return { ok: false, error: '未选择工作单位', detail: '请先在“基本信息”中选择工作单位。检索不到单位：联系单位在本系统注册单位账号。' };
-  const unit = await ctx.db.selectFrom('orgs').selectAll().where('id', '=', user.unit_org_id).executeTakeFirstOrThrow();
-  const committee = await ctx.db.selectFrom('orgs').selectAll().where('id', '=', plan.committee_org_id).executeTakeFirstOrThrow();
-  const region = unit.region_code ? await ctx.db.selectFrom('regions').selectAll().where('code', '=', unit.region_code).executeTakeFirst() : undefined;
-  const nature = unit.nature ? await ctx.db.selectFrom('dict_items').select(['extra']).where('dict', '=', 'unit_nature').where('code', '=', unit.nature).executeTakeFirst() : undefined;
+  const unit = await db.selectFrom('orgs').selectAll().where('id', '=', user.unit_org_id).executeTakeFirstOrThrow();
+  const committee = await db.selectFrom('orgs').selectAll().where('id', '=', plan.committee_org_id).executeTakeFirstOrThrow();
+  const region = unit.region_code ? await db.selectFrom('regions').selectAll().where('code', '=', unit.region_code).executeTakeFirst() : undefined;
+  const nature = unit.nature ? await db.selectFrom('dict_items').select(['extra']).where('dict', '=', 'unit_nature').where('code', '=', unit.nature).executeTakeFirst() : undefined;
   const isPublic = nature ? (nature.extra ? !!JSON.parse(nature.extra).public : null) : null;
-  const sup = unit.supervisor_org_id ? await ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', unit.supervisor_org_id).executeTakeFirst() : undefined;
-  const hrbs = await ctx.db.selectFrom('orgs').select(['id', 'name', 'hrb_level', 'region_code']).where('kind', '=', 'hrb').where('disabled', '=', 0).orderBy('id').execute();
-  const regions = await ctx.db.selectFrom('regions').select(['code', 'parent_code']).execute();
+  const sup = unit.supervisor_org_id ? await db.selectFrom('orgs').select(['id', 'name']).where('id', '=', unit.supervisor_org_id).executeTakeFirst() : undefined;
+  const hrbs = await db.selectFrom('orgs').select(['id', 'name', 'hrb_level', 'region_code']).where('kind', '=', 'hrb').where('disabled', '=', 0).orderBy('id').execute();
+  const regions = await db.selectFrom('regions').select(['code', 'parent_code']).execute();
   const parents = new Map(regions.map((r) => [r.code, r.parent_code]));
   return computeRoute(
     {

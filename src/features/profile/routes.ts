@@ -23,7 +23,7 @@ export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx
     const chosen = o.raw ? String(o.raw.unit_org_id ?? '') : ident.unitOrgId ? String(ident.unitOrgId) : '';
     const unitOptions = [...unitMatches];
     if (chosen && !unitOptions.some((u) => String(u.id) === chosen)) {
-      const cur = await ctx.db.selectFrom('orgs').select(['id', 'name', 'kind']).where('id', '=', Number(chosen)).executeTakeFirst();
+      const cur = await ctx.db.selectFrom('orgs').select(['id', 'name', 'kind']).where('id', '=', Number(chosen)).where('kind', 'in', ['unit', 'agency']).executeTakeFirst();
       if (cur) unitOptions.unshift(cur);
     }
     const files = (await listAttachments(ctx, uid, 'profile', [uid])).get(uid) ?? [];

@@ -1,0 +1,301 @@
+/**
+ * The unit's people: its 工作人员 (staff accounts of the unit) and its 专业技术人员 (the applicants
+ * whose users.unit_org_id is the unit) — seed 002 §五(三)3, seed 004 工作账号管理/批量新增账号.
+ * Every query is scoped by the unit's id: an id from a URL is never trusted on its own.
+ */
+import { sql } from 'kysely';
+import type { AppContext } from '../../context.js';
+import { writeTx } from '../../db/index.js';
+import { charCount, type FieldErrors } from '../../lib/forms.js';
+import { hashPassword } from '../../lib/passwords.js';
+import { idColumns, idHmac, phoneColumns, phoneHmac } from '../../lib/pii.js';
+import { validateIdNumber, normalizeIdNumber } from '../../domain/idcard.js';
+import { validatePhone } from '../../domain/phone.js';
+import { generatePassword, userStatus } from '../admin/users.js';
+import { containsPattern } from '../admin/orgs.js';
+import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from './service.js';
+import { IMPORT_MAX_ROWS, type RawRow } from './importer.js';
+
+type Body = Record<string, string | undefined>;
+export type Unit = { id: number; name: string };
+
+const stampOf = (ctx: AppContext) => ctx.config.now().toISOString();
+
+export const oneTime = (pw: string) => `初始密码：${pw}（仅显示一次，请转告本人，首次登录须修改）`;
+
+// ---------------------------------------------------------------------------------------
+// 工作人员
+
+export async function listStaff(ctx: AppContext, unitId: number) {
+  const rows = await ctx.db
+    .selectFrom('users as u')
+    .leftJoin('users as p', (j) => j.onRef('p.id', '=', 'u.person_user_id').on('p.kind', '=', 'applicant'))
+    .select(['u.id', 'u.username', 'u.name', 'u.roles', 'u.disabled', 'u.locked_at', 'u.must_change_password', 'u.last_login_at', 'p.id_masked as person_id_masked', 'p.name as person_name'])
+    .where('u.org_id', '=', unitId)
+    .where('u.kind', '=', 'staff')
+    .orderBy('u.id')
+    .execute();
+  return rows.map((r) => ({ ...r, isAdmin: r.roles.split(',').includes(UNIT_ADMIN), status: userStatus(r) }));
+}
+
+export async function staffOf(ctx: AppContext, unitId: number, id: number) {
+  if (!Number.isSafeInteger(id)) return undefined;
+  return ctx.db.selectFrom('users').select(['id', 'name', 'username', 'roles', 'disabled']).where('id', '=', id).where('org_id', '=', unitId).where('kind', '=', 'staff').executeTakeFirst();
+}
+
+export async function addStaff(ctx: AppContext, unit: Unit, b: Body): Promise<{ ok: true; id: number; password: string; linked: boolean } | { ok: false; errors: FieldErrors }> {
+  const errors: FieldErrors = {};
+  const username = (b.username ?? '').trim();
+  const name = (b.name ?? '').trim();
+  if (!username) errors.username = '请填写用户名';
+  else if (!USERNAME_RE.test(username)) errors.username = USERNAME_MESSAGE;
+  else if (await ctx.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) errors.username = '该用户名已被使用';
+  if (!name) errors.name = '请填写姓名';
+  else if (charCount(name) > 50) errors.name = '姓名不能超过50个字';
+  const id = validateIdNumber(b.idNumber ?? '', ctx.config.now());
+  let person: { id: number; name: string } | undefined;
+  if (!id.ok) errors.idNumber = id.error;
+  else {
+    person = await ctx.db.selectFrom('users').select(['id', 'name']).where('kind', '=', 'applicant').where('id_hmac', '=', idHmac(ctx.secrets, id.value)).executeTakeFirst();
+    if (person && name && person.name !== name) errors.name = '姓名与该身份证号注册的个人账号不一致';
+  }
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const password = generatePassword();
+  const hash = await hashPassword(password);
+  const stamp = stampOf(ctx);
+  const admin = b.unit_admin === '1';
+  const created = await writeTx(ctx.db, async (trx) => {
+    if (await trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) return null;
+    const row = await trx
+      .insertInto('users')
+      .values({
+        kind: 'staff', username, name, org_id: unit.id, roles: admin ? UNIT_ADMIN : '', person_user_id: person?.id ?? null,
+        password_hash: hash, must_change_password: 1, created_at: stamp, updated_at: stamp,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('messages').values({ user_id: row.id, type: '系统消息', content: `您的工作人员账号已由单位“${unit.name}”创建。首次登录须修改初始密码。`, created_at: stamp }).execute();
+    return row.id;
+  });
+  if (created === null) return { ok: false, errors: { username: '该用户名已被使用' } };
+  return { ok: true, id: created, password, linked: !!person };
+}
+
+export async function setStaffDisabled(ctx: AppContext, unit: Unit, id: number, disabled: boolean) {
+  const stamp = stampOf(ctx);
+  await writeTx(ctx.db, async (trx) => {
+    await trx.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: stamp }).where('id', '=', id).where('org_id', '=', unit.id).execute();
+    if (disabled) await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+    await trx.insertInto('messages').values({ user_id: id, type: '系统消息', content: `您的工作人员账号已被单位“${unit.name}”${disabled ? '停用' : '启用'}。`, created_at: stamp }).execute();
+  });
+}
+
+/** A new one-time password for a staff account or a person; their sessions end. */
+export async function resetPassword(ctx: AppContext, unit: Unit, userId: number): Promise<string> {
+  const password = generatePassword();
+  const hash = await hashPassword(password);
+  const stamp = stampOf(ctx);
+  await writeTx(ctx.db, async (trx) => {
+    await trx.updateTable('users')
+      .set({ password_hash: hash, must_change_password: 1, password_changed_at: stamp, failed_logins: 0, locked_at: null, updated_at: stamp })
+      .where('id', '=', userId)
+      .execute();
+    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    await trx.insertInto('messages').values({
+      user_id: userId, type: '单位消息', created_at: stamp,
+      content: `您的登录密码已由单位“${unit.name}”重置，请使用单位告知的初始密码登录，并立即修改密码。`,
+    }).execute();
+  });
+  return password;
+}
+
+// ---------------------------------------------------------------------------------------
+// 专业技术人员
+
+export interface PeopleQuery {
+  q: string;
+  status: '' | 'locked';
+}
+
+export async function listPeople(ctx: AppContext, unitId: number, f: PeopleQuery, offset: number, size: number) {
+  let base = ctx.db.selectFrom('users as u').where('u.kind', '=', 'applicant').where('u.unit_org_id', '=', unitId);
+  if (f.q) {
+    const id = normalizeIdNumber(f.q);
+    const phone = f.q.replace(/[\s-]/g, '');
+    // A full ID number or phone finds the person through the look-up hash (never by decrypting).
+    base = base.where((eb) => eb.or([
+      sql<boolean>`u.name like ${containsPattern(f.q)} escape '\\'`,
+      ...(/^\d{17}[\dX]$/.test(id) ? [eb('u.id_hmac', '=', idHmac(ctx.secrets, id))] : []),
+      ...(/^1\d{10}$/.test(phone) ? [eb('u.phone_hmac', '=', phoneHmac(ctx.secrets, phone))] : []),
+    ]));
+  }
+  if (f.status === 'locked') base = base.where('u.locked_at', 'is not', null);
+  const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await base
+    .select(['u.id', 'u.name', 'u.id_masked', 'u.phone_masked', 'u.locked_at', 'u.disabled', 'u.last_login_at', 'u.must_change_password'])
+    .orderBy('u.name')
+    .orderBy('u.id')
+    .limit(size)
+    .offset(offset)
+    .execute();
+  return {
+    rows: rows.map((r) => ({ ...r, status: r.disabled ? '已停用' : r.locked_at ? '已锁定' : '正常' })),
+    total: Number(n),
+  };
+}
+
+/** One of the unit's people, or undefined (someone else's id is simply not found). */
+export async function personOf(ctx: AppContext, unitId: number, id: number) {
+  if (!Number.isSafeInteger(id)) return undefined;
+  return ctx.db
+    .selectFrom('users')
+    .select(['id', 'name', 'id_masked', 'phone_masked', 'locked_at', 'disabled', 'last_login_at'])
+    .where('id', '=', id)
+    .where('kind', '=', 'applicant')
+    .where('unit_org_id', '=', unitId)
+    .executeTakeFirst();
+}
+
+export const MESSAGE_MAX = 500;
+
+export async function messagePerson(ctx: AppContext, unit: Unit, personId: number, raw: string): Promise<string | null> {
+  const content = (raw ?? '').trim();
+  if (!content) return '请填写信息内容';
+  if (charCount(content) > MESSAGE_MAX) return `信息内容不能超过${MESSAGE_MAX}个字`;
+  await ctx.db.insertInto('messages').values({ user_id: personId, type: '单位消息', content: `【${unit.name}】${content}`, created_at: stampOf(ctx) }).execute();
+  return null;
+}
+
+export async function unlockPerson(ctx: AppContext, unit: Unit, personId: number) {
+  const stamp = stampOf(ctx);
+  await writeTx(ctx.db, async (trx) => {
+    await trx.updateTable('users').set({ failed_logins: 0, locked_at: null, updated_at: stamp }).where('id', '=', personId).where('unit_org_id', '=', unit.id).execute();
+    await trx.insertInto('messages').values({ user_id: personId, type: '单位消息', content: `您的账号已由单位“${unit.name}”解锁，请使用原密码登录。`, created_at: stamp }).execute();
+  });
+}
+
+export const IN_FLIGHT_MESSAGE = '该人员有进行中的申报，不能移除';
+
+/** 移除: the person leaves the unit, unless a declaration of theirs is in review through it. */
+export async function removePerson(ctx: AppContext, unit: Unit, personId: number): Promise<string | null> {
+  const stamp = stampOf(ctx);
+  return writeTx(ctx.db, async (trx) => {
+    const busy = await trx
+      .selectFrom('declarations as d')
+      .innerJoin('declaration_stages as s', (j) => j.onRef('s.declaration_id', '=', 'd.id').on('s.org_id', '=', unit.id))
+      .select('d.id')
+      .where('d.user_id', '=', personId)
+      .where('d.status', 'in', ['reviewing', 'returned'])
+      .executeTakeFirst();
+    if (busy) return IN_FLIGHT_MESSAGE;
+    await trx.updateTable('users').set({ unit_org_id: null, updated_at: stamp }).where('id', '=', personId).where('unit_org_id', '=', unit.id).execute();
+    await trx.insertInto('messages').values({
+      user_id: personId, type: '单位消息', created_at: stamp,
+      content: `您已被单位“${unit.name}”移出本单位专业技术人员名单。如有疑问请联系单位；如已调动，请在“基本信息”中选择新的工作单位。`,
+    }).execute();
+    return null;
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// 批量新增账号
+
+export interface ImportError {
+  line: number;
+  name: string;
+  text: string;
+}
+
+export interface ImportResult {
+  created: number;
+  failed: number;
+  errors: ImportError[];
+  /** The shared initial password of the created accounts (shown once); null when none. */
+  password: string | null;
+  /** Set when nothing was imported at all (no rows, too many rows). */
+  fatal?: string;
+}
+
+interface GoodRow {
+  line: number;
+  name: string;
+  id: string;
+  phone: string;
+}
+
+/** Validates every row, then creates the valid ones (one shared initial password). */
+export async function importPeople(ctx: AppContext, unit: Unit, rows: RawRow[]): Promise<ImportResult> {
+  if (rows.length === 0) return { created: 0, failed: 0, errors: [], password: null, fatal: '没有可导入的数据：每行填写“姓名,身份证号,手机号”' };
+  if (rows.length > IMPORT_MAX_ROWS) return { created: 0, failed: 0, errors: [], password: null, fatal: `每次最多导入${IMPORT_MAX_ROWS}行（本次${rows.length}行），请分批导入` };
+  const errors: ImportError[] = [];
+  const good: GoodRow[] = [];
+  const seenId = new Map<string, number>();
+  const seenPhone = new Map<string, number>();
+  const now = ctx.config.now();
+  for (const r of rows) {
+    const [nameRaw = '', idRaw = '', phoneRaw = ''] = r.cells;
+    const name = nameRaw.trim();
+    const problems: string[] = [];
+    if (r.cells.length < 3) problems.push('应为“姓名,身份证号,手机号”三列');
+    else {
+      if (!name) problems.push('请填写姓名');
+      else if (charCount(name) > 50) problems.push('姓名不能超过50个字');
+      let id: string | undefined;
+      if (r.problem) problems.push(r.problem);
+      else {
+        const v = validateIdNumber(idRaw, now);
+        if (!v.ok) problems.push(v.error);
+        else id = v.value;
+      }
+      let phone: string | undefined;
+      const p = validatePhone(phoneRaw);
+      if (!p.ok) problems.push(p.error);
+      else phone = p.value;
+      if (id) {
+        if (seenId.has(id)) problems.push(`身份证号与第${seenId.get(id)}行重复`);
+        else if (await ctx.db.selectFrom('users').select('id').where('id_hmac', '=', idHmac(ctx.secrets, id)).executeTakeFirst()) problems.push('该身份证号已注册账号');
+        else seenId.set(id, r.line);
+      }
+      if (phone) {
+        if (seenPhone.has(phone)) problems.push(`手机号与第${seenPhone.get(phone)}行重复`);
+        else if (await ctx.db.selectFrom('users').select('id').where('phone_hmac', '=', phoneHmac(ctx.secrets, phone)).executeTakeFirst()) problems.push('该手机号已被其他账号使用');
+        else seenPhone.set(phone, r.line);
+      }
+      if (!problems.length && id && phone) good.push({ line: r.line, name, id, phone });
+    }
+    if (problems.length) errors.push({ line: r.line, name, text: `第${r.line}行：${problems.join('；')}` });
+  }
+  if (good.length === 0) return { created: 0, failed: errors.length, errors, password: null };
+  const password = generatePassword();
+  const hash = await hashPassword(password);
+  const stamp = stampOf(ctx);
+  const createdLines = await writeTx(ctx.db, async (trx) => {
+    const done: number[] = [];
+    for (const g of good) {
+      const idCols = idColumns(ctx.secrets, g.id);
+      const phoneCols = phoneColumns(ctx.secrets, g.phone);
+      // Re-checked under the write lock: someone registering meanwhile keeps their account.
+      const clash = await trx.selectFrom('users').select('id').where((eb) => eb.or([eb('id_hmac', '=', idCols.id_hmac), eb('phone_hmac', '=', phoneCols.phone_hmac)])).executeTakeFirst();
+      if (clash) {
+        errors.push({ line: g.line, name: g.name, text: `第${g.line}行：该身份证号或手机号已注册账号` });
+        continue;
+      }
+      const row = await trx
+        .insertInto('users')
+        .values({
+          kind: 'applicant', name: g.name, ...idCols, ...phoneCols, password_hash: hash, must_change_password: 1, unit_org_id: unit.id,
+          created_at: stamp, updated_at: stamp,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('messages').values({
+        user_id: row.id, type: '单位消息', created_at: stamp,
+        content: `您的个人账号已由单位“${unit.name}”创建，可使用身份证号或手机号登录。首次登录须修改初始密码，并完善基本信息。`,
+      }).execute();
+      done.push(g.line);
+    }
+    return done;
+  });
+  errors.sort((a, b) => a.line - b.line);
+  return { created: createdLines.length, failed: errors.length, errors, password: createdLines.length ? password : null };
+}

@@ -1,0 +1,486 @@
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { AppContext } from '../../context.js';
+import { requireStaff } from '../../plugins/auth.js';
+import { redirect } from '../../plugins/views.js';
+import { homeOf } from '../../plugins/auth.js';
+import { pageParams, makePage } from '../../lib/paging.js';
+import type { FieldErrors } from '../../lib/forms.js';
+import { PASSWORD_HINT } from '../../domain/password.js';
+import { withBlanks } from '../admin/orgs.js';
+import { startSession } from '../auth/routes.js';
+import { contentDisposition } from '../files/routes.js';
+import { downloadName, maxBytes } from '../files/service.js';
+import * as units from './service.js';
+import * as people from './people.js';
+import { parsePasted, parseImportFile, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, type RawRow } from './importer.js';
+
+type Body = Record<string, string | undefined>;
+type Query = Record<string, string | undefined>;
+
+function isMultipartRequest(req: FastifyRequest): boolean {
+  return /^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''));
+}
+
+const forbidden = (reply: FastifyReply) => reply.code(403).page('errors/error.njk', { title: '无权访问', message: '您没有访问该页面的权限。' }, 403);
+
+/** Staff of a 用人单位 or 人事代理机构/行业协会. */
+async function unitStaff(req: FastifyRequest, reply: FastifyReply) {
+  await requireStaff(req, reply);
+  if (reply.sent) return reply;
+  const u = req.user!;
+  if (!u.orgId || (u.orgKind !== 'unit' && u.orgKind !== 'agency')) return forbidden(reply);
+}
+
+/** The unit's administrators (单位管理员): they manage the staff accounts. */
+async function unitAdmin(req: FastifyRequest, reply: FastifyReply) {
+  await unitStaff(req, reply);
+  if (reply.sent) return reply;
+  if (!req.user!.roles.includes(units.UNIT_ADMIN)) return forbidden(reply);
+}
+
+async function supervisorStaff(req: FastifyRequest, reply: FastifyReply) {
+  await requireStaff(req, reply);
+  if (reply.sent) return reply;
+  const u = req.user!;
+  if (!u.orgId || u.orgKind !== 'supervisor') return forbidden(reply);
+}
+
+interface Parsed {
+  fields: Body;
+  files: Record<string, { filename: string; buffer: Buffer }>;
+  /** File fields over the size limit. */
+  tooLarge: string[];
+}
+
+/** Reads a multipart form: text fields, and the named file fields into memory (≤ limit each). */
+async function readForm(req: FastifyRequest, fileFields: readonly string[], limit: number): Promise<Parsed> {
+  const out: Parsed = { fields: {}, files: {}, tooLarge: [] };
+  for await (const part of req.parts({ limits: { fileSize: limit + 1 }, throwFileSizeLimit: false })) {
+    if (part.type === 'file') {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const c of part.file) {
+        total += (c as Buffer).length;
+        if (total <= limit) chunks.push(c as Buffer);
+      }
+      if (!fileFields.includes(part.fieldname)) continue;
+      if (part.file.truncated || total > limit) out.tooLarge.push(part.fieldname);
+      else if (total > 0) out.files[part.fieldname] = { filename: part.filename ?? '', buffer: Buffer.concat(chunks, total) };
+    } else {
+      out.fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value ?? '');
+    }
+  }
+  return out;
+}
+
+function sendFile(req: FastifyRequest, reply: FastifyReply, file: { id: number; path: string; size: number; mime: string; name: string }) {
+  let stream: fs.ReadStream;
+  try {
+    fs.accessSync(file.path);
+    stream = fs.createReadStream(file.path);
+  } catch (err) {
+    req.log.error({ err, fileId: file.id }, 'stored upload is missing');
+    return reply.callNotFound();
+  }
+  reply
+    .header('Content-Type', file.mime)
+    .header('Content-Length', String(file.size))
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Disposition', contentDisposition('inline', downloadName(file.name, file.mime)))
+    .header('Cache-Control', 'private, no-store');
+  if (file.mime === 'application/pdf') reply.raw.removeHeader('Content-Security-Policy');
+  else reply.header('Content-Security-Policy', 'sandbox');
+  return reply.send(stream);
+}
+
+/** Passwords are never echoed back into a page. */
+function keep(b: Body): Body {
+  const { password, password2, _csrf, ...rest } = b;
+  void password; void password2; void _csrf;
+  return rest;
+}
+
+const crumbs = (label: string, parent?: { label: string; href: string }) => [{ label: '首页', href: '/org' }, ...(parent ? [parent] : []), { label }];
+
+/**
+ * 单位注册, 单位信息, 主管部门, 工作人员, 专业技术人员管理, 批量新增账号 (unit/agency staff) and
+ * 单位审核 (supervisor staff).
+ */
+export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  const fileLimit = maxBytes(ctx, 'doc');
+  // Multipart bodies for this plugin's forms only (registration, unit files, import).
+  await app.register(multipart, {
+    limits: { fileSize: Math.max(fileLimit, IMPORT_MAX_BYTES) + 1, files: 2, fields: 30, parts: 34, fieldSize: 200_000 },
+  });
+  // As in files/routes.ts: a no-JS multipart form carries its CSRF token in the action URL.
+  app.addHook('onRequest', async (req) => {
+    if (req.method !== 'POST' || !isMultipartRequest(req) || req.headers['x-csrf-token']) return;
+    const token = (req.query as Query)?._csrf;
+    if (typeof token === 'string' && token !== '') req.headers['x-csrf-token'] = token;
+  });
+
+  const unitOf = (req: FastifyRequest) => units.loadOrg(ctx, req.user!.orgId!);
+
+  // ---- 单位注册 (public) ----
+  const registerPage = async (reply: FastifyReply, values: Body, errors: FieldErrors = {}) => {
+    const { counties } = await units.regionLists(ctx);
+    return reply.page('units/register.njk', {
+      title: '单位注册', values: withBlanks(values, ['kind', 'industry', 'location']), errors,
+      types: units.UNIT_TYPES, industries: units.INDUSTRIES.map((n) => ({ code: n, name: n })), counties,
+      passwordHint: PASSWORD_HINT, fileRule: `支持 jpg、png、pdf，不超过${Math.round(fileLimit / 1024 / 1024)}MB`,
+    }, Object.keys(errors).length ? 422 : 200);
+  };
+
+  app.get('/units/register', async (req, reply) => {
+    if (req.user) return redirect(reply, homeOf(req.user));
+    return registerPage(reply, { kind: 'unit' });
+  });
+
+  app.post('/units/register', async (req, reply) => {
+    if (!req.isMultipart()) return registerPage(reply, keep((req.body ?? {}) as Body), { license: '请上传营业执照彩色扫描件' });
+    const form = await readForm(req, ['license', 'seal'], fileLimit);
+    const errors: FieldErrors = {};
+    for (const f of form.tooLarge) errors[f] = `文件不能超过${Math.round(fileLimit / 1024 / 1024)}MB`;
+    const r = await units.registerUnit(ctx, form.fields, { license: form.files.license, seal: form.files.seal });
+    if (!r.ok || Object.keys(errors).length) return registerPage(reply, keep(form.fields), { ...(r.ok ? {} : r.errors), ...errors });
+    await startSession(req, r.userId, ctx.config.now());
+    const note = r.fileErrors.length ? `；${r.fileErrors.join('；')}，请在单位信息中重新上传` : '';
+    return reply.flashRedirect('/org/unit', `单位注册成功，请完善单位信息并选择主管部门${note}`, r.fileErrors.length ? 'error' : 'ok');
+  });
+
+  // ---- 单位信息 ----
+  const infoPage = async (req: FastifyRequest, reply: FastifyReply, values?: Body, errors: FieldErrors = {}) => {
+    const org = await unitOf(req);
+    const dicts = await ctx.dicts.ready();
+    const { regions, counties } = await units.regionLists(ctx);
+    const regionName = new Map(regions.map((r) => [r.code, r.name]));
+    const sup = org.supervisor_org_id ? await ctx.db.selectFrom('orgs').select('name').where('id', '=', org.supervisor_org_id).executeTakeFirst() : undefined;
+    const pending = await ctx.db
+      .selectFrom('supervisor_requests as r').innerJoin('orgs as s', 's.id', 'r.supervisor_org_id')
+      .select(['s.name']).where('r.unit_org_id', '=', org.id).where('r.status', '=', 'pending').executeTakeFirst();
+    const v = values ?? Object.fromEntries(units.INFO_FIELDS.map((k) => [k, (org as Record<string, unknown>)[k] ?? ''])) as Body;
+    return reply.page('units/info.njk', {
+      title: '单位信息', breadcrumbs: crumbs('单位信息'), org, errors,
+      values: withBlanks(v, ['nature', 'unit_level', 'region_code', 'industry', 'location']),
+      missing: await units.missingInfo(ctx, org),
+      natures: dicts.options('unit_nature'), unitLevels: dicts.options('unit_level'), regions, counties,
+      industries: units.INDUSTRIES.map((n) => ({ code: n, name: n })),
+      kindLabel: units.UNIT_TYPES.find((t) => t.code === org.kind)?.name ?? '',
+      locationName: org.location ? regionName.get(org.location) ?? org.location : '',
+      supervisor: sup?.name ?? null, pendingSupervisor: pending?.name ?? null,
+      remarkMax: units.REMARK_MAX,
+      fileRule: `支持 jpg、png、pdf，不超过${Math.round(fileLimit / 1024 / 1024)}MB`,
+    }, Object.keys(errors).length ? 422 : 200);
+  };
+
+  app.get('/org/unit', { preHandler: unitStaff }, async (req, reply) => infoPage(req, reply));
+
+  app.post('/org/unit', { preHandler: unitStaff }, async (req, reply) => {
+    const org = await unitOf(req);
+    const b = (req.body ?? {}) as Body;
+    const r = await units.saveUnitInfo(ctx, org, b);
+    if (!r.ok) return infoPage(req, reply, keep(b), r.errors);
+    return reply.flashRedirect('/org/unit', '单位信息已保存');
+  });
+
+  app.get('/org/unit/files/:slot', { preHandler: unitStaff }, async (req, reply) => {
+    const slot = (req.params as { slot: string }).slot;
+    if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
+    const f = await units.orgFile(ctx, req.user!.orgId!, slot);
+    if (!f) return reply.callNotFound();
+    return sendFile(req, reply, f);
+  });
+
+  app.post('/org/unit/files/:slot', { preHandler: unitStaff }, async (req, reply) => {
+    const slot = (req.params as { slot: string }).slot;
+    if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
+    if (!req.isMultipart()) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
+    const form = await readForm(req, ['file'], fileLimit);
+    if (form.tooLarge.length) return reply.flashRedirect('/org/unit', `文件不能超过${Math.round(fileLimit / 1024 / 1024)}MB`, 'error');
+    const up = form.files.file;
+    if (!up) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
+    const r = await units.replaceOrgFile(ctx, req.user!.orgId!, req.user!.id, slot, up);
+    if (!r.ok) return reply.flashRedirect('/org/unit', `${units.ORG_FILE_LABEL[slot]}上传失败：${r.error}`, 'error');
+    return reply.flashRedirect('/org/unit', `${units.ORG_FILE_LABEL[slot]}已上传`);
+  });
+
+  // ---- 选择或更换主管部门 ----
+  const supervisorPage = async (req: FastifyRequest, reply: FastifyReply, error?: string) => {
+    const org = await unitOf(req);
+    const q = ((req.query as Query).q ?? '').trim().slice(0, 50);
+    const current = org.supervisor_org_id ? await ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', org.supervisor_org_id).executeTakeFirst() : undefined;
+    const requests = await units.requestsOfUnit(ctx, org.id);
+    const nature = org.nature ? await ctx.db.selectFrom('dict_items').select(['name', 'extra']).where('dict', '=', 'unit_nature').where('code', '=', org.nature).executeTakeFirst() : undefined;
+    return reply.page('units/supervisor.njk', {
+      title: '主管部门', breadcrumbs: crumbs('主管部门', { label: '单位信息', href: '/org/unit' }), org, q, error,
+      current: current ?? null, status: org.supervisor_status,
+      pending: requests.find((r) => r.status === 'pending') ?? null,
+      requests: requests.map((r) => ({ ...r, statusLabel: units.REQUEST_STATUS_LABEL[r.status] ?? r.status })),
+      options: await units.supervisorOptions(ctx, q),
+      needsSupervisor: org.kind === 'unit' && !!(nature?.extra && JSON.parse(nature.extra).public),
+      natureName: nature?.name ?? null,
+    }, error ? 422 : 200);
+  };
+
+  app.get('/org/unit/supervisor', { preHandler: unitStaff }, async (req, reply) => supervisorPage(req, reply));
+
+  app.post('/org/unit/supervisor', { preHandler: unitStaff }, async (req, reply) => {
+    const org = await unitOf(req);
+    const r = await units.requestSupervisor(ctx, org, Number((req.body as Body).supervisor_org_id), req.user!.id);
+    if (!r.ok) return supervisorPage(req, reply, r.error);
+    return reply.flashRedirect('/org/unit/supervisor', `已提交申请，等待“${r.name}”审核。审核通过前，${org.supervisor_org_id ? '原主管部门继续有效，但' : ''}本单位人员暂不能提交需经主管部门审核的申报。`);
+  });
+
+  app.post('/org/unit/supervisor/withdraw', { preHandler: unitStaff }, async (req, reply) => {
+    const org = await unitOf(req);
+    if (!(await units.withdrawRequest(ctx, org, req.user!.id))) return reply.flashRedirect('/org/unit/supervisor', '没有等待审核的申请', 'error');
+    return reply.flashRedirect('/org/unit/supervisor', '申请已撤回');
+  });
+
+  // ---- 工作人员 ----
+  const staffPage = async (req: FastifyRequest, reply: FastifyReply, values: Body = {}, errors: FieldErrors = {}) => {
+    const org = await unitOf(req);
+    return reply.page('units/staff.njk', {
+      title: '工作人员', breadcrumbs: crumbs('工作人员', { label: '单位信息', href: '/org/unit' }), org,
+      staff: await people.listStaff(ctx, org.id), isAdmin: req.user!.roles.includes(units.UNIT_ADMIN), values, errors,
+    }, Object.keys(errors).length ? 422 : 200);
+  };
+
+  app.get('/org/unit/staff', { preHandler: unitStaff }, async (req, reply) => staffPage(req, reply));
+
+  app.post('/org/unit/staff', { preHandler: unitAdmin }, async (req, reply) => {
+    const org = await unitOf(req);
+    const b = (req.body ?? {}) as Body;
+    const r = await people.addStaff(ctx, org, b);
+    if (!r.ok) return staffPage(req, reply, keep(b), r.errors);
+    const link = r.linked ? '已关联该工作人员的个人账号' : '未找到该身份证号注册的个人账号，暂未关联';
+    return reply.flashRedirect('/org/unit/staff', `工作人员账号已创建（${link}），${people.oneTime(r.password)}`);
+  });
+
+  const staffTarget = async (req: FastifyRequest, reply: FastifyReply) => {
+    const s = await people.staffOf(ctx, req.user!.orgId!, Number((req.params as { id: string }).id));
+    if (!s) {
+      await reply.callNotFound();
+      return null;
+    }
+    if (s.id === req.user!.id) {
+      await reply.flashRedirect('/org/unit/staff', '不能对自己的账号执行此操作；修改自己的密码请使用“修改密码”', 'error');
+      return null;
+    }
+    return s;
+  };
+
+  app.get('/org/unit/staff/:id/disable', { preHandler: unitAdmin }, async (req, reply) => {
+    const s = await staffTarget(req, reply);
+    if (!s) return reply;
+    return reply.page('components/confirm.njk', {
+      title: '停用工作人员账号', message: `确定停用“${s.name}（${s.username}）”的账号吗？停用后不能登录，当前的登录会全部退出。`,
+      action: `/org/unit/staff/${s.id}/disable`, cancel: '/org/unit/staff', confirmLabel: '确认停用',
+    });
+  });
+
+  for (const [act, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/org/unit/staff/:id/${act}`, { preHandler: unitAdmin }, async (req, reply) => {
+      const s = await staffTarget(req, reply);
+      if (!s) return reply;
+      const org = await unitOf(req);
+      await people.setStaffDisabled(ctx, org, s.id, disabled);
+      return reply.flashRedirect('/org/unit/staff', `“${s.name}”的账号已${disabled ? '停用' : '启用'}`);
+    });
+  }
+
+  app.get('/org/unit/staff/:id/reset-password', { preHandler: unitAdmin }, async (req, reply) => {
+    const s = await staffTarget(req, reply);
+    if (!s) return reply;
+    return reply.page('components/confirm.njk', {
+      title: '重置密码', message: `确定重置“${s.name}（${s.username}）”的登录密码吗？将生成新的初始密码，该账号当前的登录会全部退出，下次登录须修改密码。`,
+      action: `/org/unit/staff/${s.id}/reset-password`, cancel: '/org/unit/staff', confirmLabel: '确认重置',
+    });
+  });
+
+  app.post('/org/unit/staff/:id/reset-password', { preHandler: unitAdmin }, async (req, reply) => {
+    const s = await staffTarget(req, reply);
+    if (!s) return reply;
+    const pw = await people.resetPassword(ctx, await unitOf(req), s.id);
+    return reply.flashRedirect('/org/unit/staff', `“${s.name}”的密码已重置，新的${people.oneTime(pw)}`);
+  });
+
+  // ---- 专业技术人员管理 ----
+  app.get('/org/people', { preHandler: unitStaff }, async (req, reply) => {
+    const query = req.query as Query;
+    const q = (query.q ?? '').trim().slice(0, 50);
+    const status = query.status === 'locked' ? 'locked' : '';
+    const { page, size, offset } = pageParams(query, 20);
+    const org = await unitOf(req);
+    const r = await people.listPeople(ctx, org.id, { q, status }, offset, size);
+    return reply.page('units/people.njk', {
+      title: '专业技术人员管理', breadcrumbs: crumbs('专业技术人员管理'), org, q, status, list: makePage(r.rows, r.total, page, size),
+    });
+  });
+
+  const personTarget = async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = await people.personOf(ctx, req.user!.orgId!, Number((req.params as { id: string }).id));
+    if (!p) await reply.callNotFound();
+    return p ?? null;
+  };
+  const peopleCrumbs = (label: string) => crumbs(label, { label: '专业技术人员管理', href: '/org/people' });
+
+  const messagePage = (reply: FastifyReply, p: { id: number; name: string }, values: Body, error?: string) =>
+    reply.page('units/person-message.njk', {
+      title: '发送信息', breadcrumbs: peopleCrumbs('发送信息'), person: p, values, errors: error ? { content: error } : {}, max: people.MESSAGE_MAX,
+    }, error ? 422 : 200);
+
+  app.get('/org/people/:id/message', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    return messagePage(reply, p, {});
+  });
+
+  app.post('/org/people/:id/message', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    const content = String((req.body as Body).content ?? '');
+    const err = await people.messagePerson(ctx, await unitOf(req), p.id, content);
+    if (err) return messagePage(reply, p, { content }, err);
+    return reply.flashRedirect('/org/people', `信息已发送给“${p.name}”`);
+  });
+
+  app.get('/org/people/:id/reset-password', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    return reply.page('components/confirm.njk', {
+      title: '重置密码', message: `确定重置“${p.name}（${p.id_masked}）”的登录密码吗？将生成新的初始密码（同时解除锁定），其当前的登录会全部退出，下次登录须修改密码。`,
+      action: `/org/people/${p.id}/reset-password`, cancel: '/org/people', confirmLabel: '确认重置',
+    });
+  });
+
+  app.post('/org/people/:id/reset-password', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    const pw = await people.resetPassword(ctx, await unitOf(req), p.id);
+    return reply.flashRedirect('/org/people', `“${p.name}”的密码已重置，新的${people.oneTime(pw)}`);
+  });
+
+  app.post('/org/people/:id/unlock', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    await people.unlockPerson(ctx, await unitOf(req), p.id);
+    return reply.flashRedirect('/org/people', `“${p.name}”的账号已解锁`);
+  });
+
+  app.get('/org/people/:id/remove', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    return reply.page('components/confirm.njk', {
+      title: '移除人员', message: `确定将“${p.name}（${p.id_masked}）”移出本单位吗？移除后该人员不再属于本单位，其个人账号和申报资料保留。`,
+      action: `/org/people/${p.id}/remove`, cancel: '/org/people', confirmLabel: '确认移除',
+    });
+  });
+
+  app.post('/org/people/:id/remove', { preHandler: unitStaff }, async (req, reply) => {
+    const p = await personTarget(req, reply);
+    if (!p) return reply;
+    const err = await people.removePerson(ctx, await unitOf(req), p.id);
+    if (err) return reply.flashRedirect('/org/people', err, 'error');
+    return reply.flashRedirect('/org/people', `“${p.name}”已移出本单位`);
+  });
+
+  // ---- 批量新增账号 ----
+  const importPage = (reply: FastifyReply, data: Record<string, unknown> = {}, status = 200) =>
+    reply.page('units/import.njk', { title: '批量新增账号', breadcrumbs: peopleCrumbs('批量新增账号'), max: IMPORT_MAX_ROWS, text: '', ...data }, status);
+
+  app.get('/org/people/import', { preHandler: unitStaff }, async (_req, reply) => importPage(reply));
+
+  app.post('/org/people/import', { preHandler: unitStaff }, async (req, reply) => {
+    let text = '';
+    let rows: RawRow[];
+    if (req.isMultipart()) {
+      const form = await readForm(req, ['file'], IMPORT_MAX_BYTES);
+      text = form.fields.text ?? '';
+      if (form.tooLarge.length) return importPage(reply, { text, error: '导入文件不能超过2MB' }, 422);
+      if (form.files.file) {
+        const parsed = await parseImportFile(form.files.file.buffer);
+        if (!parsed.ok) return importPage(reply, { text, error: parsed.error }, 422);
+        rows = parsed.rows;
+      } else rows = parsePasted(text);
+    } else {
+      text = String((req.body as Body)?.text ?? '');
+      rows = parsePasted(text);
+    }
+    const org = await unitOf(req);
+    const result = await people.importPeople(ctx, org, rows);
+    if (result.fatal) return importPage(reply, { text, error: result.fatal }, 422);
+    // Rendered, not redirected: the shared initial password is shown on this response only.
+    return importPage(reply, { result, text: '' }, result.created ? 200 : 422);
+  });
+
+  // ---- 单位审核 (supervisor) ----
+  app.get('/org/unit-reviews', { preHandler: supervisorStaff }, async (req, reply) => {
+    const query = req.query as Query;
+    const status = ['pending', 'approved', 'rejected', 'all'].includes(query.status ?? '') ? query.status! : 'pending';
+    const { page, size, offset } = pageParams(query, 20);
+    const r = await units.requestsForSupervisor(ctx, req.user!.orgId!, status, offset, size);
+    return reply.page('units/reviews.njk', {
+      title: '单位审核', breadcrumbs: crumbs('单位审核'), status,
+      list: makePage(r.rows.map((x) => ({ ...x, statusLabel: units.REQUEST_STATUS_LABEL[x.status] ?? x.status, change: !!x.supervisor_org_id && x.supervisor_org_id !== req.user!.orgId })), r.total, page, size),
+      filters: [{ code: 'pending', name: '待审核' }, { code: 'approved', name: '通过' }, { code: 'rejected', name: '不通过' }, { code: 'all', name: '全部' }],
+    });
+  });
+
+  const reviewPage = async (req: FastifyRequest, reply: FastifyReply, r: NonNullable<Awaited<ReturnType<typeof units.requestForSupervisor>>>, error?: string, opinion = '') => {
+    const dicts = await ctx.dicts.ready();
+    const { regions } = await units.regionLists(ctx);
+    const regionName = new Map(regions.map((x) => [x.code, x.name]));
+    const inFlight = r.supervisor_org_id && r.supervisor_org_id !== req.user!.orgId
+      ? Number((await ctx.db
+        .selectFrom('declarations as d')
+        .innerJoin('declaration_stages as s', (j) => j.onRef('s.declaration_id', '=', 'd.id').on('s.idx', '=', 0).on('s.org_id', '=', r.unit_org_id))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('d.status', 'in', ['reviewing', 'returned'])
+        .where('d.stage', '>', 0)
+        .executeTakeFirstOrThrow()).n)
+      : 0;
+    return reply.page('units/review.njk', {
+      title: `单位审核：${r.unit}`, breadcrumbs: crumbs(r.unit, { label: '单位审核', href: '/org/unit-reviews' }), r, error, opinion, inFlight,
+      statusLabel: units.REQUEST_STATUS_LABEL[r.status] ?? r.status,
+      natureName: dicts.options('unit_nature').find((o) => o.code === r.nature)?.name ?? '',
+      levelName: dicts.options('unit_level').find((o) => o.code === r.unit_level)?.name ?? '',
+      regionName: r.region_code ? regionName.get(r.region_code) ?? r.region_code : '',
+      locationName: r.location ? regionName.get(r.location) ?? r.location : '',
+      kindLabel: units.UNIT_TYPES.find((t) => t.code === r.unit_kind)?.name ?? '',
+    }, error ? 422 : 200);
+  };
+
+  const reviewTarget = (req: FastifyRequest) => units.requestForSupervisor(ctx, req.user!.orgId!, Number((req.params as { id: string }).id));
+
+  app.get('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {
+    const r = await reviewTarget(req);
+    if (!r) return reply.callNotFound();
+    return reviewPage(req, reply, r);
+  });
+
+  app.get('/org/unit-reviews/:id/license', { preHandler: supervisorStaff }, async (req, reply) => {
+    const r = await reviewTarget(req);
+    if (!r) return reply.callNotFound();
+    const f = await units.orgFile(ctx, r.unit_org_id, 'license');
+    if (!f) return reply.callNotFound();
+    return sendFile(req, reply, f);
+  });
+
+  app.post('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {
+    const r = await reviewTarget(req);
+    if (!r) return reply.callNotFound();
+    const b = (req.body ?? {}) as Body;
+    const action = b.action === 'approve' ? true : b.action === 'reject' ? false : null;
+    if (action === null) return reviewPage(req, reply, r, '请选择审核结果', b.opinion ?? '');
+    const res = await units.decideRequest(ctx, { id: req.user!.id, orgId: req.user!.orgId! }, r.id, action, b.opinion ?? '');
+    if (!res.ok) {
+      if (res.error === 'not-found') return reply.callNotFound();
+      return reviewPage(req, reply, r, res.error, b.opinion ?? '');
+    }
+    const extra = res.returned ? `，该单位 ${res.returned} 份进行中的申报已退回单位重新上报` : '';
+    return reply.flashRedirect('/org/unit-reviews', `已${action ? '通过' : '不通过'}“${r.unit}”的申请${extra}`);
+  });
+}

@@ -1,0 +1,250 @@
+import t from 'tap';
+import writeXlsxFile from 'write-excel-file/node';
+import { makeApp, Agent, createApplicant, createStaff, login, idNumber, PASSWORD, type TestApp } from '../helpers/app.js';
+import { org, uscc } from '../helpers/world.js';
+import { IN_FLIGHT_MESSAGE } from '../../src/features/units/people.js';
+
+async function setup() {
+  const app = await makeApp();
+  const unit = await org(app, { kind: 'unit', name: '昆明市第五中学', uscc: uscc(55), nature: 'non_public', unit_level: 'city', region_code: '530102' });
+  const other = await org(app, { kind: 'unit', name: '昆明市第六中学', uscc: uscc(66) });
+  await createStaff(app, { username: 'wz', name: '周敏', orgId: unit, roles: '' });
+  const a = new Agent(app);
+  await login(a, 'staff', 'wz');
+  return { app, unit, other, a };
+}
+
+async function postMultipart(app: TestApp, agent: Agent, url: string, fields: Record<string, string>, files: Record<string, { name: string; bytes: Buffer }> = {}) {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  for (const [k, f] of Object.entries(files)) fd.append(k, new Blob([new Uint8Array(f.bytes)]), f.name);
+  const r = new Response(fd);
+  const m = /[?&](?:amp;)?_csrf=([^"&]+)/.exec(agent.lastHtml);
+  const token = m ? decodeURIComponent(m[1]!) : agent.csrf();
+  const res = await app.app.inject({
+    method: 'POST', url: `${url}?_csrf=${encodeURIComponent(token)}`, payload: Buffer.from(await r.arrayBuffer()),
+    headers: { 'content-type': r.headers.get('content-type')!, cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+  });
+  if (String(res.headers['content-type'] ?? '').startsWith('text/html')) agent.lastHtml = res.body;
+  return res;
+}
+
+const flashOf = async (a: Agent, url = '/org/people') => /<p class="flash[^"]*"[^>]*>([^<]+)<\/p>/.exec((await a.get(url)).body)?.[1] ?? '';
+
+t.test('专业技术人员: masked list, search, paging; unlock, reset, message, remove; other units → 404', async (t) => {
+  const { app, unit, other, a } = await setup();
+  t.teardown(() => app.close());
+  const zhang = await createApplicant(app, { name: '张伟', id: idNumber('19850612', '231'), phone: '13800138000', unitOrgId: unit });
+  const wang = await createApplicant(app, { name: '王芳', id: idNumber('19880101', '442'), phone: '13900139000', unitOrgId: unit });
+  const stranger = await createApplicant(app, { name: '赵六', id: idNumber('19900101', '661'), phone: '13700137000', unitOrgId: other });
+  await app.ctx.db.updateTable('users').set({ failed_logins: 3, locked_at: app.clock.now().toISOString() }).where('id', '=', wang.userId).execute();
+
+  let page = await a.get('/org/people');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '>专业技术人员管理</a>', 'menu entry');
+  t.match(page.body, '张伟');
+  t.match(page.body, '王芳');
+  t.notMatch(page.body, '赵六', "another unit's people are not listed");
+  t.match(page.body, '5301**********');
+  t.match(page.body, '138****8000');
+  t.notMatch(page.body, zhang.id, 'never the full ID number');
+  t.notMatch(page.body, zhang.phone, 'never the full phone');
+  t.notMatch(page.body, wang.id);
+  t.match(page.body, '已锁定');
+  t.match(page.body, '共 2 条');
+
+  t.notMatch((await a.get('/org/people?q=王')).body, '张伟', 'search by name');
+  page = await a.get(`/org/people?q=${zhang.id}`);
+  t.match(page.body, '张伟', 'search by full ID number');
+  t.notMatch(page.body, '王芳');
+  t.match((await a.get(`/org/people?q=${wang.phone}`)).body, '王芳', 'search by full phone');
+  page = await a.get('/org/people?status=locked');
+  t.match(page.body, '王芳');
+  t.notMatch(page.body, '张伟');
+  t.match((await a.get('/org/people?page=2')).body, '第 2 / 1 页');
+
+  // 解锁.
+  page = await a.get('/org/people');
+  let res = await a.post(`/org/people/${wang.userId}/unlock`);
+  t.equal(res.statusCode, 303);
+  let w = await app.ctx.db.selectFrom('users').selectAll().where('id', '=', wang.userId).executeTakeFirstOrThrow();
+  t.equal(w.locked_at, null);
+  t.equal(w.failed_logins, 0);
+  t.match(await flashOf(a), '已解锁');
+  const wa = new Agent(app);
+  t.equal((await login(wa, 'applicant', wang.phone)).headers.location, '/me', 'can log in again');
+
+  // 重置密码: shown once, must change, sessions end, a message.
+  page = await a.get(`/org/people/${wang.userId}/reset-password`);
+  t.match(page.body, '确定重置');
+  res = await a.post(`/org/people/${wang.userId}/reset-password`);
+  t.equal(res.statusCode, 303);
+  const flash = await flashOf(a);
+  const pw = /初始密码：([^（]+)（/.exec(flash)![1]!;
+  t.notMatch((await a.get('/org/people')).body, pw, 'shown once');
+  w = await app.ctx.db.selectFrom('users').selectAll().where('id', '=', wang.userId).executeTakeFirstOrThrow();
+  t.equal(w.must_change_password, 1);
+  t.equal((await app.ctx.db.selectFrom('sessions').select('sid').where('user_id', '=', wang.userId).execute()).length, 0, 'sessions ended');
+  t.equal((await wa.get('/me')).statusCode, 303, 'the old session is gone');
+  t.equal((await login(new Agent(app), 'applicant', wang.phone, pw)).headers.location, '/account/password');
+  t.match((await app.ctx.db.selectFrom('messages').select('content').where('user_id', '=', wang.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()).content, '重置');
+
+  // 发送信息.
+  page = await a.get(`/org/people/${zhang.userId}/message`);
+  t.equal(page.statusCode, 200);
+  res = await a.post(`/org/people/${zhang.userId}/message`, { content: '' });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '请填写信息内容');
+  res = await a.post(`/org/people/${zhang.userId}/message`, { content: '字'.repeat(501) });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '信息内容不能超过500个字');
+  res = await a.post(`/org/people/${zhang.userId}/message`, { content: '请于本周五前完善申报材料。' });
+  t.equal(res.statusCode, 303);
+  const m = await app.ctx.db.selectFrom('messages').selectAll().where('user_id', '=', zhang.userId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.equal(m.type, '单位消息');
+  t.match(m.content, '请于本周五前完善申报材料。');
+  const za = new Agent(app);
+  await login(za, 'applicant', zhang.phone);
+  t.match((await za.get('/me/messages')).body, '请于本周五前完善申报材料');
+
+  // Someone else's person: not found, for every action.
+  t.equal((await a.get(`/org/people/${stranger.userId}/message`)).statusCode, 404);
+  await a.get('/org/people');
+  for (const act of ['message', 'unlock', 'reset-password', 'remove']) {
+    t.equal((await a.post(`/org/people/${stranger.userId}/${act}`, { content: 'x' })).statusCode, 404, `POST ${act}`);
+  }
+  t.equal((await a.get(`/org/people/${stranger.userId}/remove`)).statusCode, 404);
+  t.equal((await a.get('/org/people/abc/remove')).statusCode, 404);
+
+  // 移除: refused while a declaration is in review through this unit.
+  const plan = (await app.ctx.db.selectFrom('plans').select('id').executeTakeFirst())?.id ?? (await app.ctx.db.insertInto('plans').values({
+    committee_org_id: (await app.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'committee').executeTakeFirstOrThrow()).id,
+    year: 2026, name: '测试计划', opens_at: '2026-01-01', closes_at: '2026-12-31', created_at: app.clock.now().toISOString(),
+  } as any).returning('id').executeTakeFirstOrThrow()).id;
+  const decl = await app.ctx.db.insertInto('declarations').values({
+    user_id: zhang.userId, plan_id: plan, year: 2026, status: 'reviewing', cover: '{}', route: '[]', submitted_at: app.clock.now().toISOString(),
+    created_at: app.clock.now().toISOString(), updated_at: app.clock.now().toISOString(),
+  }).returning('id').executeTakeFirstOrThrow();
+  await app.ctx.db.insertInto('declaration_stages').values({ declaration_id: decl.id, idx: 0, org_id: unit, kind: 'unit' }).execute();
+  page = await a.get(`/org/people/${zhang.userId}/remove`);
+  t.match(page.body, '确定将“张伟');
+  res = await a.post(`/org/people/${zhang.userId}/remove`);
+  t.equal(res.statusCode, 303);
+  t.equal(await flashOf(a), IN_FLIGHT_MESSAGE);
+  t.equal((await app.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', zhang.userId).executeTakeFirstOrThrow()).unit_org_id, unit, 'still in the unit');
+  await app.ctx.db.updateTable('declarations').set({ status: 'passed' }).where('id', '=', decl.id).execute();
+  await a.get('/org/people');
+  res = await a.post(`/org/people/${zhang.userId}/remove`);
+  t.match(await flashOf(a), '已移出本单位');
+  t.equal((await app.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', zhang.userId).executeTakeFirstOrThrow()).unit_org_id, null);
+  t.notMatch((await a.get('/org/people')).body, '张伟');
+  t.equal((await a.get(`/org/people/${zhang.userId}/message`)).statusCode, 404, 'no longer ours');
+});
+
+const ID = (birth: string, seq: string) => idNumber(birth, seq);
+
+t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, one shared password', async (t) => {
+  const { app, unit, a } = await setup();
+  t.teardown(() => app.close());
+  const existing = await createApplicant(app, { name: '老用户', id: ID('19700101', '001'), phone: '13600000000' });
+  const good1 = ID('19900101', '101');
+  const good2 = ID('19910202', '102');
+  const good3 = ID('19920303', '103');
+  const badCheck = good1.slice(0, 17) + (good1.endsWith('0') ? '1' : '0');
+  const text = [
+    '姓名,身份证号,手机号', // 1: header, skipped
+    `张三,${good1},13800000001`, // 2: ok
+    `李四\t${badCheck}\t13800000002`, // 3: checksum
+    `王五，${good2}，13800000003`, // 4: ok (Chinese commas)
+    '', // 5: blank, skipped
+    `赵六,${good1},13800000004`, // 6: duplicate ID of line 2
+    `孙七,${existing.id},13800000005`, // 7: ID already registered
+    `周八,${good3},1380000`, // 8: phone
+    `吴九,${ID('19930404', '104')},13800000001`, // 9: phone duplicate of line 2
+    `郑十,${ID('19940505', '105')}`, // 10: two columns
+    `,${ID('19950606', '106')},13800000010`, // 11: no name
+    `冯十一,${ID('19960707', '107')},13800000011`, // 12: ok
+  ].join('\n');
+  let page = await a.get('/org/people/import');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '姓名, 身份证号, 手机号');
+  const res = await a.post('/org/people/import', { text });
+  t.equal(res.statusCode, 200);
+  t.match(res.body, '成功 <strong class="ok">3</strong> 条，失败 <strong class="bad">7</strong> 条');
+  for (const msg of [
+    '第3行：身份证号校验位不正确',
+    '第6行：身份证号与第2行重复',
+    '第7行：该身份证号已注册账号',
+    '第8行：手机号应为11位数字',
+    '第9行：手机号与第2行重复',
+    '第10行：应为“姓名,身份证号,手机号”三列',
+    '第11行：请填写姓名',
+  ]) t.match(res.body, msg);
+  t.notMatch(res.body, '第1行');
+  t.notMatch(res.body, '第2行：');
+  const pw = /初始密码：<code>([^<]+)<\/code>/.exec(res.body)![1]!;
+  const created = await app.ctx.db.selectFrom('users').selectAll().where('unit_org_id', '=', unit).orderBy('id').execute();
+  t.same(created.map((u) => u.name), ['张三', '王五', '冯十一']);
+  t.ok(created.every((u) => u.must_change_password === 1 && u.kind === 'applicant'));
+  t.equal(new Set(created.map((u) => u.password_hash)).size, 1, 'one shared initial password');
+  t.equal(created[0]!.id_masked, `${good1.slice(0, 4)}**********${good1.slice(14)}`);
+  t.equal(created[1]!.phone_masked, '138****0003');
+  // The shared password logs them in (by ID or phone), straight to 修改密码.
+  const z = new Agent(app);
+  t.equal((await login(z, 'applicant', good2, pw)).headers.location, '/account/password');
+  page = await a.get('/org/people');
+  t.match(page.body, '共 3 条');
+  t.notMatch(page.body, pw, 'the password is not shown again');
+
+  // Nothing to import / too many rows.
+  await a.get('/org/people/import');
+  let r = await a.post('/org/people/import', { text: '姓名,身份证号,手机号\n' });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '没有可导入的数据');
+  const many = Array.from({ length: 501 }, (_, i) => `人${i},${ID('19800101', String(i).padStart(3, '0'))},139${String(i).padStart(8, '0')}`).join('\n');
+  r = await a.post('/org/people/import', { text: many });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '每次最多导入500行（本次501行）');
+  t.equal((await app.ctx.db.selectFrom('users').select('id').where('unit_org_id', '=', unit).execute()).length, 3, 'nothing created');
+});
+
+t.test('批量新增账号 (.xlsx and .csv uploads)', async (t) => {
+  const { app, unit, a } = await setup();
+  t.teardown(() => app.close());
+  const ok1 = ID('19900101', '201');
+  const ok2 = ID('19910101', '202');
+  const bad = ok1.slice(0, 17) + (ok1.endsWith('0') ? '1' : '0');
+  const xlsx = await writeXlsxFile([
+    [{ value: '姓名' }, { value: '身份证号' }, { value: '手机号' }],
+    [{ value: '陈一' }, { value: ok1 }, { value: 13800000021 }],
+    [{ value: '陈二' }, { value: bad }, { value: '13800000022' }],
+    [{ value: '陈三' }, { value: 530102199001012000 }, { value: '13800000023' }],
+    [{ value: '陈四' }, { value: ok2 }, { value: '13800000024' }],
+  ] as any).toBuffer();
+  await a.get('/org/people/import');
+  let res = await postMultipart(app, a, '/org/people/import', { text: '' }, { file: { name: '名单.xlsx', bytes: xlsx } });
+  t.equal(res.statusCode, 200, res.body.slice(0, 200));
+  t.match(res.body, '成功 <strong class="ok">2</strong> 条，失败 <strong class="bad">2</strong> 条');
+  t.match(res.body, '第3行：身份证号校验位不正确');
+  t.match(res.body, '第4行：身份证号请以文本格式填写');
+  const names = (await app.ctx.db.selectFrom('users').select('name').where('unit_org_id', '=', unit).orderBy('id').execute()).map((u) => u.name);
+  t.same(names, ['陈一', '陈四']);
+
+  // A CSV (UTF-8 with BOM, quotes, CRLF); no header row.
+  const csv = Buffer.from(new TextEncoder().encode(`\ufeff"周一",${ID('19920101', '203')},13800000031\r\n周二,${ID('19920101', '204')},13800000032\r\n`));
+  await a.get('/org/people/import');
+  res = await postMultipart(app, a, '/org/people/import', { text: '' }, { file: { name: '名单.csv', bytes: csv } });
+  t.match(res.body, '成功 <strong class="ok">2</strong> 条，失败 <strong class="">0</strong> 条');
+
+  // .xls and random bytes are refused with a clear message.
+  await a.get('/org/people/import');
+  res = await postMultipart(app, a, '/org/people/import', { text: '' }, { file: { name: 'old.xls', bytes: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2, 3]) } });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '不支持 .xls 格式');
+  // Without a file the pasted text of the same multipart form is used.
+  await a.get('/org/people/import');
+  res = await postMultipart(app, a, '/org/people/import', { text: `钱五,${ID('19930101', '205')},13800000041` });
+  t.match(res.body, '成功 <strong class="ok">1</strong> 条');
+  t.equal((await app.ctx.db.selectFrom('users').select('id').where('unit_org_id', '=', unit).execute()).length, 5);
+  void PASSWORD;
+});
