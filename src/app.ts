@@ -35,6 +35,7 @@ import declarationRoutes from './features/declaration/routes.js';
 import unitRoutes from './features/units/routes.js';
 import statsRoutes from './features/stats/routes.js';
 import reviewRoutes from './features/review/routes.js';
+import { todoCount } from './features/review/queue.js';
 import unitStageRoutes from './features/unitstage/routes.js';
 import printRoutes from './print/routes.js';
 import { unitPanel } from './features/unitstage/service.js';
@@ -113,7 +114,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     assets,
     dev: config.env === 'development',
     pageContext: async (req) => ({
-      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind } : null),
+      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0 } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
       unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
     }),

@@ -9,6 +9,8 @@ export interface MenuUser {
   kind: 'applicant' | 'staff';
   roles: string[];
   orgKind: string | null;
+  /** Declarations waiting for this user's organisation (shown on 申报审核). */
+  todo?: number;
 }
 
 import { SECTIONS } from '../domain/sections.js';
@@ -47,7 +49,11 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       { label: '帮助', href: '/help' },
     ];
   }
-  const items: MenuItem[] = [{ label: '首页', href: '/org' }, { label: '消息中心', href: '/org/messages' }];
+  const items: MenuItem[] = [{ label: '首页', href: '/org' }];
+  if (user.orgKind !== 'platform') {
+    items.push({ label: user.todo ? `申报审核（待审 ${user.todo}）` : '申报审核', href: '/org/reviews' });
+  }
+  items.push({ label: '消息中心', href: '/org/messages' });
   if (user.orgKind === 'committee') {
     items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
   }

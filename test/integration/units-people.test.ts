@@ -248,3 +248,13 @@ t.test('批量新增账号 (.xlsx and .csv uploads)', async (t) => {
   t.equal((await app.ctx.db.selectFrom('users').select('id').where('unit_org_id', '=', unit).execute()).length, 5);
   void PASSWORD;
 });
+
+t.test('批量新增账号: an import file over 2MB gets a message, not an error page', async (t) => {
+  const { app, a } = await setup();
+  t.teardown(() => app.close());
+  await a.get('/org/people/import');
+  const big = Buffer.alloc(2 * 1024 * 1024 + 10, 0x41);
+  const res = await postMultipart(app, a, '/org/people/import', { text: '' }, { file: { name: 'big.csv', bytes: big } });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '导入文件不能超过2MB');
+});

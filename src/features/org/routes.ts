@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
+import { todoCount } from '../review/queue.js';
 
 /** Staff home. The review issue adds the queues; for now the organisation's card. */
 export default async function orgRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   app.get('/org', { preHandler: requireStaff }, async (req, reply) => {
     const org = req.user!.orgId ? await ctx.db.selectFrom('orgs').selectAll().where('id', '=', req.user!.orgId).executeTakeFirst() : undefined;
-    return reply.page('org/home.njk', { org, breadcrumbs: [{ label: '首页' }] });
+    const todo = await todoCount(ctx, req.user!);
+    return reply.page('org/home.njk', { org, todo, breadcrumbs: [{ label: '首页' }] });
   });
 }

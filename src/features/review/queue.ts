@@ -54,3 +54,10 @@ export const STATUS_FILTERS = [
   { code: 'rejected', name: '不予受理' },
   { code: 'failed_for_year', name: '本年度申报失败' },
 ];
+
+/** How many declarations wait for the user's organisation now (the menu's 待审 count). */
+export async function todoCount(ctx: AppContext, user: Pick<CurrentUser, 'orgId'>): Promise<number> {
+  if (!user.orgId) return 0;
+  const r = await queueQuery(ctx, user, { status: 'todo' }).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}

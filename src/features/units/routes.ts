@@ -57,7 +57,7 @@ interface Parsed {
 /** Reads a multipart form: text fields, and the named file fields into memory (≤ limit each). */
 async function readForm(req: FastifyRequest, fileFields: readonly string[], limit: number): Promise<Parsed> {
   const out: Parsed = { fields: {}, files: {}, tooLarge: [] };
-  for await (const part of req.parts({ limits: { fileSize: limit + 1 }, throwFileSizeLimit: false })) {
+  for await (const part of req.parts({ limits: { fileSize: limit + 1 } })) {
     if (part.type === 'file') {
       const chunks: Buffer[] = [];
       let total = 0;
@@ -111,7 +111,9 @@ const crumbs = (label: string, parent?: { label: string; href: string }) => [{ l
 export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const fileLimit = maxBytes(ctx, 'doc');
   // Multipart bodies for this plugin's forms only (registration, unit files, import).
+  // Oversized files are truncated and reported per field (readForm), never a 413 error page.
   await app.register(multipart, {
+    throwFileSizeLimit: false,
     limits: { fileSize: Math.max(fileLimit, IMPORT_MAX_BYTES) + 1, files: 2, fields: 30, parts: 34, fieldSize: 200_000 },
   });
   // As in files/routes.ts: a no-JS multipart form carries its CSRF token in the action URL.
