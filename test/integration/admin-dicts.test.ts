@@ -22,7 +22,7 @@ t.test('dictionary browser: list, enums, trees, series, regions, committees', as
   t.equal(nature.statusCode, 200);
   t.match(nature.body, '<td>non_public</td><td>非公经济组织</td>');
   t.match(nature.body, 'public: true');
-  t.notMatch(nature.body.split('<main')[1], '<form method="post"', 'read-only: no form in the page body');
+  t.match(nature.body.split('<main')[1], 'action="/admin/dicts/unit_nature/items"', 'editable: the add form');
 
   // Tree: top level, drill down, search with the full path.
   const major = await a.get('/admin/dicts/major');
@@ -67,4 +67,39 @@ t.test('dictionary browser: list, enums, trees, series, regions, committees', as
   t.match(c3.body, '第 3 / 3 页');
 
   t.equal((await a.get('/admin/dicts/no_such_dict')).statusCode, 404);
+});
+
+t.test('dictionaries are editable: add under a tree node, rename, disable; forms follow at once', async (t) => {
+  const { makeApp: mk, Agent: Ag, createStaff: cs, createApplicant: ca, login: li } = await import('../helpers/app.js');
+  const app = await mk();
+  t.teardown(() => app.close());
+  await cs(app);
+  const admin = new Ag(app);
+  await li(admin, 'staff', 'admin1');
+  const parent = await app.ctx.db.selectFrom('dict_items').selectAll().where('dict', '=', 'specialty').where('parent_code', 'is not', null).orderBy('id').executeTakeFirstOrThrow();
+  await admin.get(`/admin/dicts/specialty?parent=${parent.code}`);
+  let r = await admin.post('/admin/dicts/specialty/items', { code: 'ZX9001', name: '职称档案数字化', parent: parent.code });
+  t.equal(r.statusCode, 303);
+  t.match((await admin.get(r.headers.location as string)).body, '已新增：职称档案数字化');
+  r = await admin.post('/admin/dicts/specialty/items', { code: 'ZX9001', name: '重复', parent: parent.code });
+  t.match((await admin.get(r.headers.location as string)).body, '代码 ZX9001 已存在');
+  // Applicants find it in the 3-level picker right away.
+  const p = await ca(app);
+  const a = new Ag(app);
+  await li(a, 'applicant', p.phone);
+  t.match((await a.get('/me/dicts/tree?dict=specialty&field=specialty&specialty_q=档案数字化')).body, '职称档案数字化');
+  // Rename, then disable: it leaves the picker.
+  await admin.get(`/admin/dicts/specialty?parent=${parent.code}`);
+  await admin.post('/admin/dicts/specialty/items/ZX9001', { name: '档案数字化管理' });
+  t.match((await a.get('/me/dicts/tree?dict=specialty&field=specialty&specialty_q=档案数字化')).body, '档案数字化管理');
+  await admin.get(`/admin/dicts/specialty?parent=${parent.code}`);
+  await admin.post('/admin/dicts/specialty/items/ZX9001', { toggle: '1' });
+  t.notMatch((await a.get('/me/dicts/tree?dict=specialty&field=specialty&specialty_q=档案数字化')).body, '档案数字化管理');
+  // Flat dictionaries too; non-admins cannot.
+  await admin.get('/admin/dicts/award_level');
+  r = await admin.post('/admin/dicts/award_level/items', { code: 'county2', name: '乡镇级' });
+  t.equal(r.statusCode, 303);
+  t.ok(await app.ctx.db.selectFrom('dict_items').select('id').where('dict', '=', 'award_level').where('name', '=', '乡镇级').executeTakeFirst());
+  await a.get('/me');
+  t.equal((await a.post('/admin/dicts/award_level/items', { code: 'x1', name: '伪造' })).statusCode, 403);
 });

@@ -52,7 +52,10 @@ function extraText(extra: string | null): string {
   }
 }
 
-/** 数据字典: read-only for now (editing is a later issue). */
+/**
+ * 数据字典: browse every dictionary; add, rename, disable/enable items (the specialty trees
+ * included). Stored archive rows keep the names they were saved with.
+ */
 export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const crumbs = (...more: { label: string; href?: string }[]) => [{ label: '平台管理', href: '/admin' }, { label: '数据字典', href: '/admin/dicts' }, ...more];
   const count = async (t: 'series' | 'titles' | 'regions') =>
@@ -160,5 +163,53 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
       .filter((i) => (parent ? i.parent_code === parent.code : !i.parent_code))
       .map((i) => ({ ...i, children: children.get(i.code) ?? 0, extraText: extraText(i.extra) }));
     return reply.page('admin/dicts-items.njk', { ...data, q: '', parent: parent ?? null, trail: parent ? pathOf(parent.code) : [], items });
+  });
+
+  // ---- editing: add an item (under the current parent for trees), rename, disable/enable ----
+  const CODE_RE = /^[A-Za-z0-9_-]{1,20}$/;
+  const backTo = (dict: string, parent?: string | null) => `/admin/dicts/${encodeURIComponent(dict)}${parent ? `?parent=${encodeURIComponent(parent)}` : ''}`;
+
+  app.post('/admin/dicts/:dict/items', async (req, reply) => {
+    const dict = (req.params as { dict: string }).dict;
+    if (!DICT_NAMES[dict]) return reply.callNotFound();
+    const b = (req.body ?? {}) as Record<string, string>;
+    const code = (b.code ?? '').trim();
+    const name = (b.name ?? '').trim();
+    const parent = (b.parent ?? '').trim() || null;
+    const back = backTo(dict, parent);
+    if (!CODE_RE.test(code)) return reply.flashRedirect(back, '代码为1–20位字母、数字、下划线或短横线', 'error');
+    if (!name || [...name].length > 50) return reply.flashRedirect(back, '请填写名称（不超过50个字）', 'error');
+    if (TREES.has(dict) && parent) {
+      const p = await ctx.db.selectFrom('dict_items').select(['code', 'parent_code']).where('dict', '=', dict).where('code', '=', parent).executeTakeFirst();
+      if (!p) return reply.callNotFound();
+      const grand = p.parent_code ? await ctx.db.selectFrom('dict_items').select('parent_code').where('dict', '=', dict).where('code', '=', p.parent_code).executeTakeFirst() : undefined;
+      if (grand && grand.parent_code === null && p.parent_code) {
+        // parent is level 2: the new item is level 3, the deepest level.
+      } else if (grand?.parent_code) return reply.flashRedirect(back, '专业字典最多三级', 'error');
+    } else if (parent) return reply.callNotFound();
+    const exists = await ctx.db.selectFrom('dict_items').select('id').where('dict', '=', dict).where('code', '=', code).executeTakeFirst();
+    if (exists) return reply.flashRedirect(back, `代码 ${code} 已存在`, 'error');
+    const max = await ctx.db.selectFrom('dict_items').select((eb) => eb.fn.max<number>('sort').as('m')).where('dict', '=', dict).executeTakeFirst();
+    await ctx.db.insertInto('dict_items').values({ dict, code, name, parent_code: parent, sort: Number(max?.m ?? 0) + 1, extra: null }).execute();
+    ctx.dicts.invalidate();
+    return reply.flashRedirect(back, `已新增：${name}`);
+  });
+
+  app.post('/admin/dicts/:dict/items/:code', async (req, reply) => {
+    const { dict, code } = req.params as { dict: string; code: string };
+    const item = await ctx.db.selectFrom('dict_items').selectAll().where('dict', '=', dict).where('code', '=', code).executeTakeFirst();
+    if (!item) return reply.callNotFound();
+    const b = (req.body ?? {}) as Record<string, string>;
+    const back = backTo(dict, item.parent_code);
+    if (b.toggle) {
+      await ctx.db.updateTable('dict_items').set({ disabled: item.disabled ? 0 : 1 }).where('id', '=', item.id).execute();
+      ctx.dicts.invalidate();
+      return reply.flashRedirect(back, item.disabled ? `已启用：${item.name}` : `已停用：${item.name}（已填写的信息不受影响）`);
+    }
+    const name = (b.name ?? '').trim();
+    if (!name || [...name].length > 50) return reply.flashRedirect(back, '请填写名称（不超过50个字）', 'error');
+    await ctx.db.updateTable('dict_items').set({ name }).where('id', '=', item.id).execute();
+    ctx.dicts.invalidate();
+    return reply.flashRedirect(back, `已改名：${item.name} → ${name}（已填写的信息保留原名称）`);
   });
 }
