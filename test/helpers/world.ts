@@ -109,11 +109,11 @@ export async function fillDeclarationSlots(t: TestApp, userId: number, declId: n
 }
 
 /** The applicant declares to the world's plan through the pages, as a person would. Returns the declaration id. */
-export async function declareThroughUi(t: TestApp, agent: import('./app.js').Agent, w: World, userId: number): Promise<number> {
+export async function declareThroughUi(t: TestApp, agent: import('./app.js').Agent, w: World, userId: number, specialty = '心血管内科'): Promise<number> {
   const dicts = await t.ctx.dicts.ready();
   const title = dicts.options('titles').find((o) => o.name.includes('副主任医师'))!.name;
   await agent.get('/me/declaration');
-  const cover = await agent.post('/me/declaration/cover', { plan_id: String(w.plan), level: 'senior_vice', title, specialty: '心血管内科', category: 'normal' });
+  const cover = await agent.post('/me/declaration/cover', { plan_id: String(w.plan), level: 'senior_vice', title, specialty, category: 'normal' });
   if (cover.statusCode !== 303) throw new Error(`cover refused: ${/class="notice error"[^>]*>([^<]*)/.exec(cover.body)?.[1] ?? cover.statusCode}`);
   const d = await t.ctx.db.selectFrom('declarations').selectAll().where('user_id', '=', userId).orderBy('id', 'desc').executeTakeFirstOrThrow();
   const plan = await t.ctx.db.selectFrom('plans').selectAll().where('id', '=', d.plan_id).executeTakeFirstOrThrow();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import t from 'tap';
+import { makePng } from '../helpers/world.js';
 import nunjucks from 'nunjucks';
 import { makeApp, Agent, createApplicant, login, idNumber, type TestApp } from '../helpers/app.js';
 import { ROOT } from '../../src/app.js';
@@ -12,32 +13,6 @@ import {
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
-
-/** A valid grayscale PNG of w×h (a gradient, so different sizes give different bytes). */
-function makePng(w: number, h: number, shade = 0): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  const raw = Buffer.alloc((w + 1) * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw[y * (w + 1) + 1 + x] = (x + y + shade) & 0xff;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 const PORTRAIT = makePng(390, 567);
 const LANDSCAPE = makePng(567, 390);

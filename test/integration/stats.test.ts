@@ -1,26 +1,16 @@
 import t from 'tap';
 import readXlsxFile from 'read-excel-file/node';
 import { makeApp, Agent, login, createStaff, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, fillDeclarationSlots, org, uscc, type World } from '../helpers/world.js';
+import { kunming, readyApplicant, org, uscc, declareThroughUi, submitThroughUi as submitDeclaration, type World } from '../helpers/world.js';
 import { menuFor } from '../../src/lib/menu.js';
 
 /** An applicant fills the cover, the slots, and submits with the pledge, all through the UI. */
 async function submitThroughUi(app: TestApp, w: World, who: { userId: number; phone: string }) {
   const a = new Agent(app);
   await login(a, 'applicant', who.phone);
-  const dicts = await app.ctx.dicts.ready();
-  const title = dicts.options('titles').find((o) => o.name.includes('副主任医师'))!.name;
-  await a.get('/me/declaration');
-  const cover = await a.post('/me/declaration/cover', { plan_id: String(w.plan), level: 'senior_vice', title, specialty: '心血管内科', category: 'normal' });
-  if (cover.statusCode !== 303) throw new Error(`cover: ${cover.statusCode}`);
-  const d = await app.ctx.db.selectFrom('declarations').selectAll().where('user_id', '=', who.userId).executeTakeFirstOrThrow();
-  const plan = await app.ctx.db.selectFrom('plans').selectAll().where('id', '=', w.plan).executeTakeFirstOrThrow();
-  await fillDeclarationSlots(app, who.userId, d.id, plan);
-  const page = await a.get('/me/declaration?step=4');
-  const token = /name="token" value="([^"]+)"/.exec(page.body)![1]!;
-  const res = await a.post('/me/declaration/submit', { declaration_id: String(d.id), token, pledge: '1' });
-  if (res.headers.location !== `/me/declaration/done?id=${d.id}`) throw new Error(`submit: ${res.statusCode} ${res.headers.location}`);
-  return { declId: d.id, agent: a };
+  const declId = await declareThroughUi(app, a, w, who.userId);
+  await submitDeclaration(a, declId);
+  return { declId, agent: a };
 }
 
 async function setup() {

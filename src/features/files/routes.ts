@@ -1,3 +1,4 @@
+import { sendStoredFile } from './send.js';
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -17,12 +18,7 @@ export function safeBack(raw: unknown, def = '/me'): string {
   return raw;
 }
 
-/** RFC 6266/5987: an ASCII fallback plus the exact UTF-8 name. */
-export function contentDisposition(type: 'inline' | 'attachment', name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%;]/g, '_');
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
+export { contentDisposition } from './send.js';
 
 function isMultipartRequest(req: FastifyRequest): boolean {
   return /^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''));
@@ -91,29 +87,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const id = Number((req.params as { id: string }).id);
     const file = await getOwnFile(ctx, req.user!.id, id);
     if (!file) return reply.callNotFound();
-    let stream: fs.ReadStream;
-    try {
-      stream = await openStream(file.path);
-    } catch (err) {
-      req.log.error({ err, fileId: file.id }, 'stored upload is missing');
-      return reply.callNotFound();
-    }
-    const download = (req.query as Query).download === '1';
-    reply
-      .header('Content-Type', file.mime)
-      .header('Content-Length', String(file.size))
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Disposition', contentDisposition(download ? 'attachment' : 'inline', downloadName(file.name, file.mime)))
-      .header('Cache-Control', 'private, no-store');
-    if (file.mime === 'application/pdf') {
-      // Chromium and Safari refuse to run their PDF viewer in a sandboxed document and the
-      // app's page CSP (no inline styles) breaks the viewer's own page: no CSP for PDFs.
-      // They are served only as application/pdf with nosniff, so they never render as HTML.
-      reply.raw.removeHeader('Content-Security-Policy');
-    } else {
-      reply.header('Content-Security-Policy', 'sandbox');
-    }
-    return reply.send(stream);
+    return sendStoredFile(req, reply, file, (req.query as Query).download === '1');
   });
 
   app.get('/me/attachments/:id/delete', { preHandler: requireApplicant }, async (req, reply) => {
@@ -134,15 +108,6 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const id = Number((req.params as { id: string }).id);
     if (!(await deleteAttachment(ctx, req.user!.id, id))) return reply.callNotFound();
     return reply.flashRedirect(safeBack((req.query as Query).back), '附件已删除');
-  });
-}
-
-/** Opens a file for streaming, failing here (not mid-response) when it is missing. */
-function openStream(p: string): Promise<fs.ReadStream> {
-  return new Promise((resolve, reject) => {
-    const s = fs.createReadStream(p);
-    s.once('open', () => resolve(s));
-    s.once('error', reject);
   });
 }
 

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
@@ -11,6 +10,7 @@ import { ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { parseCover, parseRoute, timeline, ACTION_NAMES, type Snapshot } from '../declaration/service.js';
 import { blobPath } from '../files/service.js';
+import { sendStoredFile } from '../files/send.js';
 import { queueQuery, parseFilters, QUEUE_COLUMNS, STATUS_FILTERS } from './queue.js';
 import { act, visibleDeclaration, isTheirTurn } from './service.js';
 
@@ -132,16 +132,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     if (!inVersion) return reply.callNotFound();
     const file = await ctx.db.selectFrom('files').selectAll().where('id', '=', fileId).where('user_id', '=', x.d.user_id).executeTakeFirst();
     if (!file) return reply.callNotFound();
-    const p = blobPath(ctx, file.sha256);
-    if (!fs.existsSync(p)) return reply.callNotFound();
-    const download = (req.query as Q).download === '1';
-    reply
-      .header('Content-Type', file.mime)
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Cache-Control', 'private, no-store')
-      .header('Content-Disposition', `${download ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(file.original_name)}`);
-    if (file.mime !== 'application/pdf') reply.header('Content-Security-Policy', 'sandbox');
-    return reply.send(fs.createReadStream(p));
+    return sendStoredFile(req, reply, { id: file.id, path: blobPath(ctx, file.sha256), size: file.size, mime: file.mime, name: file.original_name }, (req.query as Q).download === '1');
   });
 
   // 追踪: the timeline of any declaration in scope.

@@ -10,7 +10,7 @@ import type { FieldErrors } from '../../lib/forms.js';
 import { PASSWORD_HINT } from '../../domain/password.js';
 import { withBlanks } from '../admin/orgs.js';
 import { startSession } from '../auth/routes.js';
-import { contentDisposition } from '../files/routes.js';
+import { sendStoredFile } from '../files/send.js';
 import { downloadName, maxBytes } from '../files/service.js';
 import * as units from './service.js';
 import * as people from './people.js';
@@ -75,25 +75,6 @@ async function readForm(req: FastifyRequest, fileFields: readonly string[], limi
   return out;
 }
 
-function sendFile(req: FastifyRequest, reply: FastifyReply, file: { id: number; path: string; size: number; mime: string; name: string }) {
-  let stream: fs.ReadStream;
-  try {
-    fs.accessSync(file.path);
-    stream = fs.createReadStream(file.path);
-  } catch (err) {
-    req.log.error({ err, fileId: file.id }, 'stored upload is missing');
-    return reply.callNotFound();
-  }
-  reply
-    .header('Content-Type', file.mime)
-    .header('Content-Length', String(file.size))
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Content-Disposition', contentDisposition('inline', downloadName(file.name, file.mime)))
-    .header('Cache-Control', 'private, no-store');
-  if (file.mime === 'application/pdf') reply.raw.removeHeader('Content-Security-Policy');
-  else reply.header('Content-Security-Policy', 'sandbox');
-  return reply.send(stream);
-}
 
 /** Passwords are never echoed back into a page. */
 function keep(b: Body): Body {
@@ -192,7 +173,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
     const f = await units.orgFile(ctx, req.user!.orgId!, slot);
     if (!f) return reply.callNotFound();
-    return sendFile(req, reply, f);
+    return sendStoredFile(req, reply, f);
   });
 
   app.post('/org/unit/files/:slot', { preHandler: unitStaff }, async (req, reply) => {
@@ -468,7 +449,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (!r) return reply.callNotFound();
     const f = await units.orgFile(ctx, r.unit_org_id, 'license');
     if (!f) return reply.callNotFound();
-    return sendFile(req, reply, f);
+    return sendStoredFile(req, reply, f);
   });
 
   app.post('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { sendStoredFile } from '../files/send.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { AppContext } from '../../context.js';
@@ -218,33 +218,10 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   app.get('/org/recommend/files/:id', { preHandler: requireUnitStaff }, async (req, reply) => {
     const f = await recommendationFile(ctx, staffOf(req), idParam(req));
     if (!f) return reply.callNotFound();
-    let stream: fs.ReadStream;
-    try {
-      stream = await openStream(blobPath(ctx, f.sha256));
-    } catch (err) {
-      req.log.error({ err, fileId: f.id }, 'stored upload is missing');
-      return reply.callNotFound();
-    }
-    reply
-      .header('Content-Type', f.mime)
-      .header('Content-Length', String(f.size))
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Disposition', contentDisposition('inline', downloadName(f.original_name, f.mime)))
-      .header('Cache-Control', 'private, no-store');
-    // As /me/files: PDFs without the page CSP (their viewer needs it), images sandboxed.
-    if (f.mime === 'application/pdf') reply.raw.removeHeader('Content-Security-Policy');
-    else reply.header('Content-Security-Policy', 'sandbox');
-    return reply.send(stream);
+    return sendStoredFile(req, reply, { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime, name: f.original_name });
   });
 }
 
-function openStream(p: string): Promise<fs.ReadStream> {
-  return new Promise((resolve, reject) => {
-    const s = fs.createReadStream(p);
-    s.once('open', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
 /** The 推荐上报 form: `ids` fields and the `pledge` / `report` files, each read up to `limit`. */
 async function readRecommendForm(req: FastifyRequest, limit: number, tooLargeMessage: string) {
