@@ -18,7 +18,10 @@ async function staff(app: TestApp, username: string) {
 
 const state = (app: TestApp, id: number) => app.ctx.db.selectFrom('declarations').select(['status', 'stage', 'route']).where('id', '=', id).executeTakeFirstOrThrow();
 
-async function chain(t: Tap.Test, o: { world?: Parameters<typeof kunming>[1]; agency?: boolean; kinds: string[]; staffOrder: (keyof World['staff'] | 'agency')[] }) {
+/** The assertions a chain uses (a subtest has them all). */
+type Asserts = Pick<typeof t, 'teardown' | 'same' | 'match' | 'equal' | 'notMatch'>;
+
+async function chain(t: Asserts, o: { world?: Parameters<typeof kunming>[1]; agency?: boolean; kinds: string[]; staffOrder: (keyof World['staff'] | 'agency')[] }) {
   const app = await makeApp();
   t.teardown(() => app.close());
   const w = await kunming(app, o.world ?? {});
