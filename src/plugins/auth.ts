@@ -58,7 +58,10 @@ export function homeOf(user: CurrentUser): string {
 }
 
 function toLogin(req: FastifyRequest, reply: FastifyReply) {
-  const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
+  // Staff pages send people to the 单位用户 tab.
+  const staffArea = req.url.startsWith('/org') || req.url.startsWith('/admin');
+  const params = [staffArea ? 'type=staff' : '', req.method === 'GET' ? `next=${encodeURIComponent(req.url)}` : ''].filter(Boolean).join('&');
+  const next = params ? `?${params}` : '';
   if (req.headers['hx-request']) {
     // htmx would swap the login page into a fragment target: make it a full navigation.
     return reply.code(200).header('HX-Redirect', `/login${next}`).send();

@@ -28,10 +28,14 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** The app on a fresh temp data dir with a real database file, listening on a free port. */
-export async function startServer(): Promise<Server> {
+/**
+ * The app on a fresh temp data dir with a real database file, listening on a free port.
+ * `now` replaces the server's clock (sessions, plan windows, publicity dates all read it), so a
+ * test can move time; moving it more than the idle timeout (30 min) ends every session.
+ */
+export async function startServer(o: { now?: () => Date } = {}): Promise<Server> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-e2e-'));
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: path.join(dir, 'e2e.db') }, {});
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: path.join(dir, 'e2e.db') }, o.now ? { now: o.now } : {});
   let built: BuiltApp;
   try {
     built = await buildApp(config);
