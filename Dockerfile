@@ -20,6 +20,7 @@ COPY migrations ./migrations
 COPY fixtures ./fixtures
 COPY views ./views
 COPY public ./public
+COPY fonts ./fonts
 RUN useradd --system --uid 10001 --home-dir /data zhicheng && mkdir -p /data && chown zhicheng /data
 USER zhicheng
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data

@@ -4,6 +4,8 @@ import * as m0002 from './0002_archive.js';
 import * as m0003 from './0003_declarations.js';
 import * as m0004 from './0004_review.js';
 import * as m0005 from './0005_print.js';
+import * as m0006 from './0006_results.js';
+import * as m0007 from './0007_audit.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_declarations': m0003,
   '0004_review': m0004,
   '0005_print': m0005,
+  '0006_results': m0006,
+  '0007_audit': m0007,
 };

@@ -10,17 +10,19 @@
  *                                            supplementary-plane ideographs (the 通用规范汉字表
  *                                            characters outside GBK, used in names) and common
  *                                            punctuation / symbols.
+ *   fonts/NotoSerifSC-Bold.headings.woff2   Bold, only the characters of the form's fixed text
+ *                                            (BOLD_SOURCES): headings print in a real bold. A
+ *                                            synthesised bold would be drawn as Type 3 glyphs.
  *   fonts/NotoSerifSC-Regular.footer.woff2  a few KB for the page footer (第 N 页 共 M 页,
  *                                            验证码): Puppeteer's footer template cannot load the
  *                                            page's fonts, so it gets this one as a data: URL.
  *
  * Static TrueType (glyf) in, WOFF2 out: Chromium decodes it and embeds the glyphs it uses as a
- * subset "CID TrueType" font (pdffonts), never Type 3. One weight (Regular): bold headings are
- * synthesised. Characters outside the subset (e.g. 𠮷, Ext-B beyond 通用规范汉字表) fall back to
+ * subset "CID TrueType" font (pdffonts), never Type 3. Characters outside the subset (e.g. 𠮷, Ext-B beyond 通用规范汉字表) fall back to
  * the fonts installed on the server (see views/print/page.njk).
  *
- * Usage: node scripts/build-fonts.mjs [--check | --footer-only]
- *   --check: report coverage only, write nothing; --footer-only: rebuild the small footer font.
+ * Usage: node scripts/build-fonts.mjs [--check | --small-only]
+ *   --check: report coverage only, write nothing; --small-only: rebuild the small fonts (footer, bold headings) only.
  * WOFF2 compression of ~30 000 glyphs takes a minute or two.
  */
 import fs from 'node:fs';
@@ -31,9 +33,21 @@ import { createRequire } from 'node:module';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const SOURCE = require.resolve('@expo-google-fonts/noto-serif-sc/400Regular/NotoSerifSC_400Regular.ttf');
+const SOURCE_BOLD = require.resolve('@expo-google-fonts/noto-serif-sc/700Bold/NotoSerifSC_700Bold.ttf');
 const OUT_DIR = path.join(ROOT, 'fonts');
 const MAIN = 'NotoSerifSC-Regular.print.woff2';
 const FOOTER = 'NotoSerifSC-Regular.footer.woff2';
+const BOLD = 'NotoSerifSC-Bold.headings.woff2';
+/** The files whose fixed text may be bold (headings of the form): their characters go into BOLD. */
+export const BOLD_SOURCES = ['views/print/_form.njk', 'views/print/page.njk', 'src/print/reviewForm.ts'];
+
+/** ASCII + every non-ASCII character of the files the bold headings come from. */
+export function boldText(root = ROOT) {
+  const chars = new Set(String.fromCodePoint(...range(0x20, 0x7e)));
+  for (const f of BOLD_SOURCES) for (const ch of fs.readFileSync(path.join(root, f), 'utf8')) if (ch.codePointAt(0) > 0x7f) chars.add(ch);
+  chars.add('年');
+  return [...chars].join('');
+}
 
 /** Every code point of GBK (CP936): each lead/trail byte pair decoded. */
 export function gbkCodePoints() {
@@ -123,7 +137,10 @@ async function main() {
   const footer = await subsetFont(src, footerText, { targetFormat: 'woff2' });
   fs.writeFileSync(path.join(OUT_DIR, FOOTER), footer);
   console.log(`${FOOTER}: ${footer.length} bytes`);
-  if (process.argv.includes('--footer-only')) return;
+  const bold = await subsetFont(fs.readFileSync(SOURCE_BOLD), boldText(), { targetFormat: 'woff2' });
+  fs.writeFileSync(path.join(OUT_DIR, BOLD), bold);
+  console.log(`${BOLD}: ${bold.length} bytes`);
+  if (process.argv.includes('--small-only')) return;
   const main = await subsetFont(src, String.fromCodePoint(...included), { targetFormat: 'woff2' });
   fs.writeFileSync(path.join(OUT_DIR, MAIN), main);
   console.log(`${MAIN}: ${(main.length / 1e6).toFixed(2)} MB (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

@@ -38,6 +38,9 @@ import reviewRoutes from './features/review/routes.js';
 import { todoCount } from './features/review/queue.js';
 import unitStageRoutes from './features/unitstage/routes.js';
 import printRoutes from './print/routes.js';
+import resultsRoutes from './features/results/routes.js';
+import auditRoutes from './features/audit/routes.js';
+import rateLimitPlugin from './plugins/ratelimit.js';
 import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
@@ -107,6 +110,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
   await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret });
   await app.register(csrf, { sessionPlugin: '@fastify/session' });
   await app.register(authPlugin, { db });
+  await app.register(rateLimitPlugin, { config, secrets });
   const assets = loadAssets(path.join(ROOT, 'public'));
   await app.register(assetsPlugin, { assets });
   await app.register(viewsPlugin, {
@@ -150,7 +154,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, resultsRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

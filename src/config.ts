@@ -34,6 +34,10 @@ export interface Config {
   pdfQueueMax: number;
   /** Longest a PDF may take, waiting included (PDF_TIMEOUT_MS, default 60 s). */
   pdfTimeoutMs: number;
+  /** Days audit rows are kept before the purge job removes them (AUDIT_RETENTION_DAYS, default and minimum 184). */
+  auditRetentionDays: number;
+  /** Per-IP / per-account rate limits on login, registration, SMS, forgot/unlock (RATE_LIMIT, default on). */
+  rateLimit: boolean;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -84,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pdfConcurrency: int('PDF_CONCURRENCY', env.PDF_CONCURRENCY, Math.max(1, Math.min(4, os.cpus().length)), 1, 64),
     pdfQueueMax: int('PDF_QUEUE_MAX', env.PDF_QUEUE_MAX, 20, 0, 10_000),
     pdfTimeoutMs: int('PDF_TIMEOUT_MS', env.PDF_TIMEOUT_MS, 60_000, 1000, 600_000),
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', env.AUDIT_RETENTION_DAYS, 184, 184, 36500),
+    rateLimit: bool('RATE_LIMIT', env.RATE_LIMIT, true),
     now: () => new Date(),
     ...overrides,
   };

@@ -31,6 +31,8 @@ export interface OrgsTable {
   license_file_id: number | null;
   seal_file_id: number | null;
   supervisor_status: 'pending' | 'approved' | 'rejected' | null;
+  /** 证书编号 pattern of a committee (src/domain/evaluation.ts); null = default. */
+  cert_pattern?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -139,6 +141,9 @@ export interface HolidayYearsTable {
   source: string | null;
 }
 
+// plans.pass_ratio (migration 0006, text, default '2/3': 同意 / 实到 ≥ a/b) is read by
+// src/features/results with sql`p.pass_ratio`; it is not in PlansTable so that the plan forms'
+// column types stay as they are.
 export interface PlansTable {
   id: Generated<number>;
   committee_org_id: number;
@@ -338,7 +343,75 @@ export interface PrintRecordsTable {
   printed_at: string;
 }
 
+export interface EvaluationsTable {
+  id: Generated<number>;
+  plan_id: number;
+  meeting_date: string;
+  members_expected: number;
+  members_present: number;
+  confirmed_at: string | null;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface EvaluationVotesTable {
+  evaluation_id: number;
+  declaration_id: number;
+  agree: number;
+  disagree: number;
+  abstain: number;
+  result: 'passed' | 'failed';
+}
+
+export interface ResultPublicitiesTable {
+  id: Generated<number>;
+  plan_id: number;
+  start_date: string;
+  days: number;
+  end_date: string;
+  status: Generated<'open' | 'completed'>;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface CertificatesTable {
+  id: Generated<number>;
+  declaration_id: number;
+  committee_org_id: number;
+  year: number;
+  seq: number;
+  number: string;
+  doc_no: string;
+  verify_code: string;
+  issued_by: number | null;
+  issued_at: string;
+}
+
+/** Append-only audit trail, HMAC-chained (migrations/0007_audit.ts, src/features/audit). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  user_id: number | null;
+  username: string | null;
+  name: string | null;
+  role: string | null;
+  org_id: number | null;
+  ip: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  result: 'ok' | 'fail';
+  detail: string | null;
+  prev_mac: string;
+  mac: string;
+}
+
 export interface Database {
+  audit_log: AuditLogTable;
+  evaluations: EvaluationsTable;
+  evaluation_votes: EvaluationVotesTable;
+  result_publicities: ResultPublicitiesTable;
+  certificates: CertificatesTable;
   print_records: PrintRecordsTable;
   supervisor_requests: SupervisorRequestsTable;
   declaration_stages: DeclarationStagesTable;

@@ -30,6 +30,11 @@ export function statusText(status: Status, stage: StageRef | null): string {
 
 /** The applicant can edit the cover and submit only in these states. */
 export const EDITABLE: readonly Status[] = ['draft', 'returned'];
+/** The review form may be printed from the committee's e-review approval on (seed 001 §6.10). */
+export function isPrintable(status: string): boolean {
+  return status === 'approved' || status === 'passed' || status === 'failed';
+}
+
 /** States that end a declaration: a new one for the same plan is not possible, a new year is. */
 export const FINAL: readonly Status[] = ['rejected', 'failed_for_year', 'passed', 'failed'];
 

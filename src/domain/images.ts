@@ -99,6 +99,21 @@ export function sniff(buf: Buffer | Uint8Array): Sniffed | null {
   return null;
 }
 
+/**
+ * Largest image accepted, in pixels. The size is read from the header only, so a tiny PNG can
+ * claim a 30000×30000 canvas (a decompression bomb) that exhausts memory wherever it is
+ * decoded (the print/PDF renderer, the reviewer's browser). A 600 dpi A4 scan is ~35 MP.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/** null when the image is small enough to decode safely, otherwise the message to show. */
+export function checkImagePixels(width: number, height: number): string | null {
+  if (!Number.isFinite(width) || !Number.isFinite(height) || width * height > MAX_IMAGE_PIXELS) {
+    return `图片尺寸过大（当前为 ${width}×${height} 像素），请缩小到不超过 4000 万像素后重新上传`;
+  }
+  return null;
+}
+
 /** 大一寸 photo: 3.3 cm × 4.8 cm. */
 export const PORTRAIT_RATIO = 33 / 48;
 /** Accepted deviation of width/height from PORTRAIT_RATIO (±8%). */

@@ -41,6 +41,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
           { label: '申报记录', href: '/me/records' },
           { label: '附件管理', href: '/me/attachments' },
           { label: '申报历史', href: '/me/history' },
+          { label: '我的证书', href: '/me/certificates' },
         ],
       },
       { label: '消息中心', href: '/me/messages' },
@@ -56,6 +57,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   items.push({ label: '消息中心', href: '/org/messages' });
   if (user.orgKind === 'committee') {
     items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
+    items.push({ label: '评审会议', href: '/org/evaluations' }, { label: '结果公示', href: '/org/result-publicity' }, { label: '证书', href: '/org/certificates' });
   }
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });
@@ -80,11 +82,16 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },
         { label: '短信发件箱', href: '/admin/sms' },
+        { label: '审计日志', href: '/admin/audit' },
         { label: '评审计划', href: '/org/plans' },
         { label: '通知公告', href: '/org/notices' },
+        { label: '评审会议', href: '/org/evaluations' },
+        { label: '结果公示', href: '/org/result-publicity' },
+        { label: '证书', href: '/org/certificates' },
       ],
     });
   }
+  if (user.roles.includes('audit') && !user.roles.includes('admin')) items.push({ label: '审计日志', href: '/admin/audit' });
   items.push({ label: '修改密码', href: '/account/password' }, { label: '帮助', href: '/help' });
   return items;
 }

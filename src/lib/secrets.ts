@@ -12,6 +12,8 @@ export interface Secrets {
   /** Deterministic keyed hash for unique indexes / look-ups. */
   lookupHash(value: string): string;
   sessionSecret: string;
+  /** HMAC key of the audit trail's chain (src/features/audit). */
+  auditKey: Buffer;
 }
 
 /** Reads `<dataDir>/master.key`, creating it (0600) on first start. */
@@ -59,5 +61,6 @@ export function createSecrets(master: Buffer): Secrets {
       return crypto.createHmac('sha256', macKey).update(value).digest('base64url');
     },
     sessionSecret,
+    auditKey: derive('zhicheng/audit/v1'),
   };
 }

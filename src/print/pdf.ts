@@ -10,7 +10,8 @@ import puppeteer, { type Browser, type HTTPRequest, type Page, type PDFOptions }
  * Safety: every page runs with JavaScript off and request interception on. Only the URLs the
  * caller lists (`resources`: the fonts, the applicant's photo) are answered, from memory;
  * every other request — http(s), file:, anything a user's text might smuggle in — is aborted
- * before it leaves the browser, and host names do not even resolve (--host-resolver-rules).
+ * before it leaves the browser (navigations get an empty 204, which keeps the document), and
+ * host names do not even resolve (--host-resolver-rules).
  * The DevTools protocol runs over a pipe, not a TCP port.
  *
  * Speed: pages are kept and reused. The font (several MB) is served with a long cache
@@ -71,6 +72,7 @@ export class PdfQueueFullError extends Error {
   readonly retryAfter = 5;
   constructor() {
     super('PDF queue is full');
+    this.name = 'PdfQueueFullError';
   }
 }
 
@@ -79,12 +81,14 @@ export class PdfTimeoutError extends Error {
   readonly retryAfter = 5;
   constructor(ms: number) {
     super(`PDF job took longer than ${ms} ms`);
+    this.name = 'PdfTimeoutError';
   }
 }
 
 export class PdfPoolClosedError extends Error {
   constructor() {
     super('PDF pool is closed');
+    this.name = 'PdfPoolClosedError';
   }
 }
 
@@ -208,8 +212,8 @@ export function createPdfPool(o: PdfPoolOptions): PdfPool {
     page.on('request', (req: HTTPRequest) => {
       if (req.isInterceptResolutionHandled()) return;
       const url = req.url();
-      const own = jobResources.get(page)?.[url];
-      const r = own ?? (Object.hasOwn(shared, url) ? shared[url] : undefined);
+      const own = jobResources.get(page) ?? {};
+      const r = Object.hasOwn(own, url) ? own[url] : Object.hasOwn(shared, url) ? shared[url] : undefined;
       if (r && req.method() === 'GET') {
         void req
           .respond({
@@ -223,6 +227,10 @@ export function createPdfPool(o: PdfPoolOptions): PdfPool {
             body: r.body,
           })
           .catch(() => undefined);
+      } else if (req.isNavigationRequest()) {
+        // A navigation (meta refresh, a frame) answered 204 leaves the document as it is; an
+        // aborted one would replace it with an error page.
+        void req.respond({ status: 204, body: '' }).catch(() => undefined);
       } else {
         void req.abort('blockedbyclient').catch(() => undefined);
       }

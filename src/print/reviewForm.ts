@@ -1,6 +1,7 @@
 import { SECTIONS } from '../domain/sections.js';
 import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';
+import { EVALUATION_TABLES } from '../domain/evaluation.js';
 
 /**
  * The view model of 专业技术职称申报评审表 (seed 001 §4.2.1): one model, rendered by one
@@ -27,7 +28,44 @@ export interface ReviewFormModel {
   summaries: { year: string; content: string }[];
   pledge: string;
   routeBoxes: { label: string; name: string; opinion: string; date: string }[];
+  /** 表十三–表十六 in order; only the declared level's table is filled, from the recorded evaluation. */
+  evaluations: EvaluationBox[];
   toc: { no: string; title: string }[];
+}
+
+/** The committee's recorded evaluation of this declaration (评审会议 + its votes). */
+export interface EvaluationInput {
+  date: string;
+  expected: number;
+  present: number;
+  agree: number;
+  disagree: number;
+  abstain: number;
+  result: 'passed' | 'failed';
+}
+
+export interface EvaluationBox {
+  no: string;
+  label: string;
+  filled: boolean;
+  date: string;
+  expected: string;
+  present: string;
+  agree: string;
+  disagree: string;
+  abstain: string;
+  result: string;
+}
+
+function evaluationBoxes(level: string, e: EvaluationInput | undefined): EvaluationBox[] {
+  return EVALUATION_TABLES.map((t) => {
+    const on = !!e && t.levels.includes(level);
+    const n = (x: number | undefined) => (on && x !== undefined ? String(x) : '');
+    return {
+      no: t.no, label: t.label, filled: on, date: on ? e!.date : '', expected: n(e?.expected), present: n(e?.present),
+      agree: n(e?.agree), disagree: n(e?.disagree), abstain: n(e?.abstain), result: on ? (e!.result === 'passed' ? '通过' : '未通过') : '',
+    };
+  });
 }
 
 const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
@@ -45,7 +83,7 @@ function tableOf(s: Snapshot, key: string, today: string, fieldsFilter?: (k: str
   };
 }
 
-export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolean; pledge: string; opinions?: Record<number, { opinion: string; date: string }> }): ReviewFormModel {
+export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolean; pledge: string; opinions?: Record<number, { opinion: string; date: string }>; evaluation?: EvaluationInput }): ReviewFormModel {
   const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
   titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
   const cur = titles[0];
@@ -83,6 +121,7 @@ export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolea
     tables,
     summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),
     pledge: o.pledge,
+    evaluations: evaluationBoxes(s.cover.level, o.evaluation),
     routeBoxes: s.route.map((r, i) => ({ label: r.label, name: r.name, opinion: o.opinions?.[i]?.opinion ?? '', date: o.opinions?.[i]?.date ?? '' })),
     toc: [
       { no: '封面', title: '' }, { no: '表一', title: '基本情况' }, { no: '表二', title: '主要学习和工作经历' }, { no: '表三', title: '专业技术工作总结' },

@@ -1,3 +1,5 @@
+import { evaluationForForm } from '../features/results/service.js';
+import { isPrintable } from '../domain/declaration.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { visibleDeclaration } from '../features/review/service.js';
 import { blobPath } from '../features/files/service.js';
 import { reviewFormModel } from './reviewForm.js';
 import { findBrowser } from './browser.js';
-import { loadPrintFonts, FONT_FAMILY, PRINT_ORIGIN, type PrintFonts } from './fonts.js';
+import { loadPrintFonts, MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN, type PrintFonts } from './fonts.js';
 import { createPdfPool, PdfQueueFullError, PdfTimeoutError, type PdfPool, type Resource } from './pdf.js';
 
 /**
@@ -28,9 +30,7 @@ export const PRINTABLE = ['approved', 'passed', 'failed'] as const;
 export const GATE_MESSAGE = '当前状态不能打印申报表';
 export const NO_BROWSER_MESSAGE = '打印申报表需要在服务器上安装 Chromium/Chrome/Edge';
 
-export function isPrintable(status: string): boolean {
-  return (PRINTABLE as readonly string[]).includes(status);
-}
+export { isPrintable };
 
 // Crockford base32: no I, L, O, U; 12 characters = 60 random bits.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -82,7 +82,10 @@ export default async function printRoutes(app: FastifyInstance, { ctx }: { ctx: 
       queueMax: ctx.config.pdfQueueMax,
       timeoutMs: ctx.config.pdfTimeoutMs,
       recycleAfter: 100,
-      resources: { [fonts.mainUrl]: { contentType: 'font/woff2', body: fonts.main, cache: true } },
+      resources: {
+        [fonts.mainUrl]: { contentType: 'font/woff2', body: fonts.main, cache: true },
+        [fonts.boldUrl]: { contentType: 'font/woff2', body: fonts.bold, cache: true },
+      },
     });
     return { pool, fonts };
   }
@@ -116,20 +119,28 @@ export default async function printRoutes(app: FastifyInstance, { ctx }: { ctx: 
     }
     const v = await versionOf(ctx, d);
     if (!v || !d.version_id) return reply.callNotFound();
-    const { pool, fonts } = printer();
+    let printing: ReturnType<typeof printer>;
+    try {
+      printing = printer();
+    } catch (err) {
+      if (!(err instanceof MissingFontError)) throw err;
+      req.log.error({ err }, 'print fonts missing');
+      return reply.page('print/message.njk', { title: '打印申报表暂不可用', message: '服务器缺少打印字体文件，请联系系统管理员。可先在线预览申报表。', previewUrl }, 503);
+    }
+    const { pool, fonts } = printing;
     const code = newCode();
     const printedAt = ctx.config.now().toISOString();
     const verifyUrl = `${ctx.config.publicUrl}/verify/${code}`;
     const photo = await photoResource(d, v.snapshot);
-    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT });
+    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
     const qrSvg = await QRCode.toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
     const css = printCss();
-    const common = { codeDisplay: displayCode(code) };
+    const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
     const html = await reply.viewAsync('print/page.njk', {
       ...common, form, cover: v.snapshot.cover, photoUrl: photo?.url ?? '', qrSvg, printedAt, versionNo: v.no, verifyUrl,
-      fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
+      fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, boldFontUrl: fonts.boldUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
     });
-    const footerTemplate = await reply.viewAsync('print/footer.njk', { ...common, footerFontUrl: fonts.footerDataUrl });
+    const footerTemplate = await reply.viewAsync('print/footer.njk', common);
     let pdf: Buffer;
     try {
       pdf = await pool.render(html, { resources: photo ? { [photo.url]: photo.resource } : {}, footerTemplate });
@@ -166,6 +177,13 @@ export default async function printRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const d = await visibleDeclaration(ctx, req.user!, Number((req.params as { id: string }).id));
     if (!d) return reply.callNotFound();
     return sendPdf(req, reply, d as Declaration, `/org/reviews/${d.id}`);
+  });
+
+  // Public: type the code printed on the paper copy.
+  app.get('/verify', async (req, reply) => {
+    const raw = String((req.query as { code?: string }).code ?? '').trim().slice(0, 40);
+    if (raw) return reply.redirect(`/verify/${encodeURIComponent(normalizeCode(raw) ?? raw)}`, 303);
+    return reply.page('print/verify.njk', { ask: true, title: '申报表核验' });
   });
 
   // Public: is this paper copy one the system printed?

@@ -27,7 +27,7 @@ export interface TestApp extends BuiltApp {
 export async function makeApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-test-'));
   const clock = new TestClock();
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, ...overrides });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, rateLimit: false, ...overrides });
   const built = await buildApp(config);
   await built.app.ready();
   return {

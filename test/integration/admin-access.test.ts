@@ -78,7 +78,7 @@ t.test('admin routes: 403 for non-admins, redirect to login for guests, CSRF req
   for (const url of gets) {
     const res = await guest.get(url);
     t.equal(res.statusCode, 303, `guest: GET ${url}`);
-    t.match(String(res.headers.location), /^\/login\?next=/);
+    t.match(String(res.headers.location), /^\/login\?type=staff&next=/);
   }
 
   // The admin without a CSRF token: refused on every POST.

@@ -138,5 +138,5 @@ t.test('applicants get 403, anonymous users the login page', async (t) => {
   t.notMatch(String(res.headers['content-type']), 'spreadsheet');
   const anon = await app.app.inject({ method: 'GET', url: '/org/reviews/export.xlsx' });
   t.equal(anon.statusCode, 303);
-  t.match(String(anon.headers.location), /^\/login\?next=/);
+  t.match(String(anon.headers.location), /^\/login\?type=staff&next=/);
 });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { containsPattern, regionOptions } from './orgs.js';
+import { audit } from '../audit/service.js';
 
 /** Chinese names of the dictionaries (keys of fixtures/enums.json plus the two trees). */
 export const DICT_NAMES: Record<string, string> = {
@@ -192,6 +193,7 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const max = await ctx.db.selectFrom('dict_items').select((eb) => eb.fn.max<number>('sort').as('m')).where('dict', '=', dict).executeTakeFirst();
     await ctx.db.insertInto('dict_items').values({ dict, code, name, parent_code: parent, sort: Number(max?.m ?? 0) + 1, extra: null }).execute();
     ctx.dicts.invalidate();
+    await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: `新增：${name}` });
     return reply.flashRedirect(back, `已新增：${name}`);
   });
 
@@ -204,12 +206,14 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (b.toggle) {
       await ctx.db.updateTable('dict_items').set({ disabled: item.disabled ? 0 : 1 }).where('id', '=', item.id).execute();
       ctx.dicts.invalidate();
+      await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: item.disabled ? '启用' : '停用' });
       return reply.flashRedirect(back, item.disabled ? `已启用：${item.name}` : `已停用：${item.name}（已填写的信息不受影响）`);
     }
     const name = (b.name ?? '').trim();
     if (!name || [...name].length > 50) return reply.flashRedirect(back, '请填写名称（不超过50个字）', 'error');
     await ctx.db.updateTable('dict_items').set({ name }).where('id', '=', item.id).execute();
     ctx.dicts.invalidate();
+    await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: `改名：${item.name} → ${name}` });
     return reply.flashRedirect(back, `已改名：${item.name} → ${name}（已填写的信息保留原名称）`);
   });
 }

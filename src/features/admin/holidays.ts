@@ -6,6 +6,7 @@ import { compileForm, type FieldErrors } from '../../lib/forms.js';
 import { isValidDate, dayOfWeek, addWorkingDays } from '../../domain/workdays.js';
 import { loadCalendar } from '../holidays/service.js';
 import { withBlanks } from './orgs.js';
+import { audit } from '../audit/service.js';
 
 const WEEKDAYS = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
 const KINDS = [
@@ -153,6 +154,7 @@ export default async function holidaysRoutes(app: FastifyInstance, { ctx }: { ct
       await trx.insertInto('holidays').values(row).onConflict((oc) => oc.column('date').doUpdateSet({ kind: row.kind, name: row.name })).execute();
       return !!old;
     });
+    await audit(ctx, req, { action: 'config_change', objectType: 'holiday', objectId: row.date, detail: `${existed ? '替换' : '添加'}：${row.name}（${row.kind}）` });
     return reply.flashRedirect(`/admin/holidays?year=${year}`, `${existed ? '已替换' : '已添加'}：${row.date} ${row.name}（${KIND_LABEL[row.kind]}）`);
   });
 
@@ -174,6 +176,7 @@ export default async function holidaysRoutes(app: FastifyInstance, { ctx }: { ct
     const day = await dayOf((req.params as { date: string }).date);
     if (!day) return reply.callNotFound();
     await ctx.db.deleteFrom('holidays').where('date', '=', day.date).execute();
+    await audit(ctx, req, { action: 'config_change', objectType: 'holiday', objectId: day.date, detail: `删除：${day.name}` });
     return reply.flashRedirect(`/admin/holidays?year=${day.date.slice(0, 4)}`, `已删除：${day.date} ${day.name}`);
   });
 
@@ -185,9 +188,11 @@ export default async function holidaysRoutes(app: FastifyInstance, { ctx }: { ct
     if (on) {
       if ((await countYear(year)) === 0) return reply.flashRedirect(`/admin/holidays?year=${year}`, `${year}年尚无节假日数据，不能标记为完整`, 'error');
       await ctx.db.insertInto('holiday_years').values({ year, source: '平台管理员手工录入' }).onConflict((oc) => oc.column('year').doNothing()).execute();
+      await audit(ctx, req, { action: 'config_change', objectType: 'holiday_year', objectId: year, detail: '标记数据完整' });
       return reply.flashRedirect(`/admin/holidays?year=${year}`, `已标记${year}年节假日数据完整`);
     }
     await ctx.db.deleteFrom('holiday_years').where('year', '=', year).execute();
+    await audit(ctx, req, { action: 'config_change', objectType: 'holiday_year', objectId: year, detail: '取消完整标记' });
     return reply.flashRedirect(`/admin/holidays?year=${year}`, `已取消${year}年的完整标记：该年将按普通工作日计算`);
   });
 
@@ -221,6 +226,7 @@ export default async function holidaysRoutes(app: FastifyInstance, { ctx }: { ct
       await trx.insertInto('holiday_years').values({ year, source }).onConflict((oc) => oc.column('year').doUpdateSet({ source })).execute();
     });
     const off = days.filter((d) => d.kind === 'holiday').length;
+    await audit(ctx, req, { action: 'config_change', objectType: 'holiday_year', objectId: year, detail: `从 ${source} 导入${days.length}天` });
     return reply.flashRedirect(`/admin/holidays?year=${year}`, `已从 chinese-days 导入${year}年节假日：放假 ${off} 天，调休上班 ${days.length - off} 天，并已标记该年数据完整`);
   });
 }

@@ -11,9 +11,11 @@ import { idHmac, phoneHmac } from '../../lib/pii.js';
 import { checkPassword } from '../../domain/password.js';
 import { normalizeIdNumber } from '../../domain/idcard.js';
 import { ORG_KINDS, ORG_KIND_LABEL, containsPattern } from './orgs.js';
+import { audit } from '../audit/service.js';
 
 /** Roles an admin can grant today; reviewer roles come with the review issue. */
-export const ROLES = [{ code: 'admin', name: '平台管理员' }];
+// 'audit' reads the audit log only (三权分立 splits the admin role further in the security issue).
+export const ROLES = [{ code: 'admin', name: '平台管理员' }, { code: 'audit', name: '审计管理员' }];
 const ROLE_LABEL: Record<string, string> = Object.fromEntries(ROLES.map((r) => [r.code, r.name]));
 
 const LOWER = 'abcdefghijkmnpqrstuvwxyz';
@@ -135,6 +137,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!org) errors.org_id = '请选择所属机构';
     else if (org.disabled && org.id !== currentOrgId) errors.org_id = '该机构已停用，请选择其他机构';
     else if (roles.includes('admin') && org.kind !== 'platform') errors.roles = '平台管理员角色只能授予平台运营机构的用户';
+    else if (roles.includes('audit') && org.kind !== 'platform') errors.roles = '审计管理员角色只能授予平台运营机构的用户';
   };
 
   // 用户管理 list.
@@ -205,6 +208,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
         .returning('id')
         .executeTakeFirstOrThrow();
       await message(trx, ctx, row.id, '您的账号已由平台管理员创建。首次登录须修改初始密码。');
+      await audit(ctx, req, { action: 'user_create', objectType: 'user', objectId: row.id, detail: `用户名 ${values.username}，机构 ${values.org_id}，角色 ${roles.join(',') || '无'}` }, trx);
       return row.id;
     });
     if (id === null) return newPage(reply, kept, { username: '该用户名已被使用' });
@@ -230,6 +234,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     await writeTx(ctx.db, async (trx) => {
       await trx.updateTable('users').set({ name: values.name!, org_id: values.org_id!, roles: roles.join(','), updated_at: stamp }).where('id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的账号信息（姓名、所属机构或角色）已由平台管理员修改。');
+      await audit(ctx, req, { action: 'user_update', objectType: 'user', objectId: u.id, detail: `机构 ${u.org_id}→${values.org_id}，角色 ${u.roles || '无'}→${roles.join(',') || '无'}` }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '用户信息已保存');
   });
@@ -256,6 +261,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
       await trx.updateTable('users').set({ password_hash: hash, must_change_password: 1, password_changed_at: stamp, updated_at: stamp }).where('id', '=', u.id).execute();
       await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的登录密码已由平台管理员重置，请使用新的初始密码登录并立即修改。');
+      await audit(ctx, req, { action: 'password_reset', objectType: 'user', objectId: u.id, detail: '平台管理员重置' }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, `密码已重置，新的${oneTime(password)}`);
   });
@@ -268,6 +274,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     await writeTx(ctx.db, async (trx) => {
       await trx.updateTable('users').set({ failed_logins: 0, locked_at: null, updated_at: stamp }).where('id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的账号已由平台管理员解锁。');
+      await audit(ctx, req, { action: 'account_unlock', objectType: 'user', objectId: u.id, detail: '平台管理员解锁' }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '账号已解锁');
   });
@@ -282,6 +289,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
       // A locked account is signed out too, or the lock would only bite at the next login.
       await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的账号已被平台管理员锁定。如有疑问请联系平台管理员。');
+      await audit(ctx, req, { action: 'account_lock', objectType: 'user', objectId: u.id, detail: '平台管理员锁定' }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '账号已锁定');
   });
@@ -306,6 +314,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
       await trx.updateTable('users').set({ disabled: 1, updated_at: stamp }).where('id', '=', u.id).execute();
       await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的账号已被平台管理员停用。');
+      await audit(ctx, req, { action: 'user_disable', objectType: 'user', objectId: u.id }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '账号已停用');
   });
@@ -317,6 +326,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     await writeTx(ctx.db, async (trx) => {
       await trx.updateTable('users').set({ disabled: 0, updated_at: stamp }).where('id', '=', u.id).execute();
       await message(trx, ctx, u.id, '您的账号已由平台管理员启用。');
+      await audit(ctx, req, { action: 'user_enable', objectType: 'user', objectId: u.id }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '账号已启用');
   });

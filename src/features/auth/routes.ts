@@ -6,6 +6,7 @@ import { PASSWORD_HINT } from '../../domain/password.js';
 import { validatePhone } from '../../domain/phone.js';
 import { issueCode } from '../sms/codes.js';
 import * as auth from './service.js';
+import { audit, maskAccount } from '../audit/service.js';
 
 type Body = Record<string, string | undefined>;
 
@@ -43,19 +44,23 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return reply.page('auth/login.njk', { type: q.type === 'staff' ? 'staff' : 'applicant', next: safeNext(q.next), notice: ended, values: {} });
   });
 
-  app.post('/login', async (req, reply) => {
+  app.post('/login', { preHandler: app.limits.login }, async (req, reply) => {
     const b = req.body as Body;
     const type = b.type === 'staff' ? 'staff' : 'applicant';
     const r = await auth.login(ctx, type, b.account ?? '', b.password ?? '');
     if (!r.ok) {
+      await audit(ctx, req, { action: 'login', result: 'fail', objectType: 'user', objectId: r.userId, detail: r.error, actor: { id: r.userId, kind: type, username: maskAccount(b.account ?? '') } });
+      if (r.justLocked) await audit(ctx, req, { action: 'account_lock', objectType: 'user', objectId: r.userId, detail: `连续${auth.MAX_FAILED_LOGINS}次密码错误，自动锁定`, actor: { id: r.userId, kind: type, username: maskAccount(b.account ?? '') } });
       return reply.page('auth/login.njk', { type, next: safeNext(b.next), error: r.error, locked: r.locked, values: keep(b) }, 422);
     }
     await startSession(req, r.userId, ctx.config.now());
     const user = await loadUser(ctx.db, r.userId);
+    await audit(ctx, req, { action: 'login', objectType: 'user', objectId: r.userId, actor: user && { ...user, username: user.username ?? maskAccount(b.account ?? '') } });
     return redirect(reply, user?.mustChangePassword ? '/account/password' : safeNext(b.next) ?? homeOf(user!));
   });
 
   app.post('/logout', async (req, reply) => {
+    if (req.user) await audit(ctx, req, { action: 'logout', objectType: 'user', objectId: req.user.id });
     await req.session.destroy();
     return redirect(reply, '/login');
   });
@@ -71,7 +76,7 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
   // After 获取验证码 the page stays /register: htmx replaces the URL; a GET of the button's
   // URL (back button, reload after no-JS) lands on the form instead of a 404.
   app.get('/register/sms', async (_req, reply) => redirect(reply, '/register'));
-  app.post('/register/sms', async (req, reply) => {
+  app.post('/register/sms', { preHandler: app.limits.strict }, async (req, reply) => {
     reply.header('HX-Replace-Url', '/register');
     const b = req.body as Body;
     const { errors, id, phone } = auth.checkRegisterFields(b, ctx.config.now());
@@ -84,7 +89,7 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return registerPage(reply, keep(b), {}, { smsSent: true });
   });
 
-  app.post('/register', async (req, reply) => {
+  app.post('/register', { preHandler: app.limits.strict }, async (req, reply) => {
     const b = req.body as Body;
     const r = await auth.register(ctx, {
       name: b.name ?? '', idNumber: b.idNumber ?? '', phone: b.phone ?? '', smsCode: b.smsCode ?? '',
@@ -106,7 +111,7 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     app.get(`/${mode}`, async (_req, reply) => show(reply, {}));
 
     app.get(`/${mode}/sms`, async (_req, reply) => redirect(reply, `/${mode}`));
-    app.post(`/${mode}/sms`, async (req, reply) => {
+    app.post(`/${mode}/sms`, { preHandler: app.limits.strict }, async (req, reply) => {
       reply.header('HX-Replace-Url', `/${mode}`);
       const b = req.body as Body;
       const phone = validatePhone(b.phone ?? '');
@@ -119,10 +124,11 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
       return show(reply, keep(b), {}, { smsSent: true });
     });
 
-    app.post(`/${mode}`, async (req, reply) => {
+    app.post(`/${mode}`, { preHandler: app.limits.strict }, async (req, reply) => {
       const b = req.body as Body;
       const r = await auth.resetByPhone(ctx, { idNumber: b.idNumber ?? '', phone: b.phone ?? '', smsCode: b.smsCode ?? '', password: b.password, password2: b.password2 }, withPassword);
       if (!r.ok) return show(reply, keep(b), r.errors);
+      await audit(ctx, req, { action: withPassword ? 'password_reset' : 'account_unlock', objectType: 'user', objectId: r.userId, detail: '本人短信验证', actor: { id: r.userId, kind: 'applicant' } });
       await auth.sendMessage(ctx, r.userId, '系统消息', withPassword ? '您的密码已通过短信验证重置。如非本人操作，请立即联系所在单位或平台。' : '您的账号已通过短信验证解锁。');
       return reply.flashRedirect('/login', withPassword ? '密码已重置，请使用新密码登录' : '账号已解锁，请重新登录');
     });

@@ -92,7 +92,7 @@ export async function register(ctx: AppContext, v: RegisterInput): Promise<{ ok:
 
 export type LoginResult =
   | { ok: true; userId: number }
-  | { ok: false; error: string; locked?: boolean };
+  | { ok: false; error: string; locked?: boolean; userId?: number; justLocked?: boolean };
 
 function lockMessage(kind: string, unitName: string | null): string {
   if (kind === 'staff') return '账号已锁定，请联系平台管理员解锁。';
@@ -122,8 +122,8 @@ export async function login(ctx: AppContext, kind: 'applicant' | 'staff', accoun
     await verifyPassword(await dummyHash(), password); // same cost as a real check
     return { ok: false, error: '账号或密码错误' };
   }
-  if (user.disabled) return { ok: false, error: '账号已停用，请联系平台管理员' };
-  if (user.locked_at) return { ok: false, error: lockMessage(user.kind, user.unit_name ?? null), locked: true };
+  if (user.disabled) return { ok: false, error: '账号已停用，请联系平台管理员', userId: user.id };
+  if (user.locked_at) return { ok: false, error: lockMessage(user.kind, user.unit_name ?? null), locked: true, userId: user.id };
   const stamp = ctx.config.now().toISOString();
   if (!(await verifyPassword(user.password_hash, password))) {
     return writeTx(ctx.db, async (trx) => {
@@ -136,8 +136,8 @@ export async function login(ctx: AppContext, kind: 'applicant' | 'staff', accoun
         .where('id', '=', user.id)
         .execute();
       return locked
-        ? { ok: false as const, error: lockMessage(user.kind, user.unit_name ?? null), locked: true }
-        : { ok: false as const, error: `账号或密码错误，再错${MAX_FAILED_LOGINS - failed}次账号将被锁定` };
+        ? { ok: false as const, error: lockMessage(user.kind, user.unit_name ?? null), locked: true, userId: user.id, justLocked: true }
+        : { ok: false as const, error: `账号或密码错误，再错${MAX_FAILED_LOGINS - failed}次账号将被锁定`, userId: user.id };
     });
   }
   await ctx.db

@@ -1,9 +1,10 @@
+import { evaluationForForm } from '../results/service.js';
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
-import { budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, type Status } from '../../domain/declaration.js';
+import { budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, type Status } from '../../domain/declaration.js';
 import { planCategories, requiredSlots } from '../../domain/plans.js';
 import { routeLabel } from '../../domain/route.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
@@ -114,7 +115,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     if (!d) return reply.callNotFound();
     const v = await svc.versionOf(ctx, d);
     if (!v) return reply.page('errors/error.njk', { title: '尚未提交', message: '该申报尚未提交，没有申报表。提交前可在“职称申报 - 申报信息”中预览。' }, 404);
-    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: d.status !== 'approved', pledge: PLEDGE_TEXT });
+    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
     return reply.page('declaration/form.njk', {
       d, v, form, cover: v.snapshot.cover, photoUrl: v.snapshot.photoFileId ? `/me/files/${v.snapshot.photoFileId}` : '', loadFormCss: true,
       title: '查看申报表', breadcrumbs: [{ label: '申报记录', href: '/me/records' }, { label: '查看申报表' }],

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
+import { audit } from '../audit/service.js';
 import {
   attach, deleteAttachment, discardFile, downloadName, getAttachment, getOwnFile, maxBytes, resolveSlot, sizeMessage,
   storeFile, EMPTY_MESSAGE, type OwnerType,
@@ -87,6 +88,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const id = Number((req.params as { id: string }).id);
     const file = await getOwnFile(ctx, req.user!.id, id);
     if (!file) return reply.callNotFound();
+    await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: id });
     return sendStoredFile(req, reply, file, (req.query as Query).download === '1');
   });
 

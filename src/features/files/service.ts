@@ -19,7 +19,7 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
-import { sniff, checkPortrait, type SniffedMime } from '../../domain/images.js';
+import { sniff, checkPortrait, checkImagePixels, type SniffedMime } from '../../domain/images.js';
 import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots } from '../../domain/plans.js';
 
@@ -328,6 +328,8 @@ export async function storeFile(ctx: AppContext, userId: number, input: { filena
   }
   const isImage = type.ext !== 'pdf';
   if (isImage && (type.width === undefined || type.height === undefined)) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
+  const huge = isImage ? checkImagePixels(type.width!, type.height!) : null;
+  if (huge) return { ok: false, error: huge };
   if (kind === 'photo') {
     const problem = checkPortrait(type.width!, type.height!);
     if (problem) return { ok: false, error: problem };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireUser } from '../../plugins/auth.js';
+import { audit } from '../audit/service.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import type { FieldErrors } from '../../lib/forms.js';
 import { SECTIONS } from '../../domain/sections.js';
@@ -101,6 +102,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const { values, errors, row } = await checkPlan(ctx, req.body, { user: req.user! });
     if (!row) return formPage(req, reply, { values, errors });
     const id = await createPlan(ctx, row, req.user!.id);
+    await audit(ctx, req, { action: 'config_change', objectType: 'plan', objectId: id, detail: `新建评审计划：${row.name}` });
     return reply.flashRedirect(`/org/plans/${id}`, `评审计划“${row.name}”已创建${row.notice ? '，申报通知已发布到通知公告' : ''}`);
   });
 
@@ -116,6 +118,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const { values, errors, row } = await checkPlan(ctx, req.body, { user: req.user!, existing: plan });
     if (!row) return formPage(req, reply, { plan, values, errors });
     await updatePlan(ctx, plan, row, req.user!.id);
+    await audit(ctx, req, { action: 'config_change', objectType: 'plan', objectId: plan.id, detail: `修改评审计划：${row.name}` });
     const published = row.notice && row.notice !== plan.notice;
     return reply.flashRedirect(`/org/plans/${plan.id}`, `评审计划已保存${published ? '，申报通知已发布到通知公告' : ''}`);
   });

@@ -1,10 +1,11 @@
+import { evaluationForForm } from '../results/service.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
-import { statusText, PLEDGE_TEXT, type Status } from '../../domain/declaration.js';
+import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
 import { diffSnapshots } from '../../domain/diff.js';
 import { ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
@@ -13,6 +14,7 @@ import { blobPath } from '../files/service.js';
 import { sendStoredFile } from '../files/send.js';
 import { queueQuery, parseFilters, QUEUE_COLUMNS, STATUS_FILTERS } from './queue.js';
 import { act, visibleDeclaration, isTheirTurn } from './service.js';
+import { audit } from '../audit/service.js';
 
 type Q = Record<string, string | undefined>;
 const ACTIONS: ReviewAction[] = ['approve', 'return', 'reset', 'reject'];
@@ -66,7 +68,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const atUnit = stage?.kind === 'unit' || stage?.kind === 'agency';
     const labels = Object.fromEntries(PROFILE_FIELDS.map((f) => [f.key, f.label]));
     const changes = prev ? diffSnapshots(JSON.parse(prev.snapshot), snapshot, labels) : null;
-    const form = reviewFormModel(snapshot, { today: cur.created_at.slice(0, 10), preview: d.status !== 'approved', pledge: PLEDGE_TEXT });
+    const form = reviewFormModel(snapshot, { today: cur.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
     const events = await timeline(ctx, d.id);
     // The sections ticked on the last return, shown to everyone on the route.
     const lastReturn = [...events].reverse().find((e) => e.action === 'return');
@@ -77,7 +79,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
       sections: SECTIONS, actionLabels: ACTION_LABELS, available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)),
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],
-      isCommittee: stage?.kind === 'committee' || (d.status === 'approved' && route[route.length - 1]?.orgId === req.user!.orgId),
+      // The committee office is the route's last stage; only it records paper copies and downloads materials.
+      isCommittee: route[route.length - 1]?.orgId === req.user!.orgId,
       unitPanel: panel, loadFormCss: true, title: '审核申报', breadcrumbs: [{ label: '申报审核', href: '/org/reviews' }, { label: (await ctx.db.selectFrom('users').select('name').where('id', '=', d.user_id).executeTakeFirstOrThrow()).name }],
     });
   });
@@ -94,7 +97,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       return reply.flashRedirect(`/org/reviews/${id}`, '单位审核请完成基层单位意见、核验和公示后，通过【推荐上报】提交至下一环节', 'error');
     }
     const raw = b.sections === undefined ? [] : Array.isArray(b.sections) ? b.sections : [b.sections];
-    const r = await act(ctx, req.user!, id, { action, opinion: typeof b.opinion === 'string' ? b.opinion : '', sections: raw.map(String) });
+    const r = await act(ctx, req.user!, id, { action, opinion: typeof b.opinion === 'string' ? b.opinion : '', sections: raw.map(String), ip: req.ip });
     if (!r.ok) {
       if (r.status === 404) return reply.callNotFound();
       return reply.flashRedirect(`/org/reviews/${id}#act`, r.error, 'error');
@@ -132,6 +135,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     if (!inVersion) return reply.callNotFound();
     const file = await ctx.db.selectFrom('files').selectAll().where('id', '=', fileId).where('user_id', '=', x.d.user_id).executeTakeFirst();
     if (!file) return reply.callNotFound();
+    await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: file.id, detail: `申报 ${x.d.id}` });
     return sendStoredFile(req, reply, { id: file.id, path: blobPath(ctx, file.sha256), size: file.size, mime: file.mime, name: file.original_name }, (req.query as Q).download === '1');
   });
 

@@ -8,6 +8,7 @@ import { statusText, type Status } from '../../domain/declaration.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { parseRoute, parseCover } from '../declaration/service.js';
 import { scoped } from './scope.js';
+import { audit } from '../audit/service.js';
 
 export type Actor = Pick<CurrentUser, 'id' | 'orgId' | 'name'>;
 
@@ -16,6 +17,8 @@ export interface ActionInput {
   opinion?: string;
   /** 返回修改: the sections the applicant must change (registry keys). */
   sections?: string[];
+  /** Source IP for the audit row (the route passes req.ip). */
+  ip?: string;
 }
 
 export type ActionResult = { ok: true; status: string; stage: number; failedForYear: boolean } | { ok: false; error: string; status?: number };
@@ -72,6 +75,7 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
       declaration_id: d.id, actor_user_id: actor.id, org_id: actor.orgId, stage: d.stage, action: t.failedForYear ? 'fail_year' : input.action,
       opinion: opinion || null, from_status: d.status, to_status: t.status, data: sections.length ? JSON.stringify({ sections }) : null, created_at: stamp,
     }).execute();
+    await audit(ctx, null, { action: 'workflow', objectType: 'declaration', objectId: d.id, detail: `${t.failedForYear ? 'fail_year' : input.action}：${d.status}→${t.status}（环节${d.stage}）`, actor, ip: input.ip }, trx);
     // The applicant's message is written in the same transaction: inside a caller's
     // transaction (batch 推荐上报) ctx.db would wait for the connection that trx holds.
     const key = t.failedForYear ? 'failed_for_year' : t.status === 'approved' ? 'approved' : input.action;

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { parseFilters } from '../review/queue.js';
 import { sendXlsx } from '../../lib/xlsx.js';
+import { audit } from '../audit/service.js';
 import { svgBars } from '../../lib/svgbars.js';
 import { computeStats, parseStatsFilters, statsOptions, statsXlsx, summaryXlsx } from './service.js';
 
@@ -14,6 +15,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   // The review list as currently filtered (same GET parameters), as an .xlsx.
   app.get('/org/reviews/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
     const file = await summaryXlsx(ctx, req.user!, parseFilters(req.query));
+    await audit(ctx, req, { action: 'export', objectType: 'review_summary', detail: file.filename });
     return sendXlsx(reply, file.buffer, file.filename, file.ascii);
   });
 
@@ -39,6 +41,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   app.get('/org/stats/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
     const file = await statsXlsx(ctx, req.user!, parseStatsFilters(req.query));
+    await audit(ctx, req, { action: 'export', objectType: 'stats', detail: file.filename });
     return sendXlsx(reply, file.buffer, file.filename, file.ascii);
   });
 }

@@ -22,7 +22,7 @@ import { hashPassword } from '../../lib/passwords.js';
 import { validateUscc } from '../../domain/uscc.js';
 import { validatePhone } from '../../domain/phone.js';
 import { checkPassword } from '../../domain/password.js';
-import { sniff } from '../../domain/images.js';
+import { sniff, checkImagePixels } from '../../domain/images.js';
 import { routeLabel, type RouteStage } from '../../domain/route.js';
 import { regionOptions, containsPattern } from '../admin/orgs.js';
 import {
@@ -114,6 +114,7 @@ export function checkOrgUpload(ctx: AppContext, slot: OrgFileSlot, up: Upload): 
   if (slot === 'seal' && type.ext === 'pdf') return SEAL_TYPE_MESSAGE;
   if (extensionContradicts(sanitizeName(up.filename, type.ext), type.mime)) return slot === 'seal' ? SEAL_TYPE_MESSAGE : TYPE_MESSAGE;
   if (type.ext !== 'pdf' && (type.width === undefined || type.height === undefined)) return BROKEN_IMAGE_MESSAGE;
+  if (type.ext !== 'pdf') return checkImagePixels(type.width!, type.height!);
   return null;
 }
 

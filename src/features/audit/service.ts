@@ -1,0 +1,246 @@
+import crypto from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely, Selectable } from 'kysely';
+import type { AppContext } from '../../context.js';
+import type { Database } from '../../db/schema.js';
+import { writeTx, type DB } from '../../db/index.js';
+import type { CurrentUser } from '../../plugins/auth.js';
+import { maskIdNumber, maskPhone } from '../../domain/mask.js';
+
+/**
+ * 安全审计 (GB/T 22239 level 3): one append-only row per security-relevant event, chained:
+ *
+ *   mac = HMAC-SHA256(auditKey, prev_mac + '\n' + canonical JSON of the row's fields)
+ *
+ * where prev_mac is the mac of the row appended before it ('' for the very first). The chain
+ * head {id, mac} is kept in settings 'audit_head' (updated in the same transaction), so:
+ * - an edited row no longer matches its mac                     → 内容被修改 (that row)
+ * - a deleted row leaves the next row's prev_mac pointing nowhere → 记录被删除 (the next row)
+ * - a deleted last row leaves the head pointing past the table    → 记录被删除 (the head's id)
+ *
+ * Retention purge (purgeAudit): first append an 'audit_purge' checkpoint row (chained like any
+ * other) whose object_id is the last purged id P and whose detail carries the mac of row P;
+ * then delete rows id ≤ P. The oldest surviving row (P+1) has prev_mac = mac(P), which the
+ * verifier accepts only when a genuine (mac-checked) checkpoint vouches for exactly that id and
+ * mac — so deleting rows at the start of the table is still detected.
+ *
+ * Never put passwords, codes, session ids or full ID numbers / phones in an entry: `detail`
+ * is truncated and any 18-digit ID or 11-digit mobile number in it is masked regardless.
+ */
+
+export type AuditResult = 'ok' | 'fail';
+
+export interface AuditEntry {
+  action: string;
+  objectType?: string | null;
+  objectId?: string | number | null;
+  result?: AuditResult;
+  detail?: string | null;
+  /** Who acted, when req.user is not (yet) the actor: a login attempt, an SMS self-unlock. */
+  actor?: Partial<Pick<CurrentUser, 'id' | 'kind' | 'name' | 'username' | 'roles' | 'orgId'>> | null;
+  /** Overrides req.ip (for callers without a request). */
+  ip?: string | null;
+}
+
+/** Action codes and their labels (the admin screen's filter and the export). */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  login: '登录',
+  logout: '退出登录',
+  account_lock: '账号锁定',
+  account_unlock: '账号解锁',
+  password_reset: '重置密码',
+  user_create: '创建用户',
+  user_update: '修改用户/角色',
+  user_disable: '停用账号',
+  user_enable: '启用账号',
+  workflow: '审核流程操作',
+  file_download: '附件下载',
+  export: '导出',
+  config_change: '配置变更',
+  audit_export: '导出审计日志',
+  audit_verify: '校验审计日志',
+  audit_purge: '清理过期审计日志',
+};
+
+const HEAD_KEY = 'audit_head';
+const DETAIL_MAX = 200;
+type Row = Selectable<Database['audit_log']>;
+type Fields = Omit<Row, 'id' | 'prev_mac' | 'mac'> & { id: number };
+
+/** Masks anything that looks like an ID number or a mobile phone, and bounds the length. */
+export function scrub(text: string | null | undefined): string | null {
+  if (text === null || text === undefined || text === '') return null;
+  const s = String(text)
+    .replace(/(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])/g, (m) => maskIdNumber(m))
+    .replace(/(?<!\d)1\d{10}(?!\d)/g, (m) => maskPhone(m));
+  return [...s].slice(0, DETAIL_MAX).join('');
+}
+
+/** A typed account (ID number or phone or username) as it may appear in the log. */
+export function maskAccount(account: string): string {
+  const a = account.trim().slice(0, 64);
+  const id = a.toUpperCase();
+  if (/^\d{17}[\dX]$/.test(id)) return maskIdNumber(id);
+  const phone = a.replace(/[\s-]/g, '');
+  if (/^1\d{10}$/.test(phone)) return maskPhone(phone);
+  return scrub(a) ?? '';
+}
+
+function canonical(r: Fields): string {
+  // A fixed field order: the JSON of an array is canonical without key sorting.
+  return JSON.stringify([r.id, r.at, r.user_id, r.username, r.name, r.role, r.org_id, r.ip, r.action, r.object_type, r.object_id, r.result, r.detail]);
+}
+
+export function macOf(key: Buffer, prevMac: string, r: Fields): string {
+  return crypto.createHmac('sha256', key).update(prevMac + '\n' + canonical(r)).digest('hex');
+}
+
+async function readHead(db: Kysely<Database>): Promise<{ id: number; mac: string } | null> {
+  const row = await db.selectFrom('settings').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
+  if (!row) return null;
+  try {
+    const h = JSON.parse(row.value) as { id: number; mac: string };
+    return typeof h.id === 'number' && typeof h.mac === 'string' ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+function roleOf(u: AuditEntry['actor']): string | null {
+  if (!u) return null;
+  if (u.kind === 'applicant') return 'applicant';
+  const roles = (u.roles ?? []).filter(Boolean);
+  return roles.length ? roles.join(',') : u.kind ?? null;
+}
+
+/**
+ * Appends one audit row. Inside a caller's writeTx pass its `trx` (the single SQLite
+ * connection is held by it); otherwise the row gets its own write transaction.
+ */
+export async function audit(ctx: AppContext, req: FastifyRequest | null, entry: AuditEntry, trx?: Kysely<Database>): Promise<void> {
+  const who = entry.actor ?? req?.user ?? null;
+  const base = {
+    at: ctx.config.now().toISOString(),
+    user_id: who?.id ?? null,
+    username: who?.username ? scrub(who.username) : null,
+    name: who?.name ?? null,
+    role: roleOf(who),
+    org_id: who?.orgId ?? null,
+    ip: entry.ip ?? req?.ip ?? null,
+    action: entry.action,
+    object_type: entry.objectType ?? null,
+    object_id: entry.objectId === null || entry.objectId === undefined ? null : String(entry.objectId),
+    result: entry.result ?? 'ok',
+    detail: scrub(entry.detail),
+  };
+  const run = async (t: Kysely<Database>) => appendRow(ctx.secrets.auditKey, t, base);
+  await (trx ? run(trx) : writeTx(ctx.db, run));
+}
+
+async function appendRow(key: Buffer, t: Kysely<Database>, base: Omit<Fields, 'id'>): Promise<{ id: number; mac: string }> {
+  const head = await readHead(t);
+  const last = await t.selectFrom('audit_log').select(['id', 'mac']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  // Chain on the head (not the last row): a deleted last row then stays visible as a break.
+  const prev = head?.mac ?? last?.mac ?? '';
+  // The id is chosen here (inside the write transaction) so it can be part of the mac.
+  const id = Math.max(head?.id ?? 0, last?.id ?? 0) + 1;
+  const fields: Fields = { id, ...base };
+  const mac = macOf(key, prev, fields);
+  await t.insertInto('audit_log').values({ ...fields, prev_mac: prev, mac }).execute();
+  const value = JSON.stringify({ id, mac });
+  await t.insertInto('settings').values({ key: HEAD_KEY, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  return { id, mac };
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  rows: number;
+  firstBad?: { id: number; reason: '内容被修改' | '记录被删除' };
+}
+
+/** Walks the whole chain in id order. Streams in pages so a large table stays cheap. */
+export async function verifyChain(db: DB | Kysely<Database>, key: Buffer): Promise<VerifyResult> {
+  const head = await readHead(db);
+  // Checkpoints first: which purged prefix (last id, its mac) a genuine purge row vouches for.
+  const anchors = new Map<number, string>();
+  let rows = 0;
+  let prevMac: string | null = null;
+  let lastId = 0;
+  let after = 0;
+  const PAGE = 2000;
+  const pending: Row[] = [];
+  for (;;) {
+    const page = await db.selectFrom('audit_log').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
+    if (!page.length) break;
+    after = page[page.length - 1]!.id;
+    for (const r of page) {
+      rows++;
+      const { prev_mac, mac, ...fields } = r;
+      if (macOf(key, prev_mac, fields) !== mac) return { ok: false, rows, firstBad: { id: r.id, reason: '内容被修改' } };
+      if (r.action === 'audit_purge' && r.object_id) {
+        const m = /mac=([0-9a-f]{64})/.exec(r.detail ?? '');
+        if (m) anchors.set(Number(r.object_id), m[1]!);
+      }
+      if (prevMac === null) {
+        // The oldest row: either the genesis row, or the first survivor of a purge (checked below,
+        // once the checkpoint rows that follow it have been read).
+        if (!(r.id === 1 && prev_mac === '')) pending.push(r);
+      } else if (prev_mac !== prevMac || r.id !== lastId + 1) {
+        return { ok: false, rows, firstBad: { id: r.id, reason: '记录被删除' } };
+      }
+      prevMac = mac;
+      lastId = r.id;
+    }
+  }
+  const first = pending[0];
+  if (first && anchors.get(first.id - 1) !== first.prev_mac) return { ok: false, rows, firstBad: { id: first.id, reason: '记录被删除' } };
+  if (!head) {
+    if (rows > 0) return { ok: false, rows, firstBad: { id: lastId, reason: '内容被修改' } };
+    return { ok: true, rows };
+  }
+  if (head.id !== lastId || head.mac !== prevMac) {
+    // Rows after the last one present were removed (or all of them).
+    return { ok: false, rows, firstBad: { id: head.id > lastId ? lastId + 1 : head.id, reason: '记录被删除' } };
+  }
+  return { ok: true, rows };
+}
+
+/**
+ * Deletes rows older than the retention period (never less than 184 days), after writing the
+ * 'audit_purge' checkpoint. Returns how many rows went.
+ */
+export async function purgeAudit(ctx: AppContext, now = ctx.config.now()): Promise<number> {
+  const days = Math.max(184, ctx.config.auditRetentionDays);
+  const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+  return writeTx(ctx.db, async (t) => {
+    // Ids grow with time, so the old rows are a prefix: purge up to the newest old one.
+    const last = await t.selectFrom('audit_log').select(['id', 'mac']).where('at', '<', cutoff).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (!last) return 0;
+    const { n } = await t.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '<=', last.id).executeTakeFirstOrThrow();
+    await appendRow(ctx.secrets.auditKey, t, {
+      at: now.toISOString(), user_id: null, username: null, name: '系统', role: 'system', org_id: null, ip: null,
+      action: 'audit_purge', object_type: 'audit_log', object_id: String(last.id), result: 'ok',
+      detail: `清理${days}天前的审计记录${Number(n)}条（截至id ${last.id}）；mac=${last.mac}`,
+    });
+    await t.deleteFrom('audit_log').where('id', '<=', last.id).execute();
+    return Number(n);
+  });
+}
+
+/** Daily purge (first run a minute after start); returns a stop function. */
+export function startAuditPurge(ctx: AppContext): () => void {
+  const run = () => {
+    purgeAudit(ctx).then(
+      (n) => { if (n) ctx.log.info({ purged: n }, 'audit purge'); },
+      (err) => ctx.log.error({ err }, 'audit purge failed'),
+    );
+  };
+  const first = setTimeout(run, 60_000);
+  const every = setInterval(run, 24 * 3_600_000);
+  first.unref();
+  every.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
+}

@@ -1,0 +1,211 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { requireApplicant, requireStaff } from '../../plugins/auth.js';
+import { makePage, pageParams } from '../../lib/paging.js';
+import { maskName } from '../../domain/mask.js';
+import { SECTIONS } from '../../domain/sections.js';
+import { PLEDGE_TEXT } from '../../domain/declaration.js';
+import { ratioText, votesNeeded } from '../../domain/evaluation.js';
+import { reviewFormModel } from '../../print/reviewForm.js';
+import { attachmentHeader } from '../../lib/xlsx.js';
+import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declaration/service.js';
+import { visibleDeclaration } from '../review/service.js';
+import { blobPath } from '../files/service.js';
+import * as svc from './service.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../../app-root.js';
+
+type Q = Record<string, string | undefined>;
+const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
+
+/** 评后管理: 评审会议, 评审结果公示, 发证, 电子证书 and its public check, 一键下载材料. */
+export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
+  const staff = { preHandler: requireStaff };
+  const forbidden = (reply: import('fastify').FastifyReply) =>
+    reply.code(403).page('errors/error.njk', { title: '无权访问', message: '只有评委会办公室和平台管理员可以办理评后管理。' }, 403);
+
+  // ---- 评审会议 ----
+  app.get('/org/evaluations', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const { plans, rows } = await svc.listEvaluations(ctx, req.user!);
+    return reply.page('results/evaluations.njk', { plans, rows, values: {}, errors: {}, title: '评审会议', breadcrumbs: [{ label: '评审会议' }] });
+  });
+
+  app.post('/org/evaluations', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const b = (req.body ?? {}) as svc.MeetingInput;
+    const r = await svc.createEvaluation(ctx, req.user!, b);
+    if (!r.ok) {
+      const { plans, rows } = await svc.listEvaluations(ctx, req.user!);
+      return reply.page('results/evaluations.njk', { plans, rows, values: b, errors: r.errors, title: '评审会议', breadcrumbs: [{ label: '评审会议' }] }, 422);
+    }
+    return reply.flashRedirect(`/org/evaluations/${r.id}`, '已创建评审会议，请录入表决结果');
+  });
+
+  async function meetingPage(req: FastifyRequest, reply: import('fastify').FastifyReply, errors: svc.VoteErrors = {}, posted: Record<string, unknown> = {}, status = 200) {
+    const x = await svc.getEvaluation(ctx, req.user!, idOf(req));
+    if (!x) return reply.callNotFound();
+    const ratio = svc.ratioOf(x.plan);
+    const rows = await svc.meetingRows(ctx, x.e.id, x.plan.id);
+    const val = (id: number, k: 'agree' | 'disagree' | 'abstain', saved: number | null) => {
+      const p = posted[`${k}_${id}`];
+      return typeof p === 'string' ? p : saved ?? '';
+    };
+    return reply.page('results/evaluation.njk', {
+      e: x.e, plan: x.plan, rule: ratioText(ratio), needed: votesNeeded(x.e.members_present, ratio), errors,
+      rows: rows.map((r) => ({ ...r, v: { agree: val(r.id, 'agree', r.agree), disagree: val(r.id, 'disagree', r.disagree), abstain: val(r.id, 'abstain', r.abstain) } })),
+      open: rows.some((r) => r.status === 'approved'),
+      title: '评审会议', breadcrumbs: [{ label: '评审会议', href: '/org/evaluations' }, { label: x.e.meeting_date }],
+    }, status);
+  }
+
+  app.get('/org/evaluations/:id', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    return meetingPage(req, reply);
+  });
+
+  app.post('/org/evaluations/:id/votes', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const r = await svc.saveVotes(ctx, req.user!, idOf(req), body);
+    if (!r.ok) {
+      if (r.error === '评审会议不存在') return reply.callNotFound();
+      if (r.error) return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, r.error, 'error');
+      return meetingPage(req, reply, r.errors, body, 422);
+    }
+    return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, `已保存${r.saved}人的表决结果`);
+  });
+
+  app.post('/org/evaluations/:id/confirm', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const r = await svc.confirmEvaluation(ctx, req.user!, idOf(req));
+    if (!r.ok) {
+      if (r.error === '评审会议不存在') return reply.callNotFound();
+      return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, r.error, 'error');
+    }
+    return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, `已确认评审结果：通过${r.passed}人，未通过${r.failed}人`);
+  });
+
+  // ---- 评审结果公示 ----
+  app.get('/org/result-publicity', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const { plans, rows } = await svc.listPublicities(ctx, req.user!);
+    return reply.page('results/publicities.njk', { plans, rows, values: { days: '5' }, errors: {}, min: svc.MIN_RESULT_PUBLICITY_DAYS, title: '结果公示', breadcrumbs: [{ label: '结果公示' }] });
+  });
+
+  app.post('/org/result-publicity', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const b = (req.body ?? {}) as { plan_id?: string; start_date?: string; days?: string };
+    const r = await svc.createPublicity(ctx, req.user!, b);
+    if (!r.ok) {
+      const { plans, rows } = await svc.listPublicities(ctx, req.user!);
+      return reply.page('results/publicities.njk', { plans, rows, values: b, errors: r.errors, min: svc.MIN_RESULT_PUBLICITY_DAYS, title: '结果公示', breadcrumbs: [{ label: '结果公示' }] }, 422);
+    }
+    return reply.flashRedirect(`/org/result-publicity/${r.id}`, `已发布评审结果公示，公示期至${r.end}`);
+  });
+
+  app.get('/org/result-publicity/:id', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const x = await svc.getPublicity(ctx, req.user!, idOf(req));
+    if (!x) return reply.callNotFound();
+    const people = await svc.passedOfPlan(ctx.db, x.plan.id);
+    return reply.page('results/publicity.njk', { r: x.r, plan: x.plan, people, title: '评审结果公示', breadcrumbs: [{ label: '结果公示', href: '/org/result-publicity' }, { label: x.plan.name }] });
+  });
+
+  // ---- 发证 ----
+  async function certificatesPage(req: FastifyRequest, reply: import('fastify').FastifyReply, errors: Record<string, string> = {}, values: Record<string, string> = {}, status = 200) {
+    const plans = await svc.plansInScope(ctx, req.user!).execute();
+    const today = new Date(ctx.config.now().getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const cards = [];
+    for (const p of plans) {
+      const passed = await svc.passedOfPlan(ctx.db, p.id);
+      if (!passed.length) continue;
+      const pending = passed.filter((x) => !x.number).length;
+      cards.push({ plan: p, passed: passed.length, pending, blocker: pending ? await svc.issueBlocker(ctx.db, p.id, today) : null });
+    }
+    const { page, size, offset } = pageParams(req.query, 20);
+    const list = await svc.certificatesOfPlans(ctx, plans.map((p) => p.id), size, offset);
+    return reply.page('results/certificates.njk', { cards, list: makePage(list.rows, list.total, page, size), errors, values, title: '证书', breadcrumbs: [{ label: '证书' }] }, status);
+  }
+
+  app.get('/org/certificates', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    return certificatesPage(req, reply);
+  });
+
+  app.post('/org/certificates/issue', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const b = (req.body ?? {}) as Q;
+    const planId = Number(b.plan_id);
+    const r = await svc.issueCertificates(ctx, req.user!, planId, b.doc_no ?? '');
+    if (!r.ok) {
+      if (r.field) return certificatesPage(req, reply, { [`doc_no_${planId}`]: r.error }, { [`doc_no_${planId}`]: b.doc_no ?? '' }, 422);
+      return reply.flashRedirect('/org/certificates', r.error, 'error');
+    }
+    return reply.flashRedirect('/org/certificates', `已发证${r.issued.length}人：${r.issued[0]!.number}${r.issued.length > 1 ? ` 至 ${r.issued[r.issued.length - 1]!.number}` : ''}`);
+  });
+
+  // ---- 电子证书 (applicant) and its public check ----
+  app.get('/me/certificates', { preHandler: requireApplicant }, async (req, reply) => {
+    const rows = await svc.certificateQuery(ctx.db).where('d.user_id', '=', req.user!.id).orderBy('c.id', 'desc').execute();
+    return reply.page('results/my-certificates.njk', { rows: rows.map((c) => ({ ...c, ...svc.certificateView(c) })), title: '我的证书', breadcrumbs: [{ label: '我的证书' }] });
+  });
+
+  app.get('/me/certificates/:id', { preHandler: requireApplicant }, async (req, reply) => {
+    const id = idOf(req);
+    if (!Number.isSafeInteger(id)) return reply.callNotFound();
+    const c = await svc.certificateQuery(ctx.db).where('c.id', '=', id).where('d.user_id', '=', req.user!.id).executeTakeFirst();
+    if (!c) return reply.callNotFound();
+    const verifyUrl = `${ctx.config.publicUrl}/verify-cert/${c.verify_code}`;
+    return reply.page('results/certificate.njk', { c, ...svc.certificateView(c), verifyUrl, title: '电子证书', breadcrumbs: [{ label: '我的证书', href: '/me/certificates' }, { label: c.number }] });
+  });
+
+  app.get('/verify-cert/:code', async (req, reply) => {
+    const raw = String((req.params as { code: string }).code ?? '').slice(0, 40);
+    const code = svc.normalizeVerifyCode(raw);
+    const c = code ? await svc.certificateQuery(ctx.db).where('c.verify_code', '=', code).executeTakeFirst() : undefined;
+    if (!c) return reply.page('results/verify.njk', { c: null, codeDisplay: raw, title: '未找到该验证码对应的证书' }, 404);
+    return reply.page('results/verify.njk', { c: { ...c, name: maskName(c.name) }, ...svc.certificateView(c), title: '证书核验' });
+  });
+
+  // ---- 一键下载材料 ----
+  app.get('/org/reviews/:id/materials.zip', staff, async (req, reply) => {
+    const d = (await visibleDeclaration(ctx, req.user!, idOf(req))) as Declaration | undefined;
+    if (!d) return reply.callNotFound();
+    const route = svc.parseRoute(d);
+    if (route[route.length - 1]?.orgId !== req.user!.orgId) return forbidden(reply);
+    const v = await versionOf(ctx, d);
+    if (!v) return reply.callNotFound();
+    const s = v.snapshot;
+    const form = reviewFormModel(s, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: await svc.evaluationForForm(ctx.db, d.id) });
+    let photoUrl = '';
+    if (s.photoFileId) {
+      const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
+      if (f) {
+        try {
+          photoUrl = `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
+        } catch { /* the form shows the empty photo box */ }
+      }
+    }
+    const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
+    const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
+    const sectionTitles = Object.fromEntries(SECTIONS.map((x) => [x.key, x.title]));
+    const { entries, missing } = await svc.attachmentEntries(ctx, d.user_id, s, sectionTitles);
+    const events = await timeline(ctx, d.id);
+    const now = ctx.config.now();
+    const files: svc.ZipEntry[] = [
+      { name: '申报表.html', data: Buffer.from(html, 'utf8'), date: now },
+      ...entries.map((e) => ({ ...e, date: now })),
+      { name: '审核记录.csv', data: svc.timelineCsv(events, route, ACTION_NAMES), date: now },
+    ];
+    if (missing.length) files.push({ name: '缺失文件.txt', data: Buffer.from(`以下附件在存储中缺失：\r\n${missing.join('\r\n')}\r\n`, 'utf8'), date: now });
+    const zip = svc.zipBuffer(files);
+    const name = `申报材料-${s.person.name}-${d.id}.zip`;
+    return reply
+      .header('Content-Type', 'application/zip')
+      .header('Content-Disposition', attachmentHeader(name, `materials-${d.id}.zip`))
+      .header('Cache-Control', 'no-store')
+      .send(zip);
+  });
+}

@@ -1,0 +1,298 @@
+import zlib from 'node:zlib';
+import t from 'tap';
+import { makeApp, Agent, login, createApplicant, createStaff, idNumber, type TestApp } from '../helpers/app.js';
+import { kunming, readyApplicant, declareThroughUi, submitThroughUi, type World } from '../helpers/world.js';
+import { addWorkingDays } from '../../src/domain/workdays.js';
+import { loadCalendar } from '../../src/features/holidays/service.js';
+import { reviewFormModel } from '../../src/print/reviewForm.js';
+import { issueCertificates } from '../../src/features/results/service.js';
+import { loadUser } from '../../src/plugins/auth.js';
+
+/**
+ * 评后管理 end to end: 评审会议 → votes → 结果确认 → 评审结果公示 (working days) → 发证 (numbers
+ * without gaps or duplicates under concurrent issuing) → e-certificate, public check, and
+ * 一键下载材料 (the zip parsed back here).
+ */
+
+async function staff(app: TestApp, username: string) {
+  const a = new Agent(app);
+  const r = await login(a, 'staff', username);
+  if (r.statusCode !== 303) throw new Error(`login ${username}`);
+  return a;
+}
+
+/** Central directory of a zip → entries (name, data), checking each CRC. */
+function unzip(buf: Buffer): { name: string; data: Buffer; flags: number; method: number }[] {
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error('no end of central directory');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central header');
+    const flags = buf.readUInt16LE(p + 8);
+    const method = buf.readUInt16LE(p + 10);
+    const crc = buf.readUInt32LE(p + 16);
+    const csize = buf.readUInt32LE(p + 20);
+    const nlen = buf.readUInt16LE(p + 28);
+    const xlen = buf.readUInt16LE(p + 30);
+    const clen = buf.readUInt16LE(p + 32);
+    const off = buf.readUInt32LE(p + 42);
+    const name = buf.subarray(p + 46, p + 46 + nlen).toString('utf8');
+    if (buf.readUInt32LE(off) !== 0x04034b50) throw new Error('bad local header');
+    const start = off + 30 + buf.readUInt16LE(off + 26) + buf.readUInt16LE(off + 28);
+    const raw = buf.subarray(start, start + csize);
+    const data = method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw);
+    if ((zlib.crc32(data) >>> 0) !== crc) throw new Error(`crc mismatch: ${name}`);
+    out.push({ name, data, flags, method });
+    p += 46 + nlen + xlen + clen;
+  }
+  return out;
+}
+
+const ids = (n: number, from = 400) => Array.from({ length: n }, (_, i) => String(from + i));
+
+/** An approved declaration: the real one's version, cover and route, for another applicant. */
+async function cloneApproved(app: TestApp, fromId: number, name: string, seq: string, status: 'approved' | 'passed' = 'approved', planId?: number) {
+  const src = await app.ctx.db.selectFrom('declarations').selectAll().where('id', '=', fromId).executeTakeFirstOrThrow();
+  const a = await createApplicant(app, { name, id: idNumber('19800101', seq), phone: `139${seq.padStart(8, '0')}` });
+  const { id: _id, ...rest } = src;
+  const row = await app.ctx.db.insertInto('declarations').values({ ...rest, user_id: a.userId, status, plan_id: planId ?? src.plan_id }).returning('id').executeTakeFirstOrThrow();
+  const stages = await app.ctx.db.selectFrom('declaration_stages').selectAll().where('declaration_id', '=', fromId).execute();
+  await app.ctx.db.insertInto('declaration_stages').values(stages.map((s) => ({ ...s, declaration_id: row.id }))).execute();
+  return { id: row.id, userId: a.userId };
+}
+
+t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证书, 材料下载', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w: World = await kunming(app);
+  await app.ctx.db.updateTable('plans').set({ publicity_required: 0 }).where('id', '=', w.plan).execute();
+  const person = await readyApplicant(app, w.unit);
+  const applicant = new Agent(app);
+  await login(applicant, 'applicant', person.phone);
+  const mainId = await declareThroughUi(app, applicant, w, person.userId);
+  await submitThroughUi(applicant, mainId);
+  // The committee's e-review approval (the chain itself is chains.test.ts).
+  const route = JSON.parse((await app.ctx.db.selectFrom('declarations').select('route').where('id', '=', mainId).executeTakeFirstOrThrow()).route!);
+  await app.ctx.db.updateTable('declarations').set({ status: 'approved', stage: route.length - 1 }).where('id', '=', mainId).execute();
+  const others = [];
+  for (const [i, seq] of ids(4).entries()) others.push(await cloneApproved(app, mainId, `申报人${i + 1}`, seq));
+
+  const com = await staff(app, w.staff.committee);
+  t.match((await com.get('/org')).body, '评审会议', 'menu entry');
+
+  // ---- the meeting ----
+  t.equal((await com.get('/org/evaluations')).statusCode, 200);
+  let r = await com.post('/org/evaluations', { plan_id: String(w.plan), meeting_date: '2026-06-20', members_expected: '15', members_present: '16' });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '实到人数不能大于应到人数');
+  r = await com.post('/org/evaluations', { plan_id: String(w.plan), meeting_date: '2026-06-20', members_expected: '21', members_present: '15' });
+  t.equal(r.statusCode, 303);
+  const evalId = Number(/\/org\/evaluations\/(\d+)/.exec(r.headers.location as string)![1]);
+  const page = await com.get(`/org/evaluations/${evalId}`);
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '同意 ≥ <b>10</b> 票', '2/3 of 15 present');
+  t.match(page.body, '张伟');
+  t.match(page.body, '未收', 'paper column shown, not required');
+
+  // Another committee cannot see the meeting.
+  const otherCommittee = (await app.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'committee').where('id', '!=', w.committee).executeTakeFirstOrThrow()).id;
+  await createStaff(app, { username: 'com_other', name: '王芳', orgId: otherCommittee, roles: '' });
+  const stranger = await staff(app, 'com_other');
+  t.equal((await stranger.get(`/org/evaluations/${evalId}`)).statusCode, 404);
+  t.equal((await stranger.post('/org/evaluations', { plan_id: String(w.plan), meeting_date: '2026-06-20', members_expected: '5', members_present: '5' })).statusCode, 422);
+  // Unit staff are not committee offices.
+  const unitStaff = await staff(app, w.staff.unit);
+  t.equal((await unitStaff.get('/org/evaluations')).statusCode, 403);
+
+  // One wrong row: nothing saved.
+  await com.get(`/org/evaluations/${evalId}`);
+  const [o1, o2, o3, o4] = others as [typeof others[0], typeof others[0], typeof others[0], typeof others[0]];
+  r = await com.post(`/org/evaluations/${evalId}/votes`, { [`agree_${mainId}`]: '10', [`disagree_${mainId}`]: '3', [`abstain_${mainId}`]: '2', [`agree_${o1.id}`]: '10', [`disagree_${o1.id}`]: '4', [`abstain_${o1.id}`]: '2' });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '不能超过实到人数（15人）');
+  t.equal((await app.ctx.db.selectFrom('evaluation_votes').selectAll().execute()).length, 0, 'nothing saved');
+
+  const votes: Record<string, string> = {};
+  const put = (id: number, a: number, d: number, b: number) => Object.assign(votes, { [`agree_${id}`]: String(a), [`disagree_${id}`]: String(d), [`abstain_${id}`]: String(b) });
+  put(mainId, 10, 3, 2); // exactly 2/3 → 通过
+  put(o1.id, 9, 6, 0); // 9 < 10 → 未通过
+  put(o2.id, 8, 0, 7); // abstentions count against → 未通过
+  put(o3.id, 15, 0, 0);
+  put(o4.id, 12, 2, 1);
+  r = await com.post(`/org/evaluations/${evalId}/votes`, votes);
+  t.equal(r.statusCode, 303);
+  const saved = await app.ctx.db.selectFrom('evaluation_votes').select(['declaration_id', 'result']).orderBy('declaration_id').execute();
+  t.same(Object.fromEntries(saved.map((s) => [s.declaration_id, s.result])), { [mainId]: 'passed', [o1.id]: 'failed', [o2.id]: 'failed', [o3.id]: 'passed', [o4.id]: 'passed' });
+
+  // Issuing before results are confirmed is refused.
+  t.match((await issueCertificates(app.ctx, (await loadUser(app.ctx.db, (await app.ctx.db.selectFrom('users').select('id').where('username', '=', 'com_sun').executeTakeFirstOrThrow()).id))!, w.plan, '昆人社通〔2026〕88号')), { ok: false, error: '该计划尚未确认评审结果' });
+
+  await com.get(`/org/evaluations/${evalId}`);
+  r = await com.post(`/org/evaluations/${evalId}/confirm`, {});
+  t.equal(r.statusCode, 303);
+  const statuses = await app.ctx.db.selectFrom('declarations').select(['id', 'status']).where('plan_id', '=', w.plan).orderBy('id').execute();
+  t.same(Object.fromEntries(statuses.map((s) => [s.id, s.status])), { [mainId]: 'passed', [o1.id]: 'failed', [o2.id]: 'failed', [o3.id]: 'passed', [o4.id]: 'passed' });
+  const msgs = await app.ctx.db.selectFrom('messages').select(['user_id', 'content']).where('type', '=', '评审结果').execute();
+  t.ok(msgs.some((m) => m.user_id === person.userId && m.content.startsWith('您的职称评审结果：通过')));
+  t.ok(msgs.some((m) => m.user_id === o1.userId && m.content.startsWith('您的职称评审结果：未通过')));
+  const ev = await app.ctx.db.selectFrom('workflow_events').selectAll().where('declaration_id', '=', mainId).where('action', '=', 'evaluate').executeTakeFirstOrThrow();
+  t.same([ev.from_status, ev.to_status], ['approved', 'passed']);
+  await com.get(`/org/evaluations/${evalId}`);
+  r = await com.post(`/org/evaluations/${evalId}/votes`, votes);
+  t.equal(r.headers.location, `/org/evaluations/${evalId}`, 'votes locked after confirmation');
+  t.match((await applicant.get('/me/records')).body, '评审通过');
+
+  // ---- 评审结果公示 ----
+  await com.get('/org/result-publicity');
+  r = await com.post('/org/result-publicity', { plan_id: String(w.plan), start_date: '2026-06-15', days: '4' });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '不少于5个工作日');
+  r = await com.post('/org/result-publicity', { plan_id: String(w.plan), start_date: '2026-06-15', days: '5' });
+  t.equal(r.statusCode, 303);
+  const pub = await app.ctx.db.selectFrom('result_publicities').selectAll().executeTakeFirstOrThrow();
+  const expected = addWorkingDays('2026-06-15', 5, await loadCalendar(app.ctx.db)).end;
+  t.equal(pub.end_date, expected, 'end date from the holiday calendar');
+  t.equal(pub.end_date, '2026-06-22', '端午 2026-06-19 is skipped');
+  const pubPage = await com.get(r.headers.location as string);
+  t.match(pubPage.body, '张伟');
+  t.notMatch(pubPage.body, '申报人1', 'failed ones are not publicised');
+
+  // ---- 发证: refused while the publicity runs ----
+  await com.get('/org/certificates');
+  r = await com.post('/org/certificates/issue', { plan_id: String(w.plan), doc_no: '昆人社通〔2026〕88号' });
+  t.equal(r.statusCode, 303);
+  t.equal((await app.ctx.db.selectFrom('certificates').selectAll().execute()).length, 0, 'not before the publicity ends');
+  t.match((await com.get('/org/certificates')).body, '公示期满后方可发证');
+  app.clock.advance(8 * 86_400_000); // 2026-06-23: the publicity has ended
+  const com2 = await staff(app, w.staff.committee); // the idle session has expired meanwhile
+  await login(applicant, 'applicant', person.phone);
+  const unitStaff2 = await staff(app, w.staff.unit);
+  const stranger2 = await staff(app, 'com_other');
+
+  // A second plan of the same committee, with passed declarations ready to issue.
+  const plan2 = (await app.ctx.db.insertInto('plans').values({ committee_org_id: w.committee, year: 2026, name: '2026年度卫生技术中级职称评审', levels: 'intermediate', opens_at: '2026-01-01', closes_at: '2026-03-01', created_at: app.clock.now().toISOString() } as any).returning('id').executeTakeFirstOrThrow()).id;
+  const stamp = app.clock.now().toISOString();
+  for (const seq of ids(6, 500)) await cloneApproved(app, mainId, `中级${seq}`, seq, 'passed', plan2);
+  await app.ctx.db.insertInto('evaluations').values({ plan_id: plan2, meeting_date: '2026-06-01', members_expected: 9, members_present: 9, confirmed_at: '2026-06-01T02:00:00.000Z', created_at: '2026-06-01T02:00:00.000Z' }).execute();
+  await app.ctx.db.insertInto('result_publicities').values({ plan_id: plan2, start_date: '2026-06-02', days: 5, end_date: '2026-06-08', status: 'open', created_at: '2026-06-02T02:00:00.000Z' }).execute();
+  await app.ctx.db.updateTable('orgs').set({ cert_pattern: 'KM{YYYY}{SEQ:5}' }).where('id', '=', w.committee).execute();
+
+  // Doc number required.
+  await com2.get('/org/certificates');
+  r = await com2.post('/org/certificates/issue', { plan_id: String(w.plan), doc_no: ' ' });
+  t.equal(r.statusCode, 422);
+  t.match(r.body, '请填写发文字号');
+
+  // Concurrent issuing: several parallel requests for both plans.
+  await com2.get('/org/certificates');
+  const token = com2.csrf();
+  const results = await Promise.all([
+    ...[1, 2, 3].map(() => com2.post('/org/certificates/issue', { plan_id: String(w.plan), doc_no: '昆人社通〔2026〕88号' }, { csrf: token })),
+    ...[1, 2, 3].map(() => com2.post('/org/certificates/issue', { plan_id: String(plan2), doc_no: '昆人社通〔2026〕89号' }, { csrf: token })),
+    ...[1, 2].map(() => issueCertificates(app.ctx, { id: 1, orgId: w.committee, orgKind: 'committee', roles: [], name: '孙丽' }, plan2, '昆人社通〔2026〕89号')),
+  ]);
+  for (const x of results.slice(0, 6)) t.equal((x as { statusCode: number }).statusCode, 303);
+  const certs = await app.ctx.db.selectFrom('certificates').selectAll().orderBy('seq').execute();
+  t.equal(certs.length, 3 + 6, 'every passed declaration has one certificate');
+  t.same(certs.map((c) => c.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'no gaps');
+  t.equal(new Set(certs.map((c) => c.number)).size, 9, 'no duplicate numbers');
+  t.equal(new Set(certs.map((c) => c.declaration_id)).size, 9);
+  t.equal(new Set(certs.map((c) => c.verify_code)).size, 9);
+  t.same(certs.map((c) => c.number), certs.map((c) => `KM2026${String(c.seq).padStart(5, '0')}`));
+  const docNos = new Map<number, Set<string>>();
+  for (const c of certs) {
+    const plan = (await app.ctx.db.selectFrom('declarations').select('plan_id').where('id', '=', c.declaration_id).executeTakeFirstOrThrow()).plan_id;
+    docNos.set(plan, (docNos.get(plan) ?? new Set()).add(c.doc_no));
+  }
+  t.same([...docNos.get(w.plan)!], ['昆人社通〔2026〕88号'], 'one 发文字号 per batch');
+  t.same([...docNos.get(plan2)!], ['昆人社通〔2026〕89号']);
+  t.notOk(certs.some((c) => [o1.id, o2.id].includes(c.declaration_id)), 'failed ones get none');
+  // A later batch continues the sequence.
+  t.match(await issueCertificates(app.ctx, { id: 1, orgId: w.committee, orgKind: 'committee', roles: [], name: '孙丽' }, plan2, 'x'), { ok: false, error: '没有待发证的评审通过人员' });
+  t.match((await com2.get('/org/certificates')).body, 'KM202600009');
+
+  // ---- the applicant's side ----
+  const mine = certs.find((c) => c.declaration_id === mainId)!;
+  const records = (await applicant.get('/me/records')).body;
+  t.match(records, '评审通过');
+  t.match(records, mine.number, 'certificate number in the timeline');
+  t.match((await applicant.get('/me/messages')).body, mine.number);
+  const list = await applicant.get('/me/certificates');
+  t.match(list.body, `/me/certificates/${mine.id}`);
+  const cert = await applicant.get(`/me/certificates/${mine.id}`);
+  t.equal(cert.statusCode, 200);
+  for (const s of ['张伟', mine.number, '昆人社通〔2026〕88号', '心血管内科', '副主任医师', mine.verify_code.slice(0, 4)]) t.match(cert.body, s);
+  const someoneElse = new Agent(app);
+  await login(someoneElse, 'applicant', `139${'400'.padStart(8, '0')}`);
+  t.equal((await someoneElse.get(`/me/certificates/${mine.id}`)).statusCode, 404, 'only the holder');
+  const pub1 = await new Agent(app).get(`/verify-cert/${mine.verify_code.toLowerCase()}`);
+  t.equal(pub1.statusCode, 200);
+  t.match(pub1.body, '张*');
+  t.notMatch(pub1.body, '张伟');
+  t.match(pub1.body, mine.number);
+  t.equal((await new Agent(app).get('/verify-cert/AAAAAAAAAAAA')).statusCode, 404);
+
+  // ---- 一键下载材料 ----
+  const zipRes = await com2.get(`/org/reviews/${mainId}/materials.zip`);
+  t.equal(zipRes.statusCode, 200);
+  t.match(zipRes.headers['content-type'], 'application/zip');
+  t.match(zipRes.headers['content-disposition'], /filename\*=UTF-8''/);
+  const entries = unzip(zipRes.rawPayload);
+  const names = entries.map((e) => e.name);
+  t.ok(names.includes('申报表.html'));
+  t.ok(names.includes('审核记录.csv'));
+  t.ok(entries.every((e) => e.flags & 0x0800), 'UTF-8 name flag');
+  const plan = await app.ctx.db.selectFrom('plans').selectAll().where('id', '=', w.plan).executeTakeFirstOrThrow();
+  const slotFiles = names.filter((n) => n.startsWith('附件/'));
+  t.ok(slotFiles.length >= 1, 'attachments');
+  t.ok(slotFiles.every((n) => /^附件\/[^/]+-\d+\.(png|jpg|pdf)$/.test(n)), 'named by slot');
+  t.ok(plan);
+  const png = entries.find((e) => e.name.endsWith('.png'))!;
+  t.same([...png.data.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'files intact');
+  const csv = entries.find((e) => e.name === '审核记录.csv')!.data;
+  t.same([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'BOM');
+  const csvText = csv.subarray(3).toString('utf8');
+  t.match(csvText, /^时间,环节,办理单位,操作,意见\r\n/);
+  t.match(csvText, '提交申报');
+  t.match(csvText, '评审结果确认');
+  t.match(csvText, `证书编号：${mine.number}`);
+  const html = entries.find((e) => e.name === '申报表.html')!.data.toString('utf8');
+  t.match(html, '专业技术职称申报评审表');
+  const t15 = html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六'));
+  t.match(t15, '<th>评审时间</th><td>2026-06-20</td>');
+  t.match(t15, '<th>应到人数</th><td>21</td><th>实到人数</th><td>15</td>');
+  t.match(t15, '<th>同意</th><td>10</td><th>不同意</th><td>3</td><th>弃权</th><td>2</td>');
+  t.match(t15, '通过');
+  const t14 = html.slice(html.indexOf('<h2>表十四'), html.indexOf('<h2>表十五'));
+  t.match(t14, '<th>评审时间</th><td></td>', 'other levels stay blank');
+  // Scope: the unit sees the declaration but is not the committee office; strangers see nothing.
+  t.equal((await unitStaff2.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 403);
+  t.equal((await stranger2.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 404);
+  t.equal((await applicant.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 403);
+
+  // unzip(1) reads it too, when present.
+  const { execFileSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const file = `${app.dir}/m.zip`;
+  fs.writeFileSync(file, zipRes.rawPayload);
+  try {
+    const out = execFileSync('unzip', ['-t', file], { encoding: 'utf8' });
+    t.match(out, 'No errors detected');
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+});
+
+t.test('表十三–十六 stay blank without an evaluation', async (t) => {
+  const snapshot: any = {
+    cover: { level: 'senior_vice', title: '卫生技术 - 副主任医师', specialty: 'x', committee: 'c', year: 2026 },
+    person: { name: '张伟' }, profile: {}, photoFileId: null, sections: {}, attachments: [], route: [], takenAt: '2026-06-15T00:00:00Z',
+  };
+  const blank = reviewFormModel(snapshot, { today: '2026-06-15', preview: false, pledge: '' });
+  t.ok(blank.evaluations.every((e) => !e.filled && e.agree === '' && e.result === ''));
+  const filled = reviewFormModel(snapshot, { today: '2026-06-15', preview: false, pledge: '', evaluation: { date: '2026-06-20', expected: 21, present: 15, agree: 9, disagree: 6, abstain: 0, result: 'failed' } });
+  t.same(filled.evaluations.map((e) => e.filled), [false, false, true, false]);
+  t.match(filled.evaluations[2], { no: '表十五', agree: '9', disagree: '6', abstain: '0', result: '未通过' });
+});

@@ -1,0 +1,135 @@
+import t from 'tap';
+import { sql } from 'kysely';
+import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
+import { kunming, readyApplicant, makePng } from '../helpers/world.js';
+import { multipart } from '../helpers/unitstage.js';
+
+const UNSAFE = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * Flattens printRoutes()'s tree ("├── /new (GET, HEAD, POST)") into (method, path) pairs:
+ * every line is a segment appended to its parent's path, four columns per level.
+ */
+export function routeTable(app: TestApp): { method: string; url: string }[] {
+  const out: { method: string; url: string }[] = [];
+  const stack: string[] = [];
+  for (const line of app.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([\s│]*)[├└]── (.*?) \(([A-Z, ]+)\)\s*$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    const path = (stack[depth - 1] ?? '') + m[2]!;
+    stack[depth] = path;
+    for (const method of m[3]!.split(',').map((s) => s.trim())) out.push({ method, url: path });
+  }
+  return out;
+}
+
+const PARAMS: Record<string, string> = { key: 'papers', date: '2026-10-01', year: '2026', dict: 'ethnic', code: 'x1', token: 'abc', slot: 'license' };
+const concrete = (url: string) => url.replace(/:(\w+)/g, (_, p: string) => PARAMS[p] ?? '1');
+
+/**
+ * Routes in the plugin scopes that register @fastify/multipart (files, units, unitstage):
+ * every route of those scopes parses a multipart body, so the CSRF check is what refuses it.
+ */
+const MULTIPART_SCOPES = ['/me/attachments', '/units/register', '/org/unit', '/org/people', '/org/recommend', '/org/publicity'];
+const MULTIPART = { has: (url: string) => MULTIPART_SCOPES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}-`)) };
+/** Reachable without signing in. */
+const PUBLIC = ['/login', '/register', '/register/sms', '/forgot', '/forgot/sms', '/unlock', '/unlock/sms', '/units/register', '/setup/:token'];
+
+const cookieOf = (a: Agent) => [...a.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+
+async function counts(app: TestApp): Promise<Record<string, number>> {
+  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' and name <> 'sessions'`.execute(app.ctx.db);
+  const out: Record<string, number> = {};
+  for (const { name } of tables.rows) {
+    const r = await sql<{ n: number }>`select count(*) as n from ${sql.table(name)}`.execute(app.ctx.db);
+    out[name] = r.rows[0]!.n;
+  }
+  return out;
+}
+
+t.test('every state-changing route refuses a request without a valid CSRF token', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const zhang = await readyApplicant(app, w.unit);
+
+  const applicant = new Agent(app);
+  t.equal((await login(applicant, 'applicant', zhang.phone)).statusCode, 303);
+  await applicant.get('/me/profile');
+  const staff = new Agent(app);
+  t.equal((await login(staff, 'staff', w.staff.unit)).statusCode, 303);
+  await staff.get('/org/unit');
+  const committee = new Agent(app);
+  t.equal((await login(committee, 'staff', w.staff.committee)).statusCode, 303);
+  await committee.get('/org/notices/new');
+  const anon = new Agent(app);
+  await anon.get('/login');
+  // A genuine token, but of another session.
+  const foreign = new Agent(app);
+  await foreign.get('/register');
+  const foreignToken = foreign.csrf();
+  t.ok(applicant.csrf() !== foreignToken);
+
+  const routes = routeTable(app).filter((r) => UNSAFE.includes(r.method));
+  t.ok(routes.length >= 65, `found ${routes.length} state-changing routes`);
+  t.comment(`checked:\n${routes.map((r) => `${r.method} ${r.url}${MULTIPART.has(r.url) ? ' (multipart)' : ''}`).join('\n')}`);
+  // The table really is parsed: a few known routes are in it.
+  for (const u of ['/logout', '/me/sections/:key/:id/delete', '/org/reviews/:id/act', '/admin/dicts/:dict/items/:code', '/org/unit-stage/:id/verify']) {
+    t.ok(routes.some((r) => r.url === u), `route table has ${u}`);
+  }
+
+  const before = await counts(app);
+  const form = { name: '张伟', title: '标题', body: '内容', opinion: '同意', action: 'approve', ids: '1', account: zhang.phone, password: 'x' };
+  const urlencoded = (f: Record<string, string>) => new URLSearchParams(f).toString();
+
+  for (const { method, url } of routes) {
+    const target = concrete(url);
+    for (const [who, agent] of [['applicant', applicant], ['unit staff', staff], ['committee staff', committee]] as const) {
+      const send = (payload: string | Buffer, contentType: string, headers: Record<string, string> = {}, query = '') =>
+        app.app.inject({ method: method as 'POST', url: target + query, payload, headers: { 'content-type': contentType, cookie: cookieOf(agent), ...headers } });
+      let r = await send(urlencoded(form), 'application/x-www-form-urlencoded');
+      t.equal(r.statusCode, 403, `${who}: ${method} ${url} without token → 403`);
+      r = await send(urlencoded({ ...form, _csrf: foreignToken }), 'application/x-www-form-urlencoded');
+      t.equal(r.statusCode, 403, `${who}: ${method} ${url} with another session's token → 403`);
+      r = await send(urlencoded(form), 'application/x-www-form-urlencoded', { 'x-csrf-token': foreignToken, 'hx-request': 'true' });
+      t.equal(r.statusCode, 403, `${who}: ${method} ${url} htmx header with another session's token → 403`);
+      const mp = multipart(Object.entries(form), [{ name: 'file', filename: 'a.png', type: 'image/png', data: makePng(20, 20) }]);
+      r = await send(mp.payload, mp.contentType);
+      // Outside the multipart scopes there is no parser for it at all: 415 before anything runs.
+      t.equal(r.statusCode, MULTIPART.has(url) ? 403 : 415, `${who}: ${method} ${url} multipart without token`);
+      if (MULTIPART.has(url)) {
+        r = await send(mp.payload, mp.contentType, {}, `?_csrf=${encodeURIComponent(foreignToken)}`);
+        t.equal(r.statusCode, 403, `${who}: ${method} ${url} multipart with another session's token in the URL → 403`);
+      }
+    }
+  }
+
+  for (const url of PUBLIC) {
+    const target = concrete(url);
+    const r = await app.app.inject({ method: 'POST', url: target, payload: urlencoded(form), headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieOf(anon) } });
+    t.equal(r.statusCode, 403, `anonymous: POST ${url} without token → 403`);
+    const bare = await app.app.inject({ method: 'POST', url: target, payload: urlencoded(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    t.equal(bare.statusCode, 403, `no cookie at all: POST ${url} → 403`);
+    const other = await app.app.inject({ method: 'POST', url: target, payload: urlencoded({ ...form, _csrf: foreignToken }), headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieOf(anon) } });
+    t.equal(other.statusCode, 403, `anonymous: POST ${url} with another session's token → 403`);
+  }
+
+  t.same(await counts(app), before, 'no table changed');
+
+  // GETs (confirmation pages such as …/delete, …/disable) never change anything either.
+  const gets = routeTable(app).filter((r) => r.method === 'GET' && !r.url.includes('*'));
+  for (const { url } of gets) {
+    for (const agent of [applicant, staff, committee, anon]) await agent.get(concrete(url));
+  }
+  // Except the audit log: downloads and exports are recorded on purpose.
+  const { audit_log: _a, ...afterGets } = await counts(app);
+  const { audit_log: _b, ...beforeGets } = before;
+  void _a; void _b;
+  t.same(afterGets, beforeGets, `${gets.length} GET routes × 4 visitors: no table changed (audit_log aside)`);
+  // Still signed in, and a request with the right token works (the check is not just refusing everything).
+  await applicant.get('/me/messages');
+  const ok = await applicant.post('/me/messages/read-all', {});
+  t.equal(ok.statusCode, 303, 'the same request with its own token passes');
+});
