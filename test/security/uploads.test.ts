@@ -1,3 +1,4 @@
+import { listFiles, storedCounts } from '../helpers/files.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -23,20 +24,8 @@ function rawMultipart(files: { field?: string; filename: string; type: string; d
 
 const cookieOf = (a: Agent) => [...a.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 
-function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath ?? (e as any).path, e.name)));
-  }
-  return out.sort();
-}
 
-async function counts(app: TestApp) {
-  const f = await app.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const a = await app.ctx.db.selectFrom('attachments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return { files: Number(f.n), attachments: Number(a.n), blobs: listFiles(app.dir) };
-}
+const counts = (app: TestApp) => storedCounts(app, app.dir);
 
 async function setup(overrides: Parameters<typeof makeApp>[0] = {}) {
   const app = await makeApp(overrides);

@@ -1,3 +1,4 @@
+import { sample } from '../helpers/sections.js';
 import t, { type Test } from 'tap';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, declareThroughUi, submitThroughUi } from '../helpers/world.js';
@@ -96,26 +97,6 @@ async function typeInto(t: Test, agent: Agent, page: string, action: string, p: 
   throw new Error(`${action}: never saved (${lastErrs})`);
 }
 
-async function sample(app: TestApp, f: FieldDef, n = 0): Promise<string> {
-  const dicts = await app.ctx.dicts.ready();
-  switch (f.type) {
-    case 'date':
-      return f.key === 'end' ? `2019-0${(n % 9) + 1}-20` : `2018-0${(n % 9) + 1}-01`;
-    case 'year':
-      return String(2025 - n);
-    case 'int':
-      return String(1 + n);
-    case 'select':
-    case 'radio':
-      return dicts.options(f.dict!)[n % dicts.options(f.dict!).length]!.name;
-    case 'tree':
-      return dicts.searchTree(f.dict!, f.dict === 'major' ? '计算机' : '工程', 5)[0]!;
-    case 'textarea':
-      return `张伟在${f.label}方面的第${n + 1}项说明`;
-    default:
-      return `${f.label}${n + 1}`;
-  }
-}
 
 async function staffAgent(app: TestApp, username: string) {
   const a = new Agent(app);

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TestApp } from './app.js';
+
+/** Every file below `dir`, relative, sorted (the stored blobs). */
+export function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath ?? (e as any).path, e.name)));
+  }
+  return out.sort();
+}
+
+/** What uploads left behind: files rows, attachments rows, blobs on disk under `dir`. */
+export async function storedCounts(app: TestApp, dir: string) {
+  const f = await app.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const a = await app.ctx.db.selectFrom('attachments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return { files: Number(f.n), attachments: Number(a.n), blobs: listFiles(dir) };
+}
