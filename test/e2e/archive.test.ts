@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { idColumns, phoneColumns } from '../../src/lib/pii.js';
 import { idNumber, PASSWORD } from '../helpers/app.js';
-import { bodyText, browserOrSkip, fill, screenshot, startServer, valueOf, watchPage, type PageProblems } from './helpers.js';
+import { bodyText, boosted, browserOrSkip, fill, screenshot, startServer, valueOf, watchPage, type PageProblems } from './helpers.js';
 
 const browser = await browserOrSkip(t);
 
@@ -39,33 +39,6 @@ if (browser) {
   const need = (passed: boolean, what: string) => {
     if (!passed) throw new Error(`stopped after a failed check: ${what}`);
   };
-
-  /**
-   * Clicks something that makes htmx swap in the next page (hx-boost) and waits for it: the old
-   * <main> is gone, no request is in flight and, if given, the URL path is `path`. Fails if the
-   * document was reloaded instead (htmx did not do it).
-   */
-  async function boosted(page: Page, selector: string, path?: string | RegExp) {
-    await page.evaluate(() => {
-      (window as unknown as { __e2eSameDocument: boolean }).__e2eSameDocument = true;
-      document.querySelector('main')?.setAttribute('data-e2e-old', '');
-    });
-    await page.click(selector);
-    try {
-      await page.waitForFunction(
-        () => !!document.querySelector('main') && !document.querySelector('main[data-e2e-old]') && !document.querySelector('.htmx-request'),
-        { timeout: 8_000 },
-      );
-    } catch {
-      throw new Error(`htmx did not swap in the next page after clicking ${selector}; still at ${page.url()}`);
-    }
-    const same = await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument === true);
-    if (!same) throw new Error(`clicking ${selector} reloaded the whole document instead of an htmx-boosted swap`);
-    if (path !== undefined) {
-      const now = new URL(page.url()).pathname;
-      if (typeof path === 'string' ? now !== path : !path.test(now)) throw new Error(`expected ${path} after clicking ${selector}, got ${page.url()}`);
-    }
-  }
 
   /** Sets a date input (its text entry is locale-dependent) and fires the events a user would. */
   async function setDate(page: Page, selector: string, value: string) {

@@ -7,7 +7,7 @@
 import t from 'tap';
 import type { Page } from 'puppeteer-core';
 import { idNumber, PASSWORD } from '../helpers/app.js';
-import { bodyText, browserOrSkip, fill, latestSmsCode, screenshot, startServer, valueOf, watchPage } from './helpers.js';
+import { bodyText, boosted, browserOrSkip, fill, latestSmsCode, plainClick, screenshot, startServer, valueOf, watchPage } from './helpers.js';
 
 const browser = await browserOrSkip(t);
 
@@ -34,41 +34,9 @@ if (browser) {
     if (!passed) throw new Error(`stopped after a failed check: ${what}`);
   };
 
-  /**
-   * Clicks a submit button and waits for the next page. Without JS that is a real navigation;
-   * with JS, htmx swaps <body> in place: wait until the old <main> is gone and, if given, the
-   * URL shows `path`, then check the document was not reloaded (htmx really did it).
-   */
-  async function submit(page: Page, js: boolean, selector: string, path?: string) {
-    if (!js) {
-      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
-    } else {
-      await page.evaluate(() => {
-        (window as unknown as { __e2eSameDocument: boolean }).__e2eSameDocument = true;
-        document.querySelector('main')?.setAttribute('data-e2e-old', '');
-      });
-      await page.click(selector);
-      try {
-        await page.waitForFunction(
-          (p: string | null) =>
-            !!document.querySelector('main') &&
-            !document.querySelector('main[data-e2e-old]') &&
-            !document.querySelector('.htmx-request') &&
-            (p === null || location.pathname === p),
-          { timeout: 8_000 },
-          path ?? null,
-        );
-      } catch {
-        throw new Error(`htmx did not swap in the next page after clicking ${selector}${path ? ` (expected ${path})` : ''}; still at ${page.url()}`);
-      }
-      const same = await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument === true);
-      if (!same) throw new Error(`clicking ${selector} reloaded the whole document instead of an htmx-boosted swap`);
-    }
-    if (path !== undefined) {
-      const now = new URL(page.url()).pathname;
-      if (now !== path) throw new Error(`expected to land on ${path} after clicking ${selector}, got ${page.url()}`);
-    }
-  }
+  /** Clicks a submit button and waits for the next page: an htmx swap with JS, a navigation without. */
+  const submit = (page: Page, js: boolean, selector: string, path?: string) =>
+    js ? boosted(page, selector, path) : plainClick(page, selector, path);
 
   async function login(page: Page, js: boolean, account: string, password: string, expectPath: string) {
     await fill(page, '#f-account', account);

@@ -19,7 +19,7 @@ import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { Agent, login as injectLogin, PASSWORD, TestClock, type TestApp } from '../helpers/app.js';
 import { declareThroughUi, fillDeclarationSlots, kunming, makePng, readyApplicant, submitThroughUi, type World } from '../helpers/world.js';
 import { requiredSlots } from '../../src/domain/plans.js';
-import { bodyText, browserOrSkip, fill, screenshot, startServer, valueOf, watchPage, type PageProblems, type Server } from './helpers.js';
+import { bodyText, boosted, browserOrSkip, fill, plainClick, screenshot, startServer, valueOf, watchPage, type PageProblems, type Server } from './helpers.js';
 
 /** The server's clock: starts on a fixed Monday (10:00 in China) and runs; `setNow` jumps. */
 class LiveClock extends TestClock {
@@ -56,43 +56,6 @@ async function serverWithClock() {
   const server = await startServer({ now: clock.now });
   const app: TestApp = { ...server.built, clock, dir: server.dir, close: () => server.close() };
   return { server, clock, app };
-}
-
-/**
- * Clicks something that makes htmx swap in the next page (hx-boost) and waits for it: the old
- * <main> is gone, no request is in flight and, if given, the URL path (and search) is `path`.
- * Fails if the document was reloaded instead (htmx did not do it).
- */
-async function boosted(page: Page, selector: string, path?: string | RegExp) {
-  await page.evaluate(() => {
-    (window as unknown as { __e2eSameDocument: boolean }).__e2eSameDocument = true;
-    document.querySelector('main')?.setAttribute('data-e2e-old', '');
-  });
-  await page.click(selector);
-  try {
-    await page.waitForFunction(
-      () => !!document.querySelector('main') && !document.querySelector('main[data-e2e-old]') && !document.querySelector('.htmx-request'),
-      { timeout: 8_000, polling: 50 },
-    );
-  } catch {
-    throw new Error(`htmx did not swap in the next page after clicking ${selector}; still at ${page.url()}`);
-  }
-  const same = await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument === true);
-  if (!same) throw new Error(`clicking ${selector} reloaded the whole document instead of an htmx-boosted swap`);
-  checkPath(page, selector, path);
-}
-
-/** The same without JavaScript: a real navigation. */
-async function plainClick(page: Page, selector: string, path?: string | RegExp) {
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
-  checkPath(page, selector, path);
-}
-
-function checkPath(page: Page, selector: string, path?: string | RegExp) {
-  if (path === undefined) return;
-  const u = new URL(page.url());
-  const now = typeof path === 'string' && path.includes('?') ? u.pathname + u.search : u.pathname;
-  if (typeof path === 'string' ? now !== path : !path.test(now)) throw new Error(`expected ${path} after clicking ${selector}, got ${page.url()}`);
 }
 
 /** Chooses a file for a file input, like a user in the file dialog. */

@@ -223,3 +223,40 @@ export async function fill(page: Page, selector: string, text: string): Promise<
   });
   await page.type(selector, text);
 }
+
+/**
+ * Clicks something that makes htmx swap in the next page (hx-boost) and waits for it: the old
+ * <main> is gone, no request is in flight and, if given, the URL path (and search) is `path`.
+ * Fails if the document was reloaded instead (htmx did not do it).
+ */
+export async function boosted(page: Page, selector: string, path?: string | RegExp) {
+  await page.evaluate(() => {
+    (window as unknown as { __e2eSameDocument: boolean }).__e2eSameDocument = true;
+    document.querySelector('main')?.setAttribute('data-e2e-old', '');
+  });
+  await page.click(selector);
+  try {
+    await page.waitForFunction(
+      () => !!document.querySelector('main') && !document.querySelector('main[data-e2e-old]') && !document.querySelector('.htmx-request'),
+      { timeout: 8_000, polling: 50 },
+    );
+  } catch {
+    throw new Error(`htmx did not swap in the next page after clicking ${selector}; still at ${page.url()}`);
+  }
+  const same = await page.evaluate(() => (window as unknown as { __e2eSameDocument?: boolean }).__e2eSameDocument === true);
+  if (!same) throw new Error(`clicking ${selector} reloaded the whole document instead of an htmx-boosted swap`);
+  checkPath(page, selector, path);
+}
+
+/** The same without JavaScript: a real navigation. */
+export async function plainClick(page: Page, selector: string, path?: string | RegExp) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
+  checkPath(page, selector, path);
+}
+
+export function checkPath(page: Page, selector: string, path?: string | RegExp) {
+  if (path === undefined) return;
+  const u = new URL(page.url());
+  const now = typeof path === 'string' && path.includes('?') ? u.pathname + u.search : u.pathname;
+  if (typeof path === 'string' ? now !== path : !path.test(now)) throw new Error(`expected ${path} after clicking ${selector}, got ${page.url()}`);
+}
