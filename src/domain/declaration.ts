@@ -81,3 +81,16 @@ export function majorsConsistent(studied: string | null | undefined, practised: 
   const b = practised.split(' - ').map((s) => s.trim()).filter(Boolean);
   return a.some((x) => b.some((y) => x === y || (x.length >= 2 && y.includes(x)) || (y.length >= 2 && x.includes(y))));
 }
+
+/**
+ * 您的申报进度 on /me: 填写申报 → each stage of the route → 评审结果, and the index of the
+ * current step (with the applicant while draft/returned; after e-review, the result step waits).
+ */
+export function progressSteps(status: Status, stage: number, routeLabels: readonly string[]): { steps: string[]; at: number } {
+  const steps = ['填写申报', ...routeLabels, '评审结果'];
+  const at = status === 'draft' || status === 'returned' ? 0
+    : status === 'reviewing' ? stage + 1
+    : status === 'approved' ? routeLabels.length
+    : steps.length - 1;
+  return { steps, at };
+}

@@ -5,6 +5,7 @@ import { redirect } from '../../plugins/views.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { completion } from '../../domain/sectionRules.js';
+import { progressSteps, type Status } from '../../domain/declaration.js';
 import { openPlans } from '../plans/repository.js';
 import { countRows } from '../sections/service.js';
 import { currentDeclaration, describe, parseCover } from '../declaration/service.js';
@@ -19,13 +20,8 @@ export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: App
     const d = await currentDeclaration(ctx, req.user!.id);
     let progress = null;
     if (d) {
-      // 填写 → each stage of the route → 评审结果, the current step highlighted.
       const info = describe(d);
-      const steps = ['填写申报', ...info.route.map((r) => r.label), '评审结果'];
-      const at = d.status === 'draft' || d.status === 'returned' ? 0
-        : d.status === 'reviewing' ? d.stage + 1
-        : d.status === 'approved' ? info.route.length
-        : steps.length - 1;
+      const { steps, at } = progressSteps(d.status as Status, d.stage, info.route.map((r) => r.label));
       progress = { steps, at, text: info.text, cover: parseCover(d), id: d.id, status: d.status };
     }
     return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, progress, breadcrumbs: [{ label: '首页' }] });
