@@ -6,6 +6,8 @@ import * as m0004 from './0004_review.js';
 import * as m0005 from './0005_print.js';
 import * as m0006 from './0006_results.js';
 import * as m0007 from './0007_audit.js';
+import * as m0008 from './0008_roles.js';
+import * as m0009 from './0009_auth_hardening.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0005_print': m0005,
   '0006_results': m0006,
   '0007_audit': m0007,
+  '0008_roles': m0008,
+  '0009_auth_hardening': m0009,
 };
