@@ -86,7 +86,17 @@ function guard(check: (u: CurrentUser) => boolean): Guard {
 export const requireUser = guard(() => true);
 export const requireApplicant = guard((u) => u.kind === 'applicant');
 export const requireStaff = guard((u) => u.kind === 'staff');
-export const requireAdmin = guard((u) => u.kind === 'staff' && u.roles.includes('admin') && u.orgKind === 'platform');
+/** 三权分立 (GB/T 22239): three platform roles, never two on one account. */
+export const ADMIN_ROLES = ['admin', 'security', 'audit'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+export const hasPlatformRole = (u: CurrentUser, role: AdminRole) => u.kind === 'staff' && u.orgKind === 'platform' && u.roles.includes(role);
+/** 系统管理员: organisations, users, dictionaries, holidays. */
+export const requireAdmin = guard((u) => hasPlatformRole(u, 'admin'));
+export const requireSystemAdmin = requireAdmin;
+/** 安全管理员: roles and permissions, security policies, unlocks, sessions. */
+export const requireSecurityAdmin = guard((u) => hasPlatformRole(u, 'security'));
+/** 审计管理员: reads the audit log, nothing else. */
+export const requireAuditAdmin = guard((u) => hasPlatformRole(u, 'audit'));
 
 export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB }) {
   app.decorateRequest('user', null);
