@@ -7,6 +7,16 @@ import { loadCalendar } from '../../src/features/holidays/service.js';
 import { reviewFormModel } from '../../src/print/reviewForm.js';
 import { issueCertificates } from '../../src/features/results/service.js';
 import { loadUser } from '../../src/plugins/auth.js';
+import { printerFor } from '../../src/print/printer.js';
+import { execFileSync as execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+
+/** pdftotext of a PDF (poppler-utils; CI installs it). */
+function pdfText(app: TestApp, pdf: Buffer): string {
+  const file = `${app.dir}/t-${Date.now()}.pdf`;
+  writeFileSync(file, pdf);
+  return execSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+}
 
 /**
  * 评后管理 end to end: 评审会议 → votes → 结果确认 → 评审结果公示 (working days) → 发证 (numbers
@@ -234,7 +244,30 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.match(pub1.body, mine.number);
   t.equal((await new Agent(app).get('/verify-cert/AAAAAAAAAAAA')).statusCode, 404);
 
+  // ---- 电子证书 PDF ----
+  const printer = printerFor(app.ctx);
+  const browser = printer.executablePath;
+  if (browser) {
+    const pdf = await applicant.get(`/me/certificates/${mine.id}/pdf`);
+    t.equal(pdf.statusCode, 200);
+    t.equal(pdf.headers['content-type'], 'application/pdf');
+    t.equal(pdf.headers['cache-control'], 'no-store');
+    t.same([...pdf.rawPayload.subarray(0, 4)], [...Buffer.from('%PDF')]);
+    if (process.env.PRINT_TEST_KEEP) writeFileSync(`${process.env.PRINT_TEST_KEEP}/certificate.pdf`, pdf.rawPayload);
+    const txt = pdfText(app, pdf.rawPayload).replace(/\s+/g, '');
+    for (const s of ['专业技术资格证书', '张伟', mine.number, '昆人社通〔2026〕88号', mine.verify_code.slice(0, 4)]) t.match(txt, s, `certificate PDF shows ${s}`);
+    t.equal((await com2.get(`/org/certificates/${mine.id}/pdf`)).statusCode, 200, 'the committee office prints it too');
+  } else if (process.env.E2E_REQUIRED === '1') t.fail('Chromium is required for the certificate PDF');
+  t.equal((await someoneElse.get(`/me/certificates/${mine.id}/pdf`)).statusCode, 404, 'only the holder');
+  t.equal((await stranger2.get(`/org/certificates/${mine.id}/pdf`)).statusCode, 404, 'another committee office');
+  t.equal((await unitStaff2.get(`/org/certificates/${mine.id}/pdf`)).statusCode, 403);
+  (printer as { executablePath: string | null }).executablePath = null;
+  const noBrowser = await applicant.get(`/me/certificates/${mine.id}/pdf`);
+  t.equal(noBrowser.statusCode, 503);
+  t.match(noBrowser.body, '打印证书需要在服务器上安装 Chromium/Chrome/Edge');
+
   // ---- 一键下载材料 ----
+  // Without a browser on the server the form goes in as HTML (checked here); with one, as the PDF (below).
   const zipRes = await com2.get(`/org/reviews/${mainId}/materials.zip`);
   t.equal(zipRes.statusCode, 200);
   t.match(zipRes.headers['content-type'], 'application/zip');
@@ -267,6 +300,18 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.match(t15, '通过');
   const t14 = html.slice(html.indexOf('<h2>表十四'), html.indexOf('<h2>表十五'));
   t.match(t14, '<th>评审时间</th><td></td>', 'other levels stay blank');
+  (printer as { executablePath: string | null }).executablePath = browser;
+  if (browser) {
+    const withPdf = unzip((await com2.get(`/org/reviews/${mainId}/materials.zip`)).rawPayload);
+    t.notOk(withPdf.some((e) => e.name.endsWith('.html')), 'no HTML form when the PDF can be printed');
+    const formPdf = withPdf.find((e) => e.name === '申报评审表.pdf');
+    t.ok(formPdf, 'the printed review form');
+    const txt = pdfText(app, formPdf!.data).replace(/\s+/g, '');
+    t.match(txt, '表十五');
+    t.match(txt, '2026-06-20');
+    const rec = await app.ctx.db.selectFrom('print_records').select('code').where('declaration_id', '=', mainId).orderBy('printed_at', 'desc').executeTakeFirstOrThrow();
+    t.match(txt, rec.code.slice(0, 4), 'carries its verification code');
+  }
   // Scope: the unit sees the declaration but is not the committee office; strangers see nothing.
   t.equal((await unitStaff2.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 403);
   t.equal((await stranger2.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 404);

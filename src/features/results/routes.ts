@@ -15,6 +15,8 @@ import * as svc from './service.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../app-root.js';
+import { audit } from '../audit/service.js';
+import { certificatePdf, printProblem, reviewFormPdf, type CertificateDoc } from '../../print/documents.js';
 
 type Q = Record<string, string | undefined>;
 const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
@@ -161,6 +163,47 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('results/certificate.njk', { c, ...svc.certificateView(c), verifyUrl, title: '电子证书', breadcrumbs: [{ label: '我的证书', href: '/me/certificates' }, { label: c.number }] });
   });
 
+  // The e-certificate as a PDF: the applicant's own, or any of the committee office's (admin: all).
+  function certDoc(c: Awaited<ReturnType<ReturnType<typeof svc.certificateQuery>['executeTakeFirst']>> & object): CertificateDoc {
+    const v = svc.certificateView(c);
+    const cst = new Date(new Date(c.issued_at).getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+    return {
+      name: c.name, certTitle: v.certTitle, levelName: v.levelName, specialty: v.cover.specialty ?? '', committee: c.committee, number: c.number,
+      docNo: c.doc_no ?? '', issuedAt: cst, codeDisplay: v.codeDisplay, verifyUrl: `${ctx.config.publicUrl}/verify-cert/${c.verify_code}`,
+    };
+  }
+  async function sendCertificate(req: FastifyRequest, reply: import('fastify').FastifyReply, c: Parameters<typeof certDoc>[0], back: string) {
+    const r = await certificatePdf(ctx, reply, certDoc(c));
+    if (r.kind !== 'ok') return printProblem(req, reply, r, back, '证书');
+    await audit(ctx, req, { action: 'export', objectType: 'certificate', objectId: c.id, detail: '电子证书 PDF' });
+    const safe = c.number.replace(/[^0-9A-Za-z_-]/g, '') || 'certificate';
+    return reply
+      .header('Content-Type', 'application/pdf')
+      .header('Content-Disposition', attachmentHeader(`电子证书-${c.number}.pdf`, `certificate-${safe}.pdf`))
+      .header('Cache-Control', 'no-store')
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(r.pdf);
+  }
+
+  app.get('/me/certificates/:id/pdf', { preHandler: requireApplicant }, async (req, reply) => {
+    const id = idOf(req);
+    if (!Number.isSafeInteger(id)) return reply.callNotFound();
+    const c = await svc.certificateQuery(ctx.db).where('c.id', '=', id).where('d.user_id', '=', req.user!.id).executeTakeFirst();
+    if (!c) return reply.callNotFound();
+    return sendCertificate(req, reply, c, `/me/certificates/${c.id}`);
+  });
+
+  app.get('/org/certificates/:id/pdf', staff, async (req, reply) => {
+    if (!svc.canManage(req.user!)) return forbidden(reply);
+    const id = idOf(req);
+    if (!Number.isSafeInteger(id)) return reply.callNotFound();
+    let q = svc.certificateQuery(ctx.db).where('c.id', '=', id);
+    if (!svc.isAdmin(req.user! as svc.Staff)) q = q.where('c.committee_org_id', '=', req.user!.orgId!);
+    const c = await q.executeTakeFirst();
+    if (!c) return reply.callNotFound();
+    return sendCertificate(req, reply, c, '/org/certificates');
+  });
+
   app.get('/verify-cert/:code', async (req, reply) => {
     const raw = String((req.params as { code: string }).code ?? '').slice(0, 40);
     const code = svc.normalizeVerifyCode(raw);
@@ -178,24 +221,33 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     const v = await versionOf(ctx, d);
     if (!v) return reply.callNotFound();
     const s = v.snapshot;
-    const form = reviewFormModel(s, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: await svc.evaluationForForm(ctx.db, d.id) });
-    let photoUrl = '';
-    if (s.photoFileId) {
-      const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
-      if (f) {
-        try {
-          photoUrl = `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
-        } catch { /* the form shows the empty photo box */ }
+    const now = ctx.config.now();
+    // The printed form (with its verification code) once printable; before that, or without a
+    // browser on the server, the on-screen preview as a standalone HTML file.
+    let formEntry: svc.ZipEntry | null = null;
+    const printed = await reviewFormPdf(ctx, reply, d, req.user!.id);
+    if (printed.kind === 'ok') formEntry = { name: '申报评审表.pdf', data: printed.pdf, date: now };
+    else if (printed.kind === 'busy') return printProblem(req, reply, printed, `/org/reviews/${d.id}`);
+    else {
+      const form = reviewFormModel(s, { today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT, evaluation: await svc.evaluationForForm(ctx.db, d.id) });
+      let photoUrl = '';
+      if (s.photoFileId) {
+        const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
+        if (f) {
+          try {
+            photoUrl = `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
+          } catch { /* the form shows the empty photo box */ }
+        }
       }
+      const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
+      const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
+      formEntry = { name: printed.kind === 'gate' ? '申报表-预览.html' : '申报表.html', data: Buffer.from(html, 'utf8'), date: now };
     }
-    const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
-    const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
     const sectionTitles = Object.fromEntries(SECTIONS.map((x) => [x.key, x.title]));
     const { entries, missing } = await svc.attachmentEntries(ctx, d.user_id, s, sectionTitles);
     const events = await timeline(ctx, d.id);
-    const now = ctx.config.now();
     const files: svc.ZipEntry[] = [
-      { name: '申报表.html', data: Buffer.from(html, 'utf8'), date: now },
+      formEntry,
       ...entries.map((e) => ({ ...e, date: now })),
       { name: '审核记录.csv', data: svc.timelineCsv(events, route, ACTION_NAMES), date: now },
     ];

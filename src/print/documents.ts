@@ -1,0 +1,151 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
+import type { AppContext } from '../context.js';
+import { ROOT } from '../app-root.js';
+import { isPrintable, PLEDGE_TEXT } from '../domain/declaration.js';
+import { versionOf, type Declaration, type Snapshot } from '../features/declaration/service.js';
+import { evaluationForForm } from '../features/results/service.js';
+import { blobPath } from '../features/files/service.js';
+import { reviewFormModel } from './reviewForm.js';
+import { MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN } from './fonts.js';
+import { PdfQueueFullError, PdfTimeoutError, type Resource } from './pdf.js';
+import { printerFor } from './printer.js';
+import { newCode, displayCode } from './codes.js';
+
+/**
+ * The PDFs the system prints, each from the same template as its on-screen page:
+ * the review form (print/page.njk around print/_form.njk) and the e-certificate
+ * (results/certificate-print.njk). Both carry a verification code and a QR code.
+ */
+export const GATE_MESSAGE = '当前状态不能打印申报表';
+export const NO_BROWSER_MESSAGE = '打印申报表需要在服务器上安装 Chromium/Chrome/Edge';
+
+/** Why no PDF came out; printProblem() turns it into the page the user sees. */
+export type PrintProblem = { kind: 'gate' } | { kind: 'no-browser' } | { kind: 'no-fonts' } | { kind: 'busy'; retryAfter: number } | { kind: 'missing' };
+export type PrintResult = { kind: 'ok'; pdf: Buffer; code: string; name: string } | PrintProblem;
+
+let cssCache: { formCss: string; preRule: string } | null = null;
+function printCss() {
+  if (cssCache) return cssCache;
+  const formCss = fs.readFileSync(path.join(ROOT, 'public/css/form.css'), 'utf8');
+  const app = fs.readFileSync(path.join(ROOT, 'public/css/app.css'), 'utf8');
+  const preRule = /(^|\})\s*(\.pre\{[^}]*\})/m.exec(app)?.[2] ?? '.pre{white-space:pre-wrap}';
+  cssCache = { formCss, preRule };
+  return cssCache;
+}
+
+async function photoResource(ctx: AppContext, d: Declaration, s: Snapshot): Promise<{ url: string; resource: Resource } | null> {
+  if (!s.photoFileId) return null;
+  const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
+  if (!f || !['image/jpeg', 'image/png'].includes(f.mime)) return null;
+  try {
+    const body = await fs.promises.readFile(blobPath(ctx, f.sha256));
+    // A per-job URL, never cached: the next job on this page cannot see this photo.
+    return { url: `${PRINT_ORIGIN}/photo/${crypto.randomBytes(12).toString('hex')}`, resource: { contentType: f.mime, body } };
+  } catch {
+    return null;
+  }
+}
+
+/** Runs a print job, mapping the printer's refusals to PrintProblems. */
+async function attempt<T>(ctx: AppContext, req: FastifyRequest | null, job: () => Promise<T>): Promise<{ kind: 'done'; value: T } | PrintProblem> {
+  if (!printerFor(ctx).executablePath) return { kind: 'no-browser' };
+  try {
+    return { kind: 'done', value: await job() };
+  } catch (err) {
+    if (err instanceof MissingFontError) {
+      (req?.log ?? ctx.log).error({ err }, 'print fonts missing');
+      return { kind: 'no-fonts' };
+    }
+    if (err instanceof PdfQueueFullError || err instanceof PdfTimeoutError) return { kind: 'busy', retryAfter: err.retryAfter };
+    throw err;
+  }
+}
+
+/**
+ * The review form of a declaration's current version as a PDF, recorded in print_records
+ * (a code on paper always verifies). Refused before 评委会电子材料审核通过 (the print gate).
+ */
+export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Declaration, printedBy: number | null): Promise<PrintResult> {
+  if (!isPrintable(d.status)) return { kind: 'gate' };
+  const v = await versionOf(ctx, d);
+  if (!v || !d.version_id) return { kind: 'missing' };
+  const printer = printerFor(ctx);
+  const r = await attempt(ctx, reply.request, async () => {
+    const fonts = printer.fonts();
+    const code = newCode();
+    const printedAt = ctx.config.now().toISOString();
+    const verifyUrl = `${ctx.config.publicUrl}/verify/${code}`;
+    const photo = await photoResource(ctx, d, v.snapshot);
+    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
+    const qrSvg = await QRCode.toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
+    const css = printCss();
+    const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
+    const html = await reply.viewAsync('print/page.njk', {
+      ...common, form, cover: v.snapshot.cover, photoUrl: photo?.url ?? '', qrSvg, printedAt, versionNo: v.no, verifyUrl,
+      fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, boldFontUrl: fonts.boldUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
+    });
+    const footerTemplate = await reply.viewAsync('print/footer.njk', common);
+    const pdf = await printer.render(html, { resources: photo ? { [photo.url]: photo.resource } : {}, footerTemplate });
+    await ctx.db.insertInto('print_records').values({
+      code, declaration_id: d.id, version_id: d.version_id!, sha256: v.sha256, printed_by: printedBy, printed_at: printedAt,
+    }).execute();
+    return { pdf, code, name: v.snapshot.person.name };
+  });
+  return r.kind === 'done' ? { kind: 'ok', ...r.value } : r;
+}
+
+/** What the certificate template shows (results/certificate.njk and certificate-print.njk). */
+export interface CertificateDoc {
+  name: string;
+  certTitle: string;
+  levelName: string;
+  specialty: string;
+  committee: string;
+  number: string;
+  docNo: string;
+  issuedAt: string;
+  codeDisplay: string;
+  verifyUrl: string;
+}
+
+/** The e-certificate as a one-page A4 landscape PDF with its QR code. */
+export async function certificatePdf(ctx: AppContext, reply: FastifyReply, cert: CertificateDoc): Promise<{ kind: 'ok'; pdf: Buffer } | PrintProblem> {
+  const printer = printerFor(ctx);
+  const r = await attempt(ctx, reply.request, async () => {
+    const fonts = printer.fonts();
+    const qrSvg = await QRCode.toString(cert.verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
+    const html = await reply.viewAsync('results/certificate-print.njk', {
+      cert, qrSvg, fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN,
+    });
+    return printer.render(html, { margin: { top: '0', bottom: '0', left: '0', right: '0' } });
+  });
+  return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
+}
+
+/** The page for a PrintProblem (409 for the gate, 503 otherwise, Retry-After when busy). */
+export function printProblem(_req: FastifyRequest, reply: FastifyReply, p: PrintProblem, previewUrl: string, doc: '申报表' | '证书' = '申报表') {
+  const view = doc === '申报表' ? '在线预览申报表' : '在线查看证书';
+  switch (p.kind) {
+    case 'gate':
+      return reply.page('print/message.njk', {
+        title: GATE_MESSAGE, message: '评委会电子材料审核通过后方可打印申报表。在此之前可以在线预览申报表（预览）。', previewUrl,
+        breadcrumbs: [{ label: '打印申报表' }],
+      }, 409);
+    case 'no-browser':
+      {
+      const title = `打印${doc}需要在服务器上安装 Chromium/Chrome/Edge`;
+      return reply.page('print/message.njk', { title, message: `${title}。请联系系统管理员；可先${view}。`, previewUrl }, 503);
+    }
+    case 'no-fonts':
+      return reply.page('print/message.njk', { title: `打印${doc}暂不可用`, message: `服务器缺少打印字体文件，请联系系统管理员。可先${view}。`, previewUrl }, 503);
+    case 'busy':
+      reply.header('Retry-After', String(p.retryAfter));
+      return reply.page('print/message.njk', { title: '打印任务繁忙', message: `当前打印${doc}的人数较多，请稍后再试。`, previewUrl }, 503);
+    case 'missing':
+      return reply.callNotFound();
+  }
+}
