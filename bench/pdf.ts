@@ -85,7 +85,7 @@ async function main() {
   console.log(`bench/pdf — ${browser}, ${os.cpus().length} CPU cores, Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const results: string[] = [];
   for (const concurrency of [1, 2, 4]) {
-    const app = await makeApp({ chromiumPath: browser, pdfConcurrency: concurrency, pdfQueueMax: 100, pdfTimeoutMs: 300_000 });
+    const app = await makeApp({ chromiumPath: browser, pdfConcurrency: concurrency, pdfQueueMax: 100, pdfTimeoutMs: 170_000 });
     try {
       const w = await kunming(app);
       const light = await declaration(app, w, { name: '张伟', seq: '231', phone: '13800138000', heavy: false });

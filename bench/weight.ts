@@ -2,7 +2,7 @@
  * bench/weight — compressed bytes of HTML, CSS and JS per page against DESIGN.md §6:
  * first HTML ≤ 14 KB compressed; first-visit CSS+JS ≤ 45 KB compressed; repeat visit
  * (assets cached) counts the HTML only. Runs the app in-process on a temp data dir with
- * the demo data. Usage: node --import tsx bench/weight.ts
+ * the demo data. Usage: node --import tsx bench/weight.ts [--json]   (--json: the rows as JSON, for bench/run.ts)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -61,6 +61,10 @@ rows.push(await measure('/org/reviews', '/org/reviews'));
 await app.close();
 fs.rmSync(dir, { recursive: true, force: true });
 
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(rows));
+  process.exit(0);
+}
 const kb = (n: number) => (n / 1024).toFixed(1).padStart(6);
 console.log(`page weight (compressed), ${new Date().toISOString().slice(0, 10)}, node ${process.version}`);
 console.log('page                       enc   HTML KB  CSS KB   JS KB  first KB  repeat KB   budget');

@@ -69,7 +69,10 @@ if (!(await db.selectFrom('plans').select('id').where('committee_org_id', '=', c
   }).execute();
 }
 
-await staff('demo_admin', '平台管理员', platform, 'admin');
+// 三权分立: one account per platform role.
+await staff('demo_admin', '系统管理员', platform, 'admin');
+await staff('demo_security', '安全管理员', platform, 'security');
+await staff('demo_audit', '审计管理员', platform, 'audit');
 await staff('demo_unit', '李娜', unit);
 await staff('demo_supervisor', '赵强', supervisor);
 await staff('demo_county', '陈静', countyHrb);
@@ -81,7 +84,9 @@ await seedDemoArchive(ctx, [zhang, wang]);
 
 await app.close();
 console.log(`演示数据已就绪（数据目录 ${config.dataDir}）。所有演示账号的密码：${DEMO_PASSWORD}
-  平台管理员   单位用户  demo_admin
+  系统管理员   单位用户  demo_admin
+  安全管理员   单位用户  demo_security
+  审计管理员   单位用户  demo_audit
   用人单位     单位用户  demo_unit        昆明市第一人民医院
   主管部门     单位用户  demo_supervisor  昆明市卫生健康委员会
   县区人社局   单位用户  demo_county      五华区人力资源和社会保障局

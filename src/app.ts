@@ -11,6 +11,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
+import { newCspNonce, cspNonceOf } from './lib/csp.js';
 import sessionPlugin from './plugins/session.js';
 import authPlugin from './plugins/auth.js';
 import assetsPlugin, { loadAssets } from './plugins/assets.js';
@@ -40,7 +41,13 @@ import unitStageRoutes from './features/unitstage/routes.js';
 import printRoutes from './print/routes.js';
 import resultsRoutes from './features/results/routes.js';
 import auditRoutes from './features/audit/routes.js';
+import securityRoutes from './features/security/routes.js';
+import twoFactorRoutes from './features/account/twofactor.js';
+import securityPolicyRoutes from './features/security/policy.js';
+import confinePlugin from './features/security/confine.js';
 import rateLimitPlugin from './plugins/ratelimit.js';
+import requestIdPlugin, { loggerOptions, requestId } from './plugins/logging.js';
+import pressurePlugin from './plugins/pressure.js';
 import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
@@ -58,15 +65,25 @@ export interface BuiltApp {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Builds the whole application without listening; tests drive it with app.inject(). */
-export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): Promise<BuiltApp> {
+export async function buildApp(config: Config, opts: { sms?: SmsSender; logStream?: NodeJS.WritableStream; pressureSampleMs?: number; pressureGraceMs?: number } = {}): Promise<BuiltApp> {
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      // Paths only: query strings can carry the CSRF token of multipart forms or search terms.
-      serializers: { req: (req) => ({ method: req.method, url: req.url.split('?')[0], reqId: req.id }) },
-    },
+    // pino, one JSON line per event, request id in each line; no query strings, bodies or cookies (src/plugins/logging.ts).
+    logger: loggerOptions(config, opts.logStream),
+    genReqId: requestId,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // A hop count is supported at run time (fastify/lib/request.js), not in the typings.
+    trustProxy: config.trustProxy as boolean | string,
+    // Slow clients must not hold sockets (slowloris): Node checks the headers and request
+    // timeouts only every connectionsCheckingInterval (30 s by default), so check often enough
+    // for the cut to come within a fraction of the headers timeout.
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
   });
 
   const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
@@ -86,16 +103,28 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     if (raw.open) raw.close();
   });
 
+  await app.register(requestIdPlugin);
+  const assets = loadAssets(path.join(ROOT, 'public'));
+  // First of the hooks: a busy server answers 503 before loading a session or doing any work.
+  await app.register(pressurePlugin, { config, cssUrl: assets.url('css/app.css'), sampleIntervalMs: opts.pressureSampleMs, startupGraceMs: opts.pressureGraceMs });
   await app.register(formbody);
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
+  // A fresh CSP nonce for every response, before helmet builds the header from it; pages put
+  // it on their <script> tags (reply.page passes it as cspNonce).
+  app.addHook('onRequest', async (_req, reply) => {
+    newCspNonce(reply.raw);
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
+        // No 'unsafe-inline' or 'unsafe-eval': our own files and tags carrying this response's nonce.
+        scriptSrc: ["'self'", (_req, res) => `'nonce-${cspNonceOf(res)}'`],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // data: the empty favicon of layout.njk (href="data:," stops a /favicon.ico request);
+        // blob: the 表十七 crop step shows the chosen file from an object URL before upload.
+        imgSrc: ["'self'", 'data:', 'blob:'],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         formAction: ["'self'"],
@@ -104,14 +133,27 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
         frameAncestors: ["'none'"],
       },
     },
-    hsts: config.secureCookies ? { maxAge: 31536000 } : false,
+    // Sent per request below, only when the request came over HTTPS.
+    hsts: false,
+    referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
+  });
+  // HSTS only on HTTPS (directly, or from a TRUST_PROXY'd reverse proxy's X-Forwarded-Proto):
+  // over plain HTTP browsers ignore it, and a dev server on http://localhost must not pin itself.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
+  });
+  // Nothing is cached unless a route says otherwise (hashed assets do): pages, fragments,
+  // redirects, downloads, exports may all carry personal data or a CSRF token.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
+    return payload;
   });
   await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret });
   await app.register(csrf, { sessionPlugin: '@fastify/session' });
-  await app.register(authPlugin, { db });
+  await app.register(authPlugin, { db, now: config.now });
+  await app.register(confinePlugin);
   await app.register(rateLimitPlugin, { config, secrets });
-  const assets = loadAssets(path.join(ROOT, 'public'));
   await app.register(assetsPlugin, { assets });
   await app.register(viewsPlugin, {
     viewsDir: path.join(ROOT, 'views'),
@@ -154,7 +196,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender } = {}): 
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, resultsRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

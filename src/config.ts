@@ -38,6 +38,34 @@ export interface Config {
   auditRetentionDays: number;
   /** Per-IP / per-account rate limits on login, registration, SMS, forgot/unlock (RATE_LIMIT, default on). */
   rateLimit: boolean;
+  /**
+   * Whose X-Forwarded-For/-Proto to believe (TRUST_PROXY, default off): false, true (any
+   * proxy), a hop count, or comma-separated addresses/CIDRs of the reverse proxy. Decides
+   * req.ip (rate limits, audit) and req.protocol (HSTS).
+   */
+  trustProxy: boolean | number | string;
+  /** Longest wait for a request's headers, ms (HEADERS_TIMEOUT_MS, default 10 s): slowloris cut-off. */
+  headersTimeoutMs: number;
+  /** Longest wait for a whole request, body included, ms (REQUEST_TIMEOUT_MS, default 120 s: a 10 MB upload at ~1 Mbit/s). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connection closed after, ms (KEEP_ALIVE_TIMEOUT_MS, default 5 s). */
+  keepAliveTimeoutMs: number;
+  /** A connection silent this long is closed, ms (CONNECTION_TIMEOUT_MS, default 180 s; longer than the slowest PDF). */
+  connectionTimeoutMs: number;
+  /** Where the daily backup archives go (BACKUP_DIR, default `<dataDir>/backups`). */
+  backupDir: string;
+  /** Local hour (0–23) from which the daily backup runs (BACKUP_HOUR, default 2). */
+  backupHour: number;
+  /** Daily archives kept; older ones are deleted (BACKUP_KEEP, default 14). */
+  backupKeep: number;
+  /** The server's daily backup (BACKUP_ENABLED, default true). */
+  backupEnabled: boolean;
+  /** Back-pressure: answer 503 while the event loop lags more than this, ms (MAX_EVENT_LOOP_DELAY_MS, default 1000; 0 off). */
+  maxEventLoopDelayMs: number;
+  /** Back-pressure on V8 heap used, bytes (MAX_HEAP_MB; default 0 = off). */
+  maxHeapUsedBytes: number;
+  /** Back-pressure on resident memory, bytes (MAX_RSS_MB; default 0 = off). */
+  maxRssBytes: number;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -51,6 +79,17 @@ function int(name: string, raw: string | undefined, def: number, min: number, ma
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return n;
+}
+
+/** TRUST_PROXY: off/false/0, on/true, a hop count, or comma-separated IPs/CIDRs. */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const v = (raw ?? '').trim();
+  if (v === '' || /^(0|false|no|off)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((x) => x.trim());
+  if (list.every((x) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(x) && /[.:]/.test(x))) return list.join(',');
+  throw new ConfigError(`TRUST_PROXY must be false, true, a hop count or comma-separated proxy addresses, got "${raw}"`);
 }
 
 function bool(name: string, raw: string | undefined, def: boolean): boolean {
@@ -90,9 +129,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pdfTimeoutMs: int('PDF_TIMEOUT_MS', env.PDF_TIMEOUT_MS, 60_000, 1000, 600_000),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', env.AUDIT_RETENTION_DAYS, 184, 184, 36500),
     rateLimit: bool('RATE_LIMIT', env.RATE_LIMIT, true),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000, 500, 600_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 120_000, 1000, 3_600_000),
+    keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS', env.KEEP_ALIVE_TIMEOUT_MS, 5000, 100, 600_000),
+    connectionTimeoutMs: int('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 180_000, 1000, 3_600_000),
+    backupDir: path.resolve(env.BACKUP_DIR || path.join(dataDir, 'backups')),
+    backupHour: int('BACKUP_HOUR', env.BACKUP_HOUR, 2, 0, 23),
+    backupKeep: int('BACKUP_KEEP', env.BACKUP_KEEP, 14, 1, 3650),
+    backupEnabled: bool('BACKUP_ENABLED', env.BACKUP_ENABLED, true),
+    // Off by default under NODE_ENV=test: many apps share one busy test process, a slow CI is not overload.
+    maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', env.MAX_EVENT_LOOP_DELAY_MS, nodeEnv === 'test' ? 0 : 1000, 0, 60_000),
+    maxHeapUsedBytes: int('MAX_HEAP_MB', env.MAX_HEAP_MB, 0, 0, 1024 * 1024) * 1024 * 1024,
+    maxRssBytes: int('MAX_RSS_MB', env.MAX_RSS_MB, 0, 0, 1024 * 1024) * 1024 * 1024,
     now: () => new Date(),
     ...overrides,
   };
+  // Node refuses a headers timeout longer than the request timeout; a connection timeout
+  // shorter than a PDF would cut the socket while the PDF is still being printed.
+  if (cfg.headersTimeoutMs > cfg.requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${cfg.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${cfg.requestTimeoutMs})`);
+  }
+  if (cfg.connectionTimeoutMs <= cfg.pdfTimeoutMs) {
+    throw new ConfigError(`CONNECTION_TIMEOUT_MS (${cfg.connectionTimeoutMs}) must be longer than PDF_TIMEOUT_MS (${cfg.pdfTimeoutMs})`);
+  }
   if (cfg.masterKey !== undefined && Buffer.from(cfg.masterKey, 'base64').length !== 32) {
     throw new ConfigError('MASTER_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
   }

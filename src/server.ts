@@ -1,43 +1,77 @@
 import { buildApp } from './app.js';
-import { loadConfig, ConfigError } from './config.js';
+import type { Config } from './config.js';
+import { findBrowser } from './print/browser.js';
+import { startBackupScheduler } from './ops/backup.js';
+import { APP_VERSION } from './version.js';
 
-async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`配置错误: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const { app, setupLink } = await buildApp(config);
-  // Slow clients must not hold sockets forever (slowloris).
-  app.server.requestTimeout = 30_000;
-  app.server.headersTimeout = 15_000;
-  app.server.keepAliveTimeout = 5_000;
+export const NO_BROWSER_START_MESSAGE = '未找到 Chromium/Chrome/Edge：PDF 打印不可用（设置 CHROMIUM_PATH）';
 
-  await app.listen({ port: config.port, host: config.host });
-  if (setupLink) {
-    // The one-time first-admin link; printed, never stored in clear.
-    console.log(`\n首次启动：请在 24 小时内打开以下链接创建平台管理员（仅可使用一次）：\n  ${setupLink}\n`);
-  }
+/** Hard limit for a graceful shutdown; then the process exits 1. */
+const SHUTDOWN_MS = 10_000;
 
-  let closing = false;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      if (closing) return;
-      closing = true;
-      app.log.info(`${sig}: finishing in-flight requests`);
-      const force = setTimeout(() => process.exit(1), 10_000);
-      force.unref();
-      app.close().then(() => process.exit(0), () => process.exit(1));
-    });
-  }
+export interface ServeIo {
+  out(line: string): void;
+  err(line: string): void;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/**
+ * `zhicheng serve`: listen, the daily backup, graceful shutdown — nothing else.
+ * Resolves with the exit code once the server has closed: 0 after SIGTERM/SIGINT finished the
+ * in-flight requests and closed the PDF browser and the database; a second signal or a close
+ * slower than 10 s exits 1 at once.
+ */
+export async function serve(config: Config, io: ServeIo = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  // Printing is optional: say so plainly at start; every other page works without a browser.
+  if (!findBrowser(config.chromiumPath)) io.err(NO_BROWSER_START_MESSAGE);
+
+  // Socket timeouts (slowloris) are set where the server is made: buildApp, from the config.
+  const { app, setupLink } = await buildApp(config);
+
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  io.out(`zhicheng ${APP_VERSION} 已启动：http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}（数据目录 ${config.dataDir}）`);
+  if (setupLink) {
+    // The one-time first-admin link; printed, never stored in clear.
+    io.out(`\n首次启动：请在 24 小时内打开以下链接创建平台管理员（仅可使用一次）：\n  ${setupLink}\n`);
+  }
+  const stopBackups = config.backupEnabled ? startBackupScheduler(config, app.log) : null;
+
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (closing) {
+        app.log.warn({ signal: sig }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      closing = true;
+      app.log.info({ signal: sig }, 'shutting down: no new connections, finishing in-flight requests');
+      const force = setTimeout(() => {
+        app.log.error('shutdown took longer than 10 s: exiting');
+        process.exit(1);
+      }, SHUTDOWN_MS);
+      force.unref();
+      (async () => {
+        await stopBackups?.();
+        // Stops listening, waits for in-flight requests, then the onClose hooks: PDF browser, reminders, database.
+        await app.close();
+      })().then(
+        () => finish(force, 0),
+        (err) => {
+          app.log.error({ err }, 'shutdown failed');
+          finish(force, 1);
+        },
+      );
+    };
+    const finish = (force: NodeJS.Timeout, code: number) => {
+      clearTimeout(force);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Whatever the caller does next, a stray handle cannot keep a closed server's process alive.
+      setTimeout(() => process.exit(code), 2_000).unref();
+      resolve(code);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

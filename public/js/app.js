@@ -64,7 +64,81 @@
       });
     });
   }
-  function init(root) { counters(root); countdown(root); sortables(root); }
+  // 表十七 crop step (seed 001 §4.3.1): choosing an image opens Cropper (loaded on demand, like
+  // Sortable); 上传 replaces the chosen file by the cropped JPEG and posts the same form. PDFs,
+  // old browsers and a failed load fall back to the plain upload.
+  var cropperLoading = false;
+  function croppers(root) {
+    var forms = root.querySelectorAll('form[data-crop]');
+    if (!forms.length || typeof DataTransfer === 'undefined' || !window.URL) return;
+    if (typeof Cropper === 'undefined') {
+      if (cropperLoading) return;
+      cropperLoading = true;
+      var css = document.createElement('link');
+      css.rel = 'stylesheet';
+      css.href = forms[0].getAttribute('data-cropper-css');
+      document.head.appendChild(css);
+      var s = document.createElement('script');
+      s.src = forms[0].getAttribute('data-cropper-src');
+      s.onload = function () { croppers(document); };
+      s.onerror = function () { cropperLoading = false; };
+      document.head.appendChild(s);
+      return;
+    }
+    Array.prototype.forEach.call(forms, function (form) {
+      if (form.getAttribute('data-crop-on')) return;
+      form.setAttribute('data-crop-on', '1');
+      var input = form.querySelector('input[type=file]');
+      var stage = form.querySelector('.crop-stage');
+      var img = stage.querySelector('img');
+      var cropper = null, url = null, sending = false;
+      function reset() {
+        if (cropper) { cropper.destroy(); cropper = null; }
+        if (url) { URL.revokeObjectURL(url); url = null; }
+        stage.hidden = true;
+      }
+      input.addEventListener('change', function () {
+        reset();
+        var f = input.files && input.files[0];
+        if (!f || !/^image\/(jpeg|png)$/.test(f.type)) return;
+        url = URL.createObjectURL(f);
+        img.src = url;
+        stage.hidden = false;
+        // checkOrientation off: it re-reads the file through XHR (blocked by connect-src);
+        // browsers draw JPEGs upright themselves, and the server re-encodes every image.
+        cropper = new Cropper(img, { viewMode: 1, autoCropArea: 1, background: false, checkOrientation: false, preview: stage.querySelector('.crop-preview') });
+      });
+      Array.prototype.forEach.call(stage.querySelectorAll('[data-rotate]'), function (b) {
+        b.addEventListener('click', function () {
+          if (!cropper) return;
+          cropper.rotate(Number(b.getAttribute('data-rotate')));
+          // After a quarter turn the image may overflow the box and the crop box keeps its old
+          // shape: fit the turned image into the box, centre it, and crop all of it.
+          var box = cropper.getContainerData(), c = cropper.getCanvasData();
+          cropper.zoomTo(Math.min(box.width / c.naturalWidth, box.height / c.naturalHeight));
+          c = cropper.getCanvasData();
+          cropper.setCanvasData({ left: (box.width - c.width) / 2, top: (box.height - c.height) / 2 });
+          c = cropper.getCanvasData();
+          cropper.setCropBoxData({ left: c.left, top: c.top, width: c.width, height: c.height });
+        });
+      });
+      form.addEventListener('submit', function (e) {
+        if (!cropper || sending) return;
+        e.preventDefault();
+        var canvas = cropper.getCroppedCanvas({ maxWidth: 4096, maxHeight: 4096, fillColor: '#fff', imageSmoothingQuality: 'high' });
+        if (!canvas) return;
+        sending = true;
+        canvas.toBlob(function (blob) {
+          if (!blob) { sending = false; return; }
+          var dt = new DataTransfer();
+          dt.items.add(new File([blob], 'table17.jpg', { type: 'image/jpeg' }));
+          input.files = dt.files;
+          form.submit();
+        }, 'image/jpeg', 0.92);
+      });
+    });
+  }
+  function init(root) { counters(root); countdown(root); sortables(root); croppers(root); }
   document.addEventListener('DOMContentLoaded', function () { init(document); });
   document.addEventListener('htmx:load', function (e) { init(e.target || document); });
 })();

@@ -61,6 +61,40 @@ export interface UsersTable {
   person_user_id: number | null;
   created_at: string;
   updated_at: string;
+  /** Comma list of granted permissions, e.g. 'reveal_pii' (0008; granted by the security admin). */
+  permissions: Generated<string>;
+  /** Two-factor login (0009): encrypted base32 secret; counts once enrolment is confirmed. */
+  totp_secret_enc: string | null;
+  totp_enabled: Generated<number>;
+  /** Last accepted TOTP time step: codes of this or an earlier step are refused (replay). */
+  totp_last_step: number | null;
+  totp_enabled_at: string | null;
+}
+
+/** Single-use 2FA recovery codes, stored as keyed hashes (0009). */
+export interface TotpRecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** The last 5 password hashes per user: no reuse (0009). */
+export interface PasswordHistoryTable {
+  id: Generated<number>;
+  user_id: number;
+  hash: string;
+  created_at: string;
+}
+
+/** Consecutive wrong passwords per account and source IP; the 3rd locks that pair (0009). */
+export interface LoginFailuresTable {
+  user_id: number;
+  source: string;
+  failures: Generated<number>;
+  locked_at: string | null;
+  updated_at: string;
 }
 
 export interface SessionsTable {
@@ -69,6 +103,10 @@ export interface SessionsTable {
   user_id: number | null;
   expires_at: string;
   created_at: string;
+  /** Source IP, browser (truncated) and last activity: shown to the security admin (0008). */
+  ip: string | null;
+  user_agent: string | null;
+  last_seen_at: string | null;
 }
 
 export interface SmsCodesTable {
@@ -141,9 +179,6 @@ export interface HolidayYearsTable {
   source: string | null;
 }
 
-// plans.pass_ratio (migration 0006, text, default '2/3': 同意 / 实到 ≥ a/b) is read by
-// src/features/results with sql`p.pass_ratio`; it is not in PlansTable so that the plan forms'
-// column types stay as they are.
 export interface PlansTable {
   id: Generated<number>;
   committee_org_id: number;
@@ -164,6 +199,8 @@ export interface PlansTable {
   major_mismatch: Generated<'warn' | 'block'>;
   eligibility_mode: Generated<'warn' | 'block'>;
   eligibility_rules: string | null;
+  /** 评审通过比例 (migration 0006): 同意 / 实到 ≥ a/b, text "a/b", default '2/3'. */
+  pass_ratio: Generated<string>;
   created_at: string;
   updated_at: string | null;
 }
@@ -431,6 +468,9 @@ export interface Database {
   messages: MessagesTable;
   orgs: OrgsTable;
   users: UsersTable;
+  totp_recovery_codes: TotpRecoveryCodesTable;
+  password_history: PasswordHistoryTable;
+  login_failures: LoginFailuresTable;
   sessions: SessionsTable;
   sms_codes: SmsCodesTable;
   sms_outbox: SmsOutboxTable;

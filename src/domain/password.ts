@@ -13,7 +13,21 @@ const DIGIT = /[0-9]/;
 // CJK characters are \p{L}, so they do not count as special characters.
 const SPECIAL = /[^\p{L}\p{N}\s\p{C}]/u;
 
-export function checkPassword(pw: string, ctx: { idNumber?: string; phone?: string } = {}): string[] {
+export const COMMON_MESSAGE = '该密码过于常见，请换一个';
+
+/**
+ * Whether a password is on the common-password list (`common` holds lower-case entries):
+ * its lower-case form, or that form without trailing digits and symbols ("Password123!" →
+ * "password") when at least 4 characters remain, since people append them to pass the rules.
+ */
+export function isCommonPassword(pw: string, common: ReadonlySet<string>): boolean {
+  const lower = (pw ?? '').toLowerCase();
+  if (common.has(lower)) return true;
+  const stem = lower.replace(/[^\p{L}]+$/u, '');
+  return stem !== lower && [...stem].length >= 4 && common.has(stem);
+}
+
+export function checkPassword(pw: string, ctx: { idNumber?: string; phone?: string; common?: ReadonlySet<string> } = {}): string[] {
   const errors: string[] = [];
   const value = pw ?? '';
   // Count code points so an astral character is one character, as the user sees it.
@@ -32,6 +46,8 @@ export function checkPassword(pw: string, ctx: { idNumber?: string; phone?: stri
 
   const phone = ctx.phone ? normalizePhone(ctx.phone) : '';
   if (/^\d{11}$/.test(phone) && value.includes(phone)) errors.push('密码不能包含手机号');
+
+  if (ctx.common && isCommonPassword(value, ctx.common)) errors.push(COMMON_MESSAGE);
 
   return errors;
 }

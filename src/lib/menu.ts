@@ -50,6 +50,13 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       { label: '帮助', href: '/help' },
     ];
   }
+  // 三权分立: the security and audit admins see only their own area (+ messages, own account).
+  if (user.orgKind === 'platform' && (user.roles.includes('security') || user.roles.includes('audit'))) {
+    const area: MenuItem = user.roles.includes('security')
+      ? { label: '安全管理', href: '/admin/security/users', children: [{ label: '用户与权限', href: '/admin/security/users' }, { label: '安全策略', href: '/admin/security/policy' }] }
+      : { label: '审计日志', href: '/admin/audit' };
+    return [area, { label: '消息中心', href: '/org/messages' }, { label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' }];
+  }
   const items: MenuItem[] = [{ label: '首页', href: '/org' }];
   if (user.orgKind !== 'platform') {
     items.push({ label: user.todo ? `申报审核（待审 ${user.todo}）` : '申报审核', href: '/org/reviews' });
@@ -82,7 +89,6 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },
         { label: '短信发件箱', href: '/admin/sms' },
-        { label: '审计日志', href: '/admin/audit' },
         { label: '评审计划', href: '/org/plans' },
         { label: '通知公告', href: '/org/notices' },
         { label: '评审会议', href: '/org/evaluations' },
@@ -91,7 +97,6 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       ],
     });
   }
-  if (user.roles.includes('audit') && !user.roles.includes('admin')) items.push({ label: '审计日志', href: '/admin/audit' });
-  items.push({ label: '修改密码', href: '/account/password' }, { label: '帮助', href: '/help' });
+  items.push({ label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' });
   return items;
 }

@@ -7,10 +7,20 @@ import type { FastifyInstance } from 'fastify';
 
 interface Asset {
   body: Buffer;
-  br: Buffer;
-  gzip: Buffer;
   type: string;
   etag: string;
+}
+
+/**
+ * Compressed copies, made on the first request for each file and kept (brotli at quality 11
+ * for every file took ~20% of the start-up CPU; most files are asked for much later, if ever).
+ */
+const compressed = new WeakMap<Asset, { br?: Buffer; gzip?: Buffer }>();
+function encoded(a: Asset, enc: 'br' | 'gzip'): Buffer {
+  let c = compressed.get(a);
+  if (!c) compressed.set(a, (c = {}));
+  if (enc === 'br') return (c.br ??= zlib.brotliCompressSync(a.body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
+  return (c.gzip ??= zlib.gzipSync(a.body, { level: 9 }));
 }
 
 const TYPES: Record<string, string> = {
@@ -32,7 +42,7 @@ function walk(dir: string, base = dir): string[] {
 
 /**
  * Serves public/ from memory under content-hashed names (app.3f2a1b9c.css), pre-compressed
- * with brotli and gzip, cached for a year: a repeat visit downloads no CSS or JS at all.
+ * with brotli and gzip (on first use), cached for a year: a repeat visit downloads no CSS or JS at all.
  */
 export function loadAssets(publicDir: string) {
   const byUrl = new Map<string, Asset>();
@@ -44,8 +54,6 @@ export function loadAssets(publicDir: string) {
     const url = `/public/${rel.slice(0, -ext.length)}.${hash}${ext}`;
     byUrl.set(url, {
       body,
-      br: zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }),
-      gzip: zlib.gzipSync(body, { level: 9 }),
       type: TYPES[ext] ?? 'application/octet-stream',
       etag: `"${hash}"`,
     });
@@ -75,8 +83,8 @@ export default fp(async function assetsPlugin(app: FastifyInstance, opts: { asse
       .type(a.type);
     if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
     const accept = String(req.headers['accept-encoding'] ?? '');
-    if (/\bbr\b/.test(accept)) return reply.header('Content-Encoding', 'br').send(a.br);
-    if (/\bgzip\b/.test(accept)) return reply.header('Content-Encoding', 'gzip').send(a.gzip);
+    if (/\bbr\b/.test(accept)) return reply.header('Content-Encoding', 'br').send(encoded(a, 'br'));
+    if (/\bgzip\b/.test(accept)) return reply.header('Content-Encoding', 'gzip').send(encoded(a, 'gzip'));
     return reply.send(a.body);
   });
 });

@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DB } from '../db/index.js';
 import { redirect } from './views.js';
+import { passwordExpiredDays, twoFactorRequired } from '../domain/authPolicy.js';
+import { getPolicy } from '../features/security/authPolicy.js';
 
 export interface CurrentUser {
   id: number;
@@ -16,6 +18,12 @@ export interface CurrentUser {
   idMasked: string | null;
   phoneMasked: string | null;
   mustChangePassword: boolean;
+  /** Granted permissions (users.permissions), e.g. 'reveal_pii'. */
+  permissions: string[];
+  /** The password is older than the policy allows (that many days): change it before anything else. */
+  passwordExpiredDays: number | null;
+  /** The policy requires two-factor login and it is not set up yet: enrol before anything else. */
+  mustEnrol2fa: boolean;
 }
 
 declare module 'fastify' {
@@ -24,17 +32,21 @@ declare module 'fastify' {
   }
 }
 
-export async function loadUser(db: DB, id: number): Promise<CurrentUser | null> {
+/** `now` is the app's clock (config.now): password expiry is measured on it. */
+export async function loadUser(db: DB, id: number, now: Date = new Date()): Promise<CurrentUser | null> {
   const row = await db
     .selectFrom('users as u')
     .leftJoin('orgs as o', 'o.id', 'u.org_id')
     .select([
       'u.id', 'u.kind', 'u.name', 'u.username', 'u.roles', 'u.org_id', 'u.unit_org_id', 'u.id_masked',
       'u.phone_masked', 'u.must_change_password', 'u.disabled', 'u.locked_at', 'o.kind as org_kind', 'o.name as org_name',
+      'u.permissions', 'u.totp_enabled', 'u.password_changed_at', 'u.created_at',
     ])
     .where('u.id', '=', id)
     .executeTakeFirst();
   if (!row || row.disabled) return null;
+  const policy = await getPolicy(db);
+  const who = { kind: row.kind, orgKind: row.org_kind ?? null };
   return {
     id: row.id,
     kind: row.kind,
@@ -48,12 +60,18 @@ export async function loadUser(db: DB, id: number): Promise<CurrentUser | null> 
     idMasked: row.id_masked,
     phoneMasked: row.phone_masked,
     mustChangePassword: !!row.must_change_password,
+    permissions: row.permissions ? row.permissions.split(',') : [],
+    // The policy is applied on every request, so a change (or a 2FA reset) bites at once.
+    passwordExpiredDays: passwordExpiredDays(policy, who, row.password_changed_at ?? row.created_at, now),
+    mustEnrol2fa: !row.totp_enabled && twoFactorRequired(policy, who),
   };
 }
 
 /** Where a signed-in user lands. */
 export function homeOf(user: CurrentUser): string {
   if (user.kind === 'applicant') return '/me';
+  if (user.orgKind === 'platform' && user.roles.includes('security')) return '/admin/security/users';
+  if (user.orgKind === 'platform' && user.roles.includes('audit')) return '/admin/audit';
   return user.roles.includes('admin') ? '/admin' : '/org';
 }
 
@@ -79,6 +97,10 @@ function guard(check: (u: CurrentUser) => boolean): Guard {
     if (u.mustChangePassword && !req.url.startsWith('/account/password')) {
       return redirect(reply, '/account/password');
     }
+    // So must an expired one; then a required second factor is set up (GB/T 22239 身份鉴别).
+    if (u.passwordExpiredDays && !req.url.startsWith('/account/password')) return redirect(reply, '/account/password');
+    // (Not while the password page itself is still due: that comes first.)
+    if (u.mustEnrol2fa && !u.mustChangePassword && !u.passwordExpiredDays && !req.url.startsWith('/account/2fa')) return redirect(reply, '/account/2fa');
     if (!check(u)) return reply.code(403).page('errors/error.njk', { title: '无权访问', message: '您没有访问该页面的权限。' }, 403);
   };
 }
@@ -98,10 +120,10 @@ export const requireSecurityAdmin = guard((u) => hasPlatformRole(u, 'security'))
 /** 审计管理员: reads the audit log, nothing else. */
 export const requireAuditAdmin = guard((u) => hasPlatformRole(u, 'audit'));
 
-export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB }) {
+export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB; now?: () => Date }) {
   app.decorateRequest('user', null);
   app.addHook('preHandler', async (req) => {
     const id = req.session?.userId;
-    req.user = id ? await loadUser(opts.db, id) : null;
+    req.user = id ? await loadUser(opts.db, id, opts.now?.()) : null;
   });
 });

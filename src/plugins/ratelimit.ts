@@ -10,6 +10,8 @@ export interface Limits {
   login: preHandlerAsyncHookHandler;
   /** Registration, SMS, forgot password and self-unlock: 10/min per IP. */
   strict: preHandlerAsyncHookHandler;
+  /** Two-factor codes (login step 2, enrolment, disable): 20/min per IP and 10 per 15 min per account. */
+  twofactor: preHandlerAsyncHookHandler;
 }
 
 declare module 'fastify' {
@@ -28,7 +30,7 @@ type Check = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded: 
 export default fp(async function rateLimitPlugin(app: FastifyInstance, opts: { config: Config; secrets: Secrets }) {
   const noop: preHandlerAsyncHookHandler = async () => {};
   if (!opts.config.rateLimit) {
-    app.decorate('limits', { login: noop, strict: noop });
+    app.decorate('limits', { login: noop, strict: noop, twofactor: noop });
     return;
   }
   await app.register(rateLimit, { global: false, timeWindow: 60_000 });
@@ -45,6 +47,13 @@ export default fp(async function rateLimitPlugin(app: FastifyInstance, opts: { c
   const loginIp = byIp(20, 'login');
   const loginAccount = create({ max: 10, timeWindow: 15 * 60_000, keyGenerator: account });
   const strictIp = byIp(10, 'strict');
+  // The account of a code is the one waiting for its second factor, or the signed-in user.
+  const codeAccount = (req: FastifyRequest) => {
+    const id = req.session?.pending2fa?.userId ?? req.session?.userId;
+    return id ? `2fa:user:${id}` : `2fa:none:${req.ip}`;
+  };
+  const twofactorIp = create({ max: 20, timeWindow: 60_000, keyGenerator: (req) => `2fa:ip:${req.ip}` });
+  const twofactorAccount = create({ max: 10, timeWindow: 15 * 60_000, keyGenerator: codeAccount });
 
   const tooMany = (reply: FastifyReply, seconds: number) => {
     const s = Math.max(1, seconds);
@@ -57,5 +66,5 @@ export default fp(async function rateLimitPlugin(app: FastifyInstance, opts: { c
         if (!r.isAllowed && r.isExceeded) return tooMany(reply, r.ttlInSeconds ?? Math.ceil((r.ttl ?? 60_000) / 1000));
       }
     };
-  app.decorate('limits', { login: handler([loginIp, loginAccount]), strict: handler([strictIp]) });
+  app.decorate('limits', { login: handler([loginIp, loginAccount]), strict: handler([strictIp]), twofactor: handler([twofactorIp, twofactorAccount]) });
 });

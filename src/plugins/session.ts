@@ -14,6 +14,9 @@ declare module 'fastify' {
     flash?: { kind: 'ok' | 'error'; text: string };
     /** Why the last session ended, for the login page. */
     endedReason?: string;
+    /** Where the signed-in session is used from (copied to the sessions row for the security admin). */
+    ip?: string;
+    ua?: string;
   }
 }
 
@@ -28,7 +31,10 @@ class KyselyStore {
     const now = this.cfg.now();
     const lastSeen = typeof session.lastSeen === 'number' ? session.lastSeen : now.getTime();
     const expires = new Date(lastSeen + this.cfg.sessionIdleMinutes * 60_000).toISOString();
-    const row = { sid, data: JSON.stringify(session), user_id: session.userId ?? null, expires_at: expires };
+    const row = {
+      sid, data: JSON.stringify(session), user_id: session.userId ?? null, expires_at: expires,
+      ip: session.ip ?? null, user_agent: session.ua ?? null, last_seen_at: session.userId ? new Date(lastSeen).toISOString() : null,
+    };
     this.db
       .insertInto('sessions')
       .values({ ...row, created_at: now.toISOString() })
@@ -58,9 +64,20 @@ class KyselyStore {
 
 export const SESSION_COOKIE = 'zc_sid';
 const GRACE_MS = 24 * 3_600_000;
+const UA_MAX = 200;
 
 export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db: DB; config: Config; secret: string }) {
   const { db, config, secret } = opts;
+  // Added before @fastify/session so it runs before the session's own onSend save: a session
+  // signed in during this request (login regenerates it in the handler) is saved with its
+  // source already. Only a change marks the session modified, so a page view costs no write.
+  app.addHook('onSend', async (req) => {
+    const s = req.session;
+    if (!s || typeof s.get !== 'function' || !s.userId) return;
+    const ua = String(req.headers['user-agent'] ?? '').slice(0, UA_MAX);
+    if (s.ip !== req.ip) s.ip = req.ip;
+    if (s.ua !== ua) s.ua = ua;
+  });
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,

@@ -4,6 +4,7 @@ import nunjucks from 'nunjucks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Assets } from './assets.js';
 import type { MenuItem } from '../lib/menu.js';
+import { cspNonceOf } from '../lib/csp.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -70,6 +71,8 @@ export default fp(async function viewsPlugin(
       flash,
       path: req.url.split('?')[0],
       csrf: () => (token ??= reply.generateCsrf()),
+      // Every <script> tag carries it: the CSP allows no script without (src/lib/csp.ts).
+      cspNonce: cspNonceOf(reply.raw),
       fragment: req.isFragment,
     });
     // Pages may show personal data: no shared or back-button caching.

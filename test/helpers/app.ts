@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { idColumns, phoneColumns } from '../../src/lib/pii.js';
 import { idCheckChar } from '../../src/domain/idcard.js';
+import { base32Decode, timeStep, totp } from '../../src/domain/totp.js';
 
 /** A clock tests can move: sessions, SMS windows and plan dates all read it. */
 export class TestClock {
@@ -56,7 +57,7 @@ export class Agent {
   lastHtml = '';
   constructor(public t: TestApp) {}
 
-  private cookieHeader() {
+  cookieHeader() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
@@ -139,8 +140,48 @@ export async function createStaff(t: TestApp, o: { username?: string; name?: str
   return { userId: row.id, username: o.username ?? 'admin1', password: o.password ?? PASSWORD };
 }
 
-/** Logs an agent in (applicant by ID number or phone; staff by username). */
+/**
+ * The code a user's authenticator app shows now: the secret is read through the app (decrypted
+ * with ctx.secrets), the code computed with src/domain/totp. A step already used is refused by
+ * the app, so the test clock is moved on to the next step first when needed.
+ */
+export async function totpCode(t: TestApp, userId: number): Promise<string> {
+  const u = await t.ctx.db.selectFrom('users').select(['totp_secret_enc', 'totp_last_step']).where('id', '=', userId).executeTakeFirstOrThrow();
+  if (!u.totp_secret_enc) throw new Error(`user ${userId} has no TOTP secret`);
+  const step = timeStep(t.clock.now().getTime());
+  if (u.totp_last_step !== null && step <= u.totp_last_step) t.clock.advance((u.totp_last_step - step + 1) * 30_000);
+  return totp(base32Decode(t.ctx.secrets.decrypt(u.totp_secret_enc))!, t.clock.now().getTime());
+}
+
+/** Enrols the signed-in user in 2FA through /account/2fa, as a person with a phone would. */
+export async function enrolTwoFactor(agent: Agent, userId: number) {
+  await agent.get('/account/2fa'); // creates the secret
+  const res = await agent.post('/account/2fa', { code: await totpCode(agent.t, userId) });
+  if (res.headers.location !== '/account/2fa/recovery') throw new Error(`2FA enrolment refused (${res.statusCode})`);
+  const page = await agent.get('/account/2fa/recovery');
+  return { res, codes: [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!) };
+}
+
+/**
+ * Logs an agent in (applicant by ID number or phone; staff by username). Two-factor login is
+ * completed transparently: a fresh code at /login/2fa; an account that must enrol first (admins)
+ * is enrolled, then signed in again with a code, so the answer is the normal login's (303 home).
+ */
 export async function login(agent: Agent, type: 'applicant' | 'staff', account: string, password = PASSWORD) {
-  await agent.get(type === 'staff' ? '/login?type=staff' : '/login');
-  return agent.post('/login', { type, account, password });
+  const attempt = async () => {
+    await agent.get(type === 'staff' ? '/login?type=staff' : '/login');
+    return agent.post('/login', { type, account, password });
+  };
+  const userId = async () => (await agent.t.ctx.db.selectFrom('users').select('id').where('username', '=', account.trim()).executeTakeFirstOrThrow()).id;
+  let res = await attempt();
+  if (type === 'staff' && res.headers.location === '/account/2fa') {
+    await enrolTwoFactor(agent, await userId());
+    await agent.post('/logout');
+    res = await attempt();
+  }
+  if (type === 'staff' && res.headers.location === '/login/2fa') {
+    await agent.get('/login/2fa');
+    res = await agent.post('/login/2fa', { code: await totpCode(agent.t, await userId()) });
+  }
+  return res;
 }

@@ -29,7 +29,6 @@ t.test('admin routes: 403 for non-admins, redirect to login for guests, CSRF req
     ['/admin/users/new', { username: 'hacker', name: '越权', org_id: String(committee.id) }],
     [`/admin/users/${uid}`, { name: '越权改名', org_id: String(committee.id) }],
     [`/admin/users/${uid}/reset-password`, {}],
-    [`/admin/users/${uid}/unlock`, {}],
     [`/admin/users/${uid}/lock`, {}],
     [`/admin/users/${uid}/disable`, {}],
     [`/admin/users/${uid}/enable`, {}],

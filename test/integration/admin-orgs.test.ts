@@ -80,6 +80,17 @@ t.test('org validation: 422 with Chinese messages, values kept', async (t) => {
   t.match(hrb.body, 'value="测试县人社局"');
   t.match(hrb.body, '<option value="hrb" selected>人社局</option>');
 
+  // 证书编号规则 of a committee: checked by the pattern rule, stored when valid.
+  const badPattern = await a.post('/admin/orgs/new', { kind: 'committee', name: '证书规则评委会', committee_level: 'senior', cert_pattern: 'KM{SEQ:5}' });
+  t.equal(badPattern.statusCode, 422);
+  t.match(badPattern.body, '证书编号规则必须包含年份 {YYYY} 或 {YY}');
+  t.match(badPattern.body, 'value="KM{SEQ:5}"', 'the pattern typed is kept');
+  const goodPattern = await a.post('/admin/orgs/new', { kind: 'committee', name: '证书规则评委会', committee_level: 'senior', cert_pattern: 'KM{YYYY}{SEQ:4}' });
+  t.equal(goodPattern.statusCode, 303);
+  const saved = await app.ctx.db.selectFrom('orgs').select(['cert_pattern']).where('name', '=', '证书规则评委会').executeTakeFirstOrThrow();
+  t.equal(saved.cert_pattern, 'KM{YYYY}{SEQ:4}');
+  await a.get('/admin/orgs/new');
+
   const badUscc = USCC_A.slice(0, 17) + (USCC_A.endsWith('0') ? '1' : '0');
   const cases: [Record<string, string>, string][] = [
     [{ uscc: badUscc }, '统一社会信用代码校验位不正确'],

@@ -44,7 +44,8 @@ t.test('create a staff user: one-time password → first login must change it', 
   const form = await a.get(`/admin/users/new?org=${committee.id}`);
   t.equal(form.statusCode, 200);
   for (const label of ['用户名', '姓名', '所属机构']) t.match(form.body, `<span class="req">*</span>${label}</label>`);
-  t.match(form.body, '平台管理员');
+  t.match(form.body, '系统管理员');
+  t.match(form.body, 'type="radio" id="f-role-audit" name="roles" value="audit"', 'one initial role (三权分立)');
   t.match(form.body, `<option value="${committee.id}" selected>${committee.name}</option>`, 'org preselected from ?org=');
   t.match(form.body, '<optgroup label="评委会">');
 
@@ -80,7 +81,7 @@ t.test('create a staff user: one-time password → first login must change it', 
   t.equal(adm.statusCode, 303);
   t.equal((await app.ctx.db.selectFrom('users').select('roles').where('username', '=', 'ops2').executeTakeFirstOrThrow()).roles, 'admin');
   const list = await a.get('/admin/users?kind=staff');
-  t.match(list.body, '平台管理员');
+  t.match(list.body, '系统管理员');
   t.match(list.body, '<td>ops2</td>');
   t.match(list.body, '<td>zhou.min</td>');
 });
@@ -95,7 +96,7 @@ t.test('create validation: 422, Chinese messages, typed values kept', async (t) 
     [{ name: '' }, '请填写姓名'],
     [{ org_id: '' }, '请填写所属机构'],
     [{ org_id: '99999' }, '请选择所属机构'],
-    [{ roles: 'admin' }, '平台管理员角色只能授予平台运营机构的用户'],
+    [{ roles: 'admin' }, '系统管理员角色只能授予平台运营机构的用户'],
   ];
   for (const [patch, msg] of cases) {
     const form = { username: 'newuser', name: '新用户', org_id: String(committee.id), ...patch };
@@ -176,7 +177,8 @@ t.test('lock → login refused → unlock → login works; disable → 账号已
   const locked = await a.get(`/admin/users/${target.userId}`);
   t.match(locked.body, '账号已锁定');
   t.match(locked.body, '已锁定');
-  t.match(locked.body, `action="/admin/users/${target.userId}/unlock"`);
+  t.match(locked.body, '账号已锁定，由安全管理员解锁', 'unlock is the security admin\'s (三权分立)');
+  t.notMatch(locked.body, `/admin/users/${target.userId}/unlock`);
   t.not((await app.ctx.db.selectFrom('users').select('locked_at').where('id', '=', target.userId).executeTakeFirstOrThrow()).locked_at, null);
   t.equal((await b.get('/org')).statusCode, 303, 'locking signs the user out');
   const refused = await login(new Agent(app), 'staff', 'liqiang');
@@ -186,10 +188,15 @@ t.test('lock → login refused → unlock → login works; disable → 账号已
   t.match(lockedList.body, '李强');
   t.match(lockedList.body, '共 1 条');
 
-  // Three wrong passwords lock too; unlock clears the counter.
+  // Three wrong passwords lock too; the security admin's unlock clears the counter.
   await app.ctx.db.updateTable('users').set({ failed_logins: 3 }).where('id', '=', target.userId).execute();
-  await a.post(`/admin/users/${target.userId}/unlock`);
-  t.match((await a.get(`/admin/users/${target.userId}`)).body, '账号已解锁');
+  t.equal((await a.post(`/admin/users/${target.userId}/unlock`)).statusCode, 404, 'the system admin has no unlock');
+  await createStaff(app, { username: 'sec1', name: '王安', roles: 'security' });
+  const sec = new Agent(app);
+  await login(sec, 'staff', 'sec1');
+  await sec.get(`/admin/security/users/${target.userId}`);
+  await sec.post(`/admin/security/users/${target.userId}/unlock`);
+  t.match((await sec.get(`/admin/security/users/${target.userId}`)).body, '账号已解锁');
   t.match(await app.ctx.db.selectFrom('users').select(['locked_at', 'failed_logins']).where('id', '=', target.userId).executeTakeFirstOrThrow(), { locked_at: null, failed_logins: 0 });
   t.equal((await login(new Agent(app), 'staff', 'liqiang')).headers.location, '/org');
   t.equal((await a.get('/admin/users?status=locked')).body.includes('李强'), false);
@@ -219,7 +226,7 @@ t.test('lock → login refused → unlock → login works; disable → 账号已
 
   t.same((await messagesOf(app, target.userId)).map((m) => m.content), [
     '您的账号已被平台管理员锁定。如有疑问请联系平台管理员。',
-    '您的账号已由平台管理员解锁。',
+    '您的账号已由安全管理员解锁。',
     '您的账号已被平台管理员停用。',
     '您的账号已由平台管理员启用。',
   ]);
@@ -240,9 +247,10 @@ t.test('an admin cannot disable, lock or reset themselves, nor drop their own ad
   t.match((await a.get(me)).body, '不能锁定自己的账号');
   await a.post(`${me}/reset-password`);
   t.match((await a.get(me)).body, '不能重置自己的密码');
+  // Roles are not edited here at all (the security admin's job): saving keeps the role.
+  await a.get(me);
   const drop = await a.post(me, { name: '李娜', org_id: String(platform.id) });
-  t.equal(drop.statusCode, 422);
-  t.match(drop.body, '不能取消自己的平台管理员角色');
+  t.equal(drop.statusCode, 303);
   t.match(await app.ctx.db.selectFrom('users').selectAll().where('id', '=', admin.userId).executeTakeFirstOrThrow(), { disabled: 0, locked_at: null, roles: 'admin' });
   t.equal((await a.get('/admin')).statusCode, 200, 'still signed in');
 });
@@ -253,22 +261,24 @@ t.test('edit a staff user; the list: masked personal data, search, filters, 404s
   const page = await a.get(`/admin/users/${target.userId}`);
   t.match(page.body, 'value="陈杰"');
   t.match(page.body, `<option value="${committee.id}" selected>`);
-  const bad = await a.post(`/admin/users/${target.userId}`, { name: '陈杰杰', org_id: String(committee.id), roles: 'admin' });
+  const bad = await a.post(`/admin/users/${target.userId}`, { name: '陈杰杰', org_id: '' });
   t.equal(bad.statusCode, 422);
-  t.match(bad.body, '平台管理员角色只能授予平台运营机构的用户');
+  t.match(bad.body, '请填写所属机构');
   t.match(bad.body, 'value="陈杰杰"');
+  // A forged roles field is ignored: roles are the security admin's (三权分立).
   const ok = await a.post(`/admin/users/${target.userId}`, { name: '陈洁', org_id: String(platform.id), roles: 'admin' });
   t.equal(ok.statusCode, 303);
   t.match((await a.get(`/admin/users/${target.userId}`)).body, '用户信息已保存');
-  t.match(await app.ctx.db.selectFrom('users').selectAll().where('id', '=', target.userId).executeTakeFirstOrThrow(), { name: '陈洁', org_id: platform.id, roles: 'admin' });
-  t.match(await messagesOf(app, target.userId), [{ content: '您的账号信息（姓名、所属机构或角色）已由平台管理员修改。' }]);
+  t.match(await app.ctx.db.selectFrom('users').selectAll().where('id', '=', target.userId).executeTakeFirstOrThrow(), { name: '陈洁', org_id: platform.id, roles: '' });
+  t.match(await messagesOf(app, target.userId), [{ content: '您的账号信息（姓名或所属机构）已由系统管理员修改。' }]);
 
   const id = idNumber('19851231', '321');
   await createApplicant(app, { name: '赵丽', id, phone: '13912345678' });
   const apps = await a.get('/admin/users?kind=applicant');
   t.match(apps.body, '赵丽');
-  t.match(apps.body, `<td>${id.slice(0, 4)}**********${id.slice(14)}</td>`);
-  t.match(apps.body, '<td>139****5678</td>');
+  t.match(apps.body, `<span class="pii">${id.slice(0, 4)}**********${id.slice(14)}</span>`);
+  t.match(apps.body, '<span class="pii">139****5678</span>');
+  t.notMatch(apps.body, '显示完整', 'no reveal button without the permission');
   t.notMatch(apps.body, id);
   t.notMatch(apps.body, '13912345678');
   t.notMatch(apps.body, '陈洁', 'staff filtered out');

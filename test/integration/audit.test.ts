@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeApp, Agent, login, createApplicant, createStaff, type TestApp } from '../helpers/app.js';
+import { makeApp, Agent, login, createApplicant, createStaff, idNumber, lastSmsCode, PASSWORD, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, declareThroughUi, submitThroughUi } from '../helpers/world.js';
 import { audit, purgeAudit, verifyChain } from '../../src/features/audit/service.js';
 
@@ -111,12 +111,13 @@ t.test('the purge keeps 184 days, writes a checkpoint and verification stays ok'
   t.equal((await verify(app)).ok, false);
 });
 
-t.test('admin screen: filters, export, verify; non-admins get 403', async (t) => {
+t.test('audit screen: filters, export, verify for the audit admin; everyone else (the system admin too) gets 403', async (t) => {
   const app = await makeApp();
   t.teardown(() => app.close());
   await createStaff(app, { username: 'admin1' });
+  await createStaff(app, { username: 'auditor1', name: '赵敏', roles: 'audit' });
   const admin = new Agent(app);
-  await login(admin, 'staff', 'admin1');
+  await login(admin, 'staff', 'auditor1');
   await login(new Agent(app), 'staff', 'admin1', 'Wrong#pass1');
 
   const all = await admin.get('/admin/audit');
@@ -143,6 +144,14 @@ t.test('admin screen: filters, export, verify; non-admins get 403', async (t) =>
   await admin.get('/admin/audit');
   t.match((await admin.post('/admin/audit/verify')).body, '第 1 条记录内容被修改');
 
+  // 三权分立: the system admin, whose acts are in the log, cannot read it.
+  const sys = new Agent(app);
+  await login(sys, 'staff', 'admin1');
+  await sys.get('/admin');
+  t.equal((await sys.get('/admin/audit')).statusCode, 403);
+  t.equal((await sys.get('/admin/audit/export.xlsx')).statusCode, 403);
+  t.equal((await sys.post('/admin/audit/verify')).statusCode, 403);
+
   const unitOrg = await app.ctx.db.insertInto('orgs').values({ kind: 'unit', name: '某单位', created_at: app.clock.now().toISOString(), updated_at: app.clock.now().toISOString() } as any).returning('id').executeTakeFirstOrThrow();
   await createStaff(app, { username: 'clerk', orgId: unitOrg.id, roles: '' });
   const clerk = new Agent(app);
@@ -154,4 +163,40 @@ t.test('admin screen: filters, export, verify; non-admins get 403', async (t) =>
   await login(ap, 'applicant', zhang.phone);
   t.equal((await ap.get('/admin/audit')).statusCode, 403);
   t.equal((await new Agent(app).get('/admin/audit')).statusCode, 303, 'anonymous: to login');
+});
+
+t.test('registration and organisation create/edit write rows with the source IP', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const a = new Agent(app);
+  const who = { name: '李娜', idNumber: idNumber('19900307', '123'), phone: '13912345678' };
+  await a.get('/register');
+  await a.post('/register/sms', who);
+  const code = await lastSmsCode(app, '139****5678');
+  t.equal((await a.post('/register', { ...who, smsCode: code, password: PASSWORD, password2: PASSWORD, agree: '1' })).statusCode, 303);
+  const li = await app.ctx.db.selectFrom('users').select('id').where('name', '=', '李娜').executeTakeFirstOrThrow();
+  const reg = (await rows(app)).find((r) => r.action === 'register')!;
+  t.match(reg, { user_id: li.id, object_id: String(li.id), role: 'applicant', name: '李娜', result: 'ok' });
+  t.ok(reg.ip);
+
+  await createStaff(app, { username: 'admin1' });
+  const sys = new Agent(app);
+  await login(sys, 'staff', 'admin1');
+  await sys.get('/admin/orgs/new');
+  t.equal((await sys.post('/admin/orgs/new', { kind: 'hrb', name: '测试县人社局', hrb_level: 'county', region_code: '530102', phone: '13800001111' })).statusCode, 303);
+  const org = await app.ctx.db.selectFrom('orgs').select('id').where('name', '=', '测试县人社局').executeTakeFirstOrThrow();
+  await sys.get(`/admin/orgs/${org.id}`);
+  t.equal((await sys.post(`/admin/orgs/${org.id}`, { kind: 'hrb', name: '测试县人力资源和社会保障局', hrb_level: 'county', region_code: '530102', phone: '13800002222' })).statusCode, 303);
+  const all = await rows(app);
+  const created = all.find((r) => r.action === 'org_create')!;
+  t.match(created, { username: 'admin1', object_type: 'org', object_id: String(org.id), detail: '人社局：测试县人社局' });
+  t.ok(created.ip);
+  const edited = all.find((r) => r.action === 'org_update')!;
+  t.match(edited, { username: 'admin1', object_id: String(org.id) });
+  t.match(edited.detail, 'name');
+  t.match(edited.detail, 'phone');
+  t.ok(edited.ip);
+  const dump = JSON.stringify(all);
+  for (const v of [who.idNumber, who.phone, code, '13800001111', '13800002222']) t.notMatch(dump, v, 'no personal data or codes');
+  t.equal((await verify(app)).ok, true);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeApp, Agent, idNumber, lastSmsCode, createApplicant, createStaff, login, PASSWORD, type TestApp } from '../helpers/app.js';
+import { makeApp, Agent, idNumber, lastSmsCode, createApplicant, createStaff, login, enrolTwoFactor, PASSWORD, type TestApp } from '../helpers/app.js';
 
 const ZHANG = { name: '张伟', idNumber: idNumber('19900307', '123'), phone: '13800138000' };
 
@@ -334,6 +334,10 @@ t.test('first start: a one-time setup link creates the admin, then is void', asy
   t.match(res.body, '密码长度不少于8位');
   res = await a.post(path, { username: 'admin', name: '平台管理员', password: PASSWORD, password2: PASSWORD });
   t.equal(res.headers.location, '/admin');
+  // An admin sets up two-factor login before anything else.
+  t.equal((await a.get('/admin')).headers.location, '/account/2fa');
+  const admin = await app.ctx.db.selectFrom('users').select('id').where('username', '=', 'admin').executeTakeFirstOrThrow();
+  await enrolTwoFactor(a, admin.id);
   t.equal((await a.get('/admin')).statusCode, 200);
   t.equal((await new Agent(app).get(path)).statusCode, 404, 'link used up');
 });

@@ -11,6 +11,8 @@ import { ROOT } from '../../src/app.js';
 import {
   listAttachments, deleteOwnerAttachments, rowSlots, profileSlots, quotaMessage, storeFile, TYPE_MESSAGE, PHOTO_TYPE_MESSAGE, PHOTO_MISMATCH_MESSAGE,
 } from '../../src/features/files/service.js';
+import { reencodeImage } from '../../src/lib/reencode.js';
+import { UNEXPECTED_FILE_MESSAGE } from '../../src/lib/multipart.js';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -88,6 +90,12 @@ async function setup(overrides: Parameters<typeof makeApp>[0] = {}) {
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** What is stored for an uploaded PNG: its pixels re-encoded (src/lib/reencode.ts). */
+const stored = (png: Buffer) => {
+  const r = reencodeImage(png, 'image/png');
+  if (!r.ok) throw new Error(r.message);
+  return r.buffer;
+};
 
 // ---------------------------------------------------------------------------------------
 
@@ -101,25 +109,26 @@ t.test('upload a PNG to a row: stored by hash, listed, served to its owner only'
   // The redirect target may not exist in this test; read the flash from a page that does.
   t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), '上传成功');
 
-  const h = sha(PORTRAIT);
+  const kept = stored(PORTRAIT);
+  const h = sha(kept);
   const blob = path.join(app.ctx.config.uploadDir, h.slice(0, 2), h);
-  t.ok(fs.existsSync(blob), 'blob at uploadDir/<aa>/<sha>');
-  t.same(fs.readFileSync(blob), PORTRAIT);
+  t.ok(fs.existsSync(blob), 'blob at uploadDir/<aa>/<sha of the re-encoded bytes>');
+  t.same(fs.readFileSync(blob), kept);
   t.same((await counts(app)).blobs, [`${h.slice(0, 2)}/${h}`], 'no temp files left');
 
   const file = await app.ctx.db.selectFrom('files').selectAll().executeTakeFirstOrThrow();
-  t.match(file, { user_id: a.userId, sha256: h, size: PORTRAIT.length, mime: 'image/png', original_name: '职称证书.png', width: 390, height: 567 });
+  t.match(file, { user_id: a.userId, sha256: h, size: kept.length, mime: 'image/png', original_name: '职称证书.png', width: 390, height: 567 });
 
   const map = await listAttachments(app.ctx, a.userId, 'row', [rowA, 999]);
   t.equal(map.size, 1);
   const items = map.get(rowA)!;
   t.equal(items.length, 1);
-  t.match(items[0], { slot: 'certificate', fileId: file.id, name: '职称证书.png', mime: 'image/png', size: PORTRAIT.length, width: 390, height: 567, isImage: true });
+  t.match(items[0], { slot: 'certificate', fileId: file.id, name: '职称证书.png', mime: 'image/png', size: kept.length, width: 390, height: 567, isImage: true });
 
   // View: the bytes, with nosniff, an inline disposition carrying the UTF-8 name, a sandbox CSP.
   const view = await agentA.get(`/me/files/${file.id}`);
   t.equal(view.statusCode, 200);
-  t.same(view.rawPayload, PORTRAIT);
+  t.same(view.rawPayload, kept);
   t.equal(view.headers['content-type'], 'image/png');
   t.equal(view.headers['x-content-type-options'], 'nosniff');
   t.equal(view.headers['content-disposition'], `inline; filename="____.png"; filename*=UTF-8''${encodeURIComponent('职称证书.png')}`);
@@ -236,7 +245,7 @@ t.test('avatar: jpg/png only, 3.3×4.8 portrait, one photo (a new one replaces t
   t.equal(map.get(a.userId)![0]!.width, 330);
   const c = await counts(app);
   t.equal(c.files, 1, 'the replaced file row is gone');
-  t.same(c.blobs, [`${sha(second).slice(0, 2)}/${sha(second)}`], 'and its blob');
+  t.same(c.blobs, [`${sha(stored(second)).slice(0, 2)}/${sha(stored(second))}`], 'and its blob');
 
   // 身份证 front and back: documents, one each.
   t.equal((await upload(app, agentA, { owner: 'profile', slot: 'id_front', bytes: PDF })).statusCode, 303);
@@ -251,16 +260,21 @@ t.test('size limit (configurable) and per-user quota: message, nothing stored', 
   const before = await counts(app);
   const padded = (n: number) => Buffer.concat([SMALL, Buffer.alloc(n - SMALL.length, 0x20)]);
 
-  for (const n of [1025, 50_000]) {
+  for (const n of [1025, 2000]) {
     const res = await upload(app, agentA, { id: rowA, bytes: padded(n) });
     t.equal(res.statusCode, 303, `${n} bytes`);
     t.equal(await flashAfter(agentA, res), '文件不能超过1KB');
     t.same(await counts(app), before, 'nothing stored');
   }
+  // Far over the limit (past the request budget): not read to its end, a 413 page that says why.
+  const far = await upload(app, agentA, { id: rowA, bytes: padded(50_000) });
+  t.equal(far.statusCode, 413, '50000 bytes');
+  t.match(far.body, '文件不能超过1KB');
+  t.same(await counts(app), before, 'nothing stored');
   t.equal((await upload(app, agentA, { id: rowA, bytes: padded(1024) })).statusCode, 303);
   t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), '上传成功', 'exactly at the limit is fine');
 
-  const q = await setup({ uploadQuotaBytes: 2 * PORTRAIT.length + 10 });
+  const q = await setup({ uploadQuotaBytes: 2 * stored(PORTRAIT).length + 10 });
   t.teardown(() => q.app.close());
   for (let i = 0; i < 2; i++) t.equal((await upload(q.app, q.agentA, { id: q.rowA, bytes: PORTRAIT })).statusCode, 303);
   const full = await counts(q.app);
@@ -336,15 +350,17 @@ t.test('unknown owner or slot → 404; CSRF required; back must be same-site', a
   const form = await agentA.post(`/me/attachments?owner=row&id=${rowA}&slot=certificate&back=/me`, { file: 'x' });
   t.equal(form.statusCode, 303);
   t.equal(await flashAfter(agentA, form), '请选择要上传的文件');
-  // A multipart body whose part is not named "file".
+  // A multipart body whose file part is not named "file": refused, not ignored.
+  const beforeWrong = await counts(app);
   const { payload, contentType } = await multipart('x.png', SMALL, 'image/png', 'other');
   await agentA.get('/me');
   const wrongField = await app.app.inject({
     method: 'POST', url: `/me/attachments?owner=row&id=${rowA}&slot=certificate&_csrf=${encodeURIComponent(agentA.csrf())}`, payload,
     headers: { 'content-type': contentType, cookie: cookieOf(agentA) },
   });
-  t.equal(wrongField.statusCode, 303);
-  t.equal(await flashAfter(agentA, wrongField), '请选择要上传的文件');
+  t.equal(wrongField.statusCode, 400);
+  t.match(wrongField.body, UNEXPECTED_FILE_MESSAGE);
+  t.same(await counts(app), beforeWrong, 'nothing stored');
 });
 
 t.test('delete through the confirm page; identical bytes share one blob', async (t) => {
@@ -392,7 +408,7 @@ t.test('deleteOwnerAttachments (a section row deleted) removes rows, files and u
   t.equal(res.deleted, 2);
   const c = await counts(app);
   t.same([c.attachments, c.files], [1, 1]);
-  t.same(c.blobs, [`${sha(PORTRAIT).slice(0, 2)}/${sha(PORTRAIT)}`], 'the PDF blob went, the shared PNG stayed');
+  t.same(c.blobs, [`${sha(stored(PORTRAIT)).slice(0, 2)}/${sha(stored(PORTRAIT))}`], 'the PDF blob went, the shared PNG stayed');
   t.same(await deleteOwnerAttachments(app.ctx, a.userId + 1, 'row', rowA2), { deleted: 0, orphanShas: [] }, "not someone else's");
   t.equal((await counts(app)).attachments, 1);
 });

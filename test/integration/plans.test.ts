@@ -28,6 +28,7 @@ function planForm(o: Record<string, string | string[]> = {}): Record<string, str
     required_sections: SECTIONS.filter((s) => s.required).map((s) => s.key),
     required_slots: slotsToText(DEFAULT_REQUIRED_SLOTS),
     max_returns: '4',
+    pass_ratio: '2/3',
     publicity_required: '1',
     publicity_days: '5',
     major_mismatch: 'warn',
@@ -113,13 +114,14 @@ t.test('committee staff: new form with defaults, create, list, edit (PRG)', asyn
     required_sections: ['educations', 'work', 'papers'],
     required_slots: '身份证正反面\n业绩证明材料\n论文检索证明|选传',
     max_returns: '3',
+    pass_ratio: '3／4',
     publicity_required: '0',
     notice: '一、申报范围（修订）',
   }));
   t.equal(edit.statusCode, 303);
   t.equal(edit.headers.location, `/org/plans/${plan.id}`);
   const saved = await app.ctx.db.selectFrom('plans').selectAll().where('id', '=', plan.id).executeTakeFirstOrThrow();
-  t.match(saved, { name: '2026年度卫生技术高级职称评审（第二批）', required_sections: 'educations,work,papers', max_returns: 3, publicity_required: 0 });
+  t.match(saved, { name: '2026年度卫生技术高级职称评审（第二批）', required_sections: 'educations,work,papers', max_returns: 3, publicity_required: 0, pass_ratio: '3/4' });
   t.same(JSON.parse(saved.required_slots!), [
     { key: 'id_card', label: '身份证正反面', required: true },
     { key: 's1', label: '业绩证明材料', required: true },
@@ -128,7 +130,9 @@ t.test('committee staff: new form with defaults, create, list, edit (PRG)', asyn
   const after = await app.ctx.db.selectFrom('notices').selectAll().where('plan_id', '=', plan.id).execute();
   t.equal(after.length, 1, 'the plan notice is updated, not duplicated');
   t.match(after[0], { title: '2026年度卫生技术高级职称评审（第二批）申报通知', body: '一、申报范围（修订）' });
-  t.match((await a.get(`/org/plans/${plan.id}`)).body, '评审计划已保存，申报通知已发布到通知公告');
+  const shown = (await a.get(`/org/plans/${plan.id}`)).body;
+  t.match(shown, '评审计划已保存，申报通知已发布到通知公告');
+  t.match(shown, 'name="pass_ratio" type="text" value="3/4"', 'the form shows the stored ratio');
 
   // Saved again with a slot added: existing keys stay.
   await a.post(`/org/plans/${plan.id}`, planForm({ required_slots: '业绩证明材料\n获奖证书\n论文检索证明|选传', notice: '一、申报范围（修订）' }));
@@ -215,8 +219,10 @@ t.test('validation: 422, Chinese messages next to the fields, values kept', asyn
   t.match(blank.body, '<small class="err" id="e-name">请填写计划名称</small>', 'error next to the field');
 
   const bad = await a.post('/org/plans/new', planForm({
-    year: '26', opens_at: '2026-06-30', closes_at: '2026-06-01', max_returns: '11', publicity_days: '3', required_slots: '业绩|可选', name: '名'.repeat(81),
+    year: '26', opens_at: '2026-06-30', closes_at: '2026-06-01', max_returns: '11', publicity_days: '3', required_slots: '业绩|可选', name: '名'.repeat(81), pass_ratio: '3/2',
   }));
+  t.match(bad.body, '评审通过比例应写成“分子/分母”，如 2/3、1/2，且不大于1');
+  t.match(bad.body, 'value="3/2"', 'the ratio typed is kept');
   t.equal(bad.statusCode, 422);
   t.match(bad.body, '年度应为2000至2100之间的四位年份');
   t.match(bad.body, '申报截止日期不能早于申报开始日期');

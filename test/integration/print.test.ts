@@ -38,7 +38,7 @@ function needsPrinter(t: { fail(m: string): unknown; plan(n: number, c?: string)
   return false;
 }
 
-const printerConfig = () => ({ chromiumPath: process.env.CHROMIUM_PATH || undefined, pdfTimeoutMs: 180_000 });
+const printerConfig = () => ({ chromiumPath: process.env.CHROMIUM_PATH || undefined, pdfTimeoutMs: 170_000 });
 
 async function staffAgent(app: TestApp, username: string) {
   const a = new Agent(app);

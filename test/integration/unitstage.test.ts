@@ -33,6 +33,8 @@ const decl = (app: TestApp, id: number) => app.ctx.db.selectFrom('declarations')
 /** Moves the clock (China time = UTC+8) and signs the staff agent in again (sessions expire). */
 async function at(app: TestApp, iso: string, agent: Agent, username: string) {
   app.clock.t = Date.parse(iso);
+  // Months pass in this journey; password expiry (90 days for staff) is tested elsewhere.
+  await app.ctx.db.updateTable('users').set({ password_changed_at: iso }).execute();
   agent.cookies.clear();
   await login(agent, 'staff', username);
 }
@@ -321,6 +323,10 @@ t.test('a plan without publicity: verify → recommend with the pledge only', as
   const rec = await app.ctx.db.selectFrom('recommendations').selectAll().executeTakeFirstOrThrow();
   t.ok(rec.pledge_file_id);
   t.equal(rec.report_file_id, null);
+  // The batch writes each declaration's audit row with the source IP, like a single review action.
+  const wf = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'workflow').where('object_id', '=', String(zhang.declId)).execute();
+  t.equal(wf.length, 1);
+  t.match(wf[0], { ip: '127.0.0.1', username: w.staff.unit, object_type: 'declaration', result: 'ok' });
 });
 
 t.test('scope: another unit gets 404, a returned declaration is verified again', async (t) => {

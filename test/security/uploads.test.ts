@@ -6,9 +6,34 @@ import t from 'tap';
 import { makeApp, Agent, createApplicant, login, type TestApp } from '../helpers/app.js';
 import { makePng } from '../helpers/world.js';
 import { TYPE_MESSAGE } from '../../src/features/files/service.js';
-import { checkImagePixels, MAX_IMAGE_PIXELS } from '../../src/domain/images.js';
+import { uploadFormLimits } from '../../src/features/files/routes.js';
+import { checkImagePixels, sniff, MAX_IMAGE_PIXELS } from '../../src/domain/images.js';
+import { FIELDS_MESSAGE, FIELD_SIZE_MESSAGE, FILES_MESSAGE, UNEXPECTED_FILE_MESSAGE } from '../../src/lib/multipart.js';
+import { kunming } from '../helpers/world.js';
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import jpeg from 'jpeg-js';
 
 const PORTRAIT = makePng(390, 567);
+const GPS = 'GPS-25.0420N-102.7100E';
+
+/** A real JPEG with an APP1 Exif segment: Orientation and a GPS IFD whose map datum spells GPS. */
+function gpsJpeg(w: number, h: number, orientation = 1): Buffer {
+  const pixels = Buffer.alloc(w * h * 4, 0x80);
+  const plain = Buffer.from(jpeg.encode({ data: pixels, width: w, height: h }, 85).data);
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  const datum = Buffer.from(`${GPS}\0`, 'latin1');
+  // TIFF: header (8) | IFD0 at 8: Orientation, GPSInfo → 38 (2 + 2*12 + 4 = 30) | GPS IFD at 38: MapDatum → 56 (18) | datum at 56
+  const tiff = Buffer.concat([
+    Buffer.from('MM\0*', 'latin1'), u32(8),
+    u16(2), u16(0x0112), u16(3), u32(1), u16(orientation), u16(0), u16(0x8825), u16(4), u32(1), u32(38), u32(0),
+    u16(1), u16(0x0012), u16(2), u32(datum.length), u32(56), u32(0),
+    datum,
+  ]);
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  return Buffer.concat([plain.subarray(0, 2), Buffer.from([0xff, 0xe1]), u16(body.length + 2), body, plain.subarray(2)]);
+}
 
 /** A multipart body built by hand, so filenames keep every byte (NUL, CR, LF) as sent. */
 function rawMultipart(files: { field?: string; filename: string; type: string; data: Buffer }[], fields: [string, string][] = []) {
@@ -148,30 +173,142 @@ t.test('an oversized upload is refused and nothing is stored', async (t) => {
   t.equal(huge.statusCode, 413);
 });
 
-t.test('many parts in one request: at most the first file is read, nothing else stored', async (t) => {
-  // The files scope allows files: 1, fields: 10, parts: 12. busboy stops handing out parts past
-  // those limits; req.file() takes the first file part and the rest is discarded unread into
-  // memory. (Refusing the whole request instead needs readUpload to iterate req.parts() and
-  // treat FilesLimitError/PartsLimitError as "too many parts": see the security report.)
+/** Everything uploads can leave behind: rows, blobs and any temp file anywhere in the data dir. */
+async function traces(app: TestApp) {
+  return { ...(await counts(app)), everything: listFiles(app.dir).filter((p) => !/\.db(-wal|-shm)?$|master\.key$/.test(p)) };
+}
+
+t.test('extra parts are refused, not ignored: nothing stored, no temp file left', async (t) => {
+  const { app, agent, rowId } = await setup();
+  t.teardown(() => app.close());
+  const q = { owner: 'row', id: String(rowId), slot: 'certificate' };
+  const before = await traces(app);
+
+  const two = await upload(app, agent, rawMultipart([{ filename: 'a.png', type: 'image/png', data: PORTRAIT }, { filename: 'b.png', type: 'image/png', data: makePng(20, 20) }]), q);
+  t.equal(two.statusCode, 413, 'two files in a one-file form');
+  t.match(two.body, FILES_MESSAGE);
+  t.same(await traces(app), before, 'two files: nothing stored');
+
+  const fifty = await upload(app, agent, rawMultipart(Array.from({ length: 50 }, (_, i) => ({ filename: `p${i}.png`, type: 'image/png', data: makePng(20 + i, 20) }))), q);
+  t.equal(fifty.statusCode, 413, '50 file parts');
+  t.same(await traces(app), before, '50 files: nothing stored');
+
+  const fields = Array.from({ length: 50 }, (_, i) => [`f${i}`, 'x'] as [string, string]);
+  const many = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }], fields), q);
+  t.equal(many.statusCode, 413, '50 fields');
+  t.match(many.body, FIELDS_MESSAGE);
+  t.same(await traces(app), before, '50 fields: nothing stored');
+
+  const long = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }], [['note', 'x'.repeat(5000)]]), q);
+  t.equal(long.statusCode, 413, 'an oversized field');
+  t.match(long.body, FIELD_SIZE_MESSAGE);
+  t.same(await traces(app), before, 'oversized field: nothing stored');
+
+  const other = await upload(app, agent, rawMultipart([{ field: 'avatar', filename: 'ok.png', type: 'image/png', data: PORTRAIT }]), q);
+  t.equal(other.statusCode, 400, 'a file under another name');
+  t.match(other.body, UNEXPECTED_FILE_MESSAGE);
+
+  // The file after the refused part is never reached: the valid first file is not kept either.
+  const after = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }, { field: 'x', filename: 'y.png', type: 'image/png', data: PORTRAIT }]), q);
+  t.equal(after.statusCode, 413);
+  t.same(await traces(app), before, 'a valid file followed by an extra one: nothing stored');
+  t.equal(after.headers.connection, 'close', 'a body refused part-way is not drained: the connection closes');
+});
+
+t.test('a body over the request total: 413 before reading (Content-Length) and while reading (chunked)', async (t) => {
+  const { app, agent, rowId } = await setup();
+  t.teardown(() => app.close());
+  const q = { owner: 'row', id: String(rowId), slot: 'certificate' };
+  const before = await traces(app);
+  const total = uploadFormLimits(app.ctx, 'doc').totalBytes;
+  const body = rawMultipart([{ filename: 'huge.pdf', type: 'application/pdf', data: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2 * total, 0x20)]) }]);
+  t.ok(body.payload.length > 2 * total);
+
+  const declared = await upload(app, agent, body, q);
+  t.equal(declared.statusCode, 413, 'Content-Length over the total');
+  t.match(declared.body, '文件不能超过5MB');
+  t.equal(declared.headers.connection, 'close');
+  t.same(await traces(app), before, 'nothing stored');
+
+  // Without a Content-Length (a stream): the bytes are counted as they arrive.
+  await agent.get('/me');
+  const qs = new URLSearchParams({ back: '/me', ...q, _csrf: agent.csrf() });
+  let sent = 0;
+  const stream = new Readable({
+    read() {
+      if (sent >= body.payload.length) return void this.push(null);
+      const piece = body.payload.subarray(sent, sent + 256 * 1024);
+      sent += piece.length;
+      this.push(piece);
+    },
+  });
+  const chunked = await app.app.inject({ method: 'POST', url: `/me/attachments?${qs}`, payload: stream, headers: { 'content-type': body.contentType, cookie: cookieOf(agent) } });
+  t.equal(chunked.statusCode, 413, 'counted while streaming');
+  t.ok(sent < body.payload.length, `stopped reading early (${sent} of ${body.payload.length} bytes)`);
+  t.same(await traces(app), before, 'nothing stored, no temp file');
+});
+
+t.test('traversal filename on a JPEG: stored under a generated name, EXIF/GPS gone', async (t) => {
   const { app, a, agent, rowId } = await setup();
   t.teardown(() => app.close());
-  const before = await counts(app);
-  const files = Array.from({ length: 50 }, (_, i) => ({ filename: `p${i}.png`, type: 'image/png', data: makePng(20 + i, 20) }));
-  const res = await upload(app, agent, rawMultipart(files), { owner: 'row', id: String(rowId), slot: 'certificate' });
-  t.equal(res.statusCode, 303, '50 file parts: handled, no crash');
-  let after = await counts(app);
-  t.equal(after.files, before.files + 1, 'one file row, not 50');
-  t.equal(after.attachments, before.attachments + 1, 'one attachment');
-  t.equal(after.blobs.length, before.blobs.length + 1, 'one blob');
-  const f = await app.ctx.db.selectFrom('files').select(['original_name', 'width']).where('user_id', '=', a.userId).executeTakeFirstOrThrow();
-  t.same(f, { original_name: 'p0.png', width: 20 }, 'the first part');
-  // Forty text fields before the file: over the field limit, still at most one file.
-  const fields = Array.from({ length: 40 }, (_, i) => [`f${i}`, 'x'.repeat(2000)] as [string, string]);
-  const res2 = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }, { filename: 'two.png', type: 'image/png', data: makePng(5, 5) }], fields), { owner: 'row', id: String(rowId), slot: 'certificate' });
-  t.equal(res2.statusCode, 303, '40 fields + 2 files: handled');
-  after = await counts(app);
-  t.ok(after.files <= before.files + 2, 'at most one more file');
-  t.notOk(await app.ctx.db.selectFrom('files').select('id').where('original_name', '=', 'two.png').executeTakeFirst(), 'the second file part is never stored');
+  const data = gpsJpeg(64, 48);
+  t.ok(data.includes(Buffer.from('Exif')) && data.includes(Buffer.from(GPS)), 'the upload carries EXIF with GPS');
+  const res = await upload(app, agent, rawMultipart([{ filename: '../../etc/passwd.jpg', type: 'image/jpeg', data }]), { owner: 'row', id: String(rowId), slot: 'certificate' });
+  t.equal(res.statusCode, 303);
+  t.equal(await flash(agent), '上传成功');
+  const f = await app.ctx.db.selectFrom('files').selectAll().where('user_id', '=', a.userId).executeTakeFirstOrThrow();
+  t.equal(f.original_name, 'passwd.jpg');
+  t.notOk(fs.existsSync(path.resolve(app.ctx.config.uploadDir, '../../etc/passwd.jpg')), 'nothing at the given path');
+  t.same(listFiles(app.ctx.config.uploadDir), [`${f.sha256.slice(0, 2)}/${f.sha256}`], 'one blob under its hash, no temp file');
+  const blob = fs.readFileSync(path.join(app.ctx.config.uploadDir, f.sha256.slice(0, 2), f.sha256));
+  t.equal(createHash('sha256').update(blob).digest('hex'), f.sha256, 'the hash is of the stored (re-encoded) bytes');
+  t.equal(f.size, blob.length);
+  t.notOk(blob.includes(Buffer.from('Exif')) || blob.includes(Buffer.from(GPS)), 'no EXIF, no GPS in the stored file');
+  const dl = await agent.get(`/me/files/${f.id}`);
+  t.notOk(dl.rawPayload.includes(Buffer.from(GPS)), 'nor in what is served');
+  t.same(sniff(blob), { mime: 'image/jpeg', ext: 'jpg', width: 64, height: 48 });
+});
+
+t.test('avatar from a phone: stored upright, so the portrait rule sees the real shape', async (t) => {
+  const { app, a, agent } = await setup();
+  t.teardown(() => app.close());
+  // Stored landscape 567×390 with Orientation 6: a portrait photo as a phone writes it.
+  const res = await upload(app, agent, rawMultipart([{ filename: 'me.jpg', type: 'image/jpeg', data: gpsJpeg(567, 390, 6) }]), { owner: 'profile', slot: 'avatar' });
+  t.equal(res.statusCode, 303);
+  t.equal(await flash(agent), '上传成功');
+  const f = await app.ctx.db.selectFrom('files').selectAll().where('user_id', '=', a.userId).executeTakeFirstOrThrow();
+  t.same([f.width, f.height], [390, 567], 'upright dimensions recorded');
+  const blob = fs.readFileSync(path.join(app.ctx.config.uploadDir, f.sha256.slice(0, 2), f.sha256));
+  t.same(sniff(blob), { mime: 'image/jpeg', ext: 'jpg', width: 390, height: 567 });
+  t.notOk(blob.includes(Buffer.from(GPS)));
+});
+
+t.test('the other upload forms are strict too (单位签章, 推荐上报)', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  await kunming(app);
+  const staff = new Agent(app);
+  await login(staff, 'staff', 'unit_lina');
+  const before = await traces(app);
+  const post = async (url: string, body: { payload: Buffer; contentType: string }) => {
+    await staff.get('/org/unit');
+    return app.app.inject({ method: 'POST', url: `${url}?_csrf=${encodeURIComponent(staff.csrf())}`, payload: body.payload, headers: { 'content-type': body.contentType, cookie: cookieOf(staff) } });
+  };
+  const two = await post('/org/unit/files/seal', rawMultipart([{ filename: 'a.png', type: 'image/png', data: PORTRAIT }, { filename: 'b.png', type: 'image/png', data: PORTRAIT }]));
+  t.equal(two.statusCode, 413, '单位签章: two files');
+  t.same(await traces(app), before, 'nothing stored');
+  const thirdFile = await post('/org/recommend', rawMultipart([
+    { field: 'pledge', filename: 'p.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4\n%%EOF\n') },
+    { field: 'pledge', filename: 'q.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4\n%%EOF\n') },
+  ]));
+  t.equal(thirdFile.statusCode, 413, '推荐上报: the same file field twice');
+  const stray = await post('/org/recommend', rawMultipart([{ field: 'extra', filename: 'x.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.4\n%%EOF\n') }]));
+  t.equal(stray.statusCode, 400, '推荐上报: a file field the form does not have');
+  t.same(await traces(app), before, 'nothing stored');
+  // The unit's seal itself still uploads, re-encoded.
+  const ok = await post('/org/unit/files/seal', rawMultipart([{ filename: 'seal.png', type: 'image/png', data: makePng(200, 200) }]));
+  t.equal(ok.statusCode, 303);
+  t.equal((await counts(app)).files, before.files + 1);
 });
 
 t.test('a decompression-bomb PNG (IHDR claims a huge canvas) is refused', async (t) => {
@@ -192,8 +329,11 @@ t.test('a decompression-bomb PNG (IHDR claims a huge canvas) is refused', async 
   }
   t.equal(MAX_IMAGE_PIXELS, 40_000_000);
   t.match(checkImagePixels(20625, 30000), /^图片尺寸过大（当前为 20625×30000 像素）/);
-  // A large but sane scan is still fine (6000×8000 = 48 MP is over; 5000×7000 = 35 MP is under).
+  // A large but sane scan is still fine (6000×8000 = 48 MP is over; 5000×7000 = 35 MP is under):
+  // decoded (the missing rows read as black) and stored re-encoded.
   const ok = await upload(app, agent, rawMultipart([{ filename: 'scan.png', type: 'image/png', data: bombPng(5000, 7000) }]), { owner: 'row', id: String(rowId), slot: 'certificate' });
   t.equal(ok.statusCode, 303);
   t.equal(await flash(agent), '上传成功', '35 megapixels: accepted');
+  const f = await app.ctx.db.selectFrom('files').select(['width', 'height']).executeTakeFirstOrThrow();
+  t.same(f, { width: 5000, height: 7000 });
 });

@@ -172,7 +172,7 @@ t.test('typed markup is stored as text and shown escaped everywhere', async (t) 
     assertClean(t, (await me.get('/me')).body, '/me (notices)');
 
     // 评审计划 name (and its other text).
-    const pl = await typeInto(t, com, '/org/plans/new', '/org/plans/new', p, { levels: ['senior_vice'], opens_at: '2026-06-01', closes_at: '2026-06-30' });
+    const pl = await typeInto(t, com, '/org/plans/new', '/org/plans/new', p, { levels: ['senior_vice'], opens_at: '2026-06-01', closes_at: '2026-06-30', pass_ratio: '2/3' });
     t.ok(pl.typed.includes('name'), `plan: saved with ${pl.typed.join(',')}`);
     const plan = await app.ctx.db.selectFrom('plans').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow();
     assertShown(t, (await com.get('/org/plans')).body, p, '/org/plans');

@@ -6,6 +6,7 @@ import { validatePhone } from '../../domain/phone.js';
 import { phoneColumns, phoneHmac } from '../../lib/pii.js';
 import { issueCode, verifyCode } from '../sms/codes.js';
 import * as auth from '../auth/service.js';
+import { audit } from '../audit/service.js';
 
 type Body = Record<string, string | undefined>;
 
@@ -21,15 +22,21 @@ declare module 'fastify' {
 export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   // ---- 修改密码 ----
   const pwPage = (reply: FastifyReply, errors: Record<string, string> = {}) =>
-    reply.page('account/password.njk', { passwordHint: PASSWORD_HINT, errors, forced: reply.request.user?.mustChangePassword }, Object.keys(errors).length ? 422 : 200);
+    reply.page('account/password.njk', { passwordHint: PASSWORD_HINT, errors, forced: reply.request.user?.mustChangePassword, expiredDays: reply.request.user?.passwordExpiredDays }, Object.keys(errors).length ? 422 : 200);
 
   app.get('/account/password', { preHandler: requireUser }, async (_req, reply) => pwPage(reply));
   app.post('/account/password', { preHandler: requireUser }, async (req, reply) => {
     const b = req.body as Body;
     const r = await auth.changePassword(ctx, req.user!.id, { old: b.old ?? '', password: b.password ?? '', password2: b.password2 ?? '' }, req.session.sessionId);
-    if (!r.ok) return pwPage(reply, r.errors);
+    if (!r.ok) {
+      await audit(ctx, req, { action: 'password_change', objectType: 'user', objectId: req.user!.id, result: 'fail', detail: r.errors.old ? '原密码不正确' : '新密码不符合要求' });
+      return pwPage(reply, r.errors);
+    }
+    await audit(ctx, req, { action: 'password_change', objectType: 'user', objectId: req.user!.id, detail: '本人修改，其他会话已结束' });
     await auth.sendMessage(ctx, req.user!.id, '系统消息', '您的登录密码已修改，其他设备上的登录已退出。');
-    return reply.flashRedirect(req.user!.kind === 'applicant' ? '/me' : '/org', '密码修改成功');
+    // A required second factor not set up yet is next (the guard would send every page there).
+    const next = req.user!.mustEnrol2fa ? '/account/2fa' : req.user!.kind === 'applicant' ? '/me' : '/org';
+    return reply.flashRedirect(next, '密码修改成功');
   });
 
   // ---- 修改手机号: verify the old phone, then the new one ----
@@ -98,6 +105,7 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
       throw err;
     }
     delete req.session.phoneOldVerifiedAt;
+    await audit(ctx, req, { action: 'phone_change', objectType: 'user', objectId: req.user!.id, detail: '本人修改（原、新手机号短信验证）' });
     await auth.sendMessage(ctx, req.user!.id, '系统消息', '您的手机号已修改，新手机号可作为登录账号。');
     return reply.flashRedirect('/me', '手机号修改成功，新手机号可用于登录');
   });

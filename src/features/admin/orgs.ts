@@ -7,6 +7,8 @@ import type { OrgKind, OrgsTable } from '../../db/schema.js';
 import { compileForm, type FieldErrors } from '../../lib/forms.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { validateUscc } from '../../domain/uscc.js';
+import { patternError } from '../../domain/evaluation.js';
+import { audit } from '../audit/service.js';
 
 export const ORG_KINDS: { code: OrgKind; name: string }[] = [
   { code: 'unit', name: '用人单位' },
@@ -69,6 +71,7 @@ interface OrgForm {
   committee_tier?: 'city' | 'province';
   scope?: string;
   organizer?: string;
+  cert_pattern?: string;
   uscc?: string;
   nature?: string;
   unit_level?: string;
@@ -90,6 +93,7 @@ const parseOrg = compileForm<OrgForm>({
     committee_tier: { type: 'string', title: '评委会层级', enum: ['city', 'province'] },
     scope: { type: 'string', title: '评审范围', maxLength: 1000 },
     organizer: { type: 'string', title: '组建部门', maxLength: 100 },
+    cert_pattern: { type: 'string', title: '证书编号规则', maxLength: 40 },
     uscc: { type: 'string', title: '统一社会信用代码', maxLength: 30 },
     nature: { type: 'string', title: '单位性质', maxLength: 50 },
     unit_level: { type: 'string', title: '单位等级', maxLength: 50 },
@@ -143,6 +147,10 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
     const ok = await ctx.db.selectFrom('regions').select('code').where('code', '=', values.region_code).executeTakeFirst();
     if (!ok) errors.region_code = '请选择行政区域';
   }
+  if (kind === 'committee' && values.cert_pattern && !errors.cert_pattern) {
+    const bad = patternError(values.cert_pattern);
+    if (bad) errors.cert_pattern = bad;
+  }
   if (Object.keys(errors).length || !kind || !values.name) return { values, errors };
   const row: OrgRow = {
     kind,
@@ -154,6 +162,8 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
     // 评审范围 for a committee, 服务范围 for an HR bureau.
     scope: kind === 'committee' || kind === 'hrb' ? values.scope ?? null : null,
     organizer: kind === 'committee' ? values.organizer ?? null : null,
+    // Empty: the default ZC{ORG}{YYYY}{SEQ:5} (src/domain/evaluation.ts).
+    cert_pattern: kind === 'committee' ? values.cert_pattern ?? null : null,
     uscc: isUnit ? uscc : null,
     nature: isUnit ? values.nature ?? null : null,
     unit_level: isUnit ? values.unit_level ?? null : null,
@@ -245,6 +255,7 @@ export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: A
       // Re-checked under the write lock: two admins saving the same code at once.
       if (row.uscc && (await trx.selectFrom('orgs').select('id').where('uscc', '=', row.uscc).executeTakeFirst())) return null;
       const r = await trx.insertInto('orgs').values({ ...row, created_at: stamp, updated_at: stamp }).returning('id').executeTakeFirstOrThrow();
+      await audit(ctx, req, { action: 'org_create', objectType: 'org', objectId: r.id, detail: `${ORG_KIND_LABEL[row.kind] ?? row.kind}：${row.name}` }, trx);
       return r.id;
     });
     if (id === null) return formPage(reply, { values, errors: { uscc: '该统一社会信用代码已注册' } });
@@ -271,6 +282,9 @@ export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: A
       // A committee keeps its plan months and series; another kind has none.
       const extra = row.kind === 'committee' ? {} : { plan_months: null, series_code: null };
       await trx.updateTable('orgs').set({ ...row, ...extra, updated_at: stamp }).where('id', '=', org.id).execute();
+      // Which fields changed (names only: values may be contact details).
+      const changed = Object.keys(row).filter((k) => (row as Record<string, unknown>)[k] !== (org as Record<string, unknown>)[k]);
+      await audit(ctx, req, { action: 'org_update', objectType: 'org', objectId: org.id, detail: `${row.name}：${changed.length ? `修改 ${changed.join('、')}` : '未修改'}` }, trx);
       return true;
     });
     if (!saved) return formPage(reply, { org: info, values, errors: { uscc: '该统一社会信用代码已注册' } });

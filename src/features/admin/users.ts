@@ -12,10 +12,13 @@ import { checkPassword } from '../../domain/password.js';
 import { normalizeIdNumber } from '../../domain/idcard.js';
 import { ORG_KINDS, ORG_KIND_LABEL, containsPattern } from './orgs.js';
 import { audit } from '../audit/service.js';
+import { PLATFORM_ROLES, parseList, platformRolesOf, separationError } from '../../domain/roles.js';
 
-/** Roles an admin can grant today; reviewer roles come with the review issue. */
-// 'audit' reads the audit log only (三权分立 splits the admin role further in the security issue).
-export const ROLES = [{ code: 'admin', name: '平台管理员' }, { code: 'audit', name: '审计管理员' }];
+/**
+ * 三权分立: the system admin gives a NEW platform account one initial role (so the security and
+ * audit admins can be created); roles of existing accounts are the security admin's job.
+ */
+export const ROLES: { code: string; name: string }[] = PLATFORM_ROLES.map((r) => ({ code: r.code, name: r.name }));
 const ROLE_LABEL: Record<string, string> = Object.fromEntries(ROLES.map((r) => [r.code, r.name]));
 
 const LOWER = 'abcdefghijkmnpqrstuvwxyz';
@@ -73,7 +76,7 @@ const staffSchema = {
 const parseNew = compileForm<StaffForm>({ ...staffSchema, required: ['username', 'name', 'org_id'] });
 const parseEdit = compileForm<StaffForm>({ type: 'object', properties: { name: staffSchema.properties.name, org_id: staffSchema.properties.org_id }, required: ['name', 'org_id'] });
 
-/** The checked role boxes, known roles only, as the stored comma list. */
+/** The chosen initial role (a radio; a forged request may send several: checked below). */
 function parseRoles(body: unknown): string[] {
   const raw = (body as Record<string, unknown> | undefined)?.roles;
   const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String);
@@ -130,14 +133,19 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
   const newPage = async (reply: FastifyReply, values: object, errors: FieldErrors = {}) =>
     reply.page('admin/users-new.njk', { values, errors, roles: ROLES, groups: await orgGroups() }, Object.keys(errors).length ? 422 : 200);
 
-  /** The org must exist; 平台管理员 only for staff of the platform org. */
+  /** The org must exist; platform roles only for staff of the platform org, and only one. */
   const checkOrgAndRoles = async (errors: FieldErrors, orgId: number | undefined, roles: string[], currentOrgId?: number | null) => {
+    const sep = separationError(roles);
+    if (sep) errors.roles = sep;
     if (orgId === undefined || errors.org_id) return;
     const org = await ctx.db.selectFrom('orgs').select(['id', 'kind', 'disabled']).where('id', '=', orgId).executeTakeFirst();
+    const platform = platformRolesOf(roles)[0];
     if (!org) errors.org_id = '请选择所属机构';
     else if (org.disabled && org.id !== currentOrgId) errors.org_id = '该机构已停用，请选择其他机构';
-    else if (roles.includes('admin') && org.kind !== 'platform') errors.roles = '平台管理员角色只能授予平台运营机构的用户';
-    else if (roles.includes('audit') && org.kind !== 'platform') errors.roles = '审计管理员角色只能授予平台运营机构的用户';
+    else if (platform && org.kind !== 'platform') {
+      if (currentOrgId === undefined) errors.roles ??= `${ROLE_LABEL[platform]}角色只能授予平台运营机构的用户`;
+      else errors.org_id = `该用户是${ROLE_LABEL[platform]}，只能属于平台运营机构；如需调整请先由安全管理员取消其角色`;
+    }
   };
 
   // 用户管理 list.
@@ -221,20 +229,19 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return detailPage(reply, u, { name: u.name, org_id: u.org_id, roles: u.roles ? u.roles.split(',') : [] });
   });
 
-  // Edit a staff user's name, org and roles.
+  // Edit a staff user's name and org. Roles are not changed here (the security admin's job):
+  // a forged 'roles' field is ignored, and the current roles are what the org is checked against.
   app.post('/admin/users/:id', async (req, reply) => {
     const u = await loadTarget(req);
     if (!u || u.kind !== 'staff') return reply.callNotFound();
     const { values, errors } = parseEdit(req.body);
-    const roles = parseRoles(req.body);
-    await checkOrgAndRoles(errors, values.org_id, roles, u.org_id);
-    if (u.id === req.user!.id && !roles.includes('admin')) errors.roles ??= '不能取消自己的平台管理员角色';
-    if (Object.keys(errors).length) return detailPage(reply, u, { ...values, roles }, errors);
+    await checkOrgAndRoles(errors, values.org_id, parseList(u.roles), u.org_id);
+    if (Object.keys(errors).length) return detailPage(reply, u, values, errors);
     const stamp = ctx.config.now().toISOString();
     await writeTx(ctx.db, async (trx) => {
-      await trx.updateTable('users').set({ name: values.name!, org_id: values.org_id!, roles: roles.join(','), updated_at: stamp }).where('id', '=', u.id).execute();
-      await message(trx, ctx, u.id, '您的账号信息（姓名、所属机构或角色）已由平台管理员修改。');
-      await audit(ctx, req, { action: 'user_update', objectType: 'user', objectId: u.id, detail: `机构 ${u.org_id}→${values.org_id}，角色 ${u.roles || '无'}→${roles.join(',') || '无'}` }, trx);
+      await trx.updateTable('users').set({ name: values.name!, org_id: values.org_id!, updated_at: stamp }).where('id', '=', u.id).execute();
+      await message(trx, ctx, u.id, '您的账号信息（姓名或所属机构）已由系统管理员修改。');
+      await audit(ctx, req, { action: 'user_update', objectType: 'user', objectId: u.id, detail: `姓名${u.name === values.name ? '未改' : '已改'}，机构 ${u.org_id}→${values.org_id}` }, trx);
     });
     return reply.flashRedirect(`/admin/users/${u.id}`, '用户信息已保存');
   });
@@ -266,19 +273,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return reply.flashRedirect(`/admin/users/${u.id}`, `密码已重置，新的${oneTime(password)}`);
   });
 
-  // ---- 解锁 / 锁定 ----
-  app.post('/admin/users/:id/unlock', async (req, reply) => {
-    const u = await loadTarget(req);
-    if (!u) return reply.callNotFound();
-    const stamp = ctx.config.now().toISOString();
-    await writeTx(ctx.db, async (trx) => {
-      await trx.updateTable('users').set({ failed_logins: 0, locked_at: null, updated_at: stamp }).where('id', '=', u.id).execute();
-      await message(trx, ctx, u.id, '您的账号已由平台管理员解锁。');
-      await audit(ctx, req, { action: 'account_unlock', objectType: 'user', objectId: u.id, detail: '平台管理员解锁' }, trx);
-    });
-    return reply.flashRedirect(`/admin/users/${u.id}`, '账号已解锁');
-  });
-
+  // ---- 锁定 (解锁 is the security admin's: /admin/security/users/:id) ----
   app.post('/admin/users/:id/lock', async (req, reply) => {
     const u = await loadTarget(req);
     if (!u) return reply.callNotFound();

@@ -2,17 +2,18 @@ import { sql } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { CurrentUser } from '../../plugins/auth.js';
-import { requireStaff } from '../../plugins/auth.js';
+import { hasPlatformRole, requireStaff } from '../../plugins/auth.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { sendXlsx, xlsxBuffer } from '../../lib/xlsx.js';
 import { containsPattern } from '../admin/orgs.js';
 import { AUDIT_ACTIONS, audit, startAuditPurge, verifyChain } from './service.js';
 
 /**
- * 审计日志 (/admin/audit): platform staff with the 'audit' role. Until 三权分立 (separate
- * system / security / audit administrators) lands, platform 'admin' is accepted too.
+ * 审计日志 (/admin/audit): the 审计管理员 only (三权分立: the system admin, whose acts are in
+ * the log, may not read it). There is no route that edits or deletes a row; the audit admin's
+ * own reads are audited too.
  */
-export const isAuditor = (u: CurrentUser) => u.kind === 'staff' && u.orgKind === 'platform' && (u.roles.includes('audit') || u.roles.includes('admin'));
+export const isAuditor = (u: CurrentUser) => hasPlatformRole(u, 'audit');
 
 async function requireAuditor(req: FastifyRequest, reply: FastifyReply) {
   const r = await requireStaff(req, reply);
@@ -42,6 +43,12 @@ function parseFilters(query: unknown): Filters {
     object: s('object'),
     result: s('result') === 'ok' || s('result') === 'fail' ? s('result') : '',
   };
+}
+
+/** The filters as the audit row records them (the user/object search text is scrubbed by audit()). */
+function filterText(f: Filters): string {
+  const parts = [f.from && `自${f.from}`, f.to && `至${f.to}`, f.user && `用户${f.user}`, f.action && `操作${f.action}`, f.object && `对象${f.object}`, f.result && `结果${f.result}`];
+  return parts.filter(Boolean).join('，');
 }
 
 /** A China-time calendar day (YYYY-MM-DD) → its UTC start as ISO. */
@@ -76,6 +83,7 @@ export default async function auditRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const rows = await query(f).selectAll().orderBy('id', 'desc').limit(size).offset(offset).execute();
     const list = makePage(rows.map((r) => ({ ...r, actionLabel: label(r.action) })), Number(n), page, size);
     const qs = new URLSearchParams(Object.entries(f).filter(([, v]) => v)).toString();
+    await audit(ctx, req, { action: 'audit_read', objectType: 'audit_log', detail: `查阅${qs ? `（${filterText(f)}）` : ''}第${page}页，共${Number(n)}条` });
     return reply.page('admin/audit.njk', {
       list, f, actions: Object.entries(AUDIT_ACTIONS).map(([code, name]) => ({ code, name })),
       exportHref: `/admin/audit/export.xlsx${qs ? `?${qs}` : ''}`, breadcrumbs,
@@ -100,7 +108,7 @@ export default async function auditRoutes(app: FastifyInstance, { ctx }: { ctx: 
       { header: '结果', width: 8, value: (r) => (r.result === 'ok' ? '成功' : '失败') },
       { header: '说明', width: 40, value: (r) => r.detail },
     ], { sheet: '审计日志' });
-    await audit(ctx, req, { action: 'audit_export', objectType: 'audit_log', detail: `导出${rows.length}条` });
+    await audit(ctx, req, { action: 'audit_export', objectType: 'audit_log', detail: `导出${rows.length}条${filterText(f) ? `（${filterText(f)}）` : ''}` });
     return sendXlsx(reply, buf, '审计日志.xlsx', 'audit-log.xlsx');
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { redirect } from '../../plugins/views.js';
-import { homeOf, loadUser } from '../../plugins/auth.js';
+import { homeOf, loadUser, type CurrentUser } from '../../plugins/auth.js';
 import { PASSWORD_HINT } from '../../domain/password.js';
 import { validatePhone } from '../../domain/phone.js';
 import { issueCode } from '../sms/codes.js';
@@ -20,6 +20,16 @@ function keep(body: Body): Body {
   const { password, password2, old, _csrf, ...rest } = body;
   void password; void password2; void old; void _csrf;
   return rest;
+}
+
+/**
+ * Where a freshly signed-in user goes: a password to change (set by someone else, or expired)
+ * and a required second factor to set up come before anything else.
+ */
+export function landingOf(user: CurrentUser, next: string | null): string {
+  if (user.mustChangePassword || user.passwordExpiredDays) return '/account/password';
+  if (user.mustEnrol2fa) return '/account/2fa';
+  return next ?? homeOf(user);
 }
 
 export async function startSession(req: FastifyRequest, userId: number, now: Date): Promise<void> {
@@ -47,16 +57,23 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/login', { preHandler: app.limits.login }, async (req, reply) => {
     const b = req.body as Body;
     const type = b.type === 'staff' ? 'staff' : 'applicant';
-    const r = await auth.login(ctx, type, b.account ?? '', b.password ?? '');
+    const r = await auth.login(ctx, type, b.account ?? '', b.password ?? '', req.ip);
     if (!r.ok) {
       await audit(ctx, req, { action: 'login', result: 'fail', objectType: 'user', objectId: r.userId, detail: r.error, actor: { id: r.userId, kind: type, username: maskAccount(b.account ?? '') } });
-      if (r.justLocked) await audit(ctx, req, { action: 'account_lock', objectType: 'user', objectId: r.userId, detail: `连续${auth.MAX_FAILED_LOGINS}次密码错误，自动锁定`, actor: { id: r.userId, kind: type, username: maskAccount(b.account ?? '') } });
+      if (r.justLocked) await audit(ctx, req, { action: 'account_lock', objectType: 'user', objectId: r.userId, detail: `连续${auth.MAX_FAILED_LOGINS}次密码错误，自动锁定（仅锁定该来源IP的登录）`, actor: { id: r.userId, kind: type, username: maskAccount(b.account ?? '') } });
       return reply.page('auth/login.njk', { type, next: safeNext(b.next), error: r.error, locked: r.locked, values: keep(b) }, 422);
     }
+    if (r.totp) {
+      // Password right, 2FA on: not signed in yet. The pending state lives server-side in this
+      // session; /login/2fa signs in (with a fresh session id) once the code is right.
+      req.session.pending2fa = { userId: r.userId, next: safeNext(b.next), at: ctx.config.now().getTime(), fails: 0 };
+      return redirect(reply, '/login/2fa');
+    }
     await startSession(req, r.userId, ctx.config.now());
-    const user = await loadUser(ctx.db, r.userId);
+    await auth.recordLogin(ctx, r.userId);
+    const user = await loadUser(ctx.db, r.userId, ctx.config.now());
     await audit(ctx, req, { action: 'login', objectType: 'user', objectId: r.userId, actor: user && { ...user, username: user.username ?? maskAccount(b.account ?? '') } });
-    return redirect(reply, user?.mustChangePassword ? '/account/password' : safeNext(b.next) ?? homeOf(user!));
+    return redirect(reply, landingOf(user!, safeNext(b.next)));
   });
 
   app.post('/logout', async (req, reply) => {
@@ -96,6 +113,7 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
       password: b.password ?? '', password2: b.password2 ?? '', agree: b.agree,
     });
     if (!r.ok) return registerPage(reply, keep(b), r.errors);
+    await audit(ctx, req, { action: 'register', objectType: 'user', objectId: r.userId, detail: '个人注册（短信验证）', actor: { id: r.userId, kind: 'applicant', name: (b.name ?? '').trim() } });
     await auth.sendMessage(ctx, r.userId, '系统消息', '欢迎注册职称申报评审系统。请先完善基本信息和申报信息，再进行职称申报。');
     await startSession(req, r.userId, ctx.config.now());
     return reply.flashRedirect('/me', '注册成功，欢迎使用！');
@@ -118,7 +136,9 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
       if (!phone.ok) return show(reply, keep(b), { phone: phone.error });
       const { errors, id } = auth.checkRegisterFields({ ...b, name: 'x' }, ctx.config.now());
       if (errors.idNumber || !id) return show(reply, keep(b), { idNumber: errors.idNumber ?? '请输入身份证号' });
-      if (!(await auth.findByIdAndPhone(ctx, id, phone.value))) return show(reply, keep(b), { phone: '身份证号与注册手机号不匹配' });
+      const found = await auth.findByIdAndPhone(ctx, id, phone.value);
+      if (!found) return show(reply, keep(b), { phone: '身份证号与注册手机号不匹配' });
+      if (!withPassword && found.locked_at) return show(reply, keep(b), { phone: auth.ADMIN_LOCK_MESSAGE });
       const r = await issueCode(ctx, phone.value, mode);
       if (!r.ok) return show(reply, keep(b), { smsCode: r.error });
       return show(reply, keep(b), {}, { smsSent: true });

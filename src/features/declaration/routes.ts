@@ -8,9 +8,10 @@ import { budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, typ
 import { planCategories, requiredSlots } from '../../domain/plans.js';
 import { routeLabel } from '../../domain/route.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
-import { declarationSlots, listAttachments, listOwnFiles } from '../files/service.js';
+import { declarationSlots, listAttachments, listOwnFiles, sizeMessage, TABLE17_SLOT } from '../files/service.js';
 import { chinaToday } from '../plans/repository.js';
 import * as svc from './service.js';
+import { table17Of } from './table17.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -127,9 +128,10 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const { d, plan } = await working(req);
     const files = d ? (await listAttachments(ctx, req.user!.id, 'declaration', [d.id])).get(d.id) ?? [] : [];
     const editable = !!d && EDITABLE.includes(d.status as Status);
-    const printable = !!d && (d.status === 'approved' || d.status === 'passed' || d.status === 'failed');
+    const printable = !!d && isPrintable(d.status);
     return reply.page('declaration/attachments.njk', {
       d, plan, files, editable, printable, slots: plan ? declarationSlots(ctx, plan) : [],
+      table17: d ? await table17Of(ctx, d) : null, table17Slot: TABLE17_SLOT, uploadRule: sizeMessage(ctx, 'doc'),
       slotRows: plan ? requiredSlots(plan).map((s) => ({ ...s, files: files.filter((f) => f.slot === s.key) })) : [],
       ownFiles: editable ? await listOwnFiles(ctx, req.user!.id) : [], title: '附件管理', breadcrumbs: [{ label: '附件管理' }],
     });

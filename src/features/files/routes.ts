@@ -1,13 +1,13 @@
 import { sendStoredFile } from './send.js';
-import fs from 'node:fs';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { registerUploads, requestBudget, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { audit } from '../audit/service.js';
 import {
   attach, deleteAttachment, discardFile, downloadName, getAttachment, getOwnFile, maxBytes, resolveSlot, sizeMessage,
-  storeFile, EMPTY_MESSAGE, type OwnerType,
+  storeFile, EMPTY_MESSAGE, type FileKind, type OwnerType,
 } from './service.js';
 
 type Query = Record<string, string | undefined>;
@@ -21,8 +21,20 @@ export function safeBack(raw: unknown, def = '/me'): string {
 
 export { contentDisposition } from './send.js';
 
-function isMultipartRequest(req: FastifyRequest): boolean {
-  return /^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''));
+/** Where uploads are streamed before they are checked (same file system as the blobs). */
+export function uploadTmpDir(ctx: AppContext): string {
+  return path.join(ctx.config.uploadDir, 'tmp');
+}
+
+/** The single-file upload form of a slot: `file` only, no text fields. */
+export function uploadFormLimits(ctx: AppContext, kind: FileKind): FormLimits {
+  const files = { file: maxBytes(ctx, kind) };
+  return { files, fields: 2, fieldBytes: 1000, totalBytes: requestBudget(files, 2, 1000, ctx.config.uploadMaxFileBytes) };
+}
+
+/** A refused multipart request (too many parts, a field too long, a body over the total…). */
+export function uploadRefused(reply: FastifyReply, r: { status: number; error: string }, back = '/') {
+  return reply.page('errors/error.njk', { title: '上传失败', message: r.error, back }, r.status);
 }
 
 /**
@@ -30,21 +42,8 @@ function isMultipartRequest(req: FastifyRequest): boolean {
  * Only the owner reaches a file for now (reviewers on the route come with the review flow).
  */
 export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
-  const { uploadMaxFileBytes, uploadMaxPhotoBytes } = ctx.config;
-  // Registered here only: nowhere else in the app accepts multipart bodies. One more byte
-  // than the largest limit so "exactly at the limit" passes and anything above is detected.
-  await app.register(multipart, {
-    limits: { fileSize: Math.max(uploadMaxFileBytes, uploadMaxPhotoBytes) + 1, files: 1, fields: 10, parts: 12, fieldSize: 1000 },
-  });
-
-  // The app-wide CSRF check runs in preHandler, before a multipart body is read, and looks at
-  // body._csrf or the x-csrf-token header. A no-JS multipart form therefore carries the token
-  // in its action URL (?_csrf=…); copy it into the header for multipart requests only.
-  app.addHook('onRequest', async (req) => {
-    if (req.method !== 'POST' || !isMultipartRequest(req) || req.headers['x-csrf-token']) return;
-    const token = (req.query as Query)?._csrf;
-    if (typeof token === 'string' && token !== '') req.headers['x-csrf-token'] = token;
-  });
+  // Multipart bodies in this scope only, read strictly (src/lib/multipart.ts).
+  const readForm = await registerUploads(app, { tmpDir: uploadTmpDir(ctx) });
 
   app.post('/me/attachments', { preHandler: requireApplicant }, async (req, reply) => {
     const uid = req.user!.id;
@@ -57,11 +56,15 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!slot) return reply.callNotFound();
     if (!req.isMultipart()) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
 
-    const read = await readUpload(req, maxBytes(ctx, slot.kind));
-    if (read === 'too-large') return reply.flashRedirect(back, sizeMessage(ctx, slot.kind), 'error');
-    if (read === null) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
+    // The upload form: one `file` and nothing else (the CSRF token is in the URL). Any other
+    // part refuses the request; a file up to the document limit still gets its size message.
+    const form = await readForm(req, uploadFormLimits(ctx, slot.kind), { total: sizeMessage(ctx, slot.kind) });
+    if (!form.ok) return uploadRefused(reply, form, back);
+    if (form.tooLarge.length) return reply.flashRedirect(back, sizeMessage(ctx, slot.kind), 'error');
+    const file = form.files.file;
+    if (!file) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
 
-    const stored = await storeFile(ctx, uid, read, slot.kind);
+    const stored = await storeFile(ctx, uid, file, slot.kind);
     if (!stored.ok) return reply.flashRedirect(back, stored.error, 'error');
     const attachmentId = await attach(ctx, uid, ownerType, ownerId, slot.key, stored.fileId);
     if (attachmentId === null) {
@@ -111,31 +114,4 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!(await deleteAttachment(ctx, req.user!.id, id))) return reply.callNotFound();
     return reply.flashRedirect(safeBack((req.query as Query).back), '附件已删除');
   });
-}
-
-/**
- * Reads the single `file` part into memory, stopping at `limit` + 1 bytes.
- * 'too-large' when over the limit; null when there is no (non-empty) file part.
- */
-async function readUpload(req: FastifyRequest, limit: number): Promise<{ filename: string; buffer: Buffer } | 'too-large' | null> {
-  let part;
-  try {
-    part = await req.file({ limits: { fileSize: limit + 1 }, throwFileSizeLimit: false });
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 413) return 'too-large';
-    throw err;
-  }
-  if (!part || part.fieldname !== 'file') {
-    part?.file.resume();
-    return null;
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of part.file) {
-    total += (chunk as Buffer).length;
-    if (total <= limit) chunks.push(chunk as Buffer);
-  }
-  if (part.file.truncated || total > limit) return 'too-large';
-  if (total === 0) return null;
-  return { filename: part.filename ?? '', buffer: Buffer.concat(chunks, total) };
 }

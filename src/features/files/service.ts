@@ -19,9 +19,12 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
-import { sniff, checkPortrait, checkImagePixels, type SniffedMime } from '../../domain/images.js';
+import { sniff, checkPortrait, checkImagePixels, type Sniffed, type SniffedMime } from '../../domain/images.js';
+import { reencodeOffThread } from '../../lib/reencode.js';
+import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots } from '../../domain/plans.js';
+import { isPrintable } from '../../domain/declaration.js';
 
 type Db = Kysely<Database>;
 
@@ -42,6 +45,9 @@ export const PROFILE_SLOTS: readonly ProfileSlotDef[] = [
   { key: 'id_front', label: '身份证人像面', kind: 'doc', required: true },
   { key: 'id_back', label: '身份证国徽面', kind: 'doc', required: true },
 ];
+
+/** 表十七 审核推荐意见和评审结果确认意见: the scan of the stamped table, uploaded after printing. */
+export const TABLE17_SLOT = { key: 'table17', label: '【表十七】盖章扫描件', required: true, hint: '请上传清晰无遮挡的扫描件或照片，并裁剪对正' } as const;
 
 /** A slot as the upload partial shows it (views/files/_attachments.njk). */
 export interface UploadSlot {
@@ -153,6 +159,9 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
       .where('d.id', '=', ownerId)
       .where('d.user_id', '=', userId)
       .executeTakeFirst();
+    // 表十七 (seed 001 §4.3.1): the stamped scan, once the form can be printed; it belongs to
+    // no version (it comes after the last one) and a new upload replaces the previous scan.
+    if (slot === TABLE17_SLOT.key) return d && isPrintable(d.status) ? toUploadSlot(ctx, TABLE17_SLOT, 'doc', true) : null;
     if (!d || (d.status !== 'draft' && d.status !== 'returned')) return null;
     const def = requiredSlots(d).find((s) => s.key === slot);
     return def ? toUploadSlot(ctx, def, 'doc', false) : null;
@@ -308,16 +317,48 @@ export function extensionContradicts(name: string, mime: string): boolean {
 
 class QuotaExceeded extends Error {}
 
+/** An upload to store: a temp file from the multipart reader (src/lib/multipart.ts), or bytes (seeding, tests). */
+export type UploadInput = TempUpload | { filename: string; buffer: Buffer };
+
+const HEAD_BYTES = 4096;
+
+/** The first bytes of an upload (enough to tell its type), without reading all of it. */
+async function uploadHead(input: UploadInput): Promise<Buffer> {
+  if ('buffer' in input) return input.buffer;
+  const fh = await fsp.open(input.path, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(HEAD_BYTES), 0, HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Type and dimensions of an upload, from its content (images are read whole: they are re-encoded anyway). */
+export async function inspectUpload(input: UploadInput): Promise<{ type: Sniffed | null; bytes: Buffer | null }> {
+  const head = await uploadHead(input);
+  const type = sniff(head);
+  if (!type || type.ext === 'pdf') return { type, bytes: 'buffer' in input ? input.buffer : null };
+  const bytes = 'buffer' in input ? input.buffer : await fsp.readFile(input.path);
+  return { type: sniff(bytes), bytes };
+}
+
 /**
  * Checks an upload by its content and stores it for the user. Nothing is written to disk or
  * database when a check fails. `photo`: jpg/png, photo size limit, 3.3×4.8 portrait;
  * `doc`: jpg/png/pdf, file size limit. Both count towards the user's quota.
+ *
+ * Images are stored re-encoded from their pixels (src/lib/reencode.ts: no EXIF/GPS, no text
+ * chunks, upright), so the stored hash, size and dimensions are those of the new bytes; the
+ * size limit applies to what was sent. PDFs are stored as sent (hashed while streaming):
+ * rewriting a PDF would need a full renderer, and they are only ever served with nosniff as
+ * application/pdf.
  */
-export async function storeFile(ctx: AppContext, userId: number, input: { filename: string; buffer: Buffer }, kind: FileKind): Promise<StoreResult> {
-  const { buffer } = input;
-  if (!buffer || buffer.length === 0) return { ok: false, error: EMPTY_MESSAGE };
-  if (buffer.length > maxBytes(ctx, kind)) return { ok: false, error: sizeMessage(ctx, kind) };
-  const type = sniff(buffer);
+export async function storeFile(ctx: AppContext, userId: number, input: UploadInput, kind: FileKind): Promise<StoreResult> {
+  const sent = 'buffer' in input ? input.buffer?.length ?? 0 : input.size;
+  if (!sent) return { ok: false, error: EMPTY_MESSAGE };
+  if (sent > maxBytes(ctx, kind)) return { ok: false, error: sizeMessage(ctx, kind) };
+  const { type, bytes: original } = await inspectUpload(input);
   if (kind === 'photo' && (!type || type.ext === 'pdf')) return { ok: false, error: PHOTO_TYPE_MESSAGE };
   if (!type) return { ok: false, error: TYPE_MESSAGE };
   // The type is the content's; a name that claims another accepted type is refused too
@@ -326,28 +367,46 @@ export async function storeFile(ctx: AppContext, userId: number, input: { filena
   if (extensionContradicts(name, type.mime)) {
     return { ok: false, error: kind === 'photo' ? PHOTO_MISMATCH_MESSAGE : TYPE_MESSAGE };
   }
-  const isImage = type.ext !== 'pdf';
-  if (isImage && (type.width === undefined || type.height === undefined)) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
-  const huge = isImage ? checkImagePixels(type.width!, type.height!) : null;
-  if (huge) return { ok: false, error: huge };
-  if (kind === 'photo') {
-    const problem = checkPortrait(type.width!, type.height!);
-    if (problem) return { ok: false, error: problem };
-  }
-  const quota = ctx.config.uploadQuotaBytes;
-  if ((await usedBytes(ctx.db, userId)) + buffer.length > quota) return { ok: false, error: quotaMessage(ctx) };
 
-  const sha = createHash('sha256').update(buffer).digest('hex');
+  let stored: { bytes: Buffer | null; size: number; sha: string; width: number | null; height: number | null };
+  if (type.mime === 'image/jpeg' || type.mime === 'image/png') {
+    if (type.width === undefined || type.height === undefined) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
+    // From the header, before anything is decoded: a decompression bomb is never inflated.
+    const huge = checkImagePixels(type.width, type.height);
+    if (huge) return { ok: false, error: huge };
+    const r = await reencodeOffThread(original!, type.mime);
+    if (!r.ok) return { ok: false, error: r.reason === 'broken' ? BROKEN_IMAGE_MESSAGE : r.message };
+    // Upright dimensions (after the EXIF orientation) are the ones the portrait rule means.
+    if (kind === 'photo') {
+      const problem = checkPortrait(r.width, r.height);
+      if (problem) return { ok: false, error: problem };
+    }
+    stored = { bytes: r.buffer, size: r.buffer.length, sha: createHash('sha256').update(r.buffer).digest('hex'), width: r.width, height: r.height };
+  } else if ('buffer' in input) {
+    stored = { bytes: input.buffer, size: input.buffer.length, sha: createHash('sha256').update(input.buffer).digest('hex'), width: null, height: null };
+  } else {
+    stored = { bytes: null, size: input.size, sha: input.sha256, width: null, height: null };
+  }
+  const { size, sha } = stored;
+  const quota = ctx.config.uploadQuotaBytes;
+  if ((await usedBytes(ctx.db, userId)) + size > quota) return { ok: false, error: quotaMessage(ctx) };
+
   const final = blobPath(ctx, sha);
   const dir = path.dirname(final);
-  let tmp: string | null = (await exists(final)) ? null : await writeTemp(dir, buffer);
+  // A temp file next to the blob, ready to be renamed: new bytes are written out; a streamed
+  // upload kept as sent is already one (same file system), and storeFile owns it from here.
+  const materialize = async () => {
+    await fsp.mkdir(dir, { recursive: true });
+    return stored.bytes ? writeTemp(dir, stored.bytes) : (input as TempUpload).path;
+  };
+  let tmp: string | null = (await exists(final)) ? null : await materialize();
   try {
     const fileId = await writeTx(ctx.db, async (trx) => {
       // Authoritative quota check: two uploads at once cannot both slip under it.
-      if ((await usedBytes(trx, userId)) + buffer.length > quota) throw new QuotaExceeded();
+      if ((await usedBytes(trx, userId)) + size > quota) throw new QuotaExceeded();
       let created = false;
       if (!(await exists(final))) {
-        tmp ??= await writeTemp(dir, buffer);
+        tmp ??= await materialize();
         await fsp.rename(tmp, final);
         tmp = null;
         created = true;
@@ -359,11 +418,11 @@ export async function storeFile(ctx: AppContext, userId: number, input: { filena
           .values({
             user_id: userId,
             sha256: sha,
-            size: buffer.length,
+            size,
             mime: type.mime,
             original_name: name,
-            width: type.width ?? null,
-            height: type.height ?? null,
+            width: stored.width,
+            height: stored.height,
             created_at: ctx.config.now().toISOString(),
           })
           .returning('id')
@@ -384,9 +443,11 @@ export async function storeFile(ctx: AppContext, userId: number, input: { filena
 }
 
 /** May this stored file go in a slot of this kind? (A photo slot holds only checked photos.) */
-function fitsKind(ctx: AppContext, file: { mime: string; size: number; width: number | null; height: number | null }, kind: FileKind): boolean {
-  if (kind === 'doc') return file.size <= maxBytes(ctx, 'doc');
-  return (file.mime === 'image/jpeg' || file.mime === 'image/png') && file.size <= maxBytes(ctx, 'photo')
+function fitsKind(file: { mime: string; size: number; width: number | null; height: number | null }, kind: FileKind): boolean {
+  // No byte limit here: storeFile checked the limit of its slot kind on what was sent, and a
+  // stored image is its re-encoded form (quality 90), which can be larger than the upload.
+  if (kind === 'doc') return true;
+  return (file.mime === 'image/jpeg' || file.mime === 'image/png')
     && file.width !== null && file.height !== null && checkPortrait(file.width, file.height) === null;
 }
 
@@ -400,7 +461,7 @@ export async function attach(ctx: AppContext, userId: number, ownerType: OwnerTy
     const def = await slotOf(ctx, trx, userId, ownerType, ownerId, slot);
     if (!def) return null;
     const file = await trx.selectFrom('files').select(['id', 'mime', 'size', 'width', 'height']).where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
-    if (!file || !fitsKind(ctx, file, def.kind)) return null;
+    if (!file || !fitsKind(file, def.kind)) return null;
     let released: string[] = [];
     if (def.single) {
       const old = await trx

@@ -8,6 +8,7 @@ import {
   isDefaultSlots, parseSlotText, requiredSections, requiredSlots, slotsToText, splitLines,
 } from '../../domain/plans.js';
 import { syncPlanNotice } from '../notices/service.js';
+import { DEFAULT_PASS_RATIO, parseRatio } from '../../domain/evaluation.js';
 import type { PlanColumns, PlanRecord } from './repository.js';
 
 /** Who manages plans and notices: committee office staff, and platform admins. */
@@ -42,6 +43,7 @@ export interface PlanFormValues {
   required_sections: string[];
   required_slots: string;
   max_returns: string;
+  pass_ratio: string;
   publicity_required: string;
   publicity_days: string;
   major_mismatch: string;
@@ -117,6 +119,7 @@ export function newPlanValues(now: Date, committee?: { id: number; series_code: 
     required_sections: defaultRequiredSections(),
     required_slots: slotsToText(DEFAULT_REQUIRED_SLOTS),
     max_returns: String(DEFAULT_MAX_RETURNS),
+    pass_ratio: DEFAULT_PASS_RATIO,
     publicity_required: '1',
     publicity_days: String(DEFAULT_PUBLICITY_DAYS),
     major_mismatch: 'warn',
@@ -141,6 +144,7 @@ export function planValues(p: PlanRecord): PlanFormValues {
     required_sections: requiredSections(p),
     required_slots: slotsToText(requiredSlots(p)),
     max_returns: String(p.max_returns),
+    pass_ratio: p.pass_ratio,
     publicity_required: p.publicity_required ? '1' : '0',
     publicity_days: String(p.publicity_days),
     major_mismatch: p.major_mismatch,
@@ -174,6 +178,7 @@ export async function checkPlan(
     required_sections: boxes(body, 'required_sections', sectionKeys),
     required_slots: str(body, 'required_slots'),
     max_returns: str(body, 'max_returns'),
+    pass_ratio: str(body, 'pass_ratio'),
     publicity_required: str(body, 'publicity_required'),
     publicity_days: str(body, 'publicity_days'),
     major_mismatch: str(body, 'major_mismatch'),
@@ -210,6 +215,8 @@ export async function checkPlan(
   const previous = opts.existing ? requiredSlots(opts.existing) : [];
   const slots = parseSlotText(v.required_slots ?? '', previous);
   if (slots.error && !errors.required_slots) errors.required_slots = slots.error;
+  const ratio = parseRatio(values.pass_ratio.replace(/／/g, '/'));
+  if (!ratio) errors.pass_ratio = '评审通过比例应写成“分子/分母”，如 2/3、1/2，且不大于1';
   if (v.publicity_required === '1' && v.publicity_days === undefined && !errors.publicity_days) errors.publicity_days = '请填写公示工作日数';
 
   if (Object.keys(errors).length || committeeId === undefined) return { values, errors };
@@ -229,6 +236,7 @@ export async function checkPlan(
     required_sections: sections.length === defaults.length && sections.every((k, i) => k === defaults[i]) ? null : sections.join(','),
     required_slots: isDefaultSlots(slots.slots) ? null : JSON.stringify(slots.slots),
     max_returns: v.max_returns!,
+    pass_ratio: `${ratio!.num}/${ratio!.den}`,
     publicity_required: v.publicity_required === '0' ? 0 : 1,
     publicity_days: v.publicity_days ?? DEFAULT_PUBLICITY_DAYS,
     major_mismatch: v.major_mismatch!,

@@ -10,6 +10,7 @@ import { reviewFormModel } from '../../print/reviewForm.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
 import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declaration/service.js';
 import { visibleDeclaration } from '../review/service.js';
+import { table17Of } from '../declaration/table17.js';
 import { blobPath } from '../files/service.js';
 import * as svc from './service.js';
 import fs from 'node:fs';
@@ -244,7 +245,8 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       formEntry = { name: printed.kind === 'gate' ? '申报表-预览.html' : '申报表.html', data: Buffer.from(html, 'utf8'), date: now };
     }
     const sectionTitles = Object.fromEntries(SECTIONS.map((x) => [x.key, x.title]));
-    const { entries, missing } = await svc.attachmentEntries(ctx, d.user_id, s, sectionTitles);
+    const t17 = await table17Of(ctx, d);
+    const { entries, missing } = await svc.attachmentEntries(ctx, d.user_id, s, sectionTitles, t17.file ? [{ label: '表十七', fileIds: [t17.file.fileId] }] : []);
     const events = await timeline(ctx, d.id);
     const files: svc.ZipEntry[] = [
       formEntry,

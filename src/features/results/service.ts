@@ -33,7 +33,7 @@ const today = (ctx: AppContext) => chinaToday(ctx.config.now());
 
 /** Plans this staff user may manage (newest first). */
 export function plansInScope(ctx: AppContext, u: Staff) {
-  let q = ctx.db.selectFrom('plans as p').innerJoin('orgs as c', 'c.id', 'p.committee_org_id').select(['p.id', 'p.name', 'p.year', 'p.committee_org_id', 'c.name as committee']).select(sql<string | null>`p.pass_ratio`.as('pass_ratio'));
+  let q = ctx.db.selectFrom('plans as p').innerJoin('orgs as c', 'c.id', 'p.committee_org_id').select(['p.id', 'p.name', 'p.year', 'p.committee_org_id', 'c.name as committee', 'p.pass_ratio']);
   if (!isAdmin(u)) q = q.where('p.committee_org_id', '=', u.orgId ?? -1);
   return q.orderBy('p.year', 'desc').orderBy('p.id', 'desc');
 }
@@ -482,8 +482,9 @@ const safeName = (s: string) => s.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').tri
  * declaration's slots, then the section rows' files as '附件/<section title>-<n>.<ext>'.
  * Files missing from the store are listed in the returned `missing`.
  */
-export async function attachmentEntries(ctx: AppContext, userId: number, s: Snapshot, sectionTitles: Record<string, string>): Promise<{ entries: ZipEntry[]; missing: string[] }> {
+export async function attachmentEntries(ctx: AppContext, userId: number, s: Snapshot, sectionTitles: Record<string, string>, extra: { label: string; fileIds: number[] }[] = []): Promise<{ entries: ZipEntry[]; missing: string[] }> {
   const groups: { label: string; fileIds: number[] }[] = s.attachments.map((a) => ({ label: a.label, fileIds: a.files.map((f) => f.fileId) }));
+  groups.push(...extra);
   for (const [key, rows] of Object.entries(s.sections)) {
     const ids = rows.flatMap((r) => r.files.map((f) => f.fileId));
     if (ids.length) groups.push({ label: sectionTitles[key] ?? key, fileIds: ids });

@@ -41,7 +41,7 @@ export function queueQuery(ctx: AppContext, user: Pick<CurrentUser, 'orgId'>, f:
 }
 
 export const QUEUE_COLUMNS = [
-  'd.id', 'd.status', 'd.stage', 'd.route', 'd.cover', 'd.year', 'd.plan_id', 'd.submitted_at', 'd.updated_at', 'd.returns_count', 'd.unit_verified_at',
+  'd.id', 'd.user_id', 'd.status', 'd.stage', 'd.route', 'd.cover', 'd.year', 'd.plan_id', 'd.submitted_at', 'd.updated_at', 'd.returns_count', 'd.unit_verified_at',
   'd.publicity_state', 'd.paper_received_at', 's.idx as my_idx', 'u.name as applicant', 'u.id_masked', 'unit.name as unit_name', 'p.name as plan_name', 'c.name as committee',
 ] as const;
 

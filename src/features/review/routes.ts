@@ -6,6 +6,7 @@ import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
 import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
+import { table17Of } from '../declaration/table17.js';
 import { diffSnapshots } from '../../domain/diff.js';
 import { ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
@@ -81,6 +82,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],
       // The committee office is the route's last stage; only it records paper copies and downloads materials.
       isCommittee: route[route.length - 1]?.orgId === req.user!.orgId,
+      table17: isPrintable(d.status) ? await table17Of(ctx, d) : null,
       unitPanel: panel, loadFormCss: true, title: '审核申报', breadcrumbs: [{ label: '申报审核', href: '/org/reviews' }, { label: (await ctx.db.selectFrom('users').select('name').where('id', '=', d.user_id).executeTakeFirstOrThrow()).name }],
     });
   });
@@ -129,7 +131,9 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const fileId = Number((req.params as { fileId: string }).fileId);
     if (!x || !x.snapshot) return reply.callNotFound();
     const s = x.snapshot;
-    const inVersion = s.photoFileId === fileId
+    // The version's files, and the 表十七 scan uploaded after it (the current one only).
+    const t17 = isPrintable(x.d.status) ? await table17Of(ctx, x.d) : null;
+    const inVersion = s.photoFileId === fileId || t17?.file?.fileId === fileId
       || s.attachments.some((a) => a.files.some((f) => f.fileId === fileId))
       || Object.values(s.sections).some((rows) => rows.some((r) => r.files.some((f) => f.fileId === fileId)));
     if (!inVersion) return reply.callNotFound();

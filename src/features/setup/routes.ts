@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { checkPassword, PASSWORD_HINT } from '../../domain/password.js';
+import { PASSWORD_HINT } from '../../domain/password.js';
+import { newPasswordProblems } from '../auth/passwords.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { compileForm } from '../../lib/forms.js';
 import { startSession } from '../auth/routes.js';
 import { checkSetupToken, createFirstAdmin } from './service.js';
+import { audit } from '../audit/service.js';
 
 const parse = compileForm<{ username: string; name: string; password: string; password2: string }>({
   type: 'object',
@@ -30,7 +32,7 @@ export default async function setupRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!(await checkSetupToken(ctx, token))) return reply.callNotFound();
     const { values, errors } = parse(req.body);
     if (!errors.password && values.password) {
-      const p = checkPassword(values.password, {});
+      const p = newPasswordProblems(values.password);
       if (p.length) errors.password = p.join('；');
       else if (values.password !== values.password2) errors.password2 = '两次输入的密码不一致';
     }
@@ -42,7 +44,8 @@ export default async function setupRoutes(app: FastifyInstance, { ctx }: { ctx: 
     }
     const id = await createFirstAdmin(ctx, token, { username: values.username, name: values.name, passwordHash: await hashPassword(values.password) });
     if (!id) return reply.callNotFound();
+    await audit(ctx, req, { action: 'user_create', objectType: 'user', objectId: id, detail: `首次启动：创建系统管理员 ${values.username}`, actor: { id, kind: 'staff', name: values.name, username: values.username, roles: ['admin'] } });
     await startSession(req, id, ctx.config.now());
-    return reply.flashRedirect('/admin', '平台管理员已创建');
+    return reply.flashRedirect('/admin', '系统管理员已创建。请在“用户管理”中创建安全管理员和审计管理员账号（三权分立）。');
   });
 }

@@ -39,6 +39,11 @@ export async function checkSetupToken(ctx: AppContext, token: string): Promise<b
   return expires > ctx.config.now().getTime() && crypto.timingSafeEqual(Buffer.from(hash), Buffer.from(given));
 }
 
+/** Burns the setup link (an admin was created another way, e.g. `zhicheng create-admin`). */
+export async function voidSetupToken(db: AppContext['db']): Promise<void> {
+  await db.deleteFrom('settings').where('key', '=', TOKEN_KEY).execute();
+}
+
 /** Creates the first platform admin and burns the token, atomically. */
 export async function createFirstAdmin(ctx: AppContext, token: string, v: { username: string; name: string; passwordHash: string }): Promise<number | null> {
   return writeTx(ctx.db, async (trx) => {

@@ -2,7 +2,6 @@
  * 批量新增账号: the rows of a paste, a .csv or an .xlsx — 姓名, 身份证号, 手机号 — with the line
  * number the user sees (the textarea's line, the spreadsheet's row), before any validation.
  */
-import readXlsxFile from 'read-excel-file/node';
 
 export interface RawRow {
   line: number;
@@ -113,6 +112,8 @@ export async function parseImportFile(buf: Buffer): Promise<FileParse> {
   if (head === 'PK\x03\x04') {
     let data: unknown[][];
     try {
+      // Loaded when a spreadsheet arrives (cold start: most processes never read one).
+      const { default: readXlsxFile } = await import('read-excel-file/node');
       data = (await readXlsxFile(buf)) as unknown[][];
     } catch {
       return { ok: false, error: '无法读取该 Excel 文件，请确认是 .xlsx 格式' };

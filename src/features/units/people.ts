@@ -14,6 +14,7 @@ import { validatePhone } from '../../domain/phone.js';
 import { generatePassword, userStatus } from '../admin/users.js';
 import { containsPattern } from '../admin/orgs.js';
 import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from './service.js';
+import { lockedFromASource } from '../auth/passwords.js';
 import { IMPORT_MAX_ROWS, type RawRow } from './importer.js';
 
 type Body = Record<string, string | undefined>;
@@ -129,17 +130,18 @@ export async function listPeople(ctx: AppContext, unitId: number, f: PeopleQuery
       ...(/^1\d{10}$/.test(phone) ? [eb('u.phone_hmac', '=', phoneHmac(ctx.secrets, phone))] : []),
     ]));
   }
-  if (f.status === 'locked') base = base.where('u.locked_at', 'is not', null);
+  // Locked = by an administrator, or from one source (3 wrong passwords from one IP).
+  if (f.status === 'locked') base = base.where((eb) => eb.or([eb('u.locked_at', 'is not', null), eb(lockedFromASource, '=', 1)]));
   const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await base
-    .select(['u.id', 'u.name', 'u.id_masked', 'u.phone_masked', 'u.locked_at', 'u.disabled', 'u.last_login_at', 'u.must_change_password'])
+    .select(['u.id', 'u.name', 'u.id_masked', 'u.phone_masked', 'u.locked_at', 'u.disabled', 'u.last_login_at', 'u.must_change_password', lockedFromASource.as('source_locked')])
     .orderBy('u.name')
     .orderBy('u.id')
     .limit(size)
     .offset(offset)
     .execute();
   return {
-    rows: rows.map((r) => ({ ...r, status: r.disabled ? '已停用' : r.locked_at ? '已锁定' : '正常' })),
+    rows: rows.map((r) => ({ ...r, status: r.disabled ? '已停用' : r.locked_at || r.source_locked ? '已锁定' : '正常' })),
     total: Number(n),
   };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
+import { registerUploads, requestBudget, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
@@ -11,6 +11,7 @@ import { PASSWORD_HINT } from '../../domain/password.js';
 import { withBlanks } from '../admin/orgs.js';
 import { startSession } from '../auth/routes.js';
 import { sendStoredFile } from '../files/send.js';
+import { uploadRefused, uploadTmpDir } from '../files/routes.js';
 import { downloadName, maxBytes } from '../files/service.js';
 import * as units from './service.js';
 import * as people from './people.js';
@@ -18,10 +19,6 @@ import { parsePasted, parseImportFile, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, type R
 
 type Body = Record<string, string | undefined>;
 type Query = Record<string, string | undefined>;
-
-function isMultipartRequest(req: FastifyRequest): boolean {
-  return /^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''));
-}
 
 const forbidden = (reply: FastifyReply) => reply.code(403).page('errors/error.njk', { title: '无权访问', message: '您没有访问该页面的权限。' }, 403);
 
@@ -47,35 +44,6 @@ async function supervisorStaff(req: FastifyRequest, reply: FastifyReply) {
   if (!u.orgId || u.orgKind !== 'supervisor') return forbidden(reply);
 }
 
-interface Parsed {
-  fields: Body;
-  files: Record<string, { filename: string; buffer: Buffer }>;
-  /** File fields over the size limit. */
-  tooLarge: string[];
-}
-
-/** Reads a multipart form: text fields, and the named file fields into memory (≤ limit each). */
-async function readForm(req: FastifyRequest, fileFields: readonly string[], limit: number): Promise<Parsed> {
-  const out: Parsed = { fields: {}, files: {}, tooLarge: [] };
-  for await (const part of req.parts({ limits: { fileSize: limit + 1 } })) {
-    if (part.type === 'file') {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const c of part.file) {
-        total += (c as Buffer).length;
-        if (total <= limit) chunks.push(c as Buffer);
-      }
-      if (!fileFields.includes(part.fieldname)) continue;
-      if (part.file.truncated || total > limit) out.tooLarge.push(part.fieldname);
-      else if (total > 0) out.files[part.fieldname] = { filename: part.filename ?? '', buffer: Buffer.concat(chunks, total) };
-    } else {
-      out.fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value ?? '');
-    }
-  }
-  return out;
-}
-
-
 /** Passwords are never echoed back into a page. */
 function keep(b: Body): Body {
   const { password, password2, _csrf, ...rest } = b;
@@ -91,18 +59,22 @@ const crumbs = (label: string, parent?: { label: string; href: string }) => [{ l
  */
 export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const fileLimit = maxBytes(ctx, 'doc');
-  // Multipart bodies for this plugin's forms only (registration, unit files, import).
-  // Oversized files are truncated and reported per field (readForm), never a 413 error page.
-  await app.register(multipart, {
-    throwFileSizeLimit: false,
-    limits: { fileSize: Math.max(fileLimit, IMPORT_MAX_BYTES) + 1, files: 2, fields: 30, parts: 34, fieldSize: 200_000 },
-  });
-  // As in files/routes.ts: a no-JS multipart form carries its CSRF token in the action URL.
-  app.addHook('onRequest', async (req) => {
-    if (req.method !== 'POST' || !isMultipartRequest(req) || req.headers['x-csrf-token']) return;
-    const token = (req.query as Query)?._csrf;
-    if (typeof token === 'string' && token !== '') req.headers['x-csrf-token'] = token;
-  });
+  // Multipart bodies for this plugin's forms only (registration, unit files, import), read
+  // strictly (src/lib/multipart.ts). Oversized files are reported per field, not as a 413 page.
+  const readStrict = await registerUploads(app, { tmpDir: uploadTmpDir(ctx) });
+  const formLimits = (files: Record<string, number>, fields: number, fieldBytes: number): FormLimits =>
+    ({ files, fields, fieldBytes, totalBytes: requestBudget(files, fields, fieldBytes, fileLimit) });
+  const REGISTER_LIMITS = formLimits({ license: fileLimit, seal: fileLimit }, 20, 2000);
+  const ORG_FILE_LIMITS = formLimits({ file: fileLimit }, 2, 1000);
+  // The pasted list of the import page rides along with its file input.
+  const IMPORT_LIMITS = formLimits({ file: IMPORT_MAX_BYTES }, 2, 200_000);
+  /** Text fields (the last value of each) and files; a refused request comes back as it is. */
+  const readForm = async (req: FastifyRequest, limits: FormLimits) => {
+    const r = await readStrict(req, limits);
+    if (!r.ok) return r;
+    const fields: Body = Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, v[v.length - 1]]));
+    return { ...r, fields };
+  };
 
   const unitOf = (req: FastifyRequest) => units.loadOrg(ctx, req.user!.orgId!);
 
@@ -123,7 +95,8 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   app.post('/units/register', async (req, reply) => {
     if (!req.isMultipart()) return registerPage(reply, keep((req.body ?? {}) as Body), { license: '请上传营业执照彩色扫描件' });
-    const form = await readForm(req, ['license', 'seal'], fileLimit);
+    const form = await readForm(req, REGISTER_LIMITS);
+    if (!form.ok) return uploadRefused(reply, form, '/units/register');
     const errors: FieldErrors = {};
     for (const f of form.tooLarge) errors[f] = `文件不能超过${Math.round(fileLimit / 1024 / 1024)}MB`;
     const r = await units.registerUnit(ctx, form.fields, { license: form.files.license, seal: form.files.seal });
@@ -180,7 +153,8 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const slot = (req.params as { slot: string }).slot;
     if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
     if (!req.isMultipart()) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
-    const form = await readForm(req, ['file'], fileLimit);
+    const form = await readForm(req, ORG_FILE_LIMITS);
+    if (!form.ok) return uploadRefused(reply, form, '/org/unit');
     if (form.tooLarge.length) return reply.flashRedirect('/org/unit', `文件不能超过${Math.round(fileLimit / 1024 / 1024)}MB`, 'error');
     const up = form.files.file;
     if (!up) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
@@ -380,11 +354,13 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     let text = '';
     let rows: RawRow[];
     if (req.isMultipart()) {
-      const form = await readForm(req, ['file'], IMPORT_MAX_BYTES);
+      const form = await readForm(req, IMPORT_LIMITS);
+      if (!form.ok) return uploadRefused(reply, form, '/org/people/import');
       text = form.fields.text ?? '';
       if (form.tooLarge.length) return importPage(reply, { text, error: '导入文件不能超过2MB' }, 422);
       if (form.files.file) {
-        const parsed = await parseImportFile(form.files.file.buffer);
+        // At most IMPORT_MAX_BYTES, parsed in memory and never stored.
+        const parsed = await parseImportFile(await fs.promises.readFile(form.files.file.path));
         if (!parsed.ok) return importPage(reply, { text, error: parsed.error }, 422);
         rows = parsed.rows;
       } else rows = parsePasted(text);

@@ -21,13 +21,13 @@ import { charCount, type FieldErrors } from '../../lib/forms.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { validateUscc } from '../../domain/uscc.js';
 import { validatePhone } from '../../domain/phone.js';
-import { checkPassword } from '../../domain/password.js';
-import { sniff, checkImagePixels } from '../../domain/images.js';
+import { newPasswordProblems } from '../auth/passwords.js';
+import { checkImagePixels } from '../../domain/images.js';
 import { routeLabel, type RouteStage } from '../../domain/route.js';
 import { regionOptions, containsPattern } from '../admin/orgs.js';
 import {
-  storeFile, discardFile, maxBytes, sizeMessage, extensionContradicts, sanitizeName, blobPath,
-  TYPE_MESSAGE, BROKEN_IMAGE_MESSAGE,
+  storeFile, discardFile, maxBytes, sizeMessage, extensionContradicts, sanitizeName, blobPath, inspectUpload,
+  TYPE_MESSAGE, BROKEN_IMAGE_MESSAGE, type UploadInput,
 } from '../files/service.js';
 import { routeFor, parseRoute } from '../declaration/service.js';
 import { writeStages } from '../review/scope.js';
@@ -97,19 +97,17 @@ async function regionLevel(db: Db, code: string): Promise<string | null> {
 // ---------------------------------------------------------------------------------------
 // Uploads of the unit (营业执照, 单位签章): checked like storeFile does before any row exists
 
-export interface Upload {
-  filename: string;
-  buffer: Buffer;
-}
+/** An uploaded file (a temp file from the multipart reader, or bytes), stored by storeFile. */
+export type Upload = UploadInput;
 
 export type OrgFileSlot = 'license' | 'seal';
 export const ORG_FILE_LABEL: Record<OrgFileSlot, string> = { license: '营业执照', seal: '单位签章' };
 export const SEAL_TYPE_MESSAGE = '单位签章只能是 jpg 或 png 图片';
 
 /** The checks storeFile makes (size, content type, name, broken image) without storing. */
-export function checkOrgUpload(ctx: AppContext, slot: OrgFileSlot, up: Upload): string | null {
-  if (up.buffer.length > maxBytes(ctx, 'doc')) return sizeMessage(ctx, 'doc');
-  const type = sniff(up.buffer);
+export async function checkOrgUpload(ctx: AppContext, slot: OrgFileSlot, up: Upload): Promise<string | null> {
+  if (('buffer' in up ? up.buffer.length : up.size) > maxBytes(ctx, 'doc')) return sizeMessage(ctx, 'doc');
+  const { type } = await inspectUpload(up);
   if (!type) return slot === 'seal' ? SEAL_TYPE_MESSAGE : TYPE_MESSAGE;
   if (slot === 'seal' && type.ext === 'pdf') return SEAL_TYPE_MESSAGE;
   if (extensionContradicts(sanitizeName(up.filename, type.ext), type.mime)) return slot === 'seal' ? SEAL_TYPE_MESSAGE : TYPE_MESSAGE;
@@ -120,7 +118,7 @@ export function checkOrgUpload(ctx: AppContext, slot: OrgFileSlot, up: Upload): 
 
 /** Stores the file for `userId` and makes it the org's 营业执照/单位签章 (the old one is dropped). */
 export async function replaceOrgFile(ctx: AppContext, orgId: number, userId: number, slot: OrgFileSlot, up: Upload): Promise<{ ok: true } | { ok: false; error: string }> {
-  const problem = checkOrgUpload(ctx, slot, up);
+  const problem = await checkOrgUpload(ctx, slot, up);
   if (problem) return { ok: false, error: problem };
   const stored = await storeFile(ctx, userId, up, 'doc');
   if (!stored.ok) return stored;
@@ -184,17 +182,17 @@ export async function registerUnit(ctx: AppContext, b: Body, files: { license?: 
   const pw = b.password ?? '';
   if (!pw) errors.password = '请输入密码';
   else {
-    const problems = checkPassword(pw, { phone: phone.ok ? phone.value : undefined });
+    const problems = newPasswordProblems(pw, { phone: phone.ok ? phone.value : undefined });
     if (problems.length) errors.password = problems.join('；');
   }
   if (!errors.password && pw !== (b.password2 ?? '')) errors.password2 = '两次输入的密码不一致';
   if (!files.license) errors.license = '请上传营业执照彩色扫描件';
   else {
-    const p = checkOrgUpload(ctx, 'license', files.license);
+    const p = await checkOrgUpload(ctx, 'license', files.license);
     if (p) errors.license = p;
   }
   if (files.seal) {
-    const p = checkOrgUpload(ctx, 'seal', files.seal);
+    const p = await checkOrgUpload(ctx, 'seal', files.seal);
     if (p) errors.seal = p;
   }
   if (Object.keys(errors).length || !kind || !uscc || !phone.ok) return { ok: false, errors };

@@ -1,6 +1,6 @@
 import { sendStoredFile } from '../files/send.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
+import { registerUploads, requestBudget, TOTAL_MESSAGE, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -8,7 +8,7 @@ import { OPINION_FIELDS, RECOMMEND_METHODS, RECOMMENDATIONS, parseOpinion } from
 import { parseCover } from '../declaration/service.js';
 import { chinaToday } from '../plans/repository.js';
 import { blobPath, downloadName, sizeMessage } from '../files/service.js';
-import { contentDisposition, safeBack } from '../files/routes.js';
+import { contentDisposition, safeBack, uploadRefused, uploadTmpDir } from '../files/routes.js';
 import {
   checkPublicity, completePublicity, createPublicity, gate, listPublicities, listRecommendations, newPublicityValues, publicityCandidates,
   publicityDetail, readCompleteForm, readPublicityForm, recommend, recommendCandidates, recommendationFile, saveOpinion, unitPanel, unitQueue, verify,
@@ -26,10 +26,6 @@ async function requireUnitStaff(req: FastifyRequest, reply: FastifyReply) {
   if (!UNIT_KINDS.has(req.user!.orgKind ?? '')) return reply.code(403).page('errors/error.njk', { title: '无权访问', message: '申报公示和推荐上报由用人单位（或人事代理机构、行业协会）办理。' }, 403);
 }
 
-function isMultipartRequest(req: FastifyRequest): boolean {
-  return /^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''));
-}
-
 const staffOf = (req: FastifyRequest): Staff => req.user!;
 const idParam = (req: FastifyRequest) => {
   const raw = (req.params as { id: string }).id;
@@ -42,18 +38,11 @@ const idParam = (req: FastifyRequest) => {
  * the caller's organisation at a unit stage, 409 with the reason.
  */
 export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
-  // 推荐上报 uploads 诚信承诺书 and 公示情况说明 in one form: multipart in this scope only.
-  await app.register(multipart, {
-    limits: { fileSize: ctx.config.uploadMaxFileBytes + 1, files: 2, fields: 300, parts: 302, fieldSize: 1000 },
-    // An oversized file is reported next to its field, not as an error page.
-    throwFileSizeLimit: false,
-  });
-  // As in files/routes.ts: a no-JS multipart form carries its CSRF token in the action URL.
-  app.addHook('onRequest', async (req) => {
-    if (req.method !== 'POST' || !isMultipartRequest(req) || req.headers['x-csrf-token']) return;
-    const token = (req.query as Query)?._csrf;
-    if (typeof token === 'string' && token !== '') req.headers['x-csrf-token'] = token;
-  });
+  // 推荐上报 uploads 诚信承诺书 and 公示情况说明 in one form: multipart in this scope only, read
+  // strictly (src/lib/multipart.ts): those two files, the `ids` check boxes, nothing else.
+  const readForm = await registerUploads(app, { tmpDir: uploadTmpDir(ctx) });
+  const recommendFiles = { pledge: ctx.config.uploadMaxFileBytes, report: ctx.config.uploadMaxFileBytes };
+  const recommendLimits: FormLimits = { files: recommendFiles, fields: 300, fieldBytes: 100, totalBytes: requestBudget(recommendFiles, 300, 100) };
 
   const refuse = (reply: FastifyReply, r: Refusal) =>
     r.status === 404 ? reply.callNotFound() : reply.page('errors/error.njk', { title: '不能办理', message: r.error }, r.status);
@@ -208,9 +197,11 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
 
   app.post('/org/recommend', { preHandler: requireUnitStaff }, async (req, reply) => {
     if (!req.isMultipart()) return recommendPage(req, reply, [], { pledge: '请上传诚信承诺书' }, 422);
-    const form = await readRecommendForm(req, ctx.config.uploadMaxFileBytes, sizeMessage(ctx, 'doc'));
+    const form = await readForm(req, recommendLimits, { total: `${TOTAL_MESSAGE}（${sizeMessage(ctx, 'doc')}）` });
+    if (!form.ok) return uploadRefused(reply, form, '/org/recommend');
+    const tooLarge: RecommendErrors = Object.fromEntries(form.tooLarge.map((k) => [k, sizeMessage(ctx, 'doc')]));
     const ids = (form.fields.ids ?? []).filter((x) => /^\d{1,12}$/.test(x)).map(Number);
-    const r = await recommend(ctx, staffOf(req), { ids, pledge: form.files.pledge ?? null, report: form.files.report ?? null, tooLarge: form.tooLarge });
+    const r = await recommend(ctx, staffOf(req), { ids, pledge: form.files.pledge ?? null, report: form.files.report ?? null, tooLarge, ip: req.ip });
     if (r.ok) return reply.flashRedirect('/org/recommend', `已推荐上报${r.count}人，已进入下一审核环节`);
     return recommendPage(req, reply, ids, r.errors, r.status);
   });
@@ -220,29 +211,4 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
     if (!f) return reply.callNotFound();
     return sendStoredFile(req, reply, { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime, name: f.original_name });
   });
-}
-
-
-/** The 推荐上报 form: `ids` fields and the `pledge` / `report` files, each read up to `limit`. */
-async function readRecommendForm(req: FastifyRequest, limit: number, tooLargeMessage: string) {
-  const fields: Record<string, string[]> = {};
-  const files: Partial<Record<'pledge' | 'report', Upload>> = {};
-  const tooLarge: RecommendErrors = {};
-  for await (const part of req.parts({ limits: { fileSize: limit + 1 } })) {
-    if (part.type === 'file') {
-      const key = part.fieldname === 'pledge' || part.fieldname === 'report' ? part.fieldname : null;
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of part.file) {
-        total += (chunk as Buffer).length;
-        if (key && total <= limit) chunks.push(chunk as Buffer);
-      }
-      if (!key || total === 0) continue;
-      if (part.file.truncated || total > limit) tooLarge[key] = tooLargeMessage;
-      else files[key] = { filename: part.filename ?? '', buffer: Buffer.concat(chunks, total) };
-    } else {
-      (fields[part.fieldname] ??= []).push(String(part.value ?? ''));
-    }
-  }
-  return { fields, files, tooLarge };
 }

@@ -24,7 +24,7 @@ import { parseCover, parseRoute, type Snapshot } from '../declaration/service.js
 import { chinaToday } from '../plans/repository.js';
 import { scoped } from '../review/scope.js';
 import { act, isTheirTurn } from '../review/service.js';
-import { discardFile, storeFile } from '../files/service.js';
+import { discardFile, storeFile, type UploadInput } from '../files/service.js';
 
 type Db = Kysely<Database>;
 type Decl = Selectable<DeclarationsTable>;
@@ -479,10 +479,8 @@ export async function completePublicity(ctx: AppContext, user: Staff, id: number
 // ---------------------------------------------------------------------------------------
 // 单位推荐上报
 
-export interface Upload {
-  filename: string;
-  buffer: Buffer;
-}
+/** An uploaded file (streamed to a temp file by the multipart reader), stored by storeFile. */
+export type Upload = UploadInput;
 
 export type RecommendErrors = Partial<Record<'ids' | 'pledge' | 'report', string>>;
 
@@ -499,7 +497,7 @@ export async function recommendCandidates(db: Db, user: Staff) {
  * 上报: the selected declarations move to the next stage of their routes in one
  * transaction (act 'approve' for each), under one recommendations row with the uploads.
  */
-export async function recommend(ctx: AppContext, user: Staff, input: { ids: number[]; pledge: Upload | null; report: Upload | null; tooLarge?: RecommendErrors }): Promise<RecommendResult> {
+export async function recommend(ctx: AppContext, user: Staff, input: { ids: number[]; pledge: Upload | null; report: Upload | null; tooLarge?: RecommendErrors; ip?: string }): Promise<RecommendResult> {
   const { ready } = await recommendCandidates(ctx.db, user);
   const ids = [...new Set(input.ids)];
   const chosen = ready.filter((r) => ids.includes(r.id));
@@ -551,7 +549,8 @@ export async function recommend(ctx: AppContext, user: Staff, input: { ids: numb
           declaration_id: declId, actor_user_id: user.id, org_id: user.orgId, stage: g.d.stage, action: 'recommend', opinion: null,
           from_status: g.d.status, to_status: g.d.status, data: JSON.stringify({ recommendationId: rec.id }), created_at: stamp,
         }).execute();
-        const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐' }, trx);
+        // The source IP goes on each declaration's audit row (act writes it).
+        const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐', ip: input.ip }, trx);
         if (!r.ok) throw new Refused({ ok: false, status: r.status === 404 ? 404 : 409, error: r.error });
       }
       return rec.id;

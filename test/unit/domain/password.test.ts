@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkPassword, PASSWORD_HINT } from '../../../src/domain/password.js';
+import { checkPassword, isCommonPassword, COMMON_MESSAGE, PASSWORD_HINT } from '../../../src/domain/password.js';
 
 const LEN_MIN = '密码长度不少于8位';
 const LEN_MAX = '密码长度不超过64位';
@@ -54,4 +54,31 @@ t.test('personal data', async (t) => {
     ['a1!2345678', { idNumber: '' , phone: '' }, []],
   ];
   for (const [pw, c, want] of cases) t.same(checkPassword(pw, c), want, `${pw} ${JSON.stringify(c)}`);
+});
+
+t.test('common passwords: the list as given, the lower-case form, and without trailing digits/symbols', async (t) => {
+  // A few entries of fixtures/common-passwords.txt (lower case, as the list holds them).
+  const common = new Set(['password', 'qwerty', 'iloveyou', 'abc', 'p@ssw0rd', 'dragon1', 'zhang']);
+  const cases: [string, boolean][] = [
+    ['password', true],
+    ['PassWord', true], // case does not help
+    ['Password123!', true], // trailing digits and symbols stripped
+    ['Password!!', true],
+    ['Qwerty#2026', true],
+    ['P@ssw0rd', true], // on the list as typed
+    ['P@ssw0rd2026!', true], // stem "p@ssw0rd" (symbols inside the stem stay)
+    ['Dragon1', true],
+    ['Dragon1!', false], // stem "dragon" is not listed (only "dragon1")
+    ['abc123!@', false], // stem "abc" has fewer than 4 characters left
+    ['Zhang#2026wei', false], // letters at the end: nothing stripped
+    ['1passWord', false], // leading digits are not stripped
+    ['iloveyou 520', true],
+    ['', false],
+  ];
+  for (const [pw, want] of cases) t.equal(isCommonPassword(pw, common), want, JSON.stringify(pw));
+  // As part of checkPassword: only when the list is given, after the other rules.
+  t.same(checkPassword('Password123!', { common }), [COMMON_MESSAGE]);
+  t.same(checkPassword('Password123!', {}), [], 'no list, no check (generated passwords)');
+  t.same(checkPassword('password', { common }), [MIX, COMMON_MESSAGE]);
+  t.equal(COMMON_MESSAGE, '该密码过于常见，请换一个');
 });

@@ -1,0 +1,30 @@
+/**
+ * Entry of the single binary (scripts/build-binary.mjs bundles this file; never run under tsx).
+ *
+ * Kept tiny on purpose: esbuild hoists static imports, and the app reads ROOT (src/app-root.ts)
+ * and loads its native addons while its modules are being evaluated. So the embedded files are
+ * unpacked first, and only then is the app imported (dynamic import = evaluated on demand).
+ */
+import { prepareSea, SeaError } from './runtime/sea.js';
+
+let root: string;
+try {
+  root = prepareSea().root;
+} catch (err) {
+  console.error(err instanceof SeaError ? err.message : err);
+  process.exit(1);
+}
+(globalThis as { __ZHICHENG_ROOT__?: string }).__ZHICHENG_ROOT__ = root;
+
+import('./cli.js')
+  .then(({ main }) => main(process.argv.slice(2)))
+  .then(
+    (code) => {
+      // A one-shot command is done; `serve` resolves only once the server has closed.
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err instanceof SeaError ? err.message : err);
+      process.exit(1);
+    },
+  );
