@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -188,6 +189,51 @@ function findChromium() {
   }) ?? null;
 }
 
+/** A grey PNG with a tEXt chunk (what a camera or editor might leave in a file). */
+function pngWithText(w, h, text) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc((w + 1) * h, 0x80);
+  for (let y = 0; y < h; y++) raw[y * (w + 1)] = 0;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function storedFile(dbFile) {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('select sha256, mime from files order by id desc limit 1').get();
+  } finally {
+    db.close();
+  }
+}
+
 function smsCode(dbFile, maskedPhone) {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
@@ -239,6 +285,20 @@ async function main() {
   ok(r.status === 303 && r.location === '/me', 'POST /login with the ID number → 303 /me', `${r.status} ${r.location}`);
   r = await b.get('/me');
   ok(r.status === 200 && r.body.includes('张伟'), 'GET /me after logging in: 200 with the name');
+
+  // An upload: the strict multipart reader, and the image re-encoder's worker thread, which the
+  // binary starts from its unpacked files (a text chunk must not survive the re-encoding).
+  await b.get('/me/profile');
+  const uploadToken = /name="_csrf" value="([^"]+)"/.exec(b.html)?.[1];
+  const fd = new FormData();
+  fd.append('file', new Blob([pngWithText(200, 120, 'GPS 25.04N 102.71E secret')], { type: 'image/png' }), '身份证人像面.png');
+  const up = await fetch(`http://127.0.0.1:${port}/me/attachments?owner=profile&slot=id_front&back=%2Fme%2Fprofile&_csrf=${encodeURIComponent(uploadToken ?? '')}`, {
+    method: 'POST', body: fd, redirect: 'manual', headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+  });
+  ok(up.status === 303, 'upload of an ID card image → 303', String(up.status));
+  const stored = storedFile(path.join(work, 'data', 'zhicheng.db'));
+  const blob = stored && fs.readFileSync(path.join(work, 'data', 'uploads', stored.sha256.slice(0, 2), stored.sha256));
+  ok(!!blob && stored.mime === 'image/png' && blob.subarray(1, 4).toString() === 'PNG' && !blob.includes('secret'), 'the image is stored re-encoded, its text chunk gone (worker thread inside the binary)');
   r = await b.post('/logout', {});
   ok(r.status === 303, 'POST /logout → 303');
   ok(first.exit === null, 'the server is still running after the journey (no native crash)', first.exit ? JSON.stringify(first.exit) : '');
