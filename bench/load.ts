@@ -85,6 +85,21 @@ export async function waitHealthy(port: number, child: ChildProcess, since: numb
   }
 }
 
+/** The single binary (npm run build:binary) on the same data dir: its cold start, as operators run it. */
+export async function startBinary(dataDir: string, bin: string): Promise<{ startMs: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(bin, ['serve'], { cwd: ROOT, env: serverEnv(dataDir, port), stdio: ['ignore', 'ignore', 'ignore'] });
+  const startMs = await waitHealthy(port, child, t0);
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+  });
+  return { startMs, stop };
+}
+
 export async function startServer(dataDir: string, nodeArgs: string[] = []): Promise<Server & { startMs: number; spawnedAt: number }> {
   const port = await freePort();
   const entries = [serverEntry(), ['src/server.ts']].filter((e, i, all) => i === 0 || e[0] !== all[0]![0]);
