@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
-# Minimal image (the "ship it" issue finishes it: single binary, backups, healthcheck tuning).
-# Build: docker build -t zhicheng .   Run: docker run -p 3000:3000 -v zhicheng-data:/data zhicheng
+# The app from source on Node 22 LTS, Debian slim. Same commands and variables as `npm start`
+# and the single binary (README: Configuration, Command line); backups go to /data/backups.
+# Build: docker build -t zhicheng .
+# Run:   docker run -p 3000:3000 -v zhicheng-data:/data zhicheng        (prints the setup link)
+#        docker run --rm -v zhicheng-data:/data zhicheng node --import tsx src/cli.ts backup /data/manual.tar.gz
 
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
@@ -23,7 +26,9 @@ COPY public ./public
 COPY fonts ./fonts
 RUN useradd --system --uid 10001 --home-dir /data zhicheng && mkdir -p /data && chown zhicheng /data
 USER zhicheng
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data CHROMIUM_PATH=/usr/bin/chromium
+# Fails the build if a runtime dependency is missing from the production install.
+RUN node --import tsx src/cli.ts --version
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
