@@ -91,13 +91,17 @@ export async function startBinary(dataDir: string, bin: string): Promise<{ start
   const t0 = performance.now();
   const child = spawn(bin, ['serve'], { cwd: ROOT, env: serverEnv(dataDir, port), stdio: ['ignore', 'ignore', 'ignore'] });
   const startMs = await waitHealthy(port, child, t0);
-  const stop = () => new Promise<void>((resolve) => {
+  return { startMs, stop: stopper(child) };
+}
+
+/** SIGTERM, and SIGKILL if it has not exited 15 s later; resolves on exit. */
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () => new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
   });
-  return { startMs, stop };
 }
 
 export async function startServer(dataDir: string, nodeArgs: string[] = []): Promise<Server & { startMs: number; spawnedAt: number }> {
@@ -111,13 +115,7 @@ export async function startServer(dataDir: string, nodeArgs: string[] = []): Pro
     for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => { if (log.length < 500) log.push(...b.toString().split('\n').filter(Boolean)); });
     try {
       const startMs = await waitHealthy(port, child, t0);
-      const stop = () => new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-      });
-      return { child, port, entry: entry.join(' '), log, stop, startMs, spawnedAt: t0 };
+      return { child, port, entry: entry.join(' '), log, stop: stopper(child), startMs, spawnedAt: t0 };
     } catch (err) {
       lastErr = new Error(`${entry.join(' ')}: ${(err as Error).message}\n${log.slice(-20).join('\n')}`);
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
 import { makeApp, Agent, createApplicant, login, type TestApp } from '../helpers/app.js';
-import { makePng } from '../helpers/world.js';
+import { makePng, pngChunk } from '../helpers/world.js';
 import { TYPE_MESSAGE } from '../../src/features/files/service.js';
 import { uploadFormLimits } from '../../src/features/files/routes.js';
 import { checkImagePixels, sniff, MAX_IMAGE_PIXELS } from '../../src/domain/images.js';
@@ -75,21 +75,13 @@ async function flash(agent: Agent): Promise<string> {
 
 /** A PNG whose IHDR claims w×h; the IDAT holds one highly compressible row (a decompression bomb's header). */
 function bombPng(w: number, h: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8;
   return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.alloc(w + 1))), chunk('IEND', Buffer.alloc(0)),
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(w + 1))), pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 

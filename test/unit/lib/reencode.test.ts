@@ -4,6 +4,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { jpegOrientation, orient, pngUntilIend, reencodeImage, reencodeOffThread } from '../../../src/lib/reencode.js';
 import { checkImagePixels, sniff } from '../../../src/domain/images.js';
+import { pngChunk } from '../../helpers/world.js';
 
 // ---------------------------------------------------------------------------------------
 // Builders: real images with the metadata a phone or an editor leaves in them
@@ -50,10 +51,7 @@ function jpegWithExif(w: number, h: number, orientation: number, le = false): Bu
   return Buffer.concat([plain.subarray(0, 2), app1, plain.subarray(2)]);
 }
 
-function chunk(type: string, data: Buffer): Buffer {
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  return Buffer.concat([be32(data.length), td, be32(zlib.crc32(td))]);
-}
+const chunk = pngChunk;
 
 /** The chunk types of a PNG, in order. */
 function chunkTypes(png: Buffer): string[] {
