@@ -41,6 +41,14 @@ t.test('scope: only organisations on the route that the declaration has reached 
   t.match(todo.body, '张伟');
   t.match(todo.body, '待本单位审核');
   t.notMatch(todo.body, /\d{6}19850612\d{3}[\dX]/, 'never a full ID number');
+  // Name search: the count and the page agree (the count runs without the display joins).
+  const byName = await sup.get(`/org/reviews?q=${encodeURIComponent('张')}`);
+  t.match(byName.body, '张伟');
+  t.match(byName.body, '共 1 条');
+  const nobody = await sup.get(`/org/reviews?q=${encodeURIComponent('欧阳')}`);
+  t.notMatch(nobody.body, '张伟');
+  t.match(nobody.body, '共 0 条');
+  t.match((await sup.get('/org/reviews?status=todo')).body, '共 1 条');
   t.equal((await sup.get(`/org/reviews/${id}`)).statusCode, 200);
   t.equal((await unit.get(`/org/reviews/${id}`)).statusCode, 200, 'the unit still sees what it passed on');
   t.match((await unit.get('/org/reviews?status=done')).body, '张伟');
@@ -99,6 +107,11 @@ t.test('return with sections ticked → applicant fixes and resubmits → back a
   t.equal(edit.statusCode, 303);
   await submitThroughUi(applicant, id);
   t.same(await state(app, id), { status: 'reviewing', stage: 1, returns_count: 1 }, 'resubmission lands back at the returning stage');
+  const submits = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'declaration_submit').where('object_id', '=', String(id)).orderBy('id').execute();
+  t.equal(submits.length, 2, 'submit and resubmit audited');
+  t.match(submits[1], { user_id: zhang.userId, role: 'applicant', result: 'ok' });
+  t.match(submits[1]!.detail, '重新提交（返回修改后）：returned→reviewing（环节1），版本2');
+  t.ok(submits[1]!.ip, 'source IP');
   const detail = await sup.get(`/org/reviews/${id}`);
   t.match(detail.body, '与第 1 版相比的修改');
   t.match(detail.body, 'CN 11-5547/R');
@@ -118,6 +131,12 @@ t.test('return with sections ticked → applicant fixes and resubmits → back a
   t.equal(r.statusCode, 303);
   const after = await app.ctx.db.selectFrom('declarations').select('paper_received_at').where('id', '=', id).executeTakeFirstOrThrow();
   t.ok(after.paper_received_at, 'paper copy recorded');
+  await com.get(`/org/reviews/${id}`);
+  await com.post(`/org/reviews/${id}/paper`, {});
+  const paperRows = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'paper_received').execute();
+  t.equal(paperRows.length, 1, 'audited once (a second click records nothing)');
+  t.match(paperRows[0], { username: w.staff.committee, object_type: 'declaration', object_id: String(id), result: 'ok' });
+  t.ok(paperRows[0]!.ip);
   // The supervisor cannot record the paper copy.
   await sup.get(`/org/reviews/${id}`);
   await sup.post(`/org/reviews/${id}/paper`, {});
