@@ -32,6 +32,7 @@ import planRoutes from './features/plans/routes.js';
 import noticeRoutes from './features/notices/routes.js';
 import { unreadNoticeCount } from './features/notices/service.js';
 import { startReminderScheduler } from './features/reminders/service.js';
+import { startSmsOutboxPurge } from './features/sms/outbox.js';
 import declarationRoutes from './features/declaration/routes.js';
 import unitRoutes from './features/units/routes.js';
 import statsRoutes from './features/stats/routes.js';
@@ -201,13 +202,17 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   }
   await app.register(reviewRoutes, { ctx, unitPanel });
 
-  // Deadline reminders: from ready (first run at once), every hour; stopped before the db closes.
+  // Deadline reminders and the SMS outbox purge (rows older than 7 days): from ready (first run
+  // at once), every hour; stopped before the db closes.
   let stopReminders: (() => Promise<void>) | null = null;
+  let stopOutboxPurge: (() => Promise<void>) | null = null;
   app.addHook('onReady', async () => {
     stopReminders = startReminderScheduler(ctx);
+    stopOutboxPurge = startSmsOutboxPurge(ctx);
   });
   app.addHook('onClose', async () => {
     await stopReminders?.();
+    await stopOutboxPurge?.();
   });
 
   const setupLink = await prepareSetup(ctx);

@@ -175,6 +175,11 @@ async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./con
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+/** Prints why a command's audit row could not be written (the command itself succeeded). */
+function auditNote(io: CliIo, r: { written: boolean; reason?: string }) {
+  if (!r.written) io.err(`注意：未写入审计记录 audit row not written（${r.reason}）`);
+}
+
 /** Runs one command line; resolves with the exit code (serve: once the server has closed). */
 export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env, ...ioIn };
@@ -210,11 +215,13 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
       return serve(config, io);
     }
     case 'migrate': {
-      const [{ createDb }, { migrateToLatest }, { loadFixtures }, { ROOT }] = await Promise.all([
+      const [{ createDb }, { migrateToLatest }, { loadFixtures }, { ROOT }, { cliAudit }, { migrations }] = await Promise.all([
         import('./db/index.js'),
         import('./db/migrate.js'),
         import('./db/fixtures.js'),
         import('./app-root.js'),
+        import('./ops/cliAudit.js'),
+        import('../migrations/index.js'),
       ]);
       const { db, raw } = createDb(config.dbFile);
       try {
@@ -223,6 +230,11 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
         io.out(applied.length ? `已执行迁移 migrations applied: ${applied.join(', ')}` : '数据库已是最新 database is up to date');
         if (loaded) io.out('已载入字典 dictionaries loaded');
         io.out(`数据库 database: ${config.dbFile}`);
+        // A first migrate of an empty folder has no key yet (serve creates it): nothing to chain to.
+        auditNote(io, await cliAudit(config, {
+          action: 'migrate', objectType: 'database', objectId: Object.keys(migrations).sort().pop() ?? null,
+          detail: `${applied.length ? `执行迁移 ${applied.join(', ')}` : '数据库已是最新'}${loaded ? '，载入字典' : ''}`,
+        }, db));
         return 0;
       } catch (err) {
         io.err(`迁移失败 migration failed: ${(err as Error).message}`);
@@ -237,6 +249,12 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
       try {
         const r = await backup(config, args.positional[0]!);
         io.out(`备份完成 backup written: ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个，${r.ms} ms）`);
+        // Into the database that was backed up (after the snapshot: the archive does not hold it).
+        const { cliAudit } = await import('./ops/cliAudit.js');
+        auditNote(io, await cliAudit(config, {
+          action: 'backup', objectType: 'backup', objectId: path.basename(r.file),
+          detail: `在线备份 ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个${r.missingFiles.length ? `，缺失 ${r.missingFiles.length} 个` : ''}）`,
+        }));
         if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已不在磁盘上（已记入备份清单）`);
         io.out('备份文件含主密钥和全部个人信息，请像数据目录一样妥善保管。The archive holds the master key: keep it as safe as the data folder.');
         return 0;
@@ -254,6 +272,12 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
         io.out(r.audit.ok ? `审计日志校验通过：共 ${r.audit.rows} 条` : `注意：审计日志校验未通过（第 ${r.audit.firstBad?.id} 条${r.audit.firstBad?.reason}）`);
         if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已缺失`);
         if (r.movedAside) io.out(`原有数据已移到 previous data moved to: ${r.movedAside}（确认无误后可删除）`);
+        // Into the restored database, chained to its own (restored) audit log.
+        const { cliAudit } = await import('./ops/cliAudit.js');
+        auditNote(io, await cliAudit(config, {
+          action: 'restore', objectType: 'backup', objectId: path.basename(args.positional[0]!),
+          detail: `从备份恢复（备份时间 ${r.manifest.createdAt}，程序版本 ${r.manifest.app}，附件 ${r.files} 个，审计日志${r.audit.ok ? '校验通过' : '校验未通过'}${r.movedAside ? `，原数据移到 ${path.basename(r.movedAside)}` : ''}）`,
+        }));
         return 0;
       } catch (err) {
         if (!(err instanceof BackupError)) io.err(String((err as Error).stack ?? err));

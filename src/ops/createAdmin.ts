@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import { writeTx } from '../db/index.js';
 import { hashPassword } from '../lib/passwords.js';
 import { generatePassword } from '../features/admin/users.js';
-import { audit } from '../features/audit/service.js';
+import { audit, CLI_ACTOR } from '../features/audit/service.js';
 import { voidSetupToken } from '../features/setup/service.js';
 import { PLATFORM_ROLES, type PlatformRole } from '../domain/roles.js';
 
@@ -39,7 +39,7 @@ export async function createAdmin(ctx: AppContext, input: { username?: string; n
     await trx.insertInto('messages').values({ user_id: row.id, type: '系统消息', content: '您的账号已由系统运维人员在服务器上创建。首次登录须修改初始密码。', created_at: stamp }).execute();
     // An admin now exists: the first-start setup link must not create another one.
     if (role.code === 'admin') await voidSetupToken(trx);
-    await audit(ctx, null, { action: 'user_create', objectType: 'user', objectId: row.id, detail: `命令行创建，用户名 ${username}，角色 ${role.code}` }, trx);
+    await audit(ctx, null, { action: 'user_create', objectType: 'user', objectId: row.id, detail: `命令行创建，用户名 ${username}，角色 ${role.code}`, actor: CLI_ACTOR }, trx);
     return row.id;
   });
   if (id === null) return { ok: false, field: 'username', error: '该用户名已被使用' };

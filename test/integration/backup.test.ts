@@ -14,6 +14,7 @@ import { listFiles } from '../helpers/files.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { backup, restore, runDailyBackup, dailyName } from '../../src/ops/backup.js';
 import { main } from '../../src/cli.js';
+import { audit } from '../../src/features/audit/service.js';
 
 function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'zc-bak-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -219,4 +220,77 @@ t.test('daily backup: from BACKUP_HOUR on, once a day, oldest deleted beyond BAC
   const next = await runDailyBackup(config, at('2026-06-16T09:00:00'));
   t.equal(path.basename(next!.file), dailyName(at('2026-06-16T09:00:00')));
   t.same(listFiles(config.backupDir), ['before-upgrade.tar.gz', 'zhicheng-20260613.tar.gz', 'zhicheng-20260615.tar.gz', 'zhicheng-20260616.tar.gz']);
+});
+
+t.test('backup, restore and migrate on the command line write an audit row (actor cli) into the database they worked on', async (t) => {
+  const dir = tempDir(t);
+  const out = tempDir(t, 'zc-archive-');
+  const app = await fileApp(dir);
+  await kunming(app);
+  for (const i of [1, 2]) await audit(app.ctx, null, { action: 'config_change', objectType: 'test', objectId: i });
+  await app.close();
+  const run = async (argv: string[]) => {
+    const lines: string[] = [];
+    const code = await main(argv, { out: (s) => lines.push(s), err: (s) => lines.push(s), env: { NODE_ENV: 'test' } });
+    return { code, text: lines.join('\n') };
+  };
+  const auditOf = (d: string) => {
+    const raw = new SqliteDatabase(path.join(d, 'zhicheng.db'), { readonly: true });
+    try {
+      return raw.prepare('SELECT * FROM audit_log ORDER BY id').all() as Record<string, unknown>[];
+    } finally {
+      raw.close();
+    }
+  };
+  const cliRow = { user_id: null, username: 'cli', name: '命令行', role: 'cli', org_id: null, ip: null, result: 'ok' };
+
+  // backup: the row goes into the live database, after the snapshot.
+  const archive = path.join(out, 'cli.tar.gz');
+  let r = await run(['backup', archive, '--data-dir', dir]);
+  t.equal(r.code, 0, r.text);
+  t.notMatch(r.text, '未写入审计记录');
+  const before = auditOf(dir);
+  const b = before.at(-1)!;
+  t.match(b, { ...cliRow, action: 'backup', object_type: 'backup', object_id: 'cli.tar.gz' });
+  t.match(b.detail, `在线备份 ${archive}`);
+  t.match(b.detail, '系统用户 ');
+  t.equal((await run(['audit-verify', '--data-dir', dir])).code, 0, 'the chain still verifies');
+
+  // restore: the row goes into the restored database, chained to the restored log.
+  const dir2 = path.join(tempDir(t), 'restored');
+  r = await run(['restore', archive, '--data-dir', dir2]);
+  t.equal(r.code, 0, r.text);
+  const restored = auditOf(dir2);
+  t.equal(before.length, 3);
+  t.equal(restored.length, before.length, 'the archived rows (without the backup row, written after the snapshot) + the restore row');
+  t.same(restored.slice(0, -1).map((x) => x.id), before.slice(0, -1).map((x) => x.id));
+  const rr = restored.at(-1)!;
+  t.match(rr, { ...cliRow, action: 'restore', object_type: 'backup', object_id: 'cli.tar.gz' });
+  t.match(rr.detail, '从备份恢复（备份时间 ');
+  t.match(rr.detail, '审计日志校验通过');
+  t.equal((await run(['audit-verify', '--data-dir', dir2])).code, 0);
+
+  // migrate: a row per run, into the migrated database.
+  r = await run(['migrate', '--data-dir', dir2]);
+  t.equal(r.code, 0, r.text);
+  const m = auditOf(dir2).at(-1)!;
+  t.match(m, { ...cliRow, action: 'migrate', object_type: 'database', object_id: '0009_auth_hardening' });
+  t.match(m.detail, '数据库已是最新');
+  t.equal((await run(['audit-verify', '--data-dir', dir2])).code, 0);
+
+  // A key that does not belong to the chain writes nothing (it would break the chain) and says so.
+  const rows = auditOf(dir2).length;
+  r = await run(['migrate', '--data-dir', dir2, '--master-key', crypto.randomBytes(32).toString('base64')]);
+  t.equal(r.code, 0);
+  t.match(r.text, '未写入审计记录');
+  t.equal(auditOf(dir2).length, rows);
+  t.equal((await run(['audit-verify', '--data-dir', dir2])).code, 0);
+
+  // A first migrate of an empty folder: no key yet, none is created, the note says why.
+  const dir3 = path.join(tempDir(t), 'fresh');
+  r = await run(['migrate', '--data-dir', dir3]);
+  t.equal(r.code, 0);
+  t.match(r.text, '未写入审计记录');
+  t.notOk(fs.existsSync(path.join(dir3, 'master.key')), 'no key file is created by migrate');
+  t.equal(auditOf(dir3).length, 0);
 });

@@ -139,8 +139,9 @@ t.test('create-admin prints a one-time password; the login must change it; audit
   t.equal((await a.get('/admin')).headers.location, '/account/password');
   const wrong = await login(new Agent(app), 'staff', 'sys_lina', 'Wrong#2026pass');
   t.not(wrong.headers.location, '/account/password', 'only the printed password works');
-  const created = await app.ctx.db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'user_create').execute();
+  const created = await app.ctx.db.selectFrom('audit_log').select(['action', 'detail', 'username', 'name', 'role', 'ip']).where('action', '=', 'user_create').execute();
   t.equal(created.length, 2, 'both creations are audited');
+  t.ok(created.every((r) => r.username === 'cli' && r.name === '命令行' && r.role === 'cli' && r.ip === null), 'actor: the command line');
   t.notMatch(JSON.stringify(created), password!, 'never the password');
   await app.close();
 

@@ -83,6 +83,14 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   t.equal(versions.length, 1, 'exactly one version');
   const events = await app.ctx.db.selectFrom('workflow_events').select('action').where('declaration_id', '=', d.id).where('action', '=', 'submit').execute();
   t.equal(events.length, 1, 'one submit event');
+  // …and one audit row, with the applicant, the source IP and the version's digest.
+  const audited = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'declaration_submit').execute();
+  t.equal(audited.length, 1, 'one audit row for five posts');
+  t.match(audited[0], { user_id: zhang.userId, role: 'applicant', object_type: 'declaration', object_id: String(d.id), result: 'ok' });
+  t.equal(audited[0]!.detail, `提交：draft→reviewing（环节0），版本1，sha256 ${versions[0]!.sha256.slice(0, 16)}`);
+  t.ok(audited[0]!.ip, 'source IP');
+  const dump = JSON.stringify(audited);
+  for (const v of [zhang.phone, zhang.id]) t.notMatch(dump, v, 'no phone or ID number');
 
   const done = await a.get(`/me/declaration/done?id=${d.id}`);
   for (const s of ['申报成功', '申报职称', '申报时间', '申报专业', '参评类别', '查看申报表', '查看进度', '单位审核中']) t.match(done.body, s);

@@ -73,6 +73,8 @@ async function cloneApproved(app: TestApp, fromId: number, name: string, seq: st
   return { id: row.id, userId: a.userId };
 }
 
+const mine0 = <T extends { declaration_id: number }>(certs: T[], declId: number) => certs.find((c) => c.declaration_id === declId)!;
+
 t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证书, 材料下载', async (t) => {
   const app = await makeApp();
   t.teardown(() => app.close());
@@ -149,6 +151,12 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.ok(msgs.some((m) => m.user_id === o1.userId && m.content.startsWith('您的职称评审结果：未通过')));
   const ev = await app.ctx.db.selectFrom('workflow_events').selectAll().where('declaration_id', '=', mainId).where('action', '=', 'evaluate').executeTakeFirstOrThrow();
   t.same([ev.from_status, ev.to_status], ['approved', 'passed']);
+  // One audit row per declaration, with the committee clerk and the source IP.
+  const confirmed = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'evaluation_confirm').orderBy('id').execute();
+  t.same(confirmed.map((a) => a.object_id).sort(), [mainId, o1.id, o2.id, o3.id, o4.id].map(String).sort());
+  t.ok(confirmed.every((a) => a.ip === '127.0.0.1' && a.username === w.staff.committee && a.object_type === 'declaration' && a.result === 'ok'));
+  t.equal(confirmed.find((a) => a.object_id === String(mainId))!.detail, `评审会议 ${evalId}：approved→passed（同意10、不同意3、弃权2）`);
+  t.match(confirmed.find((a) => a.object_id === String(o1.id))!.detail, 'approved→failed');
   await com.get(`/org/evaluations/${evalId}`);
   r = await com.post(`/org/evaluations/${evalId}/votes`, votes);
   t.equal(r.headers.location, `/org/evaluations/${evalId}`, 'votes locked after confirmation');
@@ -222,6 +230,16 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   // A later batch continues the sequence.
   t.match(await issueCertificates(app.ctx, { id: 1, orgId: w.committee, orgKind: 'committee', roles: [], name: '孙丽' }, plan2, 'x'), { ok: false, error: '没有待发证的评审通过人员' });
   t.match((await com2.get('/org/certificates')).body, 'KM202600009');
+  // One audit row per certificate; those issued through the page carry the clerk and the IP.
+  const issued = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'certificate_issue').execute();
+  t.same(issued.map((a) => Number(a.object_id)).sort((a, b) => a - b), certs.map((c) => c.id).sort((a, b) => a - b), 'every certificate, once');
+  t.ok(issued.every((a) => a.object_type === 'certificate' && a.result === 'ok'));
+  const viaPage = certs.filter((c) => c.doc_no === '昆人社通〔2026〕88号').map((c) => String(c.id));
+  t.equal(viaPage.length, 3);
+  for (const a of issued.filter((x) => viaPage.includes(x.object_id!))) t.match(a, { ip: '127.0.0.1', username: w.staff.committee });
+  const m = issued.find((a) => a.object_id === String(mine0(certs, mainId).id))!;
+  t.equal(m.detail, `申报 ${mainId}，证书编号 ${mine0(certs, mainId).number}，发文字号 昆人社通〔2026〕88号`);
+  t.notMatch(JSON.stringify(issued), person.phone, 'no personal data');
 
   // ---- the applicant's side ----
   const mine = certs.find((c) => c.declaration_id === mainId)!;

@@ -3,6 +3,16 @@ import writeXlsxFile from 'write-excel-file/node';
 import { makeApp, Agent, createApplicant, createStaff, login, idNumber, PASSWORD, type TestApp } from '../helpers/app.js';
 import { org, uscc } from '../helpers/world.js';
 import { IN_FLIGHT_MESSAGE } from '../../src/features/units/people.js';
+import { verifyChain } from '../../src/features/audit/service.js';
+
+const auditRows = (app: TestApp, action: string) => app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
+
+/** 3 wrong passwords from one source: locked from that IP only (what a unit may unlock). */
+async function lockFromASource(app: TestApp, userId: number, source = '10.1.2.3') {
+  const stamp = app.clock.now().toISOString();
+  await app.ctx.db.insertInto('login_failures').values({ user_id: userId, source, failures: 3, locked_at: stamp, updated_at: stamp }).execute();
+  await app.ctx.db.updateTable('users').set({ failed_logins: 3 }).where('id', '=', userId).execute();
+}
 
 async function setup() {
   const app = await makeApp();
@@ -37,7 +47,7 @@ t.test('专业技术人员: masked list, search, paging; unlock, reset, message,
   const zhang = await createApplicant(app, { name: '张伟', id: idNumber('19850612', '231'), phone: '13800138000', unitOrgId: unit });
   const wang = await createApplicant(app, { name: '王芳', id: idNumber('19880101', '442'), phone: '13900139000', unitOrgId: unit });
   const stranger = await createApplicant(app, { name: '赵六', id: idNumber('19900101', '661'), phone: '13700137000', unitOrgId: other });
-  await app.ctx.db.updateTable('users').set({ failed_logins: 3, locked_at: app.clock.now().toISOString() }).where('id', '=', wang.userId).execute();
+  await lockFromASource(app, wang.userId);
 
   let page = await a.get('/org/people');
   t.equal(page.statusCode, 200);
@@ -70,7 +80,12 @@ t.test('专业技术人员: masked list, search, paging; unlock, reset, message,
   let w = await app.ctx.db.selectFrom('users').selectAll().where('id', '=', wang.userId).executeTakeFirstOrThrow();
   t.equal(w.locked_at, null);
   t.equal(w.failed_logins, 0);
+  t.same(await app.ctx.db.selectFrom('login_failures').select('source').where('user_id', '=', wang.userId).execute(), [], 'every source cleared (trigger)');
   t.match(await flashOf(a), '已解锁');
+  const unlocked = await auditRows(app, 'account_unlock');
+  t.equal(unlocked.length, 1);
+  t.match(unlocked[0], { username: 'wz', org_id: unit, object_type: 'user', object_id: String(wang.userId), result: 'ok', detail: '单位解锁（清除密码错误锁定）' });
+  t.ok(unlocked[0]!.ip, 'source IP');
   const wa = new Agent(app);
   t.equal((await login(wa, 'applicant', wang.phone)).headers.location, '/me', 'can log in again');
 
@@ -88,6 +103,10 @@ t.test('专业技术人员: masked list, search, paging; unlock, reset, message,
   t.equal((await wa.get('/me')).statusCode, 303, 'the old session is gone');
   t.equal((await login(new Agent(app), 'applicant', wang.phone, pw)).headers.location, '/account/password');
   t.match((await app.ctx.db.selectFrom('messages').select('content').where('user_id', '=', wang.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()).content, '重置');
+  const reset = await auditRows(app, 'password_reset');
+  t.equal(reset.length, 1);
+  t.match(reset[0], { username: 'wz', object_id: String(wang.userId), result: 'ok', detail: '单位重置专业技术人员密码，清除密码错误锁定' });
+  t.ok(reset[0]!.ip);
 
   // 发送信息.
   page = await a.get(`/org/people/${zhang.userId}/message`);
@@ -131,6 +150,8 @@ t.test('专业技术人员: masked list, search, paging; unlock, reset, message,
   res = await a.post(`/org/people/${zhang.userId}/remove`);
   t.equal(res.statusCode, 303);
   t.equal(await flashOf(a), IN_FLIGHT_MESSAGE);
+  let removed = await auditRows(app, 'unit_person_remove');
+  t.match(removed, [{ object_id: String(zhang.userId), result: 'fail', detail: `${IN_FLIGHT_MESSAGE}（申报 ${decl.id}）` }], 'a refused removal is audited too');
   t.equal((await app.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', zhang.userId).executeTakeFirstOrThrow()).unit_org_id, unit, 'still in the unit');
   await app.ctx.db.updateTable('declarations').set({ status: 'passed' }).where('id', '=', decl.id).execute();
   await a.get('/org/people');
@@ -139,6 +160,68 @@ t.test('专业技术人员: masked list, search, paging; unlock, reset, message,
   t.equal((await app.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', zhang.userId).executeTakeFirstOrThrow()).unit_org_id, null);
   t.notMatch((await a.get('/org/people')).body, '张伟');
   t.equal((await a.get(`/org/people/${zhang.userId}/message`)).statusCode, 404, 'no longer ours');
+  removed = await auditRows(app, 'unit_person_remove');
+  t.equal(removed.length, 2);
+  t.match(removed[1], { username: 'wz', org_id: unit, object_id: String(zhang.userId), result: 'ok' });
+  t.ok(removed[1]!.ip);
+
+  // Nothing personal in any row; the chain verifies.
+  const dump = JSON.stringify(await app.ctx.db.selectFrom('audit_log').selectAll().execute());
+  for (const v of [zhang.id, zhang.phone, wang.id, wang.phone, stranger.id, pw]) t.notMatch(dump, v, 'no ID number, phone or password');
+  t.equal((await verifyChain(app.ctx.db, app.ctx.secrets.auditKey)).ok, true);
+});
+
+t.test("an administrator's lock: the unit sees it, offers no unlock, and neither its unlock nor its reset lifts it", async (t) => {
+  const { app, unit, a } = await setup();
+  t.teardown(() => app.close());
+  const li = await createApplicant(app, { name: '李雷', id: idNumber('19870303', '551'), phone: '13500135000', unitOrgId: unit });
+  const han = await createApplicant(app, { name: '韩梅', id: idNumber('19890404', '562'), phone: '13600136000', unitOrgId: unit });
+  const lockedAt = app.clock.now().toISOString();
+  // 李雷: locked by an administrator, and from a source as well. 韩梅: from a source only.
+  await app.ctx.db.updateTable('users').set({ locked_at: lockedAt }).where('id', '=', li.userId).execute();
+  await lockFromASource(app, li.userId);
+  await lockFromASource(app, han.userId);
+
+  const page = await a.get('/org/people');
+  const rowOf = (name: string) => /<tr>[\s\S]*?<\/tr>/g.exec(page.body.slice(page.body.indexOf(`<td>${name}</td>`) - 10))?.[0] ?? '';
+  t.match(rowOf('李雷'), '已被管理员锁定，请联系平台');
+  t.notMatch(rowOf('李雷'), `/org/people/${li.userId}/unlock`, 'no unlock for an administrator\'s lock');
+  t.match(rowOf('韩梅'), `action="/org/people/${han.userId}/unlock"`, 'a lock from one source: the unit unlocks it');
+  t.notMatch(rowOf('韩梅'), '已被管理员锁定');
+
+  // A forged unlock post is refused and changes nothing (the failures stay too).
+  let res = await a.post(`/org/people/${li.userId}/unlock`);
+  t.equal(res.statusCode, 303);
+  t.match(await flashOf(a), '“李雷”的账号已被管理员锁定，请联系平台');
+  let row = await app.ctx.db.selectFrom('users').select(['locked_at', 'failed_logins']).where('id', '=', li.userId).executeTakeFirstOrThrow();
+  t.same(row, { locked_at: lockedAt, failed_logins: 3 });
+  t.equal((await app.ctx.db.selectFrom('login_failures').select('source').where('user_id', '=', li.userId).execute()).length, 1);
+  t.match(await auditRows(app, 'account_unlock'), [{ object_id: String(li.userId), result: 'fail', detail: '单位解锁被拒绝：账号已被平台管理员锁定' }]);
+
+  // The unit's password reset: a new password, the wrong-password counters go, the lock stays.
+  await a.get(`/org/people/${li.userId}/reset-password`);
+  t.match(a.lastHtml, '该账号已被平台管理员锁定，重置后仍须平台解锁');
+  res = await a.post(`/org/people/${li.userId}/reset-password`);
+  t.equal(res.statusCode, 303);
+  const flash = await flashOf(a);
+  t.match(flash, '已被管理员锁定，请联系平台解锁后方可登录');
+  const pw = /初始密码：([^（]+)（/.exec(flash)![1]!;
+  row = await app.ctx.db.selectFrom('users').select(['locked_at', 'failed_logins']).where('id', '=', li.userId).executeTakeFirstOrThrow();
+  t.same(row, { locked_at: lockedAt, failed_logins: 0 }, "the administrator's lock stays");
+  t.equal((await app.ctx.db.selectFrom('login_failures').select('source').where('user_id', '=', li.userId).execute()).length, 0, 'the per-source rows are cleared');
+  const login1 = await login(new Agent(app), 'applicant', li.phone, pw);
+  t.equal(login1.statusCode, 422, 'still refused');
+  t.match(login1.body, '账号已被平台管理员锁定');
+  const reset = await auditRows(app, 'password_reset');
+  t.match(reset, [{ object_id: String(li.userId), result: 'ok', detail: '单位重置专业技术人员密码，清除密码错误锁定；平台管理员的锁定未解除' }]);
+
+  // 韩梅's source lock: the unit's unlock clears it.
+  await a.get('/org/people');
+  t.equal((await a.post(`/org/people/${han.userId}/unlock`)).statusCode, 303);
+  t.match(await flashOf(a), '“韩梅”的账号已解锁');
+  t.equal((await login(new Agent(app), 'applicant', han.phone)).headers.location, '/me');
+  const dump = JSON.stringify(await app.ctx.db.selectFrom('audit_log').selectAll().execute());
+  for (const v of [li.id, li.phone, han.id, han.phone, pw]) t.notMatch(dump, v);
 });
 
 const ID = (birth: string, seq: string) => idNumber(birth, seq);
@@ -185,6 +268,11 @@ t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, o
   const pw = /初始密码：<code>([^<]+)<\/code>/.exec(res.body)![1]!;
   const created = await app.ctx.db.selectFrom('users').selectAll().where('unit_org_id', '=', unit).orderBy('id').execute();
   t.same(created.map((u) => u.name), ['张三', '王五', '冯十一']);
+  // One audit row for the import, on the unit: counts only.
+  const imported = await auditRows(app, 'unit_import');
+  t.equal(imported.length, 1, 'one row per import');
+  t.match(imported[0], { username: 'wz', org_id: unit, object_type: 'org', object_id: String(unit), result: 'ok', detail: '共10行：成功3条，失败7条' });
+  t.ok(imported[0]!.ip, 'source IP');
   t.ok(created.every((u) => u.must_change_password === 1 && u.kind === 'applicant'));
   t.equal(new Set(created.map((u) => u.password_hash)).size, 1, 'one shared initial password');
   t.equal(created[0]!.id_masked, `${good1.slice(0, 4)}**********${good1.slice(14)}`);
@@ -206,6 +294,11 @@ t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, o
   t.equal(r.statusCode, 422);
   t.match(r.body, '每次最多导入500行（本次501行）');
   t.equal((await app.ctx.db.selectFrom('users').select('id').where('unit_org_id', '=', unit).execute()).length, 3, 'nothing created');
+  const all = await auditRows(app, 'unit_import');
+  t.same(all.map((r) => r.result), ['ok', 'fail', 'fail'], 'refused imports are audited too');
+  t.match(all[2]!.detail, '每次最多导入500行（本次501行）');
+  const dump = JSON.stringify(all);
+  for (const v of [good1, good2, good3, badCheck, existing.id, '13800000001', '13800000003', pw, '张三', '王五']) t.notMatch(dump, v, 'no names, ID numbers, phones or the password');
 });
 
 t.test('批量新增账号 (.xlsx and .csv uploads)', async (t) => {

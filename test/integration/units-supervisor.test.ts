@@ -94,6 +94,11 @@ t.test('first choice: pending blocks the route, the supervisor approves, the rou
   t.match(res.body, '该申请已审核');
   t.match((await u.get('/org/messages')).body, '已通过本单位的主管部门申请');
   t.match((await s.get('/org/unit-reviews?status=approved')).body, '昆明市儿童医院');
+  // The decision is audited once (the repeated post changed nothing and wrote nothing).
+  const decided = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'supervisor_decision').execute();
+  t.equal(decided.length, 1);
+  t.match(decided[0], { username: w.staff.supervisor, org_id: w.supervisor, object_type: 'org', object_id: String(unit), result: 'ok', detail: `通过单位“昆明市儿童医院”的主管部门申请（申请 ${req.id}）` });
+  t.ok(decided[0]!.ip, 'source IP');
 
   // The applicant's cover now finds the route.
   res = await saveCover(app, ap, w.plan);
@@ -139,6 +144,11 @@ t.test('不通过 needs an opinion; a refused first choice; withdraw; other supe
   t.match(page.body, '非本部门所属单位');
   t.match(page.body, '上次申请未通过');
   t.match((await u.get('/org/messages')).body, '未通过本单位的主管部门申请');
+  const decided = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'supervisor_decision').execute();
+  t.equal(decided.length, 1, 'the refusal without an opinion wrote nothing');
+  t.match(decided[0], { object_id: String(unit), result: 'ok', detail: '不通过单位“昆明市第二人民医院”的主管部门申请' });
+  t.notMatch(decided[0]!.detail, '非本部门所属单位', 'the opinion text is not copied');
+  t.ok(decided[0]!.ip);
 
   // Ask again, then withdraw.
   await u.post('/org/unit/supervisor', { supervisor_org_id: String(other) });
@@ -198,6 +208,9 @@ t.test('change of supervisor: an in-flight declaration goes back to the unit wit
   o = await app.ctx.db.selectFrom('orgs').selectAll().where('id', '=', w.unit).executeTakeFirstOrThrow();
   t.equal(o.supervisor_org_id, edu);
   t.equal(o.supervisor_status, 'approved');
+  const decided = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'supervisor_decision').execute();
+  t.match(decided, [{ username: 'edu_wang', org_id: edu, object_id: String(w.unit), detail: `通过单位“昆明市第一人民医院”的更换主管部门申请（申请 ${req.id}），1份进行中的申报退回单位` }]);
+  t.ok(decided[0]!.ip);
 
   const d = await app.ctx.db.selectFrom('declarations').selectAll().where('id', '=', d0.id).executeTakeFirstOrThrow();
   t.equal(d.status, 'reviewing');

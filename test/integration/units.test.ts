@@ -60,6 +60,14 @@ t.test('单位注册: link from the login page, happy path, logged in, files kep
   t.equal(u.must_change_password, 0);
   const f = await app.ctx.db.selectFrom('files').selectAll().where('id', '=', o.license_file_id!).executeTakeFirstOrThrow();
   t.equal(f.user_id, u.id, 'the file belongs to the new staff user');
+  // Audited with the new account as the actor and the source IP; no phone, no password.
+  const reg = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'unit_register').execute();
+  t.equal(reg.length, 1, 'one unit_register row');
+  t.match(reg[0], { user_id: u.id, username: 'km3zhong', name: '刘芳', role: 'unit_admin', org_id: o.id, object_type: 'org', object_id: String(o.id), result: 'ok' });
+  t.match(reg[0]!.detail, '用人单位：昆明市第三中学，单位管理员账号 km3zhong');
+  t.ok(reg[0]!.ip, 'source IP recorded');
+  t.notMatch(JSON.stringify(reg), '64138302', 'no contact phone');
+  t.notMatch(JSON.stringify(reg), 'Km3#zhong2026', 'no password');
 
   // Logged in, on 单位信息, with the notice of what is missing.
   const info = await a.get('/org/unit');
@@ -236,6 +244,10 @@ t.test('工作人员: add with a person link, read-only for non-admins, disable 
   t.equal(page.statusCode, 200);
   t.notMatch(page.body, '新增工作人员');
   t.notMatch(page.body, '重置密码');
+  // Admin flag on creation: audited as part of the user_create row.
+  await a.get('/org/unit/staff');
+  t.equal((await a.post('/org/unit/staff', { username: 'wz_zhao', name: '赵敏', idNumber: idNumber('19920202', '113'), unit_admin: '1' })).statusCode, 303);
+  t.equal((await app.ctx.db.selectFrom('users').select('roles').where('username', '=', 'wz_zhao').executeTakeFirstOrThrow()).roles, 'unit_admin');
   res = await s.post('/org/unit/staff', { username: 'wz_x', name: '某某', idNumber: idNumber('19900101', '112') });
   t.equal(res.statusCode, 403, 'only the unit admin adds staff');
   t.equal((await s.get(`/org/unit/staff/${sun.id}/reset-password`)).statusCode, 403);
@@ -271,6 +283,28 @@ t.test('工作人员: add with a person link, read-only for non-admins, disable 
   const stranger = await createStaff(app, { username: 'other_admin', orgId: other, roles: 'unit_admin' });
   t.equal((await a.post(`/org/unit/staff/${stranger.userId}/disable`)).statusCode, 404);
   t.equal((await a.get(`/org/unit/staff/${stranger.userId}/reset-password`)).statusCode, 404);
+
+  // Every operation above is in the audit log: the unit admin, the target account, the source IP.
+  const admin = await app.ctx.db.selectFrom('users').select('id').where('username', '=', 'wz_admin').executeTakeFirstOrThrow();
+  const rows = await app.ctx.db.selectFrom('audit_log').selectAll().where('user_id', '=', admin.id).where('action', '!=', 'login').orderBy('id').execute();
+  const zhao = await app.ctx.db.selectFrom('users').select('id').where('username', '=', 'wz_zhao').executeTakeFirstOrThrow();
+  const li = await app.ctx.db.selectFrom('users').select('id').where('username', '=', 'wz_li').executeTakeFirstOrThrow();
+  t.same(rows.map((r) => [r.action, r.object_id, r.result]), [
+    ['user_create', String(sun.id), 'ok'],
+    ['user_create', String(li.id), 'ok'],
+    ['user_create', String(zhao.id), 'ok'],
+    ['user_disable', String(sun.id), 'ok'],
+    ['user_enable', String(sun.id), 'ok'],
+    ['password_reset', String(sun.id), 'ok'],
+  ]);
+  t.match(rows[0]!.detail, '用户名 wz_sun，普通工作人员，已关联个人账号');
+  t.match(rows[1]!.detail, '未关联个人账号');
+  t.match(rows[2]!.detail, '用户名 wz_zhao，授予单位管理员');
+  t.match(rows[5]!.detail, '单位重置工作人员密码');
+  t.ok(rows.every((r) => r.ip && r.username === 'wz_admin' && r.org_id === unit && r.object_type === 'user'), 'actor, unit and source IP on every row');
+  const dump = JSON.stringify(rows);
+  for (const v of [person.id, badId, person.phone, pw, pw2]) t.notMatch(dump, v, 'no ID number, phone or password');
+  t.notMatch(dump, /\d{17}[\dX]/, 'no ID number at all');
 });
 
 t.test('access: applicants and other orgs are refused', async (t) => {

@@ -258,6 +258,21 @@ t.test('opinion → verify → publicity over National Day → completion with a
   const actions = await app.ctx.db.selectFrom('workflow_events').select(['action', 'stage', 'opinion', 'to_status']).where('declaration_id', '=', zhang.declId).orderBy('id').execute();
   t.same(actions.map((e) => e.action), ['save_cover', 'submit', 'verify', 'publicize', 'publicize', 'recommend', 'approve']);
   t.same(actions.at(-1), { action: 'approve', stage: 0, opinion: '同意推荐', to_status: 'reviewing' });
+  // The same steps in the audit log, each with its actor and source IP; no opinion or objection text.
+  const audited = (declId: number) => app.ctx.db.selectFrom('audit_log').selectAll().where('object_type', '=', 'declaration').where('object_id', '=', String(declId)).orderBy('id').execute();
+  const za = await audited(zhang.declId);
+  t.same(za.map((r) => r.action), ['declaration_submit', 'unit_verify', 'publicity_start', 'publicity_complete', 'workflow']);
+  t.match(za[0], { user_id: zhang.userId, role: 'applicant' });
+  for (const r of za.slice(1)) t.match(r, { username: w.staff.unit, org_id: w.unit, result: 'ok' });
+  t.ok(za.every((r) => r.ip === '127.0.0.1'), 'source IP on every row');
+  t.equal(za[1]!.detail, '核验通过（环节0）');
+  t.equal(za[2]!.detail, `公示 ${pub.id}：2026-09-28至2026-10-09（5个工作日，共2人）`);
+  t.equal(za[3]!.detail, `公示 ${pub.id} 完成：无异议`);
+  const wa = await audited(wang.declId);
+  t.same(wa.map((r) => r.action), ['declaration_submit', 'unit_verify', 'publicity_start', 'publicity_complete']);
+  t.equal(wa[3]!.detail, `公示 ${pub.id} 完成：有异议（不能推荐上报）`);
+  const dump = JSON.stringify(await app.ctx.db.selectFrom('audit_log').selectAll().execute());
+  for (const v of ['署名争议', OPINION.evaluation, zhang.phone, zhang.id, wang.phone, wang.id]) t.notMatch(dump, v, 'no opinion, objection or personal data');
   const msgs = await app.ctx.db.selectFrom('messages').select('content').where('user_id', '=', zhang.userId).execute();
   t.equal(msgs.filter((m) => m.content.includes('您的申报已通过单位审核')).length, 1, 'one message');
   page = await s.get('/org/recommend');

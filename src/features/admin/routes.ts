@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { missingHolidayYears } from '../holidays/service.js';
+import { outboxView, OUTBOX_KEEP_DAYS } from '../sms/outbox.js';
 import orgsRoutes from './orgs.js';
 import usersRoutes from './users.js';
 import holidaysRoutes from './holidays.js';
@@ -28,11 +29,15 @@ export default async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return reply.page('admin/home.njk', { stats, missingYears, breadcrumbs: [{ label: '平台管理' }] });
   });
 
-  // 短信发件箱: what the local SMS transport "delivered".
+  // 短信发件箱: what the local SMS transport "delivered" (last 7 days; codes masked once expired).
   app.get('/admin/sms', async (req, reply) => {
     const { page, size, offset } = pageParams(req.query, 20);
     const total = Number((await ctx.db.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const rows = await ctx.db.selectFrom('sms_outbox').select(['id', 'phone_masked', 'purpose', 'body', 'created_at']).orderBy('id', 'desc').limit(size).offset(offset).execute();
-    return reply.page('admin/sms.njk', { list: makePage(rows, total, page, size), breadcrumbs: [{ label: '平台管理', href: '/admin' }, { label: '短信发件箱' }] });
+    const now = ctx.config.now();
+    return reply.page('admin/sms.njk', {
+      list: makePage(rows.map((r) => outboxView(r, now)), total, page, size), keepDays: OUTBOX_KEEP_DAYS,
+      breadcrumbs: [{ label: '平台管理', href: '/admin' }, { label: '短信发件箱' }],
+    });
   });
 }

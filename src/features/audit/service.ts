@@ -77,7 +77,24 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   audit_export: '导出审计日志',
   audit_verify: '校验审计日志',
   audit_purge: '清理过期审计日志',
+  unit_register: '单位注册',
+  unit_person_remove: '移出单位人员',
+  unit_import: '批量新增账号',
+  supervisor_decision: '主管部门审核单位',
+  declaration_submit: '提交申报',
+  unit_verify: '单位核验',
+  publicity_start: '申报公示',
+  publicity_complete: '完成公示',
+  evaluation_confirm: '确认评审结果',
+  certificate_issue: '发证',
+  paper_received: '登记纸质材料',
+  backup: '备份',
+  restore: '恢复备份',
+  migrate: '数据库迁移',
 };
+
+/** The actor of rows written by the command line (backup, restore, migrate, create-admin). */
+export const CLI_ACTOR: NonNullable<AuditEntry['actor']> = { username: 'cli', name: '命令行', roles: ['cli'] };
 
 const HEAD_KEY = 'audit_head';
 const DETAIL_MAX = 200;

@@ -87,7 +87,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
 
   app.post('/me/declaration/submit', opts, async (req, reply) => {
     const b = (req.body ?? {}) as Q;
-    const r = await svc.submit(ctx, req.user!.id, Number(b.declaration_id), String(b.token ?? ''), b.pledge === '1');
+    const r = await svc.submit(ctx, req.user!.id, Number(b.declaration_id), String(b.token ?? ''), b.pledge === '1', req);
     if (!r.ok) {
       if (r.missing?.length) return reply.flashRedirect('/me/declaration?step=2', r.error, 'error');
       return reply.flashRedirect(r.error.includes('已提交') ? '/me/records' : '/me/declaration?step=4', r.error, 'error');

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import type { Kysely } from 'kysely';
@@ -18,6 +19,7 @@ import { listAttachments } from '../files/service.js';
 import { sendMessage } from '../auth/service.js';
 import { chinaToday } from '../plans/repository.js';
 import { writeStages } from '../review/scope.js';
+import { audit } from '../audit/service.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
 export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode'> & {
@@ -305,9 +307,11 @@ export type SubmitResult =
 /**
  * Freezes a version and starts (or resumes) the route. Idempotent: the same form token
  * posted twice (double click, back button) yields one submission; a second tab's post
- * finds the declaration already under review and is told so.
+ * finds the declaration already under review and is told so. The submission's audit row (the
+ * applicant from `req`, the source IP, the version and its digest) is written in the same
+ * transaction; a repeated post writes none.
  */
-export async function submit(ctx: AppContext, userId: number, declId: number, token: string, pledged: boolean): Promise<SubmitResult> {
+export async function submit(ctx: AppContext, userId: number, declId: number, token: string, pledged: boolean, req?: FastifyRequest): Promise<SubmitResult> {
   const d = await getDeclaration(ctx, userId, declId);
   if (!d) return { ok: false, error: '申报不存在' };
   if (d.submit_token && d.submit_token === token && d.status !== 'draft' && d.status !== 'returned') return { ok: true, id: d.id, already: true };
@@ -331,9 +335,10 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
     const cur = await trx.selectFrom('declarations').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
     if (cur.status !== d.status) return cur.submit_token === token ? 'same' : 'changed';
     const last = await trx.selectFrom('declaration_versions').select((eb) => eb.fn.max<number>('no').as('n')).where('declaration_id', '=', d.id).executeTakeFirst();
+    const no = Number(last?.n ?? 0) + 1;
     const v = await trx
       .insertInto('declaration_versions')
-      .values({ declaration_id: d.id, no: Number(last?.n ?? 0) + 1, snapshot: json, sha256: sha, created_at: stamp })
+      .values({ declaration_id: d.id, no, snapshot: json, sha256: sha, created_at: stamp })
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx
@@ -349,6 +354,11 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
       declaration_id: d.id, actor_user_id: userId, stage: resumed ? d.stage : 0, action: resumed ? 'resubmit' : 'submit',
       from_status: d.status, to_status: 'reviewing', created_at: stamp,
     }).execute();
+    await audit(ctx, req ?? null, {
+      action: 'declaration_submit', objectType: 'declaration', objectId: d.id,
+      detail: `${resumed ? '重新提交（返回修改后）' : '提交'}：${d.status}→reviewing（环节${resumed ? d.stage : 0}），版本${no}，sha256 ${sha.slice(0, 16)}`,
+      actor: req?.user ?? { id: userId, kind: 'applicant' },
+    }, trx);
     return 'done';
   });
   if (outcome === 'changed') return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };

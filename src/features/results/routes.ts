@@ -82,7 +82,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
 
   app.post('/org/evaluations/:id/confirm', staff, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
-    const r = await svc.confirmEvaluation(ctx, req.user!, idOf(req));
+    const r = await svc.confirmEvaluation(ctx, req.user!, idOf(req), req.ip);
     if (!r.ok) {
       if (r.error === '评审会议不存在') return reply.callNotFound();
       return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, r.error, 'error');
@@ -141,7 +141,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const b = (req.body ?? {}) as Q;
     const planId = Number(b.plan_id);
-    const r = await svc.issueCertificates(ctx, req.user!, planId, b.doc_no ?? '');
+    const r = await svc.issueCertificates(ctx, req.user!, planId, b.doc_no ?? '', req.ip);
     if (!r.ok) {
       if (r.field) return certificatesPage(req, reply, { [`doc_no_${planId}`]: r.error }, { [`doc_no_${planId}`]: b.doc_no ?? '' }, 422);
       return reply.flashRedirect('/org/certificates', r.error, 'error');

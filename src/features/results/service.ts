@@ -17,6 +17,7 @@ import { chinaToday } from '../plans/repository.js';
 import { blobPath } from '../files/service.js';
 import { parseCover, parseRoute, type Snapshot } from '../declaration/service.js';
 import type { EvaluationInput } from '../../print/reviewForm.js';
+import { audit } from '../audit/service.js';
 
 /**
  * 评后管理 (seed 004 高中级评后管理): 评审会议 and votes → 结果确认 → 评审结果公示 → 发证.
@@ -161,9 +162,10 @@ export async function saveVotes(ctx: AppContext, u: Staff, evaluationId: number,
 
 /**
  * 结果确认: every voted declaration still 'approved' becomes 'passed' or 'failed', with its
- * workflow event and the applicant's message, in one transaction.
+ * workflow event, its audit row (the source IP from the route's `ip`) and the applicant's
+ * message, in one transaction.
  */
-export async function confirmEvaluation(ctx: AppContext, u: Staff, evaluationId: number): Promise<{ ok: true; passed: number; failed: number } | { ok: false; error: string }> {
+export async function confirmEvaluation(ctx: AppContext, u: Staff, evaluationId: number, ip?: string): Promise<{ ok: true; passed: number; failed: number } | { ok: false; error: string }> {
   const x = await getEvaluation(ctx, u, evaluationId);
   if (!x) return { ok: false, error: '评审会议不存在' };
   const stamp = ctx.config.now().toISOString();
@@ -189,6 +191,10 @@ export async function confirmEvaluation(ctx: AppContext, u: Staff, evaluationId:
         opinion: `评审结果：${text}（评审时间${e.meeting_date}，应到${e.members_expected}人，实到${e.members_present}人；同意${v.agree}票，不同意${v.disagree}票，弃权${v.abstain}票）`,
         from_status: v.status, to_status: to, data: JSON.stringify({ evaluationId }), created_at: stamp,
       }).execute();
+      await audit(ctx, null, {
+        action: 'evaluation_confirm', objectType: 'declaration', objectId: v.id,
+        detail: `评审会议 ${evaluationId}：${v.status}→${to}（同意${v.agree}、不同意${v.disagree}、弃权${v.abstain}）`, actor: u, ip,
+      }, trx);
       await trx.insertInto('messages').values({ user_id: v.user_id, type: '评审结果', content: `您的职称评审结果：${text}（${parseCover(v).title}）。`, created_at: stamp }).execute();
     }
     await trx.updateTable('evaluations').set({ confirmed_at: stamp }).where('id', '=', evaluationId).execute();
@@ -299,9 +305,10 @@ export type IssueResult = { ok: true; issued: { declarationId: number; number: s
  * Issues certificates to every passed declaration of the plan that has none, in one immediate
  * transaction: the sequence (per committee + year) is max + 1 read inside it, so concurrent
  * batches serialise and the numbers have neither gaps nor duplicates (the unique indexes on
- * number and (committee, year, seq) are the backstop). 发文字号 is one per batch.
+ * number and (committee, year, seq) are the backstop). 发文字号 is one per batch. One audit row per
+ * certificate (the source IP from the route's `ip`).
  */
-export async function issueCertificates(ctx: AppContext, u: Staff, planId: number, docNoRaw: string): Promise<IssueResult> {
+export async function issueCertificates(ctx: AppContext, u: Staff, planId: number, docNoRaw: string, ip?: string): Promise<IssueResult> {
   const plan = await planInScope(ctx, u, planId);
   if (!plan) return { ok: false, error: '评审计划不存在' };
   const dErr = docNoError(docNoRaw);
@@ -332,6 +339,10 @@ export async function issueCertificates(ctx: AppContext, u: Staff, planId: numbe
         declaration_id: d.id, actor_user_id: u.id, org_id: u.orgId, stage: d.stage, action: 'certify',
         opinion: `证书编号：${number}；发文字号：${docNo}`, from_status: 'passed', to_status: 'passed', data: JSON.stringify({ certificateId: cert.id }), created_at: stamp,
       }).execute();
+      await audit(ctx, null, {
+        action: 'certificate_issue', objectType: 'certificate', objectId: cert.id,
+        detail: `申报 ${d.id}，证书编号 ${number}，发文字号 ${docNo}`, actor: u, ip,
+      }, trx);
       await trx.insertInto('messages').values({
         user_id: d.user_id, type: '评审结果',
         content: `您的职称证书已发放，证书编号：${number}，发文字号：${docNo}（${d.cover.title}，评审结果：通过）。电子证书请在“我的证书”（/me/certificates）查看。`,

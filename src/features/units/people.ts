@@ -2,8 +2,17 @@
  * The unit's people: its 工作人员 (staff accounts of the unit) and its 专业技术人员 (the applicants
  * whose users.unit_org_id is the unit) — seed 002 §五(三)3, seed 004 工作账号管理/批量新增账号.
  * Every query is scoped by the unit's id: an id from a URL is never trusted on its own.
+ *
+ * Every account operation writes its audit row (`req` = the unit clerk's request: actor and
+ * source IP) in the same transaction as the change. Rows name the account by id only: never an
+ * ID number, phone, password or the imported rows themselves.
+ *
+ * users.locked_at is an ADMINISTRATOR's lock (applies everywhere, src/features/auth/service.ts):
+ * the unit's unlock and password reset clear only the wrong-password counters
+ * (failed_logins = 0; the trigger of migration 0009 clears the per-source rows) and never lift it.
  */
 import { sql } from 'kysely';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import { charCount, type FieldErrors } from '../../lib/forms.js';
@@ -16,6 +25,7 @@ import { containsPattern } from '../admin/orgs.js';
 import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from './service.js';
 import { lockedFromASource } from '../auth/passwords.js';
 import { IMPORT_MAX_ROWS, type RawRow } from './importer.js';
+import { audit } from '../audit/service.js';
 
 type Body = Record<string, string | undefined>;
 export type Unit = { id: number; name: string };
@@ -44,7 +54,7 @@ export async function staffOf(ctx: AppContext, unitId: number, id: number) {
   return ctx.db.selectFrom('users').select(['id', 'name', 'username', 'roles', 'disabled']).where('id', '=', id).where('org_id', '=', unitId).where('kind', '=', 'staff').executeTakeFirst();
 }
 
-export async function addStaff(ctx: AppContext, unit: Unit, b: Body): Promise<{ ok: true; id: number; password: string; linked: boolean } | { ok: false; errors: FieldErrors }> {
+export async function addStaff(ctx: AppContext, req: FastifyRequest, unit: Unit, b: Body): Promise<{ ok: true; id: number; password: string; linked: boolean } | { ok: false; errors: FieldErrors }> {
   const errors: FieldErrors = {};
   const username = (b.username ?? '').trim();
   const name = (b.name ?? '').trim();
@@ -76,38 +86,56 @@ export async function addStaff(ctx: AppContext, unit: Unit, b: Body): Promise<{ 
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx.insertInto('messages').values({ user_id: row.id, type: '系统消息', content: `您的工作人员账号已由单位“${unit.name}”创建。首次登录须修改初始密码。`, created_at: stamp }).execute();
+    await audit(ctx, req, {
+      action: 'user_create', objectType: 'user', objectId: row.id,
+      detail: `单位新增工作人员，用户名 ${username}，${admin ? '授予单位管理员' : '普通工作人员'}，${person ? '已关联个人账号' : '未关联个人账号'}`,
+    }, trx);
     return row.id;
   });
   if (created === null) return { ok: false, errors: { username: '该用户名已被使用' } };
   return { ok: true, id: created, password, linked: !!person };
 }
 
-export async function setStaffDisabled(ctx: AppContext, unit: Unit, id: number, disabled: boolean) {
+export async function setStaffDisabled(ctx: AppContext, req: FastifyRequest, unit: Unit, id: number, disabled: boolean) {
   const stamp = stampOf(ctx);
   await writeTx(ctx.db, async (trx) => {
     await trx.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: stamp }).where('id', '=', id).where('org_id', '=', unit.id).execute();
     if (disabled) await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
     await trx.insertInto('messages').values({ user_id: id, type: '系统消息', content: `您的工作人员账号已被单位“${unit.name}”${disabled ? '停用' : '启用'}。`, created_at: stamp }).execute();
+    await audit(ctx, req, { action: disabled ? 'user_disable' : 'user_enable', objectType: 'user', objectId: id, detail: `单位管理员${disabled ? '停用' : '启用'}工作人员账号` }, trx);
   });
 }
 
-/** A new one-time password for a staff account or a person; their sessions end. */
-export async function resetPassword(ctx: AppContext, unit: Unit, userId: number): Promise<string> {
+/** The unit cannot lift an administrator's lock: the person must ask the platform. */
+export const ADMIN_LOCKED_NOTE = '已被管理员锁定，请联系平台';
+
+/**
+ * A new one-time password for a staff account or a person; their sessions end. The
+ * wrong-password locks go (failed_logins = 0), an administrator's lock (locked_at) stays.
+ * The caller has already checked that the account is the unit's.
+ */
+export async function resetPassword(ctx: AppContext, req: FastifyRequest, unit: Unit, userId: number, whom: 'staff' | 'person'): Promise<{ password: string; adminLocked: boolean }> {
   const password = generatePassword();
   const hash = await hashPassword(password);
   const stamp = stampOf(ctx);
-  await writeTx(ctx.db, async (trx) => {
+  const adminLocked = await writeTx(ctx.db, async (trx) => {
+    const cur = await trx.selectFrom('users').select('locked_at').where('id', '=', userId).executeTakeFirstOrThrow();
     await trx.updateTable('users')
-      .set({ password_hash: hash, must_change_password: 1, password_changed_at: stamp, failed_logins: 0, locked_at: null, updated_at: stamp })
+      .set({ password_hash: hash, must_change_password: 1, password_changed_at: stamp, failed_logins: 0, updated_at: stamp })
       .where('id', '=', userId)
       .execute();
     await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
     await trx.insertInto('messages').values({
       user_id: userId, type: '单位消息', created_at: stamp,
-      content: `您的登录密码已由单位“${unit.name}”重置，请使用单位告知的初始密码登录，并立即修改密码。`,
+      content: `您的登录密码已由单位“${unit.name}”重置，请使用单位告知的初始密码登录，并立即修改密码。${cur.locked_at ? '您的账号已被平台管理员锁定，须由平台解锁后方可登录。' : ''}`,
     }).execute();
+    await audit(ctx, req, {
+      action: 'password_reset', objectType: 'user', objectId: userId,
+      detail: `单位重置${whom === 'staff' ? '工作人员' : '专业技术人员'}密码，清除密码错误锁定${cur.locked_at ? '；平台管理员的锁定未解除' : ''}`,
+    }, trx);
+    return !!cur.locked_at;
   });
-  return password;
+  return { password, adminLocked };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -141,7 +169,13 @@ export async function listPeople(ctx: AppContext, unitId: number, f: PeopleQuery
     .offset(offset)
     .execute();
   return {
-    rows: rows.map((r) => ({ ...r, status: r.disabled ? '已停用' : r.locked_at || r.source_locked ? '已锁定' : '正常' })),
+    rows: rows.map((r) => ({
+      ...r,
+      status: r.disabled ? '已停用' : r.locked_at || r.source_locked ? '已锁定' : '正常',
+      // An administrator's lock: the unit offers no unlock (it could not lift it).
+      adminLocked: !!r.locked_at,
+      unlockable: !r.locked_at && !!r.source_locked,
+    })),
     total: Number(n),
   };
 }
@@ -168,18 +202,30 @@ export async function messagePerson(ctx: AppContext, unit: Unit, personId: numbe
   return null;
 }
 
-export async function unlockPerson(ctx: AppContext, unit: Unit, personId: number) {
+/**
+ * 解锁: clears the wrong-password locks of every source (failed_logins = 0 → trigger). Refused,
+ * and nothing changes, while an administrator's lock (users.locked_at) is on the account.
+ */
+export async function unlockPerson(ctx: AppContext, req: FastifyRequest, unit: Unit, personId: number): Promise<{ ok: true } | { ok: false; error: string }> {
   const stamp = stampOf(ctx);
-  await writeTx(ctx.db, async (trx) => {
-    await trx.updateTable('users').set({ failed_logins: 0, locked_at: null, updated_at: stamp }).where('id', '=', personId).where('unit_org_id', '=', unit.id).execute();
+  return writeTx(ctx.db, async (trx) => {
+    const p = await trx.selectFrom('users').select('locked_at').where('id', '=', personId).where('kind', '=', 'applicant').where('unit_org_id', '=', unit.id).executeTakeFirst();
+    if (!p) return { ok: false as const, error: '人员不存在' };
+    if (p.locked_at) {
+      await audit(ctx, req, { action: 'account_unlock', objectType: 'user', objectId: personId, result: 'fail', detail: '单位解锁被拒绝：账号已被平台管理员锁定' }, trx);
+      return { ok: false as const, error: ADMIN_LOCKED_NOTE };
+    }
+    await trx.updateTable('users').set({ failed_logins: 0, updated_at: stamp }).where('id', '=', personId).where('unit_org_id', '=', unit.id).execute();
     await trx.insertInto('messages').values({ user_id: personId, type: '单位消息', content: `您的账号已由单位“${unit.name}”解锁，请使用原密码登录。`, created_at: stamp }).execute();
+    await audit(ctx, req, { action: 'account_unlock', objectType: 'user', objectId: personId, detail: '单位解锁（清除密码错误锁定）' }, trx);
+    return { ok: true as const };
   });
 }
 
 export const IN_FLIGHT_MESSAGE = '该人员有进行中的申报，不能移除';
 
 /** 移除: the person leaves the unit, unless a declaration of theirs is in review through it. */
-export async function removePerson(ctx: AppContext, unit: Unit, personId: number): Promise<string | null> {
+export async function removePerson(ctx: AppContext, req: FastifyRequest, unit: Unit, personId: number): Promise<string | null> {
   const stamp = stampOf(ctx);
   return writeTx(ctx.db, async (trx) => {
     const busy = await trx
@@ -189,8 +235,12 @@ export async function removePerson(ctx: AppContext, unit: Unit, personId: number
       .where('d.user_id', '=', personId)
       .where('d.status', 'in', ['reviewing', 'returned'])
       .executeTakeFirst();
-    if (busy) return IN_FLIGHT_MESSAGE;
+    if (busy) {
+      await audit(ctx, req, { action: 'unit_person_remove', objectType: 'user', objectId: personId, result: 'fail', detail: `${IN_FLIGHT_MESSAGE}（申报 ${busy.id}）` }, trx);
+      return IN_FLIGHT_MESSAGE;
+    }
     await trx.updateTable('users').set({ unit_org_id: null, updated_at: stamp }).where('id', '=', personId).where('unit_org_id', '=', unit.id).execute();
+    await audit(ctx, req, { action: 'unit_person_remove', objectType: 'user', objectId: personId, detail: '移出本单位专业技术人员名单（账号和申报资料保留）' }, trx);
     await trx.insertInto('messages').values({
       user_id: personId, type: '单位消息', created_at: stamp,
       content: `您已被单位“${unit.name}”移出本单位专业技术人员名单。如有疑问请联系单位；如已调动，请在“基本信息”中选择新的工作单位。`,
@@ -225,10 +275,17 @@ interface GoodRow {
   phone: string;
 }
 
-/** Validates every row, then creates the valid ones (one shared initial password). */
-export async function importPeople(ctx: AppContext, unit: Unit, rows: RawRow[]): Promise<ImportResult> {
-  if (rows.length === 0) return { created: 0, failed: 0, errors: [], password: null, fatal: '没有可导入的数据：每行填写“姓名,身份证号,手机号”' };
-  if (rows.length > IMPORT_MAX_ROWS) return { created: 0, failed: 0, errors: [], password: null, fatal: `每次最多导入${IMPORT_MAX_ROWS}行（本次${rows.length}行），请分批导入` };
+/**
+ * Validates every row, then creates the valid ones (one shared initial password). One audit row
+ * per import, on the unit: the counts only (never names, ID numbers, phones or the password).
+ */
+export async function importPeople(ctx: AppContext, req: FastifyRequest, unit: Unit, rows: RawRow[]): Promise<ImportResult> {
+  const refused = async (fatal: string): Promise<ImportResult> => {
+    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: 'fail', detail: `未导入：${fatal}` });
+    return { created: 0, failed: 0, errors: [], password: null, fatal };
+  };
+  if (rows.length === 0) return refused('没有可导入的数据：每行填写“姓名,身份证号,手机号”');
+  if (rows.length > IMPORT_MAX_ROWS) return refused(`每次最多导入${IMPORT_MAX_ROWS}行（本次${rows.length}行），请分批导入`);
   const errors: ImportError[] = [];
   const good: GoodRow[] = [];
   const seenId = new Map<string, number>();
@@ -267,7 +324,11 @@ export async function importPeople(ctx: AppContext, unit: Unit, rows: RawRow[]):
     }
     if (problems.length) errors.push({ line: r.line, name, text: `第${r.line}行：${problems.join('；')}` });
   }
-  if (good.length === 0) return { created: 0, failed: errors.length, errors, password: null };
+  const counts = (created: number) => `共${rows.length}行：成功${created}条，失败${errors.length}条`;
+  if (good.length === 0) {
+    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: 'fail', detail: counts(0) });
+    return { created: 0, failed: errors.length, errors, password: null };
+  }
   const password = generatePassword();
   const hash = await hashPassword(password);
   const stamp = stampOf(ctx);
@@ -296,6 +357,7 @@ export async function importPeople(ctx: AppContext, unit: Unit, rows: RawRow[]):
       }).execute();
       done.push(g.line);
     }
+    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: done.length ? 'ok' : 'fail', detail: `${counts(done.length)}（共用一个初始密码，首次登录须修改）` }, trx);
     return done;
   });
   errors.sort((a, b) => a.line - b.line);

@@ -99,7 +99,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (!form.ok) return uploadRefused(reply, form, '/units/register');
     const errors: FieldErrors = {};
     for (const f of form.tooLarge) errors[f] = `文件不能超过${Math.round(fileLimit / 1024 / 1024)}MB`;
-    const r = await units.registerUnit(ctx, form.fields, { license: form.files.license, seal: form.files.seal });
+    const r = await units.registerUnit(ctx, req, form.fields, { license: form.files.license, seal: form.files.seal });
     if (!r.ok || Object.keys(errors).length) return registerPage(reply, keep(form.fields), { ...(r.ok ? {} : r.errors), ...errors });
     await startSession(req, r.userId, ctx.config.now());
     const note = r.fileErrors.length ? `；${r.fileErrors.join('；')}，请在单位信息中重新上传` : '';
@@ -210,7 +210,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/org/unit/staff', { preHandler: unitAdmin }, async (req, reply) => {
     const org = await unitOf(req);
     const b = (req.body ?? {}) as Body;
-    const r = await people.addStaff(ctx, org, b);
+    const r = await people.addStaff(ctx, req, org, b);
     if (!r.ok) return staffPage(req, reply, keep(b), r.errors);
     const link = r.linked ? '已关联该工作人员的个人账号' : '未找到该身份证号注册的个人账号，暂未关联';
     return reply.flashRedirect('/org/unit/staff', `工作人员账号已创建（${link}），${people.oneTime(r.password)}`);
@@ -243,7 +243,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
       const s = await staffTarget(req, reply);
       if (!s) return reply;
       const org = await unitOf(req);
-      await people.setStaffDisabled(ctx, org, s.id, disabled);
+      await people.setStaffDisabled(ctx, req, org, s.id, disabled);
       return reply.flashRedirect('/org/unit/staff', `“${s.name}”的账号已${disabled ? '停用' : '启用'}`);
     });
   }
@@ -260,8 +260,8 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/org/unit/staff/:id/reset-password', { preHandler: unitAdmin }, async (req, reply) => {
     const s = await staffTarget(req, reply);
     if (!s) return reply;
-    const pw = await people.resetPassword(ctx, await unitOf(req), s.id);
-    return reply.flashRedirect('/org/unit/staff', `“${s.name}”的密码已重置，新的${people.oneTime(pw)}`);
+    const r = await people.resetPassword(ctx, req, await unitOf(req), s.id, 'staff');
+    return reply.flashRedirect('/org/unit/staff', `“${s.name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`);
   });
 
   // ---- 专业技术人员管理 ----
@@ -308,7 +308,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const p = await personTarget(req, reply);
     if (!p) return reply;
     return reply.page('components/confirm.njk', {
-      title: '重置密码', message: `确定重置“${p.name}（${p.id_masked}）”的登录密码吗？将生成新的初始密码（同时解除锁定），其当前的登录会全部退出，下次登录须修改密码。`,
+      title: '重置密码', message: `确定重置“${p.name}（${p.id_masked}）”的登录密码吗？将生成新的初始密码（同时解除密码错误锁定${p.locked_at ? '；该账号已被平台管理员锁定，重置后仍须平台解锁' : ''}），其当前的登录会全部退出，下次登录须修改密码。`,
       action: `/org/people/${p.id}/reset-password`, cancel: '/org/people', confirmLabel: '确认重置',
     });
   });
@@ -316,14 +316,15 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/org/people/:id/reset-password', { preHandler: unitStaff }, async (req, reply) => {
     const p = await personTarget(req, reply);
     if (!p) return reply;
-    const pw = await people.resetPassword(ctx, await unitOf(req), p.id);
-    return reply.flashRedirect('/org/people', `“${p.name}”的密码已重置，新的${people.oneTime(pw)}`);
+    const r = await people.resetPassword(ctx, req, await unitOf(req), p.id, 'person');
+    return reply.flashRedirect('/org/people', `“${p.name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`);
   });
 
   app.post('/org/people/:id/unlock', { preHandler: unitStaff }, async (req, reply) => {
     const p = await personTarget(req, reply);
     if (!p) return reply;
-    await people.unlockPerson(ctx, await unitOf(req), p.id);
+    const r = await people.unlockPerson(ctx, req, await unitOf(req), p.id);
+    if (!r.ok) return reply.flashRedirect('/org/people', `“${p.name}”的账号${r.error}`, 'error');
     return reply.flashRedirect('/org/people', `“${p.name}”的账号已解锁`);
   });
 
@@ -339,7 +340,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/org/people/:id/remove', { preHandler: unitStaff }, async (req, reply) => {
     const p = await personTarget(req, reply);
     if (!p) return reply;
-    const err = await people.removePerson(ctx, await unitOf(req), p.id);
+    const err = await people.removePerson(ctx, req, await unitOf(req), p.id);
     if (err) return reply.flashRedirect('/org/people', err, 'error');
     return reply.flashRedirect('/org/people', `“${p.name}”已移出本单位`);
   });
@@ -369,7 +370,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
       rows = parsePasted(text);
     }
     const org = await unitOf(req);
-    const result = await people.importPeople(ctx, org, rows);
+    const result = await people.importPeople(ctx, req, org, rows);
     if (result.fatal) return importPage(reply, { text, error: result.fatal }, 422);
     // Rendered, not redirected: the shared initial password is shown on this response only.
     return importPage(reply, { result, text: '' }, result.created ? 200 : 422);
@@ -434,7 +435,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const b = (req.body ?? {}) as Body;
     const action = b.action === 'approve' ? true : b.action === 'reject' ? false : null;
     if (action === null) return reviewPage(req, reply, r, '请选择审核结果', b.opinion ?? '');
-    const res = await units.decideRequest(ctx, { id: req.user!.id, orgId: req.user!.orgId! }, r.id, action, b.opinion ?? '');
+    const res = await units.decideRequest(ctx, req, { id: req.user!.id, orgId: req.user!.orgId! }, r.id, action, b.opinion ?? '');
     if (!res.ok) {
       if (res.error === 'not-found') return reply.callNotFound();
       return reviewPage(req, reply, r, res.error, b.opinion ?? '');

@@ -14,6 +14,7 @@
  *   (see decideRequest / rerouteUnit).
  */
 import { sql, type Kysely } from 'kysely';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Database, OrgKind } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
@@ -31,6 +32,7 @@ import {
 } from '../files/service.js';
 import { routeFor, parseRoute } from '../declaration/service.js';
 import { writeStages } from '../review/scope.js';
+import { audit } from '../audit/service.js';
 
 type Db = Kysely<Database>;
 type Body = Record<string, string | undefined>;
@@ -153,7 +155,12 @@ export type RegisterResult =
   | { ok: true; userId: number; orgId: number; fileErrors: string[] }
   | { ok: false; errors: FieldErrors };
 
-export async function registerUnit(ctx: AppContext, b: Body, files: { license?: Upload; seal?: Upload }): Promise<RegisterResult> {
+/**
+ * 单位注册 (public): the organisation and its first staff account (单位管理员), audited in the same
+ * transaction with the new account as the actor (`req` gives the source IP). The row names the
+ * unit and the username, never the contact phone or the password.
+ */
+export async function registerUnit(ctx: AppContext, req: FastifyRequest, b: Body, files: { license?: Upload; seal?: Upload }): Promise<RegisterResult> {
   const errors: FieldErrors = {};
   const kind = UNIT_TYPES.find((t) => t.code === str(b, 'kind'))?.code;
   if (!kind) errors.kind = '请选择单位类型';
@@ -225,6 +232,11 @@ export async function registerUnit(ctx: AppContext, b: Body, files: { license?: 
       user_id: user.id, type: '系统消息', created_at: stamp,
       content: `单位“${name}”注册成功。请在“单位信息”中完善单位性质、单位等级和行政区域${kind === 'unit' ? '，并选择主管部门' : ''}；单位信息不完整时，本单位人员不能提交申报。`,
     }).execute();
+    await audit(ctx, req, {
+      action: 'unit_register', objectType: 'org', objectId: org.id,
+      detail: `${UNIT_TYPES.find((t) => t.code === kind)!.name}：${name}，单位管理员账号 ${username}`,
+      actor: { id: user.id, kind: 'staff', name: contact, username, roles: [UNIT_ADMIN], orgId: org.id },
+    }, trx);
     return { orgId: org.id, userId: user.id };
   });
   if ('errors' in created) return { ok: false, errors: created.errors };
@@ -427,8 +439,12 @@ export interface DecideResult {
   returned?: number;
 }
 
-/** 通过 / 不通过 by the supervisor's staff; approving a change re-routes the unit's declarations. */
-export async function decideRequest(ctx: AppContext, actor: { id: number; orgId: number }, id: number, approve: boolean, opinionRaw: string): Promise<DecideResult> {
+/**
+ * 通过 / 不通过 by the supervisor's staff; approving a change re-routes the unit's declarations.
+ * Audited in the same transaction (`req`: the supervisor clerk and the source IP); the row says
+ * the decision and the unit, not the opinion text.
+ */
+export async function decideRequest(ctx: AppContext, req: FastifyRequest, actor: { id: number; orgId: number }, id: number, approve: boolean, opinionRaw: string): Promise<DecideResult> {
   const opinion = (opinionRaw ?? '').trim();
   if (!approve && !opinion) return { ok: false, error: '不通过时请填写审核意见' };
   if (charCount(opinion) > 500) return { ok: false, error: '审核意见不能超过500个字' };
@@ -458,6 +474,11 @@ export async function decideRequest(ctx: AppContext, actor: { id: number; orgId:
       ? `主管部门“${sup.name}”已通过本单位的主管部门申请。${returned ? `本单位 ${returned} 份进行中的申报已退回单位，请重新审核上报。` : ''}`
       : `主管部门“${sup.name}”未通过本单位的主管部门申请。审核意见：${opinion}`;
     for (const s of staff) await trx.insertInto('messages').values({ user_id: s.id, type: '审核消息', content: text, created_at: stamp }).execute();
+    const change = unit.supervisor_org_id && unit.supervisor_org_id !== sup.id;
+    await audit(ctx, req, {
+      action: 'supervisor_decision', objectType: 'org', objectId: unit.id,
+      detail: `${approve ? '通过' : '不通过'}单位“${unit.name}”的${change ? '更换主管部门' : '主管部门'}申请（申请 ${r.id}）${returned ? `，${returned}份进行中的申报退回单位` : ''}`,
+    }, trx);
     return { ok: true, returned };
   });
 }

@@ -107,7 +107,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   app.post('/org/unit-stage/:id/verify', { preHandler: requireStaff }, async (req, reply) => {
     const id = idParam(req);
     const back = safeBack(((req.body ?? {}) as Record<string, unknown>).back, `/org/unit-stage/${id}`);
-    const r = await verify(ctx, staffOf(req), id);
+    const r = await verify(ctx, staffOf(req), id, req.ip);
     if (!r.ok) return refuse(reply, r);
     return reply.flashRedirect(back, '核验通过');
   });
@@ -149,7 +149,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
       const { title: _t, ...errors } = check.errors;
       return newPage(req, reply, values, errors, check.end, check.warning, Object.keys(errors).length ? 422 : 200);
     }
-    const r = await createPublicity(ctx, staffOf(req), values);
+    const r = await createPublicity(ctx, staffOf(req), values, req.ip);
     if (!r.ok) return newPage(req, reply, values, r.errors, r.end, r.warning, r.status);
     const msg = `公示已保存，公示期${values.start_date}至${r.end}`;
     return reply.flashRedirect(`/org/publicity/${r.id}`, r.warning ? `${msg}（${r.warning}）` : msg);
@@ -175,7 +175,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   app.post('/org/publicity/:id/complete', { preHandler: requireUnitStaff }, async (req, reply) => {
     const id = idParam(req);
     const values = readCompleteForm((req.body ?? {}) as Record<string, unknown>);
-    const r = await completePublicity(ctx, staffOf(req), id, values);
+    const r = await completePublicity(ctx, staffOf(req), id, values, req.ip);
     if (r.ok) return reply.flashRedirect(`/org/publicity/${id}`, r.objections ? `公示已完成，${r.objections}人有异议，不能推荐上报` : '公示已完成，均无异议');
     if ('errors' in r) return detailPage(req, reply, values, r.errors, 422);
     return refuse(reply, r);

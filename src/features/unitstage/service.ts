@@ -3,6 +3,10 @@
  * 申报公示 → 完成公示 → 单位推荐上报, for the organisation at the first stage of a route (an
  * employer, or the HR agency/association of freelancers). Every declaration goes through the
  * caller's scope (`scoped()`) and must be waiting for the caller's organisation at a unit stage.
+ *
+ * 核验, the start and the completion of a 公示 write one audit row per declaration (the clerk, the
+ * source IP passed by the route as `ip`) in the transaction of the change; 推荐上报 is audited by
+ * act(). The rows never copy the opinion or objection texts.
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { AppContext } from '../../context.js';
@@ -25,6 +29,7 @@ import { chinaToday } from '../plans/repository.js';
 import { scoped } from '../review/scope.js';
 import { act, isTheirTurn } from '../review/service.js';
 import { discardFile, storeFile, type UploadInput } from '../files/service.js';
+import { audit } from '../audit/service.js';
 
 type Db = Kysely<Database>;
 type Decl = Selectable<DeclarationsTable>;
@@ -216,7 +221,7 @@ export async function saveOpinion(ctx: AppContext, user: Staff, id: number, body
   });
 }
 
-export async function verify(ctx: AppContext, user: Staff, id: number): Promise<{ ok: true } | Refusal> {
+export async function verify(ctx: AppContext, user: Staff, id: number, ip?: string): Promise<{ ok: true } | Refusal> {
   return writeTx(ctx.db, async (trx) => {
     const g = await gate(trx, user, id);
     if (!g.ok) return g;
@@ -230,6 +235,7 @@ export async function verify(ctx: AppContext, user: Staff, id: number): Promise<
       declaration_id: id, actor_user_id: user.id, org_id: user.orgId, stage: g.d.stage, action: 'verify', opinion: '核验通过',
       from_status: g.d.status, to_status: g.d.status, data: null, created_at: stamp,
     }).execute();
+    await audit(ctx, null, { action: 'unit_verify', objectType: 'declaration', objectId: id, detail: `核验通过（环节${g.d.stage}）`, actor: user, ip }, trx);
     return { ok: true };
   });
 }
@@ -304,7 +310,7 @@ export type CreatePublicityResult =
   | { ok: true; id: number; end: string; warning: string }
   | { ok: false; status: 409 | 422; errors: PublicityErrors; end: string; warning: string };
 
-export async function createPublicity(ctx: AppContext, user: Staff, v: PublicityValues): Promise<CreatePublicityResult> {
+export async function createPublicity(ctx: AppContext, user: Staff, v: PublicityValues, ip?: string): Promise<CreatePublicityResult> {
   const candidates = await publicityCandidates(ctx.db, user);
   const check = await checkPublicity(ctx, v, candidates, { requireIds: true });
   if (Object.keys(check.errors).length) return { ok: false, status: 422, errors: check.errors, end: check.end, warning: check.warning };
@@ -327,6 +333,10 @@ export async function createPublicity(ctx: AppContext, user: Staff, v: Publicity
           opinion: `申报公示：${v.start_date}至${check.end}（${check.days}个工作日）`, from_status: g.d.status, to_status: g.d.status,
           data: JSON.stringify({ publicityId: p.id, state: 'open' }), created_at: stamp,
         }).execute();
+        await audit(ctx, null, {
+          action: 'publicity_start', objectType: 'declaration', objectId: declId,
+          detail: `公示 ${p.id}：${v.start_date}至${check.end}（${check.days}个工作日，共${v.ids.length}人）`, actor: user, ip,
+        }, trx);
       }
       return p.id;
     });
@@ -438,7 +448,7 @@ export function readCompleteForm(body: Record<string, unknown>): CompleteValues 
 export type CompleteResult = { ok: true; objections: number } | Refusal | { ok: false; status: 422; error: string; errors: Record<string, string> };
 
 /** 完成公示: from the day after the end date, with 无异议/有异议 recorded per person. */
-export async function completePublicity(ctx: AppContext, user: Staff, id: number, values: CompleteValues): Promise<CompleteResult> {
+export async function completePublicity(ctx: AppContext, user: Staff, id: number, values: CompleteValues, ip?: string): Promise<CompleteResult> {
   const today = chinaToday(ctx.config.now());
   const stamp = ctx.config.now().toISOString();
   return writeTx(ctx.db, async (trx) => {
@@ -470,6 +480,10 @@ export async function completePublicity(ctx: AppContext, user: Staff, id: number
         opinion: objection ? `公示有异议：${v.note}` : '公示期满，无异议', from_status: d.status, to_status: d.status,
         data: JSON.stringify({ publicityId: p.id, state: objection ? 'objection' : 'no_objection' }), created_at: stamp,
       }).execute();
+      await audit(ctx, null, {
+        action: 'publicity_complete', objectType: 'declaration', objectId: d.id,
+        detail: `公示 ${p.id} 完成：${objection ? '有异议（不能推荐上报）' : '无异议'}`, actor: user, ip,
+      }, trx);
     }
     await trx.updateTable('publicities').set({ status: 'completed', completed_at: stamp }).where('id', '=', p.id).execute();
     return { ok: true, objections };

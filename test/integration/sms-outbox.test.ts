@@ -1,0 +1,90 @@
+// The local SMS transport's outbox keeps verification codes only for a while: rows older than
+// 7 days are purged by an hourly job, and /admin/sms masks a code once it has expired (10 min).
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeApp, Agent, createStaff, login, lastSmsCode } from '../helpers/app.js';
+import { issueCode } from '../../src/features/sms/codes.js';
+import { maskCodes, purgeSmsOutbox, startSmsOutboxPurge, OUTBOX_KEEP_DAYS } from '../../src/features/sms/outbox.js';
+
+const DAY = 86_400_000;
+
+t.test('outbox rows older than 7 days are purged (TestClock); newer ones stay and still give their code', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const db = app.ctx.db;
+  const count = async () => (await db.selectFrom('sms_outbox').select('id').execute()).length;
+
+  t.equal((await issueCode(app.ctx, '13800138000', 'register')).ok, true);
+  const first = await db.selectFrom('sms_outbox').select('created_at').executeTakeFirstOrThrow();
+  app.clock.advance(6 * DAY);
+  t.equal((await issueCode(app.ctx, '13900139000', 'forgot')).ok, true);
+  t.equal(await count(), 2);
+
+  // Exactly 7 days after the first message: not older than 7 days yet.
+  app.clock.t = Date.parse(first.created_at) + OUTBOX_KEEP_DAYS * DAY;
+  t.equal(await purgeSmsOutbox(app.ctx), 0);
+  t.equal(await count(), 2);
+  app.clock.advance(1);
+  t.equal(await purgeSmsOutbox(app.ctx), 1, 'the 7-day-old message goes');
+  t.equal(await count(), 1);
+  t.match(await lastSmsCode(app, '139****9000'), /^\d{6}$/, 'the recent code is still readable (development, tests)');
+  await t.rejects(lastSmsCode(app, '138****8000'), 'the old one is gone');
+
+  // The scheduled job: runs at once when started, then hourly; stop() waits for a run in progress.
+  app.clock.advance(6 * DAY); // the second message is now 7 days + 1 ms old
+  const stop = startSmsOutboxPurge(app.ctx);
+  await stop();
+  t.equal(await count(), 0, 'the job purged the remaining old row');
+});
+
+t.test('the app runs the purge when it starts (and hourly after)', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-sms-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const files = { dataDir: dir, dbFile: path.join(dir, 'zhicheng.db'), uploadDir: path.join(dir, 'uploads') };
+  const first = await makeApp(files);
+  t.equal((await issueCode(first.ctx, '13800138000', 'register')).ok, true);
+  await first.ctx.db.updateTable('sms_outbox').set({ created_at: new Date(first.clock.t - 8 * DAY).toISOString() }).execute();
+  await first.close();
+  const app = await makeApp(files);
+  t.teardown(() => app.close());
+  let left = 1;
+  for (let i = 0; i < 100 && left; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = (await app.ctx.db.selectFrom('sms_outbox').select('id').execute()).length;
+  }
+  t.equal(left, 0, 'the 8-day-old row is gone after start');
+});
+
+t.test('/admin/sms shows a code in clear for 10 minutes, then masked', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  await createStaff(app, { username: 'admin1' });
+  const a = new Agent(app);
+  await login(a, 'staff', 'admin1');
+  t.equal((await issueCode(app.ctx, '13800138000', 'register')).ok, true);
+  const code = await lastSmsCode(app, '138****8000');
+
+  let page = await a.get('/admin/sms');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, `验证码：${code}`, 'valid: shown in clear');
+  t.match(page.body, '记录保留7天');
+
+  app.clock.advance(10 * 60_000 + 1000);
+  await login(a, 'staff', 'admin1'); // the idle session may have gone meanwhile; sign in again
+  page = await a.get('/admin/sms');
+  t.equal(page.statusCode, 200);
+  t.notMatch(page.body, code, 'expired: never in clear');
+  t.match(page.body, `验证码：****${code.slice(-2)}`);
+  t.match(page.body, '138****8000');
+  // The stored row is unchanged: the local transport still works for development and tests.
+  t.equal(await lastSmsCode(app, '138****8000'), code);
+});
+
+t.test('maskCodes', async (t) => {
+  t.equal(maskCodes('【职称申报评审系统】您正在注册账号，验证码：012345，10分钟内有效。'), '【职称申报评审系统】您正在注册账号，验证码：****45，10分钟内有效。');
+  t.equal(maskCodes('验证码: 987654'), '验证码: ****54');
+  t.equal(maskCodes('code 123456 here'), 'code ****56 here');
+  t.equal(maskCodes('无验证码的通知'), '无验证码的通知');
+});
