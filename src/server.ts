@@ -4,6 +4,7 @@ import { findBrowser } from './print/browser.js';
 import { startBackupScheduler } from './ops/backup.js';
 import { APP_VERSION } from './version.js';
 
+export const INSECURE_COOKIES_MESSAGE = '警告：NODE_ENV=production 但未设置 SECURE_COOKIES=true：登录 Cookie 可经明文 HTTP 传输。请在 HTTPS 之后运行并设置 SECURE_COOKIES=true（反向代理另设 TRUST_PROXY）';
 export const NO_BROWSER_START_MESSAGE = '未找到 Chromium/Chrome/Edge：PDF 打印不可用（设置 CHROMIUM_PATH）';
 
 /** Hard limit for a graceful shutdown; then the process exits 1. */
@@ -23,6 +24,8 @@ export interface ServeIo {
 export async function serve(config: Config, io: ServeIo = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   // Printing is optional: say so plainly at start; every other page works without a browser.
   if (!findBrowser(config.chromiumPath)) io.err(NO_BROWSER_START_MESSAGE);
+  // Plain HTTP is fine on a desk; in production the session cookie must travel over TLS only.
+  if (config.env === 'production' && !config.secureCookies) io.err(INSECURE_COOKIES_MESSAGE);
 
   // Socket timeouts (slowloris) are set where the server is made: buildApp, from the config.
   const { app, setupLink } = await buildApp(config);

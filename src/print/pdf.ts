@@ -190,14 +190,25 @@ export function createPdfPool(o: PdfPoolOptions): PdfPool {
     if (g.closed) return;
     g.closed = true;
     generations.delete(g);
+    const proc = g.browser.process();
     try {
       if (g.browser.connected) await withTimeout(g.browser.close(), 10_000, () => new Error('browser close timed out'));
     } catch {
-      g.browser.process()?.kill('SIGKILL');
-    } finally {
-      // Chromium may still be writing its profile as it exits: retry ENOTEMPTY/EBUSY a few times.
-      fs.rmSync(g.userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      proc?.kill('SIGKILL');
     }
+    // A crashed or killed browser's helper processes may still be writing its profile: wait for
+    // the main process to be gone, then remove the folder, retrying ENOTEMPTY/EBUSY. A folder
+    // that still cannot go is left in the temp dir rather than failing anything.
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        proc.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    await fs.promises.rm(g.userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(() => {});
   }
 
   function retire(g: Generation) {

@@ -107,8 +107,10 @@ function connects(port: number): Promise<boolean> {
 t.test('no browser: said at start; SIGTERM: the request in flight completes, new connections are refused, exit 0', async (t) => {
   const dir = tempDir(t);
   // No browser: the server says so at start and serves everything else.
-  const server = await startServer(t, { DATA_DIR: dir, LOG_LEVEL: 'info', CHROMIUM_PATH: path.join(dir, 'no-browser') });
+  // Production without SECURE_COOKIES: warned at start too.
+  const server = await startServer(t, { DATA_DIR: dir, LOG_LEVEL: 'info', CHROMIUM_PATH: path.join(dir, 'no-browser'), NODE_ENV: 'production' });
   t.match(server.stderr(), '未找到 Chromium/Chrome/Edge：PDF 打印不可用（设置 CHROMIUM_PATH）');
+  t.match(server.stderr(), '未设置 SECURE_COOKIES=true');
   const slow = await slowPost(server.port);
   // Let the server read the headers: from then on the request is in flight.
   await new Promise((r) => setTimeout(r, 300));

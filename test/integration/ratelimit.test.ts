@@ -48,6 +48,23 @@ t.test('per IP: 20 logins a minute; registration SMS 10 a minute', async (t) => 
   t.not((await agent.post('/forgot/sms', { phone: 'x' })).statusCode, 429, 'its own allowance');
 });
 
+t.test('changing the password (the old one is checked) is limited too: 10 a minute', async (t) => {
+  const app = await makeApp({ rateLimit: true });
+  t.teardown(() => app.close());
+  const a = await createApplicant(app, { phone: '13800138000' });
+  const agent = new Agent(app);
+  await login(agent, 'applicant', a.phone);
+  const guess = () => agent.post('/account/password', { old: 'Guess#12345x', password: 'Li#Na2026new', password2: 'Li#Na2026new' });
+  for (let i = 1; i <= 10; i++) {
+    await agent.get('/account/password');
+    t.not((await guess()).statusCode, 429, `guess ${i} answered`);
+  }
+  await agent.get('/account/password');
+  const r = await guess();
+  t.equal(r.statusCode, 429);
+  t.match(r.body, /操作过于频繁/);
+});
+
 t.test('RATE_LIMIT=off disables the limits', async (t) => {
   const app = await makeApp({ rateLimit: false });
   t.teardown(() => app.close());

@@ -25,7 +25,8 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
     reply.page('account/password.njk', { passwordHint: PASSWORD_HINT, errors, forced: reply.request.user?.mustChangePassword, expiredDays: reply.request.user?.passwordExpiredDays }, Object.keys(errors).length ? 422 : 200);
 
   app.get('/account/password', { preHandler: requireUser }, async (_req, reply) => pwPage(reply));
-  app.post('/account/password', { preHandler: requireUser }, async (req, reply) => {
+  // Rate-limited too: the old password is checked here (guessing it must not be free).
+  app.post('/account/password', { preHandler: [requireUser, app.limits.strict] }, async (req, reply) => {
     const b = req.body as Body;
     const r = await auth.changePassword(ctx, req.user!.id, { old: b.old ?? '', password: b.password ?? '', password2: b.password2 ?? '' }, req.session.sessionId);
     if (!r.ok) {
@@ -58,14 +59,14 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
     if (req.method === 'POST' && req.url.startsWith('/account/phone/') && reply.statusCode !== 303) reply.header('HX-Replace-Url', '/account/phone');
   });
 
-  app.post('/account/phone/old-sms', { preHandler: requireApplicant }, async (req, reply) => {
+  app.post('/account/phone/old-sms', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
     const phone = await currentPhone(req.user!.id);
     if (!phone) return phonePage(reply, {}, { oldCode: '账号未绑定手机号' });
     const r = await issueCode(ctx, phone, 'phone_old');
     return r.ok ? phonePage(reply, {}, {}, { oldSent: true }) : phonePage(reply, {}, { oldCode: r.error });
   });
 
-  app.post('/account/phone/old', { preHandler: requireApplicant }, async (req, reply) => {
+  app.post('/account/phone/old', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
     const b = req.body as Body;
     const phone = await currentPhone(req.user!.id);
     const r = phone ? await verifyCode(ctx, phone, 'phone_old', b.oldCode ?? '') : { ok: false as const, error: '账号未绑定手机号' };
@@ -84,7 +85,7 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
     return { phone: p.value, error: {} };
   };
 
-  app.post('/account/phone/new-sms', { preHandler: requireApplicant }, async (req, reply) => {
+  app.post('/account/phone/new-sms', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
     const b = req.body as Body;
     const c = await newPhoneChecks(req, b.phone ?? '');
     if (!c.phone) return phonePage(reply, { phone: b.phone }, c.error);
@@ -92,7 +93,7 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
     return r.ok ? phonePage(reply, { phone: c.phone }, {}, { newSent: true }) : phonePage(reply, { phone: b.phone }, { newCode: r.error });
   });
 
-  app.post('/account/phone/new', { preHandler: requireApplicant }, async (req, reply) => {
+  app.post('/account/phone/new', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
     const b = req.body as Body;
     const c = await newPhoneChecks(req, b.phone ?? '');
     if (!c.phone) return phonePage(reply, { phone: b.phone }, c.error);

@@ -93,7 +93,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return registerPage(reply, { kind: 'unit' });
   });
 
-  app.post('/units/register', async (req, reply) => {
+  app.post('/units/register', { preHandler: app.limits.strict }, async (req, reply) => {
     if (!req.isMultipart()) return registerPage(reply, keep((req.body ?? {}) as Body), { license: '请上传营业执照彩色扫描件' });
     const form = await readForm(req, REGISTER_LIMITS);
     if (!form.ok) return uploadRefused(reply, form, '/units/register');
