@@ -382,6 +382,9 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
   const windows: { from: number; to: number }[] = [];
   try {
     for (const [li, c] of o.steps.entries()) {
+      // Let the server drain the previous step: its back-pressure reading (one-second samples of
+      // the event-loop delay) would otherwise turn away the next step's logins.
+      if (li > 0) await new Promise((r) => setTimeout(r, 3_000));
       const reviewers = Math.max(1, Math.round(c / 4));
       const applicants = c - reviewers;
       let samples: Sample[] = [];
