@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import { addDays, chinaDate, daysUntilClose } from '../../domain/plans.js';
+import { startPeriodic } from '../../lib/jobs.js';
 
 /**
  * Deadline reminders: an applicant whose declaration is still a draft is told once when the
@@ -64,25 +65,5 @@ export async function runReminders(ctx: AppContext, now: Date): Promise<number> 
 
 /** Runs the reminders now and every hour; returns a stop function. Errors are logged. */
 export function startReminderScheduler(ctx: AppContext): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = runReminders(ctx, ctx.config.now())
-      .then((n) => {
-        if (n) ctx.log.info({ reminders: n }, 'deadline reminders sent');
-      })
-      .catch((err) => ctx.log.error({ err }, 'deadline reminders failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, REMINDER_INTERVAL_MS);
-  timer.unref();
-  tick();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    if (running) await running;
-  };
+  return startPeriodic(ctx.log, 'deadline reminders', REMINDER_INTERVAL_MS, () => runReminders(ctx, ctx.config.now()));
 }

@@ -8,6 +8,7 @@
  */
 import type { AppContext } from '../../context.js';
 import { SMS_VALID_MS } from './codes.js';
+import { startPeriodic } from '../../lib/jobs.js';
 
 export const OUTBOX_KEEP_DAYS = 7;
 export const OUTBOX_PURGE_INTERVAL_MS = 3_600_000;
@@ -35,25 +36,5 @@ export function outboxView<T extends { body: string; created_at: string }>(row: 
 
 /** Purges now and every hour; returns a stop function (waits for a purge in progress). Errors are logged. */
 export function startSmsOutboxPurge(ctx: AppContext): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = purgeSmsOutbox(ctx)
-      .then((n) => {
-        if (n) ctx.log.info({ purged: n }, 'sms outbox purge');
-      })
-      .catch((err) => ctx.log.error({ err }, 'sms outbox purge failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, OUTBOX_PURGE_INTERVAL_MS);
-  timer.unref();
-  tick();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    if (running) await running;
-  };
+  return startPeriodic(ctx.log, 'sms outbox purge', OUTBOX_PURGE_INTERVAL_MS, () => purgeSmsOutbox(ctx));
 }
