@@ -393,6 +393,9 @@ t.test('delete through the confirm page; identical bytes share one blob', async 
   t.same([c.attachments, c.files, c.blobs.length], [0, 0, 0], 'last reference gone: row and blob deleted');
   t.equal((await agentA.post(`/me/attachments/${second!.id}/delete`)).statusCode, 404, 'already gone');
   t.equal((await agentA.get(`/me/attachments/${second!.id}/delete`)).statusCode, 404);
+  const fileAudit = (await app.ctx.db.selectFrom('audit_log').select(['action', 'ip', 'object_id']).execute()).map((r) => r.action);
+  t.ok(fileAudit.filter((a) => a === 'file_upload').length >= 2, 'uploads are audited');
+  t.equal(fileAudit.filter((a) => a === 'file_delete').length, 2, 'deletes are audited');
 });
 
 t.test('deleteOwnerAttachments (a section row deleted) removes rows, files and unused blobs', async (t) => {

@@ -145,6 +145,9 @@ t.test('manage: validation, edit, delete with confirmation, scope', async (t) =>
   t.equal((await app.ctx.db.selectFrom('notice_reads').select('notice_id').execute()).length, 0);
   t.match((await a.get('/org/notices')).body, '通知已删除');
   t.equal((await b.get(`/notices/${n.id}`)).statusCode, 404);
+  const noticeAudit = (await app.ctx.db.selectFrom('audit_log').select(['action', 'ip', 'object_id']).execute()).filter((r) => r.action.startsWith('notice_') && r.object_id === String(n.id));
+  t.same(noticeAudit.map((r) => r.action).sort(), ['notice_delete', 'notice_publish', 'notice_update'], 'publish, edit and delete are audited');
+  t.ok(noticeAudit.every((r) => r.ip), 'with the source IP');
 
   // Applicants cannot manage; nobody signed in cannot read.
   t.equal((await b.get('/org/notices')).statusCode, 403);

@@ -335,6 +335,9 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.equal((await stranger2.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 404);
   t.equal((await applicant.get(`/org/reviews/${mainId}/materials.zip`)).statusCode, 403);
 
+  const meetingAudit = (await app.ctx.db.selectFrom('audit_log').select(['action', 'ip', 'object_id']).execute()).map((r) => r.action);
+  for (const a of ['evaluation_create', 'evaluation_votes', 'evaluation_confirm', 'result_publicity', 'certificate_issue']) t.ok(meetingAudit.includes(a), `${a} is audited`);
+
   // unzip(1) reads it too, when present.
   const { execFileSync } = await import('node:child_process');
   const fs = await import('node:fs');

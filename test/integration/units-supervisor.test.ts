@@ -160,6 +160,8 @@ t.test('不通过 needs an opinion; a refused first choice; withdraw; other supe
   t.equal(o.supervisor_status, null);
   t.equal(o.supervisor_org_id, null);
   t.match((await u.get('/org/unit/supervisor')).body, '单位已撤回申请');
+  const asked = (await app.ctx.db.selectFrom('audit_log').select(['action', 'ip', 'object_id']).execute()).filter((r) => r.object_id === String(unit)).map((r) => r.action);
+  t.ok(asked.includes('supervisor_request') && asked.includes('supervisor_withdraw'), 'request and withdrawal are audited');
 });
 
 t.test('change of supervisor: an in-flight declaration goes back to the unit with the new route', async (t) => {

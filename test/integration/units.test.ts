@@ -197,7 +197,7 @@ t.test('单位信息: validation, county region, remark limit, the notice', asyn
   t.match(page.body, '主管部门（未选择或审核未通过）');
   o = await app.ctx.db.selectFrom('orgs').selectAll().where('id', '=', unit).executeTakeFirstOrThrow();
   t.equal(o.nature, 'institution');
-
+  t.ok((await app.ctx.db.selectFrom('audit_log').select(['action', 'ip', 'object_id']).execute()).some((r) => r.action === 'unit_update' && r.object_id === String(unit) && r.ip), '单位信息 edits are audited');
 });
 
 t.test('工作人员: add with a person link, read-only for non-admins, disable ends sessions, reset', async (t) => {

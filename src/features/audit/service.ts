@@ -91,6 +91,18 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   backup: '备份',
   restore: '恢复备份',
   migrate: '数据库迁移',
+  evaluation_create: '创建评审会议',
+  evaluation_votes: '录入表决结果',
+  result_publicity: '评审结果公示',
+  notice_publish: '发布通知',
+  notice_update: '修改通知',
+  notice_delete: '删除通知',
+  unit_update: '修改单位信息',
+  unit_file: '上传单位证照',
+  supervisor_request: '申请主管部门',
+  supervisor_withdraw: '撤回主管部门申请',
+  file_upload: '上传附件',
+  file_delete: '删除附件',
 };
 
 /** The actor of rows written by the command line (backup, restore, migrate, create-admin). */

@@ -72,6 +72,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
       await discardFile(ctx, uid, stored.fileId);
       return reply.callNotFound();
     }
+    await audit(ctx, req, { action: 'file_upload', objectType: 'file', objectId: stored.fileId, detail: `${ownerType}:${ownerId}:${slot.key}` });
     return reply.flashRedirect(back, '上传成功');
   });
 
@@ -112,6 +113,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
   app.post('/me/attachments/:id/delete', { preHandler: requireApplicant }, async (req, reply) => {
     const id = Number((req.params as { id: string }).id);
     if (!(await deleteAttachment(ctx, req.user!.id, id))) return reply.callNotFound();
+    await audit(ctx, req, { action: 'file_delete', objectType: 'attachment', objectId: id });
     return reply.flashRedirect(safeBack((req.query as Query).back), '附件已删除');
   });
 }

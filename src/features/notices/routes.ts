@@ -11,6 +11,7 @@ import {
   BODY_MAX, TITLE_MAX, checkNotice, createNotice, deleteNotice, findOrgNotice, findPublished, listOrgNotices, listPublished, markRead,
   newestPlanNotice, planNoticeTitle, updateNotice, type NoticeForm,
 } from './service.js';
+import { audit } from '../audit/service.js';
 
 /**
  * 通知公告: /notices for every signed-in user (read, unread marked); /org/notices for the
@@ -94,6 +95,7 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     const { values, errors } = checkNotice(req.body, await planIds(req));
     if (Object.keys(errors).length) return formPage(req, reply, { values: raw(req.body), errors });
     const id = await createNotice(ctx, orgOf(req), req.user!.id, values as Required<Pick<NoticeForm, 'title' | 'body'>> & NoticeForm);
+    await audit(ctx, req, { action: 'notice_publish', objectType: 'notice', objectId: id });
     return reply.flashRedirect(`/org/notices/${id}`, '通知已发布');
   });
 
@@ -109,6 +111,7 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     const { values, errors } = checkNotice(req.body, await planIds(req));
     if (Object.keys(errors).length) return formPage(req, reply, { notice: n, values: raw(req.body), errors });
     await updateNotice(ctx, n.id, orgOf(req), values as Required<Pick<NoticeForm, 'title' | 'body'>> & NoticeForm);
+    await audit(ctx, req, { action: 'notice_update', objectType: 'notice', objectId: n.id });
     return reply.flashRedirect(`/org/notices/${n.id}`, '通知已保存');
   });
 
@@ -123,8 +126,10 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
   });
 
   app.post('/org/notices/:id/delete', { preHandler: requirePlanManager }, async (req, reply) => {
-    const ok = await deleteNotice(ctx, Number((req.params as { id: string }).id), orgOf(req));
+    const id = Number((req.params as { id: string }).id);
+    const ok = await deleteNotice(ctx, id, orgOf(req));
     if (!ok) return reply.callNotFound();
+    await audit(ctx, req, { action: 'notice_delete', objectType: 'notice', objectId: id });
     return reply.flashRedirect('/org/notices', '通知已删除');
   });
 }

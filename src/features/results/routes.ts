@@ -43,6 +43,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       const { plans, rows } = await svc.listEvaluations(ctx, req.user!);
       return reply.page('results/evaluations.njk', { plans, rows, values: b, errors: r.errors, title: '评审会议', breadcrumbs: [{ label: '评审会议' }] }, 422);
     }
+    await audit(ctx, req, { action: 'evaluation_create', objectType: 'evaluation', objectId: r.id, detail: `评审计划 ${b.plan_id ?? ''}` });
     return reply.flashRedirect(`/org/evaluations/${r.id}`, '已创建评审会议，请录入表决结果');
   });
 
@@ -77,6 +78,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       if (r.error) return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, r.error, 'error');
       return meetingPage(req, reply, r.errors, body, 422);
     }
+    await audit(ctx, req, { action: 'evaluation_votes', objectType: 'evaluation', objectId: idOf(req), detail: `录入${r.saved}人的表决结果` });
     return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, `已保存${r.saved}人的表决结果`);
   });
 
@@ -105,6 +107,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       const { plans, rows } = await svc.listPublicities(ctx, req.user!);
       return reply.page('results/publicities.njk', { plans, rows, values: b, errors: r.errors, min: svc.MIN_RESULT_PUBLICITY_DAYS, title: '结果公示', breadcrumbs: [{ label: '结果公示' }] }, 422);
     }
+    await audit(ctx, req, { action: 'result_publicity', objectType: 'result_publicity', objectId: r.id, detail: `评审计划 ${b.plan_id ?? ''}，公示期至${r.end}` });
     return reply.flashRedirect(`/org/result-publicity/${r.id}`, `已发布评审结果公示，公示期至${r.end}`);
   });
 

@@ -16,6 +16,7 @@ import { downloadName, maxBytes } from '../files/service.js';
 import * as units from './service.js';
 import * as people from './people.js';
 import { parsePasted, parseImportFile, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, type RawRow } from './importer.js';
+import { audit } from '../audit/service.js';
 
 type Body = Record<string, string | undefined>;
 type Query = Record<string, string | undefined>;
@@ -138,6 +139,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const b = (req.body ?? {}) as Body;
     const r = await units.saveUnitInfo(ctx, org, b);
     if (!r.ok) return infoPage(req, reply, keep(b), r.errors);
+    await audit(ctx, req, { action: 'unit_update', objectType: 'org', objectId: org.id });
     return reply.flashRedirect('/org/unit', '单位信息已保存');
   });
 
@@ -160,6 +162,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (!up) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
     const r = await units.replaceOrgFile(ctx, req.user!.orgId!, req.user!.id, slot, up);
     if (!r.ok) return reply.flashRedirect('/org/unit', `${units.ORG_FILE_LABEL[slot]}上传失败：${r.error}`, 'error');
+    await audit(ctx, req, { action: 'unit_file', objectType: 'org', objectId: req.user!.orgId!, detail: units.ORG_FILE_LABEL[slot] });
     return reply.flashRedirect('/org/unit', `${units.ORG_FILE_LABEL[slot]}已上传`);
   });
 
@@ -187,12 +190,14 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const org = await unitOf(req);
     const r = await units.requestSupervisor(ctx, org, Number((req.body as Body).supervisor_org_id), req.user!.id);
     if (!r.ok) return supervisorPage(req, reply, r.error);
+    await audit(ctx, req, { action: 'supervisor_request', objectType: 'org', objectId: org.id, detail: `申请主管部门：${r.name}` });
     return reply.flashRedirect('/org/unit/supervisor', `已提交申请，等待“${r.name}”审核。审核通过前，${org.supervisor_org_id ? '原主管部门继续有效，但' : ''}本单位人员暂不能提交需经主管部门审核的申报。`);
   });
 
   app.post('/org/unit/supervisor/withdraw', { preHandler: unitStaff }, async (req, reply) => {
     const org = await unitOf(req);
     if (!(await units.withdrawRequest(ctx, org, req.user!.id))) return reply.flashRedirect('/org/unit/supervisor', '没有等待审核的申请', 'error');
+    await audit(ctx, req, { action: 'supervisor_withdraw', objectType: 'org', objectId: org.id });
     return reply.flashRedirect('/org/unit/supervisor', '申请已撤回');
   });
 
