@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { ElementHandle } from 'puppeteer-core';
-import { Agent, login as injectLogin, PASSWORD, TestClock, type TestApp } from '../helpers/app.js';
-import { declareThroughUi, kunming, makePng, readyApplicant, submitThroughUi } from '../helpers/world.js';
+import { PASSWORD, TestClock, type TestApp } from '../helpers/app.js';
+import { approveByCommittee, kunming, makePng, submittedDeclaration } from '../helpers/world.js';
 import { sniff } from '../../src/domain/images.js';
 import { blobPath } from '../../src/features/files/service.js';
 import { bodyText, boosted, browserOrSkip, fill, plainClick, screenshot, startServer, watchPage } from './helpers.js';
@@ -32,14 +32,9 @@ if (browser) {
 
   /** An applicant whose declaration the committee's e-review has approved. */
   async function approvedApplicant(seq: string, phone: string, name: string) {
-    const a = await readyApplicant(app, w.unit, { name, seq, phone });
-    const agent = new Agent(app);
-    await injectLogin(agent, 'applicant', a.phone);
-    const id = await declareThroughUi(app, agent, w, a.userId);
-    await submitThroughUi(agent, id);
-    const d = await app.ctx.db.selectFrom('declarations').select('route').where('id', '=', id).executeTakeFirstOrThrow();
-    await app.ctx.db.updateTable('declarations').set({ status: 'approved', stage: JSON.parse(d.route!).length - 1 }).where('id', '=', id).execute();
-    return { ...a, declarationId: id };
+    const { id, user } = await submittedDeclaration(app, w, { name, seq, phone });
+    await approveByCommittee(app, id);
+    return { ...user, declarationId: id };
   }
 
   async function storedScan(declarationId: number) {

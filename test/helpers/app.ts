@@ -25,11 +25,11 @@ export interface TestApp extends BuiltApp {
 }
 
 /** A fresh app on a temp data dir with an in-memory database. */
-export async function makeApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function makeApp(overrides: Partial<Config> = {}, buildOpts: Parameters<typeof buildApp>[1] = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-test-'));
   const clock = new TestClock();
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, rateLimit: false, ...overrides });
-  const built = await buildApp(config);
+  const built = await buildApp(config, buildOpts);
   await built.app.ready();
   return {
     ...built,

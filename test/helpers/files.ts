@@ -18,3 +18,11 @@ export async function storedCounts(app: TestApp, dir: string) {
   const a = await app.ctx.db.selectFrom('attachments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return { files: Number(f.n), attachments: Number(a.n), blobs: listFiles(dir) };
 }
+
+/** A multipart/form-data body with one file part, as a browser's upload form sends it. */
+export async function multipart(filename: string, bytes: Buffer, type = 'application/octet-stream', field = 'file') {
+  const fd = new FormData();
+  fd.append(field, new Blob([new Uint8Array(bytes)], { type }), filename);
+  const r = new Response(fd);
+  return { payload: Buffer.from(await r.arrayBuffer()), contentType: r.headers.get('content-type')! };
+}

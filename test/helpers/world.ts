@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import type { TestApp } from './app.js';
-import { createApplicant, createStaff, idNumber } from './app.js';
+import { createApplicant, createStaff, idNumber, Agent, login } from './app.js';
 import { usccCheckChar } from '../../src/domain/uscc.js';
 import { seedDemoArchive } from '../../scripts/demo-archive.js';
 import { storeFile, attach } from '../../src/features/files/service.js';
@@ -129,4 +129,20 @@ export async function submitThroughUi(agent: import('./app.js').Agent, declId: n
   if (!token) throw new Error('no submit form on step 4');
   const res = await agent.post('/me/declaration/submit', { declaration_id: String(declId), token, pledge: '1' });
   if (res.headers.location !== `/me/declaration/done?id=${declId}`) throw new Error(`submit refused → ${res.headers.location}`);
+}
+
+/** A ready applicant (the seed archive: name 张伟 or 王芳) who declared to the world's plan and submitted, through the pages. */
+export async function submittedDeclaration(t: TestApp, w: World, o: { name?: string; seq?: string; phone?: string } = {}) {
+  const user = await readyApplicant(t, w.unit, o);
+  const agent = new Agent(t);
+  await login(agent, 'applicant', user.phone);
+  const id = await declareThroughUi(t, agent, w, user.userId);
+  await submitThroughUi(agent, id);
+  return { id, agent, user };
+}
+
+/** The committee's e-review approved: status and stage set directly (the chain has its own tests). */
+export async function approveByCommittee(t: TestApp, declarationId: number): Promise<void> {
+  const d = await t.ctx.db.selectFrom('declarations').select('route').where('id', '=', declarationId).executeTakeFirstOrThrow();
+  await t.ctx.db.updateTable('declarations').set({ status: 'approved', stage: JSON.parse(d.route!).length - 1 }).where('id', '=', declarationId).execute();
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { makeApp, Agent, login, createApplicant, createStaff, idNumber, lastSmsCode, PASSWORD, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, declareThroughUi, submitThroughUi } from '../helpers/world.js';
+import { kunming, submittedDeclaration } from '../helpers/world.js';
 import { audit, purgeAudit, verifyChain } from '../../src/features/audit/service.js';
 
 const rows = (app: TestApp) => app.ctx.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
@@ -35,11 +35,7 @@ t.test('a workflow action writes a row in the same transaction; logout too', asy
   const app = await makeApp();
   t.teardown(() => app.close());
   const w = await kunming(app);
-  const zhang = await readyApplicant(app, w.unit);
-  const applicant = new Agent(app);
-  await login(applicant, 'applicant', zhang.phone);
-  const id = await declareThroughUi(app, applicant, w, zhang.userId);
-  await submitThroughUi(applicant, id);
+  const { id } = await submittedDeclaration(app, w);
   await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
   const sup = new Agent(app);
   await login(sup, 'staff', w.staff.supervisor);

@@ -1,4 +1,4 @@
-import { listFiles, storedCounts } from '../helpers/files.js';
+import { listFiles, storedCounts, multipart } from '../helpers/files.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -22,12 +22,6 @@ const LANDSCAPE = makePng(567, 390);
 const SMALL = makePng(1, 1);
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n', 'latin1');
 
-async function multipart(filename: string, bytes: Buffer, type = 'application/octet-stream', field = 'file') {
-  const fd = new FormData();
-  fd.append(field, new Blob([new Uint8Array(bytes)], { type }), filename);
-  const r = new Response(fd);
-  return { payload: Buffer.from(await r.arrayBuffer()), contentType: r.headers.get('content-type')! };
-}
 
 function cookieOf(agent: Agent): string {
   return [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ');

@@ -1,13 +1,8 @@
 // Logs: one JSON line per event with the request id; no ID number, phone, password, SMS code or
 // session id in any line while a person registers and logs in; X-Request-Id honoured and echoed.
 import t from 'tap';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { Agent, TestClock, idNumber, lastSmsCode, PASSWORD, type TestApp } from '../helpers/app.js';
+import { Agent, makeApp, idNumber, lastSmsCode, PASSWORD } from '../helpers/app.js';
 
 /** An app whose pino output goes to `lines` (every level). */
 async function loggedApp(t: { teardown(fn: () => unknown): void }) {
@@ -18,20 +13,7 @@ async function loggedApp(t: { teardown(fn: () => unknown): void }) {
       cb();
     },
   });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-logs-'));
-  const clock = new TestClock();
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, rateLimit: false, logLevel: 'trace' });
-  const built = await buildApp(config, { logStream: stream });
-  await built.app.ready();
-  const app: TestApp = {
-    ...built,
-    clock,
-    dir,
-    async close() {
-      await built.app.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const app = await makeApp({ logLevel: 'trace' }, { logStream: stream });
   t.teardown(() => app.close());
   return { app, lines };
 }

@@ -11,7 +11,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, declareThroughUi, submitThroughUi, type World } from '../helpers/world.js';
+import { kunming, readyApplicant, declareThroughUi, submitThroughUi, approveByCommittee, type World } from '../helpers/world.js';
 import { chromiumPath, NO_BROWSER_MESSAGE } from '../e2e/helpers.js';
 import { SECTIONS } from '../../src/domain/sections.js';
 import { newCode } from '../../src/print/routes.js';
@@ -105,11 +105,7 @@ async function approvedDeclaration(app: TestApp, w: World, o: { name?: string; s
   return { id, agent, user: a };
 }
 
-async function approve(app: TestApp, id: number) {
-  const d = await app.ctx.db.selectFrom('declarations').select('route').where('id', '=', id).executeTakeFirstOrThrow();
-  const last = JSON.parse(d.route!).length - 1;
-  await app.ctx.db.updateTable('declarations').set({ status: 'approved', stage: last }).where('id', '=', id).execute();
-}
+const approve = approveByCommittee;
 
 let tmp: string | null = null;
 /** Writes a PDF to PRINT_TEST_KEEP (kept) or to a temp dir removed when the file's tests end. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, declareThroughUi, submitThroughUi, type World } from '../helpers/world.js';
+import { kunming, submitThroughUi, submittedDeclaration, type World } from '../helpers/world.js';
 
 async function staffAgent(app: TestApp, username: string) {
   const a = new Agent(app);
@@ -11,11 +11,7 @@ async function staffAgent(app: TestApp, username: string) {
 
 /** Submitted and moved past the unit stage, as 推荐上报 would (that flow has its own tests). */
 async function atSupervisor(app: TestApp, w: World) {
-  const zhang = await readyApplicant(app, w.unit);
-  const applicant = new Agent(app);
-  await login(applicant, 'applicant', zhang.phone);
-  const id = await declareThroughUi(app, applicant, w, zhang.userId);
-  await submitThroughUi(applicant, id);
+  const { id, agent: applicant, user: zhang } = await submittedDeclaration(app, w);
   await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
   return { id, applicant, zhang };
 }

@@ -5,14 +5,9 @@
  */
 import t from 'tap';
 import { makeApp, Agent, login, createStaff, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, declareThroughUi, submitThroughUi, makePng, type World } from '../helpers/world.js';
+import { kunming, readyApplicant, submittedDeclaration, approveByCommittee, makePng, type World } from '../helpers/world.js';
+import { multipart } from '../helpers/files.js';
 
-async function multipart(filename: string, bytes: Buffer, type: string) {
-  const fd = new FormData();
-  fd.append('file', new Blob([new Uint8Array(bytes)], { type }), filename);
-  const r = new Response(fd);
-  return { payload: Buffer.from(await r.arrayBuffer()), contentType: r.headers.get('content-type')! };
-}
 
 /** Posts a file through the 表十七 form exactly as the page renders it (action URL with its token). */
 async function uploadVia(app: TestApp, agent: Agent, filename: string, bytes: Buffer, type = 'image/png') {
@@ -53,11 +48,7 @@ t.before(async () => {
 t.teardown(() => app.close());
 
 t.test('表十七: closed before approval, 待提交 → 已提交, replace, committee sees it', async (t) => {
-  const a = await readyApplicant(app, w.unit, { name: '张伟', seq: '217', phone: '13912340217' });
-  const agent = new Agent(app);
-  await login(agent, 'applicant', a.phone);
-  const id = await declareThroughUi(app, agent, w, a.userId);
-  await submitThroughUi(agent, id);
+  const { id, agent } = await submittedDeclaration(app, w, { name: '张伟', seq: '217', phone: '13912340217' });
 
   // Under review: no upload yet, and the upload URL refuses the slot.
   let page = await agent.get('/me/attachments');
@@ -69,9 +60,7 @@ t.test('表十七: closed before approval, 待提交 → 已提交, replace, com
   });
   t.equal(early.statusCode, 404, 'the 表十七 slot does not exist before approval');
 
-  // The committee's e-review approves (status set directly: the chain is tested elsewhere).
-  const d = await app.ctx.db.selectFrom('declarations').select('route').where('id', '=', id).executeTakeFirstOrThrow();
-  await app.ctx.db.updateTable('declarations').set({ status: 'approved', stage: JSON.parse(d.route!).length - 1 }).where('id', '=', id).execute();
+  await approveByCommittee(app, id);
 
   page = await agent.get('/me/attachments');
   t.match(page.body, '状态：<b>待提交</b></p>');

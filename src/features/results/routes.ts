@@ -6,6 +6,7 @@ import { maskName } from '../../domain/mask.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { PLEDGE_TEXT } from '../../domain/declaration.js';
 import { ratioText, votesNeeded } from '../../domain/evaluation.js';
+import { chinaDate } from '../../domain/plans.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
 import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declaration/service.js';
@@ -122,7 +123,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   // ---- 发证 ----
   async function certificatesPage(req: FastifyRequest, reply: import('fastify').FastifyReply, errors: Record<string, string> = {}, values: Record<string, string> = {}, status = 200) {
     const plans = await svc.plansInScope(ctx, req.user!).execute();
-    const today = new Date(ctx.config.now().getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const today = chinaDate(ctx.config.now());
     const cards = [];
     for (const p of plans) {
       const passed = await svc.passedOfPlan(ctx.db, p.id);
@@ -170,10 +171,9 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   // The e-certificate as a PDF: the applicant's own, or any of the committee office's (admin: all).
   function certDoc(c: Awaited<ReturnType<ReturnType<typeof svc.certificateQuery>['executeTakeFirst']>> & object): CertificateDoc {
     const v = svc.certificateView(c);
-    const cst = new Date(new Date(c.issued_at).getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
     return {
       name: c.name, certTitle: v.certTitle, levelName: v.levelName, specialty: v.cover.specialty ?? '', committee: c.committee, number: c.number,
-      docNo: c.doc_no ?? '', issuedAt: cst, codeDisplay: v.codeDisplay, verifyUrl: `${ctx.config.publicUrl}/verify-cert/${c.verify_code}`,
+      docNo: c.doc_no ?? '', issuedAt: chinaDate(new Date(c.issued_at)), codeDisplay: v.codeDisplay, verifyUrl: `${ctx.config.publicUrl}/verify-cert/${c.verify_code}`,
     };
   }
   async function sendCertificate(req: FastifyRequest, reply: import('fastify').FastifyReply, c: Parameters<typeof certDoc>[0], back: string) {

@@ -58,6 +58,11 @@ const crumbs = (label: string, parent?: { label: string; href: string }) => [{ l
  * 单位注册, 单位信息, 主管部门, 工作人员, 专业技术人员管理, 批量新增账号 (unit/agency staff) and
  * 单位审核 (supervisor staff).
  */
+/** The flash after a unit resets a password: the new one-time password, and an admin lock if one stands. */
+function resetMessage(name: string, r: { password: string; adminLocked: boolean }): string {
+  return `“${name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`;
+}
+
 export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const fileLimit = maxBytes(ctx, 'doc');
   // Multipart bodies for this plugin's forms only (registration, unit files, import), read
@@ -266,7 +271,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const s = await staffTarget(req, reply);
     if (!s) return reply;
     const r = await people.resetPassword(ctx, req, await unitOf(req), s.id, 'staff');
-    return reply.flashRedirect('/org/unit/staff', `“${s.name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`);
+    return reply.flashRedirect('/org/unit/staff', resetMessage(s.name, r));
   });
 
   // ---- 专业技术人员管理 ----
@@ -322,7 +327,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const p = await personTarget(req, reply);
     if (!p) return reply;
     const r = await people.resetPassword(ctx, req, await unitOf(req), p.id, 'person');
-    return reply.flashRedirect('/org/people', `“${p.name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`);
+    return reply.flashRedirect('/org/people', resetMessage(p.name, r));
   });
 
   app.post('/org/people/:id/unlock', { preHandler: unitStaff }, async (req, reply) => {
