@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 
 // Portable DDL only (Kysely schema builder): PostgreSQL comes later.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('orgs')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('kind', 'text', (c) => c.notNull()) // unit|supervisor|hrb|committee|agency|platform
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('code', 'text', (c) => c.unique()) // fixture code, e.g. committee code
@@ -30,7 +31,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('users')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('kind', 'text', (c) => c.notNull()) // applicant|staff
     .addColumn('username', 'text', (c) => c.unique()) // staff login
     .addColumn('name', 'text', (c) => c.notNull())
@@ -69,7 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('sms_codes')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('phone_hmac', 'text', (c) => c.notNull())
     .addColumn('purpose', 'text', (c) => c.notNull())
     .addColumn('code_hash', 'text', (c) => c.notNull())
@@ -83,7 +84,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The local SMS transport's outbox: what a gateway would have delivered.
   await db.schema
     .createTable('sms_outbox')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('phone_masked', 'text', (c) => c.notNull())
     .addColumn('phone_hmac', 'text', (c) => c.notNull())
     .addColumn('purpose', 'text', (c) => c.notNull())
@@ -100,7 +101,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Dictionaries (admin-editable).
   await db.schema
     .createTable('dict_items')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('dict', 'text', (c) => c.notNull())
     .addColumn('code', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -130,7 +131,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('titles')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('series_code', 'text', (c) => c.notNull().references('series.code'))
     .addColumn('track', 'text')
     .addColumn('level', 'text', (c) => c.notNull())
@@ -153,7 +154,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Annual review plans (申报通道); the declaration issue extends this table.
   await db.schema
     .createTable('plans')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('committee_org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('year', 'integer', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -170,7 +171,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // 消息中心: one row per message to one user.
   await db.schema
     .createTable('messages')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('type', 'text', (c) => c.notNull()) // 系统消息|审核消息|单位消息|…
     .addColumn('content', 'text', (c) => c.notNull())

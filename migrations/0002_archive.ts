@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 
 // The applicant archive: profile, the 13 sections (rows as JSON validated by the section
 // registry in src/domain/sections.ts), uploaded files and their attachment to rows.
@@ -12,7 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('section_rows')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('section', 'text', (c) => c.notNull())
     .addColumn('position', 'integer', (c) => c.notNull())
@@ -25,7 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // One row per stored file; the bytes live under DATA_DIR/uploads named by their sha256.
   await db.schema
     .createTable('files')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('sha256', 'text', (c) => c.notNull())
     .addColumn('size', 'integer', (c) => c.notNull())
@@ -41,7 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // A file in a slot of an owner: a section row (owner_type 'row') or the profile ('profile').
   await db.schema
     .createTable('attachments')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('owner_type', 'text', (c) => c.notNull())
     .addColumn('owner_id', 'integer', (c) => c.notNull())

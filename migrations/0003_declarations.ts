@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 
 // Plans get their rules; declarations, their frozen versions and the workflow timeline;
 // notices; reminder bookkeeping.
@@ -29,7 +30,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('declarations')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('plan_id', 'integer', (c) => c.notNull().references('plans.id'))
     .addColumn('year', 'integer', (c) => c.notNull())
@@ -51,7 +52,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('declaration_versions')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('declaration_id', 'integer', (c) => c.notNull().references('declarations.id'))
     .addColumn('no', 'integer', (c) => c.notNull())
     .addColumn('snapshot', 'text', (c) => c.notNull()) // immutable JSON: profile, sections, cover, attachments
@@ -62,7 +63,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('workflow_events')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('declaration_id', 'integer', (c) => c.notNull().references('declarations.id'))
     .addColumn('actor_user_id', 'integer')
     .addColumn('org_id', 'integer')
@@ -79,7 +80,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // 通知公告: by the platform or a committee office; optionally a plan's 申报通知.
   await db.schema
     .createTable('notices')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('plan_id', 'integer', (c) => c.references('plans.id'))
     .addColumn('title', 'text', (c) => c.notNull())

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 
 // The review chain: unit registration details, supervisor bindings, the stages of each
 // declaration's route (for scoped queries), the unit stage (opinion, publicity,
@@ -15,7 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // 选择或更换主管部门: a request the supervisor approves or rejects.
   await db.schema
     .createTable('supervisor_requests')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('unit_org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('supervisor_org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('status', 'text', (c) => c.notNull()) // pending|approved|rejected
@@ -47,7 +48,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('publicities')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('start_date', 'text', (c) => c.notNull())
@@ -69,7 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('recommendations')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('created_by', 'integer')
     .addColumn('pledge_file_id', 'integer') // 诚信承诺书

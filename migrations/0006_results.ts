@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 import { sql } from 'kysely';
 
 // 评后管理: the committee's evaluation meeting and votes, the results publicity (结果公示),
@@ -12,7 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('evaluations')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('plan_id', 'integer', (c) => c.notNull().references('plans.id'))
     .addColumn('meeting_date', 'text', (c) => c.notNull())
     .addColumn('members_expected', 'integer', (c) => c.notNull())
@@ -38,7 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('result_publicities')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('plan_id', 'integer', (c) => c.notNull().references('plans.id'))
     .addColumn('start_date', 'text', (c) => c.notNull())
     .addColumn('days', 'integer', (c) => c.notNull())
@@ -51,7 +52,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('certificates')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('declaration_id', 'integer', (c) => c.notNull().unique().references('declarations.id'))
     .addColumn('committee_org_id', 'integer', (c) => c.notNull().references('orgs.id'))
     .addColumn('year', 'integer', (c) => c.notNull())

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { autoId } from '../src/db/ddl.js';
 
 // Audit trail (GB/T 22239 level 3, 安全审计): append-only, HMAC-chained rows. No foreign keys:
 // a row must outlive (and not block changes to) the user or org it names. The chain head
@@ -6,7 +7,7 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('at', 'text', (c) => c.notNull()) // ISO time
     .addColumn('user_id', 'integer')
     .addColumn('username', 'text') // snapshot: staff username, or an applicant's masked account

@@ -1,4 +1,6 @@
 import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../src/db/index.js';
+import { autoId } from '../src/db/ddl.js';
 
 // Two-factor login, password history and expiry, lockout per account + source.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -13,7 +15,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Recovery codes: keyed hashes (HMAC, the codes are random), each usable once.
   await db.schema
     .createTable('totp_recovery_codes')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('code_hash', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
@@ -24,7 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The last 5 password hashes of each user (argon2id, as users.password_hash), newest = highest id.
   await db.schema
     .createTable('password_history')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', autoId(db))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
     .addColumn('hash', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -49,9 +51,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   // sets users.failed_logins = 0: that clears the account's locks from all sources, whichever
   // code path does it. (The login code keeps failed_logins = the sum of the pairs, so it only
   // reaches 0 when no pair has failures left.)
-  await sql`create trigger users_unlock_all_sources after update of failed_logins on users
-            when NEW.failed_logins = 0
-            begin delete from login_failures where user_id = NEW.id; end`.execute(db);
+  if (dialectOf(db) === 'postgres') {
+    await sql`create function users_unlock_all_sources() returns trigger language plpgsql as $$
+                begin delete from login_failures where user_id = NEW.id; return NEW; end $$`.execute(db);
+    await sql`create trigger users_unlock_all_sources after update of failed_logins on users
+              for each row when (NEW.failed_logins = 0) execute function users_unlock_all_sources()`.execute(db);
+  } else {
+    await sql`create trigger users_unlock_all_sources after update of failed_logins on users
+              when NEW.failed_logins = 0
+              begin delete from login_failures where user_id = NEW.id; end`.execute(db);
+  }
   // Locks made before this migration (users.locked_at after 3 failures) stay until an unlock:
   // nothing silently unlocks at upgrade.
 }

@@ -6,7 +6,7 @@ import helmet from '@fastify/helmet';
 import csrf from '@fastify/csrf-protection';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
-import { createDb } from './db/index.js';
+import { openDatabase, type DbHandle } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
@@ -66,7 +66,7 @@ export interface BuiltApp {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Builds the whole application without listening; tests drive it with app.inject(). */
-export async function buildApp(config: Config, opts: { sms?: SmsSender; logStream?: NodeJS.WritableStream; pressureSampleMs?: number; pressureGraceMs?: number } = {}): Promise<BuiltApp> {
+export async function buildApp(config: Config, opts: { sms?: SmsSender; logStream?: NodeJS.WritableStream; pressureSampleMs?: number; pressureGraceMs?: number; setupLink?: boolean } = {}): Promise<BuiltApp> {
   const app = Fastify({
     // pino, one JSON line per event, request id in each line; no query strings, bodies or cookies (src/plugins/logging.ts).
     logger: loggerOptions(config, opts.logStream),
@@ -88,9 +88,15 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   });
 
   const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
-  const { db, raw } = createDb(config.dbFile);
-  await migrateToLatest(db);
-  await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
+  const store: DbHandle = await openDatabase(config);
+  const { db } = store;
+  try {
+    await migrateToLatest(db);
+    await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const ctx: AppContext = {
     db,
     config,
@@ -100,8 +106,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     sms: opts.sms ?? new OutboxSmsSender(db, secrets, app.log, config.env === 'development', config.now),
   };
   app.addHook('onClose', async () => {
-    await db.destroy();
-    if (raw.open) raw.close();
+    await store.close();
   });
 
   await app.register(requestIdPlugin);
@@ -215,6 +220,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     await stopOutboxPurge?.();
   });
 
-  const setupLink = await prepareSetup(ctx);
+  // A cluster worker leaves the one-time link to the primary (a second link would void it).
+  const setupLink = opts.setupLink === false ? null : await prepareSetup(ctx);
   return { app, ctx, setupLink };
 }

@@ -16,8 +16,13 @@ try {
 }
 (globalThis as { __ZHICHENG_ROOT__?: string }).__ZHICHENG_ROOT__ = root;
 
+// A cluster worker of the binary is started as `<binary> <binary> serve …` (cluster passes the
+// entry path, which for a single executable is the binary itself): drop that first argument.
+const args = process.argv.slice(2);
+if (process.env.ZHICHENG_WORKER === '1' && args[0] === process.execPath) args.shift();
+
 import('./cli.js')
-  .then(({ main }) => main(process.argv.slice(2)))
+  .then(({ main }) => main(args))
   .then(
     (code) => {
       // A one-shot command is done; `serve` resolves only once the server has closed.

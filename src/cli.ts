@@ -151,7 +151,7 @@ function cliLogger(io: CliIo): FastifyBaseLogger {
 }
 
 async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./context.js').AppContext) => Promise<T>): Promise<T> {
-  const [{ createDb }, { migrateToLatest }, { loadFixtures }, { createSecrets, loadMasterKey }, { Dicts }, { OutboxSmsSender }, { ROOT }] = await Promise.all([
+  const [{ openDatabase }, { migrateToLatest }, { loadFixtures }, { createSecrets, loadMasterKey }, { Dicts }, { OutboxSmsSender }, { ROOT }] = await Promise.all([
     import('./db/index.js'),
     import('./db/migrate.js'),
     import('./db/fixtures.js'),
@@ -161,15 +161,15 @@ async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./con
     import('./app-root.js'),
   ]);
   const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
-  const { db, raw } = createDb(config.dbFile);
+  const store = await openDatabase(config);
+  const { db } = store;
   try {
     await migrateToLatest(db);
     await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
     const log = cliLogger(io);
     return await fn({ db, config, secrets, log, dicts: new Dicts(db), sms: new OutboxSmsSender(db, secrets, log, false, config.now) });
   } finally {
-    await db.destroy();
-    if (raw.open) raw.close();
+    await store.close();
   }
 }
 
@@ -211,11 +211,13 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
 
   switch (args.command) {
     case 'serve': {
+      const { isClusterWorker, serveCluster } = await import('./cluster.js');
+      if (config.workers > 1 && !isClusterWorker()) return serveCluster(config, io);
       const { serve } = await import('./server.js');
-      return serve(config, io);
+      return serve(config, io, { worker: isClusterWorker() });
     }
     case 'migrate': {
-      const [{ createDb }, { migrateToLatest }, { loadFixtures }, { ROOT }, { cliAudit }, { migrations }] = await Promise.all([
+      const [{ openDatabase }, { migrateToLatest }, { loadFixtures }, { ROOT }, { cliAudit }, { migrations }] = await Promise.all([
         import('./db/index.js'),
         import('./db/migrate.js'),
         import('./db/fixtures.js'),
@@ -223,13 +225,20 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
         import('./ops/cliAudit.js'),
         import('../migrations/index.js'),
       ]);
-      const { db, raw } = createDb(config.dbFile);
+      let store: Awaited<ReturnType<typeof openDatabase>>;
+      try {
+        store = await openDatabase(config);
+      } catch (err) {
+        io.err(`迁移失败 migration failed: ${(err as Error).message}`);
+        return 1;
+      }
+      const { db } = store;
       try {
         const applied = await migrateToLatest(db);
         const loaded = await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
         io.out(applied.length ? `已执行迁移 migrations applied: ${applied.join(', ')}` : '数据库已是最新 database is up to date');
         if (loaded) io.out('已载入字典 dictionaries loaded');
-        io.out(`数据库 database: ${config.dbFile}`);
+        io.out(`数据库 database: ${store.describe}`);
         // A first migrate of an empty folder has no key yet (serve creates it): nothing to chain to.
         auditNote(io, await cliAudit(config, {
           action: 'migrate', objectType: 'database', objectId: Object.keys(migrations).sort().pop() ?? null,
@@ -240,8 +249,7 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
         io.err(`迁移失败 migration failed: ${(err as Error).message}`);
         return 1;
       } finally {
-        await db.destroy();
-        if (raw.open) raw.close();
+        await store.close();
       }
     }
     case 'backup': {

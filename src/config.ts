@@ -6,8 +6,14 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** SQLite file; ':memory:' in tests. */
+  /** SQLite file; ':memory:' in tests. Unused when databaseUrl is set. */
   dbFile: string;
+  /** DATABASE_URL: postgres://user:password@host:5432/database selects PostgreSQL; unset = the SQLite file. */
+  databaseUrl?: string;
+  /** PostgreSQL connections per process (DATABASE_POOL_MAX, default 10). */
+  dbPoolMax: number;
+  /** Server processes sharing the port (WORKERS / serve --workers N, default 1). */
+  workers: number;
   /** Base64 32-byte master key; when absent it is read from / created in `<dataDir>/master.key`. */
   masterKey?: string;
   /** Public URL used in printed links (setup link, verification codes). */
@@ -92,6 +98,19 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   throw new ConfigError(`TRUST_PROXY must be false, true, a hop count or comma-separated proxy addresses, got "${raw}"`);
 }
 
+/** DATABASE_URL: empty = SQLite; otherwise it must be a postgres:// URL. */
+function databaseUrl(raw: string | undefined): string | undefined {
+  const v = (raw ?? '').trim();
+  if (!v) return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(v)) throw new ConfigError('DATABASE_URL must start with postgres:// (e.g. postgres://zhicheng:secret@db1:5432/zhicheng); leave it unset for the embedded SQLite file');
+  try {
+    new URL(v);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL (special characters in the password must be percent-encoded)');
+  }
+  return v;
+}
+
 function bool(name: string, raw: string | undefined, def: boolean): boolean {
   if (raw === undefined || raw === '') return def;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -112,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port,
     dataDir,
     dbFile: env.DB_FILE || path.join(dataDir, 'zhicheng.db'),
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    dbPoolMax: int('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 500),
+    workers: int('WORKERS', env.WORKERS, 1, 1, 64),
     masterKey: env.MASTER_KEY || undefined,
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     secureCookies: bool('SECURE_COOKIES', env.SECURE_COOKIES, false),

@@ -20,7 +20,9 @@ export async function loadFixtures(db: DB, dir: string, now: Date): Promise<bool
   const holidays = read('holidays.json');
   const trees: [string, string][] = [['major', 'majors.json'], ['specialty', 'specialties.json']];
 
-  await writeTx(db, async (trx) => {
+  // Checked again under the write lock: two processes starting together load them once.
+  return writeTx(db, async (trx) => {
+    if (await trx.selectFrom('series').select('code').limit(1).executeTakeFirst()) return false;
     const chunks = async <T>(rows: T[], fn: (part: T[]) => Promise<unknown>) => {
       for (let i = 0; i < rows.length; i += 200) await fn(rows.slice(i, i + 200));
     };
@@ -66,6 +68,6 @@ export async function loadFixtures(db: DB, dir: string, now: Date): Promise<bool
     await chunks(items, (p) => trx.insertInto('dict_items').values(p).execute());
     await chunks(holidays.days as any[], (p) => trx.insertInto('holidays').values(p.map((d) => ({ date: d.date, kind: d.kind, name: d.name }))).execute());
     await trx.insertInto('holiday_years').values((holidays.years as number[]).map((y) => ({ year: y, source: holidays.source ?? null }))).execute();
+    return true;
   });
-  return true;
 }

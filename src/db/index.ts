@@ -1,16 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { openPostgres, type PgOptions } from './postgres.js';
 
 export type DB = Kysely<Database>;
 export type Tx = Transaction<Database> | Kysely<Database>;
+export type Dialect = 'sqlite' | 'postgres';
 
 /**
  * Every SQLite pragma lives here. WAL + synchronous=FULL: an acknowledged write survives a
- * power cut (official records); busy_timeout lets a second process (backup, CLI) wait instead
- * of failing; foreign_keys is off by default in SQLite.
+ * power cut (official records); busy_timeout lets a second process (worker, backup, CLI) wait
+ * instead of failing; foreign_keys is off by default in SQLite.
  */
 export function openSqlite(file: string): SqliteDatabase.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -50,18 +52,78 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500): SqliteData
   });
 }
 
+/** The embedded store: one SQLite file (the default, the single binary). */
 export function createDb(file: string): { db: DB; raw: SqliteDatabase.Database } {
   const raw = openSqlite(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return { db, raw };
 }
 
+/** An open store of either kind; `close()` releases it (pool or file). */
+export interface DbHandle {
+  db: DB;
+  dialect: Dialect;
+  /** What to say in logs and /health: the file, or host/database (never the password). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface DbConfig {
+  /** postgres://… selects PostgreSQL; absent = the SQLite file. */
+  databaseUrl?: string;
+  dbFile: string;
+  dbPoolMax?: number;
+  /** PostgreSQL: statement timeout for ordinary queries, ms. */
+  dbStatementTimeoutMs?: number;
+}
+
 /**
- * A write transaction that takes the write lock at BEGIN (BEGIN IMMEDIATE), so two
- * read-then-write use cases cannot both read and then fail with SQLITE_BUSY on upgrade.
- * Kysely's SQLite driver holds one connection, so `connection()` serialises callers.
+ * Opens the configured store. PostgreSQL is checked with one round trip so that a wrong
+ * DATABASE_URL stops the start with a message naming what failed (DbConnectError).
+ */
+export async function openDatabase(cfg: DbConfig): Promise<DbHandle> {
+  if (cfg.databaseUrl) {
+    const opts: PgOptions = { url: cfg.databaseUrl, max: cfg.dbPoolMax, statementTimeoutMs: cfg.dbStatementTimeoutMs };
+    return openPostgres<Database>(opts);
+  }
+  const { db, raw } = createDb(cfg.dbFile);
+  return {
+    db,
+    dialect: 'sqlite',
+    describe: cfg.dbFile,
+    async close() {
+      await db.destroy();
+      if (raw.open) raw.close();
+    },
+  };
+}
+
+/** Which database a Kysely instance (or a transaction of it) talks to. */
+export function dialectOf(db: Kysely<any>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * The one lock every write transaction takes on PostgreSQL (pg_advisory_xact_lock key).
+ * Writes are serialised exactly as SQLite's single writer does, across every process and
+ * machine: read-then-write use cases (gap-free certificate numbers, the audit hash chain,
+ * idempotent submit) behave the same on both databases. Reads never wait for it.
+ */
+const WRITE_LOCK = 0x7a630001;
+
+/**
+ * A write transaction that takes the write lock at BEGIN, so two read-then-write use cases
+ * cannot interleave. SQLite: BEGIN IMMEDIATE (Kysely's SQLite driver holds one connection, so
+ * `connection()` serialises callers in this process, and the file lock serialises processes).
+ * PostgreSQL: a transaction that first takes the shared advisory write lock.
  */
 export async function writeTx<T>(db: DB, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (dialectOf(db) === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK)})`.execute(trx);
+      return fn(trx);
+    });
+  }
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
@@ -77,4 +139,26 @@ export async function writeTx<T>(db: DB, fn: (trx: Kysely<Database>) => Promise<
 
 export function nowIso(d: Date): string {
   return d.toISOString();
+}
+
+/** Whether a table exists (the CLI checks before touching a database it did not create). */
+export async function tableExists(db: Kysely<any>, name: string): Promise<boolean> {
+  const q = dialectOf(db) === 'postgres'
+    ? sql<{ n: number }>`select 1 as n from information_schema.tables where table_schema = current_schema() and table_name = ${name}`
+    : sql<{ n: number }>`select 1 as n from sqlite_master where type = 'table' and name = ${name}`;
+  return (await q.execute(db)).rows.length > 0;
+}
+
+/** A unique or primary-key violation, on either database (SQLITE_CONSTRAINT_UNIQUE / 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code.startsWith('SQLITE_CONSTRAINT_UNIQUE');
+}
+
+/** The application's tables (not the migrator's), sorted by name. */
+export async function listTables(db: Kysely<any>): Promise<string[]> {
+  const q = dialectOf(db) === 'postgres'
+    ? sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`
+    : sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`;
+  return (await q.execute(db)).rows.map((r) => r.name).filter((n) => !n.startsWith('kysely_')).sort();
 }

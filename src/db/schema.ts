@@ -443,7 +443,25 @@ export interface AuditLogTable {
   mac: string;
 }
 
+/** A periodic job's lease (src/lib/jobs.ts): exactly one process runs it per interval. */
+export interface JobRunsTable {
+  name: string;
+  holder: string;
+  lease_until: string;
+  last_run_at: string | null;
+}
+
+/** File bytes by sha256 when BLOB_STORE=db (src/lib/blobs.ts). */
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  data: Buffer;
+  created_at: string;
+}
+
 export interface Database {
+  job_runs: JobRunsTable;
+  blobs: BlobsTable;
   audit_log: AuditLogTable;
   evaluations: EvaluationsTable;
   evaluation_votes: EvaluationVotesTable;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { createDb } from '../db/index.js';
+import { openDatabase, type DbHandle } from '../db/index.js';
 import { createSecrets, loadMasterKey } from '../lib/secrets.js';
 import { verifyChain } from '../features/audit/service.js';
 
@@ -10,13 +10,13 @@ import { verifyChain } from '../features/audit/service.js';
  * Exit code: 0 intact, 1 tampered, 2 could not check.
  */
 export async function auditVerify(config: Config, out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
-  let handle: ReturnType<typeof createDb> | null = null;
+  let handle: DbHandle | null = null;
   try {
     // Checking must not create anything: a missing database or key is an error, not a new one.
-    if (config.dbFile !== ':memory:' && !fs.existsSync(config.dbFile)) throw new Error(`数据库文件不存在：${config.dbFile}`);
+    if (!config.databaseUrl && config.dbFile !== ':memory:' && !fs.existsSync(config.dbFile)) throw new Error(`数据库文件不存在：${config.dbFile}`);
     if (!config.masterKey && !fs.existsSync(path.join(config.dataDir, 'master.key'))) throw new Error(`找不到主密钥 ${path.join(config.dataDir, 'master.key')}`);
     const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
-    handle = createDb(config.dbFile);
+    handle = await openDatabase(config);
     const r = await verifyChain(handle.db, secrets.auditKey);
     if (r.ok) {
       out(`审计日志校验通过：共 ${r.rows} 条`);
@@ -28,9 +28,6 @@ export async function auditVerify(config: Config, out: (s: string) => void = con
     err(`审计日志校验出错：${(e as Error).message}`);
     return 2;
   } finally {
-    if (handle) {
-      await handle.db.destroy();
-      if (handle.raw.open) handle.raw.close();
-    }
+    await handle?.close();
   }
 }

@@ -20,7 +20,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
+import type { DB } from '../db/index.js';
+import { startPeriodic } from '../lib/jobs.js';
 import type { Database } from '../db/schema.js';
 import { createSecrets } from '../lib/secrets.js';
 import { verifyChain, type VerifyResult } from '../features/audit/service.js';
@@ -506,31 +509,26 @@ export async function runDailyBackup(config: Config, now = config.now(), signal?
 
 const TICK_MS = 10 * 60_000;
 
-/** Checks every 10 minutes (first a minute after start); errors are logged, never fatal. */
-export function startBackupScheduler(config: Config, log: Log): () => Promise<void> {
+/**
+ * Checks every 10 minutes (first a minute after start); errors are logged, never fatal. Every
+ * process on the database asks; the job lease lets one at a time back up, and the day's file
+ * makes it once a day.
+ */
+export function startBackupScheduler(config: Config, log: Log, db: DB): () => Promise<void> {
   const abort = new AbortController();
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running || abort.signal.aborted) return;
-    running = runDailyBackup(config, config.now(), abort.signal)
-      .then((r) => {
-        if (r) log.info({ file: r.file, bytes: r.bytes, files: r.files, missingFiles: r.missingFiles.length, ms: r.ms }, 'daily backup written');
-      })
-      .catch((err) => {
-        if (!abort.signal.aborted) log.error({ err }, 'daily backup failed');
-      })
-      .finally(() => {
-        running = null;
-      });
-  };
-  const first = setTimeout(tick, 60_000);
-  const every = setInterval(tick, TICK_MS);
-  first.unref();
-  every.unref();
+  const stop = startPeriodic(log as FastifyBaseLogger, 'daily backup', TICK_MS, async () => {
+    let r: BackupResult | null;
+    try {
+      r = await runDailyBackup(config, config.now(), abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) return 0; // the server is stopping
+      throw err;
+    }
+    if (r) log.info({ file: r.file, bytes: r.bytes, files: r.files, missingFiles: r.missingFiles.length, ms: r.ms }, 'daily backup written');
+    return 0;
+  }, { db, now: config.now, firstDelayMs: 60_000 });
   return async () => {
     abort.abort();
-    clearTimeout(first);
-    clearInterval(every);
-    if (running) await running;
+    await stop();
   };
 }

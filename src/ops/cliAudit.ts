@@ -12,10 +12,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
-import { createDb, writeTx, type DB } from '../db/index.js';
+import { openDatabase, tableExists, writeTx, type DB } from '../db/index.js';
 import { createSecrets } from '../lib/secrets.js';
 import { audit, macOf, CLI_ACTOR, type AuditEntry } from '../features/audit/service.js';
 
@@ -50,17 +49,15 @@ export async function cliAudit(config: Config, entry: CliAuditEntry, db?: DB): P
   const key = existingKey(config);
   if (!key) return { written: false, reason: '尚无主密钥 no master key yet' };
   if (!db) {
-    if (config.dbFile === ':memory:' || !fs.existsSync(config.dbFile)) return { written: false, reason: '数据库文件不存在 no database file' };
-    const opened = createDb(config.dbFile);
+    if (!config.databaseUrl && (config.dbFile === ':memory:' || !fs.existsSync(config.dbFile))) return { written: false, reason: '数据库文件不存在 no database file' };
+    const opened = await openDatabase(config);
     try {
       return await cliAudit(config, entry, opened.db);
     } finally {
-      await opened.db.destroy();
-      if (opened.raw.open) opened.raw.close();
+      await opened.close();
     }
   }
-  const table = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = 'audit_log'`.execute(db);
-  if (!table.rows.length) return { written: false, reason: '数据库中没有审计日志表 no audit_log table' };
+  if (!(await tableExists(db, 'audit_log'))) return { written: false, reason: '数据库中没有审计日志表 no audit_log table' };
   const secrets = createSecrets(key);
   // Only what audit() reads: the clock, the audit key (the row goes into `trx`).
   const ctx = { config, secrets, db } as unknown as AppContext;

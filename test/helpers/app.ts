@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApp, type BuiltApp } from '../../src/app.js';
+import { buildApp, ROOT, type BuiltApp } from '../../src/app.js';
+import { openDatabase } from '../../src/db/index.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { loadFixtures } from '../../src/db/fixtures.js';
+import { onPostgres, templateDb, createTestDb, dropTestDb, dbUrl } from './pg.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { idColumns, phoneColumns } from '../../src/lib/pii.js';
@@ -24,19 +28,50 @@ export interface TestApp extends BuiltApp {
   close(): Promise<void>;
 }
 
-/** A fresh app on a temp data dir with an in-memory database. */
+/** Migrated schema + dictionaries in a fresh PostgreSQL database (the test template). */
+async function buildTemplate(url: string) {
+  const store = await openDatabase({ databaseUrl: url, dbFile: '' });
+  try {
+    await migrateToLatest(store.db);
+    await loadFixtures(store.db, path.join(ROOT, 'fixtures'), new TestClock().now());
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * A database of its own for one test app: in-memory SQLite, or (ZC_TEST_PG set) a PostgreSQL
+ * database copied from the template and dropped at close.
+ */
+export async function testDatabase(overrides: Partial<Config> = {}): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  // A test that names its own SQLite file (backups, kill -9, the CLI) is about that file.
+  if (overrides.dbFile && overrides.dbFile !== ':memory:') return { env: {}, drop: async () => {} };
+  if (!onPostgres) return { env: { DB_FILE: ':memory:' }, drop: async () => {} };
+  const name = await createTestDb(await templateDb(buildTemplate));
+  return { env: { DATABASE_URL: dbUrl(name) }, drop: () => dropTestDb(name) };
+}
+
+/** A fresh app on a temp data dir with a database of its own (SQLite in memory, or PostgreSQL). */
 export async function makeApp(overrides: Partial<Config> = {}, buildOpts: Parameters<typeof buildApp>[1] = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-test-'));
   const clock = new TestClock();
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, DB_FILE: ':memory:' }, { now: clock.now, rateLimit: false, ...overrides });
-  const built = await buildApp(config, buildOpts);
-  await built.app.ready();
+  const database = await testDatabase(overrides);
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...database.env }, { now: clock.now, rateLimit: false, ...overrides });
+  let built: BuiltApp;
+  try {
+    built = await buildApp(config, buildOpts);
+    await built.app.ready();
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
   return {
     ...built,
     clock,
     dir,
     async close() {
       await built.app.close();
+      await database.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

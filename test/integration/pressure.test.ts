@@ -46,7 +46,7 @@ t.test('memory over the limit: 503 with Retry-After and the Chinese page; /healt
   t.equal(hx.body, '系统繁忙，请稍后再试', 'htmx gets the sentence, not a page');
   const health = await a.inject('/health');
   t.equal(health.statusCode, 200, '/health is never refused');
-  t.same(health.json(), { status: 'ok', db: 'ok' });
+  t.same(health.json(), { status: 'ok', db: 'ok', database: 'sqlite' });
 });
 
 t.test('a blocked event loop: 503 right after, an app without the limit keeps answering', async (t) => {

@@ -1,11 +1,12 @@
 import t from 'tap';
 import { makeApp, Agent, createStaff, login } from '../helpers/app.js';
+import { onPostgres } from '../helpers/pg.js';
 
 t.test('health, login page and admin login', async (t) => {
   const app = await makeApp();
   t.teardown(() => app.close());
   const h = await app.app.inject('/health');
-  t.same(h.json(), { status: 'ok', db: 'ok' });
+  t.same(h.json(), { status: 'ok', db: 'ok', database: onPostgres ? 'postgres' : 'sqlite' });
   const a = new Agent(app);
   const page = await a.get('/login');
   t.equal(page.statusCode, 200);

@@ -4,6 +4,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx, type DB } from '../../db/index.js';
+import { startPeriodic } from '../../lib/jobs.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import { maskIdNumber, maskPhone } from '../../domain/mask.js';
 
@@ -273,20 +274,7 @@ export async function purgeAudit(ctx: AppContext, now = ctx.config.now()): Promi
   });
 }
 
-/** Daily purge (first run a minute after start); returns a stop function. */
-export function startAuditPurge(ctx: AppContext): () => void {
-  const run = () => {
-    purgeAudit(ctx).then(
-      (n) => { if (n) ctx.log.info({ purged: n }, 'audit purge'); },
-      (err) => ctx.log.error({ err }, 'audit purge failed'),
-    );
-  };
-  const first = setTimeout(run, 60_000);
-  const every = setInterval(run, 24 * 3_600_000);
-  first.unref();
-  every.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(every);
-  };
+/** Daily purge, by one process of those sharing the database; returns a stop function. */
+export function startAuditPurge(ctx: AppContext): () => Promise<void> {
+  return startPeriodic(ctx.log, 'audit purge', 24 * 3_600_000, () => purgeAudit(ctx), { db: ctx.db, now: ctx.config.now });
 }

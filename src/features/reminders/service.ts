@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.js';
-import { writeTx } from '../../db/index.js';
+import { isUniqueViolation, writeTx } from '../../db/index.js';
 import { addDays, chinaDate, daysUntilClose } from '../../domain/plans.js';
 import { startPeriodic } from '../../lib/jobs.js';
 
@@ -13,11 +13,6 @@ export const REMINDER_INTERVAL_MS = 3_600_000;
 
 export function reminderText(planName: string, closesAt: string): string {
   return `您申报的“${planName}”将于${closesAt} 24:00截止，您的申报尚未提交，请尽快完成并提交。`;
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code ?? '';
-  return code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || /UNIQUE constraint failed/.test(String(err));
 }
 
 /** Sends the reminders due at `now`; returns the number of messages sent. */
@@ -65,5 +60,5 @@ export async function runReminders(ctx: AppContext, now: Date): Promise<number> 
 
 /** Runs the reminders now and every hour; returns a stop function. Errors are logged. */
 export function startReminderScheduler(ctx: AppContext): () => Promise<void> {
-  return startPeriodic(ctx.log, 'deadline reminders', REMINDER_INTERVAL_MS, () => runReminders(ctx, ctx.config.now()));
+  return startPeriodic(ctx.log, 'deadline reminders', REMINDER_INTERVAL_MS, () => runReminders(ctx, ctx.config.now()), { db: ctx.db, now: ctx.config.now });
 }

@@ -36,5 +36,5 @@ export function outboxView<T extends { body: string; created_at: string }>(row: 
 
 /** Purges now and every hour; returns a stop function (waits for a purge in progress). Errors are logged. */
 export function startSmsOutboxPurge(ctx: AppContext): () => Promise<void> {
-  return startPeriodic(ctx.log, 'sms outbox purge', OUTBOX_PURGE_INTERVAL_MS, () => purgeSmsOutbox(ctx));
+  return startPeriodic(ctx.log, 'sms outbox purge', OUTBOX_PURGE_INTERVAL_MS, () => purgeSmsOutbox(ctx), { db: ctx.db, now: ctx.config.now });
 }
