@@ -20,7 +20,7 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-const COMMANDS = ['serve', 'migrate', 'backup', 'restore', 'create-admin', 'audit-verify'] as const;
+const COMMANDS = ['serve', 'migrate', 'backup', 'restore', 'create-admin', 'audit-verify', 'migrate-to-postgres'] as const;
 type Command = (typeof COMMANDS)[number];
 /** Flags that belong to one command rather than to the configuration. */
 const COMMAND_FLAGS: Record<string, Command> = { username: 'create-admin', name: 'create-admin', role: 'create-admin' };
@@ -74,6 +74,9 @@ export function helpText(): string {
                          Create a platform administrator; prints a one-time password
   audit-verify           校验审计日志链（0 完好，1 被篡改）
                          Verify the tamper-evident audit trail (exit 1 if tampered)
+  migrate-to-postgres <postgres://…>
+                         把现有 SQLite 站点（DATA_DIR）复制到空的 PostgreSQL 数据库并校验
+                         Copy this SQLite site into an empty PostgreSQL database, then verify it
   --version, -v          显示程序和 Node 版本  Print app and Node versions
   --help, -h             显示本帮助            Show this help
 
@@ -135,9 +138,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (name in r.options && cmd !== r.command) throw new UsageError(`选项 --${name} 只用于 ${cmd} 命令`);
   }
   if (r.force && r.command !== 'restore') throw new UsageError('选项 --force 只用于 restore 命令');
-  const wanted = r.command === 'backup' || r.command === 'restore' ? 1 : 0;
+  const wanted = r.command === 'backup' || r.command === 'restore' || r.command === 'migrate-to-postgres' ? 1 : 0;
   if (!r.help && !r.version && r.positional.length !== wanted) {
-    throw new UsageError(wanted ? `${r.command} 需要一个备份文件路径 (needs one archive path)` : `多余的参数 unexpected argument: ${r.positional[0]}`);
+    throw new UsageError(
+      r.command === 'migrate-to-postgres' ? 'migrate-to-postgres 需要目标数据库地址 (needs the target postgres:// URL)'
+        : wanted ? `${r.command} 需要一个备份文件路径 (needs one archive path)` : `多余的参数 unexpected argument: ${r.positional[0]}`,
+    );
   }
   return r;
 }
@@ -178,6 +184,57 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 /** Prints why a command's audit row could not be written (the command itself succeeded). */
 function auditNote(io: CliIo, r: { written: boolean; reason?: string }) {
   if (!r.written) io.err(`注意：未写入审计记录 audit row not written（${r.reason}）`);
+}
+
+/** Shown for backup/restore when the site runs on PostgreSQL. */
+const POSTGRES_BACKUP_HELP = `数据库为 PostgreSQL：backup/restore 只用于 SQLite 文件。请改用：
+  备份 pg_dump -Fc -f zhicheng-$(date +%Y%m%d).dump "$DATABASE_URL"
+  恢复 pg_restore --clean --if-exists -d "$DATABASE_URL" zhicheng-YYYYMMDD.dump
+附件：BLOB_STORE=db 时已在数据库中（pg_dump 一并备份）；BLOB_STORE=local 时另行备份 UPLOAD_DIR。
+主密钥（MASTER_KEY 或 DATA_DIR/master.key）须与数据库一起另行妥善保管。
+The database is PostgreSQL: back up with pg_dump (and UPLOAD_DIR unless BLOB_STORE=db) and keep the master key.`;
+
+async function backupCommand(config: Config, io: CliIo, args: ParsedArgs): Promise<number> {
+  const { backup, BackupError } = await import('./ops/backup.js');
+  try {
+    const r = await backup(config, args.positional[0]!);
+    io.out(`备份完成 backup written: ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个，${r.ms} ms）`);
+    // Into the database that was backed up (after the snapshot: the archive does not hold it).
+    const { cliAudit } = await import('./ops/cliAudit.js');
+    auditNote(io, await cliAudit(config, {
+      action: 'backup', objectType: 'backup', objectId: path.basename(r.file),
+      detail: `在线备份 ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个${r.missingFiles.length ? `，缺失 ${r.missingFiles.length} 个` : ''}）`,
+    }));
+    if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已不在磁盘上（已记入备份清单）`);
+    io.out('备份文件含主密钥和全部个人信息，请像数据目录一样妥善保管。The archive holds the master key: keep it as safe as the data folder.');
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) io.err(String((err as Error).stack ?? err));
+    io.err(`备份失败 backup failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+async function restoreCommand(config: Config, io: CliIo, args: ParsedArgs): Promise<number> {
+  const { restore, BackupError } = await import('./ops/backup.js');
+  try {
+    const r = await restore(path.resolve(args.positional[0]!), config, { force: args.force });
+    io.out(`恢复完成 restored: 备份时间 ${r.manifest.createdAt}，程序版本 ${r.manifest.app}，数据库完整性 ${r.integrity}，附件 ${r.files} 个`);
+    io.out(r.audit.ok ? `审计日志校验通过：共 ${r.audit.rows} 条` : `注意：审计日志校验未通过（第 ${r.audit.firstBad?.id} 条${r.audit.firstBad?.reason}）`);
+    if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已缺失`);
+    if (r.movedAside) io.out(`原有数据已移到 previous data moved to: ${r.movedAside}（确认无误后可删除）`);
+    // Into the restored database, chained to its own (restored) audit log.
+    const { cliAudit } = await import('./ops/cliAudit.js');
+    auditNote(io, await cliAudit(config, {
+      action: 'restore', objectType: 'backup', objectId: path.basename(args.positional[0]!),
+      detail: `从备份恢复（备份时间 ${r.manifest.createdAt}，程序版本 ${r.manifest.app}，附件 ${r.files} 个，审计日志${r.audit.ok ? '校验通过' : '校验未通过'}${r.movedAside ? `，原数据移到 ${path.basename(r.movedAside)}` : ''}）`,
+    }));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) io.err(String((err as Error).stack ?? err));
+    io.err(`恢复失败 restore failed: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 /** Runs one command line; resolves with the exit code (serve: once the server has closed). */
@@ -252,44 +309,23 @@ export async function main(argv: string[], ioIn: Partial<CliIo> = {}): Promise<n
         await store.close();
       }
     }
-    case 'backup': {
-      const { backup, BackupError } = await import('./ops/backup.js');
-      try {
-        const r = await backup(config, args.positional[0]!);
-        io.out(`备份完成 backup written: ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个，${r.ms} ms）`);
-        // Into the database that was backed up (after the snapshot: the archive does not hold it).
-        const { cliAudit } = await import('./ops/cliAudit.js');
-        auditNote(io, await cliAudit(config, {
-          action: 'backup', objectType: 'backup', objectId: path.basename(r.file),
-          detail: `在线备份 ${r.file}（${mb(r.bytes)}，附件 ${r.files} 个${r.missingFiles.length ? `，缺失 ${r.missingFiles.length} 个` : ''}）`,
-        }));
-        if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已不在磁盘上（已记入备份清单）`);
-        io.out('备份文件含主密钥和全部个人信息，请像数据目录一样妥善保管。The archive holds the master key: keep it as safe as the data folder.');
-        return 0;
-      } catch (err) {
-        if (!(err instanceof BackupError)) io.err(String((err as Error).stack ?? err));
-        io.err(`备份失败 backup failed: ${(err as Error).message}`);
-        return 1;
+    case 'backup':
+    case 'restore':
+      if (config.databaseUrl) {
+        io.err(POSTGRES_BACKUP_HELP);
+        return 2;
       }
-    }
-    case 'restore': {
-      const { restore, BackupError } = await import('./ops/backup.js');
+      return args.command === 'backup' ? backupCommand(config, io, args) : restoreCommand(config, io, args);
+    case 'migrate-to-postgres': {
+      const { migrateToPostgres, MoveError } = await import('./ops/toPostgres.js');
       try {
-        const r = await restore(path.resolve(args.positional[0]!), config, { force: args.force });
-        io.out(`恢复完成 restored: 备份时间 ${r.manifest.createdAt}，程序版本 ${r.manifest.app}，数据库完整性 ${r.integrity}，附件 ${r.files} 个`);
-        io.out(r.audit.ok ? `审计日志校验通过：共 ${r.audit.rows} 条` : `注意：审计日志校验未通过（第 ${r.audit.firstBad?.id} 条${r.audit.firstBad?.reason}）`);
-        if (r.missingFiles.length) io.err(`注意：${r.missingFiles.length} 个附件在备份时已缺失`);
-        if (r.movedAside) io.out(`原有数据已移到 previous data moved to: ${r.movedAside}（确认无误后可删除）`);
-        // Into the restored database, chained to its own (restored) audit log.
-        const { cliAudit } = await import('./ops/cliAudit.js');
-        auditNote(io, await cliAudit(config, {
-          action: 'restore', objectType: 'backup', objectId: path.basename(args.positional[0]!),
-          detail: `从备份恢复（备份时间 ${r.manifest.createdAt}，程序版本 ${r.manifest.app}，附件 ${r.files} 个，审计日志${r.audit.ok ? '校验通过' : '校验未通过'}${r.movedAside ? `，原数据移到 ${path.basename(r.movedAside)}` : ''}）`,
-        }));
+        const r = await migrateToPostgres(config, args.positional[0]!, io.out);
+        io.out(`迁移完成 done: ${r.tables.length} 张表 ${r.rows} 行（${(r.ms / 1000).toFixed(1)} s），审计日志校验通过（${r.audit.rows} 条）`);
+        io.out('下一步：设置 DATABASE_URL 为该地址启动服务（主密钥 master.key 保持不变）。Next: start with DATABASE_URL set to it, same master key.');
         return 0;
       } catch (err) {
-        if (!(err instanceof BackupError)) io.err(String((err as Error).stack ?? err));
-        io.err(`恢复失败 restore failed: ${(err as Error).message}`);
+        if (!(err instanceof MoveError)) io.err(String((err as Error).stack ?? err));
+        io.err(`迁移失败 failed: ${(err as Error).message}`);
         return 1;
       }
     }

@@ -60,6 +60,8 @@ export async function serveCluster(config: Config, io: ServeIo): Promise<number>
   // and serves without forking again and without a setup link of its own.
   cluster.setupPrimary({ args: process.argv.slice(2), silent: false });
   const started = new Map<number, number>();
+  const listening = new Set<number>();
+  cluster.on('listening', (w) => listening.add(w.id));
   const deaths: number[] = [];
   let stopping = false;
   let failed = false;
@@ -79,7 +81,9 @@ export async function serveCluster(config: Config, io: ServeIo): Promise<number>
     cluster.on('exit', (w: Worker, code, signal) => {
       const alive = Object.keys(cluster.workers ?? {}).length;
       if (stopping) {
-        if (code !== 0) failed = true;
+        // A worker still starting when the signal came dies of it: nothing was in flight there.
+        const cleanStop = code === 0 || (!listening.has(w.id) && signal !== null && signal !== 'SIGKILL');
+        if (!cleanStop) failed = true;
         if (alive === 0) done(failed ? 1 : 0);
         return;
       }

@@ -25,7 +25,10 @@ export interface Config {
   logLevel: string;
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
+  /** Where uploaded files live with BLOB_STORE=local (UPLOAD_DIR, default `<dataDir>/uploads`; may be a shared mount). */
   uploadDir: string;
+  /** BLOB_STORE: `local` (files under uploadDir, default) or `db` (in the database's blobs table). */
+  blobStore: 'local' | 'db';
   /** Largest applicant photo (avatar), bytes: UPLOAD_MAX_PHOTO_KB, default 500 KB. */
   uploadMaxPhotoBytes: number;
   /** Largest other attachment (jpg/png/pdf), bytes: UPLOAD_MAX_FILE_MB, default 5 MB. */
@@ -98,6 +101,13 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   throw new ConfigError(`TRUST_PROXY must be false, true, a hop count or comma-separated proxy addresses, got "${raw}"`);
 }
 
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], def: T): T {
+  const v = (raw ?? '').trim();
+  if (!v) return def;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return v as T;
+}
+
 /** DATABASE_URL: empty = SQLite; otherwise it must be a postgres:// URL. */
 function databaseUrl(raw: string | undefined): string | undefined {
   const v = (raw ?? '').trim();
@@ -141,7 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     sessionIdleMinutes: int('SESSION_IDLE_MINUTES', env.SESSION_IDLE_MINUTES, 30, 1, 24 * 60),
     sessionAbsoluteHours: int('SESSION_ABSOLUTE_HOURS', env.SESSION_ABSOLUTE_HOURS, 12, 1, 24 * 7),
-    uploadDir: path.join(dataDir, 'uploads'),
+    uploadDir: path.resolve(env.UPLOAD_DIR || path.join(dataDir, 'uploads')),
+    blobStore: oneOf('BLOB_STORE', env.BLOB_STORE, ['local', 'db'] as const, 'local'),
     uploadMaxPhotoBytes: int('UPLOAD_MAX_PHOTO_KB', env.UPLOAD_MAX_PHOTO_KB, 500, 10, 10 * 1024) * 1024,
     uploadMaxFileBytes: int('UPLOAD_MAX_FILE_MB', env.UPLOAD_MAX_FILE_MB, 5, 1, 100) * 1024 * 1024,
     uploadQuotaBytes: int('UPLOAD_QUOTA_MB', env.UPLOAD_QUOTA_MB, 200, 1, 100 * 1024) * 1024 * 1024,

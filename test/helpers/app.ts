@@ -220,3 +220,14 @@ export async function login(agent: Agent, type: 'applicant' | 'staff', account: 
   }
   return res;
 }
+
+/**
+ * A second app on the same database, data folder (master key) and clock as `first`: another
+ * process or machine of the same site. `first` must not use an in-memory SQLite database (give it
+ * a `dbFile`, or run on PostgreSQL). Close the twin before `first`.
+ */
+export async function makeTwin(first: TestApp): Promise<TestApp> {
+  const built = await buildApp({ ...first.ctx.config });
+  await built.app.ready();
+  return { ...built, clock: first.clock, dir: first.dir, close: () => built.app.close() };
+}

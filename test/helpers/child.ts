@@ -24,8 +24,8 @@ interface Teardown {
  * its start line. It is SIGKILLed at teardown if still running. Startup compiles the sources
  * through tsx: on a loaded machine that takes a while, hence the long wait.
  */
-export async function startServer(t: Teardown, env: Record<string, string>, waitMs = 90_000): Promise<ServerChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+export async function startServer(t: Teardown, env: Record<string, string>, waitMs = 90_000, args: string[] = []): Promise<ServerChild> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...args], {
     cwd: PROJECT,
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', RATE_LIMIT: 'off', BACKUP_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -192,7 +192,7 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (exists) return reply.flashRedirect(back, `代码 ${code} 已存在`, 'error');
     const max = await ctx.db.selectFrom('dict_items').select((eb) => eb.fn.max<number>('sort').as('m')).where('dict', '=', dict).executeTakeFirst();
     await ctx.db.insertInto('dict_items').values({ dict, code, name, parent_code: parent, sort: Number(max?.m ?? 0) + 1, extra: null }).execute();
-    ctx.dicts.invalidate();
+    await ctx.dicts.changed();
     await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: `新增：${name}` });
     return reply.flashRedirect(back, `已新增：${name}`);
   });
@@ -205,14 +205,14 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const back = backTo(dict, item.parent_code);
     if (b.toggle) {
       await ctx.db.updateTable('dict_items').set({ disabled: item.disabled ? 0 : 1 }).where('id', '=', item.id).execute();
-      ctx.dicts.invalidate();
+      await ctx.dicts.changed();
       await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: item.disabled ? '启用' : '停用' });
       return reply.flashRedirect(back, item.disabled ? `已启用：${item.name}` : `已停用：${item.name}（已填写的信息不受影响）`);
     }
     const name = (b.name ?? '').trim();
     if (!name || [...name].length > 50) return reply.flashRedirect(back, '请填写名称（不超过50个字）', 'error');
     await ctx.db.updateTable('dict_items').set({ name }).where('id', '=', item.id).execute();
-    ctx.dicts.invalidate();
+    await ctx.dicts.changed();
     await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: `改名：${item.name} → ${name}` });
     return reply.flashRedirect(back, `已改名：${item.name} → ${name}（已填写的信息保留原名称）`);
   });

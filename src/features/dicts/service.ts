@@ -14,15 +14,24 @@ interface Tree {
 
 /**
  * Dictionaries in memory: small (a few thousand rows), read on every form. Loaded on first use;
- * `invalidate()` after an admin edits one. 'titles' and 'committees' are lists built from their
+ * `changed()` after an admin edits one. 'titles' and 'committees' are lists built from their
  * own tables; trees (major, specialty) are flattened to leaf paths.
+ *
+ * Several processes may share the database (workers, machines): an edit stamps a version row
+ * (settings.dicts_version), and every process compares it at most once a second before using its
+ * copy, so an edit made through one process shows in the others within a second.
  */
+const VERSION_KEY = 'dicts_version';
+const CHECK_MS = 1000;
+
 export class Dicts implements DictLookup {
   private lists?: Map<string, Option[]>;
   private sets?: Map<string, Set<string>>;
   private trees?: Map<string, Tree>;
   private titleLevels?: Map<string, string>;
   private loading?: Promise<void>;
+  private version: string | null = null;
+  private checkedAt = 0;
 
   constructor(private db: DB) {}
 
@@ -31,14 +40,32 @@ export class Dicts implements DictLookup {
     this.loading = undefined;
   }
 
+  /** After an edit: this process reloads now, the others at their next check. */
+  async changed(): Promise<void> {
+    const value = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    await this.db.insertInto('settings').values({ key: VERSION_KEY, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    this.invalidate();
+  }
+
+  private async currentVersion(): Promise<string | null> {
+    const row = await this.db.selectFrom('settings').select('value').where('key', '=', VERSION_KEY).executeTakeFirst();
+    return row?.value ?? null;
+  }
+
   async ready(): Promise<this> {
+    if (this.lists && Date.now() - this.checkedAt > CHECK_MS) {
+      this.checkedAt = Date.now();
+      if ((await this.currentVersion()) !== this.version) this.invalidate();
+    }
     if (!this.lists) this.loading ??= this.load();
     await this.loading;
     return this;
   }
 
   private async load() {
-    const items = await this.db.selectFrom('dict_items').select(['dict', 'code', 'name', 'parent_code']).where('disabled', '=', 0).orderBy('dict').orderBy('sort').execute();
+    this.version = await this.currentVersion();
+    this.checkedAt = Date.now();
+    const items = await this.db.selectFrom('dict_items').select(['dict', 'code', 'name', 'parent_code']).where('disabled', '=', 0).orderBy('dict').orderBy('sort').orderBy('id').execute();
     const lists = new Map<string, Option[]>();
     const byDict = new Map<string, typeof items>();
     for (const it of items) {
