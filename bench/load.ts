@@ -63,8 +63,8 @@ export function serverEntry(): string[] {
   return fs.existsSync(path.join(ROOT, 'src/cli.ts')) ? ['src/cli.ts', 'serve'] : ['src/server.ts'];
 }
 
-export function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
-  return { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` };
+export function serverEnv(dataDir: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...extra };
 }
 
 /** GET /health until 200 (or the child dies / the time is up). Resolves with ms since `since`. */
@@ -104,14 +104,14 @@ function stopper(child: ChildProcess): () => Promise<void> {
   });
 }
 
-export async function startServer(dataDir: string, nodeArgs: string[] = []): Promise<Server & { startMs: number; spawnedAt: number }> {
+export async function startServer(dataDir: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Server & { startMs: number; spawnedAt: number }> {
   const port = await freePort();
   const entries = [serverEntry(), ['src/server.ts']].filter((e, i, all) => i === 0 || e[0] !== all[0]![0]);
   let lastErr: unknown;
   for (const entry of entries) {
     const log: string[] = [];
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...entry], { cwd: ROOT, env: serverEnv(dataDir, port), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...entry], { cwd: ROOT, env: serverEnv(dataDir, port, env), stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => { if (log.length < 500) log.push(...b.toString().split('\n').filter(Boolean)); });
     try {
       const startMs = await waitHealthy(port, child, t0);
@@ -136,6 +136,32 @@ function procStats(pid: number): { rssKb: number; cpuTicks: number } | null {
   }
 }
 const CLK_TCK = 100;
+
+/** The server and every process under it (cluster workers, their esbuild helpers): summed. */
+function treeStats(pid: number): { rssKb: number; cpuTicks: number } | null {
+  const root = procStats(pid);
+  if (!root) return null;
+  let rssKb = root.rssKb;
+  let cpuTicks = root.cpuTicks;
+  const children = (p: number): number[] => {
+    try {
+      return fs.readdirSync(`/proc/${p}/task`).flatMap((t) => fs.readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return [];
+    }
+  };
+  const todo = children(pid);
+  while (todo.length) {
+    const c = todo.pop()!;
+    const st = procStats(c);
+    if (st) {
+      rssKb += st.rssKb;
+      cpuTicks += st.cpuTicks;
+    }
+    todo.push(...children(c));
+  }
+  return { rssKb, cpuTicks };
+}
 
 // ---------------------------------------------------------------------------------------
 // A virtual user: one keep-alive connection, its cookies, the CSRF token of its last page
@@ -364,15 +390,15 @@ export function formatLevel(l: LevelResult): string {
 
 // ---------------------------------------------------------------------------------------
 
-export async function runLoad(dataDir: string, o: { steps: number[]; duration: number; cpuProfDir?: string; quiet?: boolean }): Promise<LoadResult> {
+export async function runLoad(dataDir: string, o: { steps: number[]; duration: number; cpuProfDir?: string; quiet?: boolean; env?: Record<string, string> }): Promise<LoadResult> {
   const m: Manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'bench-accounts.json'), 'utf8'));
   const say = (s: string) => { if (!o.quiet) console.log(s); };
   const loadavgBefore = os.loadavg();
-  const server = await startServer(dataDir, o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []);
+  const server = await startServer(dataDir, o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [], o.env);
   say(`bench/load — ${server.entry} on 127.0.0.1:${server.port}, ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`);
   say(`dataset: ${Object.entries(m.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; NODE_ENV=production, RATE_LIMIT=off, LOG_LEVEL=warn`);
   const pid = server.child.pid!;
-  const rssIdleMb = (procStats(pid)?.rssKb ?? 0) / 1024;
+  const rssIdleMb = (treeStats(pid)?.rssKb ?? 0) / 1024;
   let rssPeak = rssIdleMb;
   const errors: Sample[] = [];
   const levels: LevelResult[] = [];
@@ -417,11 +443,11 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
 
       // The mixed phase, with /proc sampled every 200 ms.
       const counters: Counters = { refused: {}, submits: 0, approvals: 0 };
-      const cpu0 = procStats(pid)?.cpuTicks ?? 0;
+      const cpu0 = treeStats(pid)?.cpuTicks ?? 0;
       const client0 = process.cpuUsage();
       let peak = 0;
       const sampler = setInterval(() => {
-        const st = procStats(pid);
+        const st = treeStats(pid);
         if (st) peak = Math.max(peak, st.rssKb / 1024);
       }, 200);
       const t0 = performance.now();
@@ -435,7 +461,7 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
       clearInterval(sampler);
       // (No user logged in: no mixed phase, nothing to divide by.)
       const running = loggedIn.some(Boolean) && seconds > 0.5;
-      const serverCpuPct = running ? (((procStats(pid)?.cpuTicks ?? cpu0) - cpu0) / CLK_TCK / seconds) * 100 : 0;
+      const serverCpuPct = running ? (((treeStats(pid)?.cpuTicks ?? cpu0) - cpu0) / CLK_TCK / seconds) * 100 : 0;
       const cu = process.cpuUsage(client0);
       const clientCpuPct = running ? ((cu.user + cu.system) / 1e6 / seconds) * 100 : 0;
       rssPeak = Math.max(rssPeak, peak);
