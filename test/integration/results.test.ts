@@ -311,7 +311,9 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.match(csvText, `证书编号：${mine.number}`);
   const html = entries.find((e) => e.name === '申报表.html')!.data.toString('utf8');
   t.match(html, '专业技术职称申报评审表');
-  const t15 = html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六'));
+  // Numbers print in <span class="rf-num …"> (src/lib/printText.ts): compare the cells without them.
+  const unspan = (x: string) => x.replace(/<span class="rf-num[^"]*">([^<]*)<\/span>/g, '$1');
+  const t15 = unspan(html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六')));
   t.match(t15, '<th>评审时间</th><td>2026-06-20</td>');
   t.match(t15, '<th>应到人数</th><td>21</td><th>实到人数</th><td>15</td>');
   t.match(t15, '<th>同意</th><td>10</td><th>不同意</th><td>3</td><th>弃权</th><td>2</td>');
