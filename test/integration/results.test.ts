@@ -174,6 +174,11 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.equal(pub.end_date, expected, 'end date from the holiday calendar');
   t.equal(pub.end_date, '2026-06-22', '端午 2026-06-19 is skipped');
   const pubPage = await com.get(r.headers.location as string);
+  const worldPlan = await app.ctx.db.selectFrom('plans').select(['name', 'year']).where('id', '=', w.plan).executeTakeFirstOrThrow();
+  t.match(worldPlan.name, /^2026年度.*评审$/, 'the world plan is named like the field test\'s');
+  t.match(pubPage.body, '<h1>2026年度卫生技术高级职称评审结果公示</h1>', 'the year and 评审 said once (issue #19)');
+  t.notMatch(pubPage.body, '2026年度2026年度');
+  t.match(pubPage.body, '<td class="nowrap">张伟</td>', 'names never wrap');
   t.match(pubPage.body, '张伟');
   t.notMatch(pubPage.body, '申报人1', 'failed ones are not publicised');
 

@@ -5,7 +5,7 @@ import { makePage, pageParams } from '../../lib/paging.js';
 import { maskName } from '../../domain/mask.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { PLEDGE_TEXT, isPrintable } from '../../domain/declaration.js';
-import { ratioText, votesNeeded } from '../../domain/evaluation.js';
+import { ratioText, resultPublicityTitle, votesNeeded } from '../../domain/evaluation.js';
 import { chinaDate } from '../../domain/plans.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
@@ -118,7 +118,8 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     const x = await svc.getPublicity(ctx, req.user!, idOf(req));
     if (!x) return reply.callNotFound();
     const people = await svc.passedOfPlan(ctx.db, x.plan.id);
-    return reply.page('results/publicity.njk', { r: x.r, plan: x.plan, people, title: '评审结果公示', breadcrumbs: [{ label: '结果公示', href: '/org/result-publicity' }, { label: x.plan.name }] });
+    const heading = resultPublicityTitle(x.plan.year, x.plan.name);
+    return reply.page('results/publicity.njk', { r: x.r, plan: x.plan, people, heading, title: heading, breadcrumbs: [{ label: '结果公示', href: '/org/result-publicity' }, { label: x.plan.name }] });
   });
 
   // ---- 发证 ----
