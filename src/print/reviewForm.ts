@@ -111,7 +111,7 @@ function evaluationBoxes(level: string, e: EvaluationInput | undefined): Evaluat
 
 const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
 
-function rowsOf(s: Snapshot, key: string) {
+function rowsOf(s: Pick<Snapshot, 'sections'>, key: string) {
   return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
 }
 
@@ -136,12 +136,21 @@ export interface ReviewFormOptions {
   idNumber?: string;
 }
 
-export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormModel {
+/** 现有职称 with the date it was obtained: the highest employed (聘任) title, “主治(主管)医师（2019-09-01）”, or 无. */
+export function currentTitleOf(s: Pick<Snapshot, 'sections'>): string {
   const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
   titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
   const cur = titles[0];
-  const edus = rowsOf(s, 'educations');
-  const top = edus[0];
+  return cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无';
+}
+
+/** 最高学历: the first row of 学历 (the applicant's order). */
+export function topEducationOf(s: Pick<Snapshot, 'sections'>): { highest: string; school: string; major: string; graduated: string } {
+  const top = rowsOf(s, 'educations')[0];
+  return { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' };
+}
+
+export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormModel {
   const p = Object.fromEntries(Object.entries(s.profile).map(([k, v]) => [k, display(v)]));
   const study = tableOf(s, 'study', o.today);
   const work = tableOf(s, 'work', o.today);
@@ -170,8 +179,8 @@ export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormMo
     idNumber: o.idNumber || s.person.idMasked || '',
     profile: p,
     photoFileId: s.photoFileId,
-    currentTitle: cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无',
-    education: { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' },
+    currentTitle: currentTitleOf(s),
+    education: topEducationOf(s),
     tables,
     summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),
     pledge: o.pledge,

@@ -14,6 +14,8 @@ import { blobPath } from '../files/service.js';
 import { sendStoredFile } from '../files/send.js';
 import { reviewFormInputs } from '../declaration/formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
+import { SUMMARY_COLUMNS } from '../stats/summary.js';
+import { mayReveal } from '../security/reveal.js';
 import { queueQuery, queueCount, parseFilters, QUEUE_COLUMNS, STATUS_FILTERS } from './queue.js';
 import { act, visibleDeclaration, isTheirTurn } from './service.js';
 import { audit } from '../audit/service.js';
@@ -49,7 +51,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     );
     const plans = await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).orderBy('year', 'desc').orderBy('id', 'desc').limit(100).execute();
     return reply.page('review/list.njk', {
-      list, f, plans, statuses: STATUS_FILTERS, query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
+      list, f, plans, statuses: STATUS_FILTERS, exportColumns: SUMMARY_COLUMNS, fullIdExport: mayReveal(req.user!), query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
       title: '申报审核', breadcrumbs: [{ label: '申报审核' }],
     });
   });
