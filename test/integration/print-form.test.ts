@@ -95,6 +95,11 @@ t.test('preview: 表十二 shows every saved field, the unit and, once verified,
   t.equal(img.headers['content-type'], 'image/png');
   t.match(img.headers['cache-control'], 'no-store');
 
+  // 表十七 stays blank for the offline signatures and stamps (seed 001 §4.3).
+  const t17 = /<h2>表十七　审核推荐意见和评审结果确认意见<\/h2>([\s\S]*?)<\/section>/.exec((await agent.get(`/me/records/${id}/form`)).body)?.[1] ?? '';
+  t.match(t17, '（盖章）　　　年　　月　　日');
+  t.notMatch(t17, /rf-seal|同意推荐|2026年6月15日/, '表十七 blank');
+
   // Staff in scope see the same, through their own scoped URL; others get 404.
   const staffBox = table12((await unit.get(`/org/reviews/${id}`)).body);
   t.match(staffBox, `src="/org/reviews/${id}/seal"`);
