@@ -352,6 +352,9 @@ export interface PublicitiesTable {
   created_by: number | null;
   created_at: string;
   completed_at: string | null;
+  /** 异议受理电话 / 异议受理地址 printed on the notice (0013); null on older rows: the unit's phone/address. */
+  contact_phone?: string | null;
+  contact_address?: string | null;
 }
 
 export interface PublicityItemsTable {

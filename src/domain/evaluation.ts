@@ -128,3 +128,16 @@ export const EVALUATION_TABLES: readonly { no: string; label: string; levels: re
   { no: '表十五', label: '副高级', levels: ['senior_vice'] },
   { no: '表十六', label: '正高级', levels: ['senior_full'] },
 ];
+
+/**
+ * The heading of a 评审结果公示: “{year}年度{plan}评审结果公示”, without saying the year or 评审
+ * twice when the plan's name already does (plans are usually named “2026年度卫生技术高级职称评审”).
+ */
+export function resultPublicityTitle(year: number, planName: string): string {
+  let name = (planName ?? '').trim();
+  const yearPrefix = new RegExp(`^${year}\\s*年(?:度)?\\s*`);
+  name = name.replace(yearPrefix, '');
+  // “…评审计划” / “…评审工作” → “…评审”: the result is of the 评审, not of the plan.
+  name = name.replace(/评审(?:计划|工作)$/, '评审');
+  return `${year}年度${name}${name.endsWith('评审') ? '' : '评审'}结果公示`;
+}

@@ -107,9 +107,13 @@ export function display(v: unknown): string {
   return v === null || v === undefined ? '' : String(v);
 }
 
-/** 至今 printed as today's date (seed 001 §3.12: ongoing continuing education ends today). */
-export function printedDate(v: unknown, today: string): string {
-  return v === ONGOING ? today : display(v);
+/**
+ * A date as the review form prints it. 至今 stays 至今 (the current job, a project still under
+ * way), except for fields marked `printOngoingAsToday`: seed 001 §3.12 has ongoing continuing
+ * education end on the day it is printed.
+ */
+export function printedDate(v: unknown, today: string, field: Pick<FieldDef, 'printOngoingAsToday'> = {}): string {
+  return v === ONGOING && field.printOngoingAsToday ? today : display(v);
 }
 
 export interface SectionCompletion {

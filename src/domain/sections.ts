@@ -32,6 +32,8 @@ export interface FieldDef {
   allowOther?: boolean;
   /** date end fields: may be 至今 (ongoing). */
   allowOngoing?: boolean;
+  /** The review form prints 至今 as the printing day (seed 001 §3.12, continuing education); otherwise as 至今. */
+  printOngoingAsToday?: boolean;
   /** Must not be later than today. */
   notFuture?: boolean;
   /** This date must be ≥ the date in field `after`. */
@@ -322,7 +324,7 @@ export const SECTIONS: readonly SectionDef[] = [
     required: false,
     fields: [
       start(),
-      end('结束时间', { allowOngoing: true, hint: '仍在进行的选择“至今”，打印时为当天日期' }),
+      end('结束时间', { allowOngoing: true, printOngoingAsToday: true, hint: '仍在进行的选择“至今”，打印时为当天日期' }),
       { key: 'name', label: '名称（全称）', type: 'text', required: true, max: 100 },
       { key: 'organizer', label: '举办单位', type: 'text', required: true, max: 100 },
       { key: 'place', label: '举办地点', type: 'text', required: true, max: 100 },

@@ -54,6 +54,15 @@ export function isVerified(s: Pick<UnitStageState, 'verifiedAt' | 'submittedAt'>
   return !!s.verifiedAt && (!s.submittedAt || s.verifiedAt >= s.submittedAt);
 }
 
+/**
+ * Whether 表十二 carries the unit's electronic seal (单位签章, seed 004): once the unit has
+ * verified (核验) the version under review, and from 推荐上报 on (a later return and resubmit
+ * goes back to the stage that returned it, not to the unit). A reset clears both.
+ */
+export function sealPrints(s: Pick<UnitStageState, 'verifiedAt' | 'submittedAt' | 'recommendationId'>): boolean {
+  return s.recommendationId !== null || isVerified(s);
+}
+
 /** Which sub-step the declaration is at (only meaningful while it waits at the unit stage). */
 export function unitStep(s: UnitStageState): UnitStep {
   if (s.recommendationId !== null) return 'done';

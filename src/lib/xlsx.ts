@@ -20,14 +20,23 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 // Excel limits: sheet names ≤ 31 characters without []:*?/\ ; cells ≤ 32767 characters.
 const sheetName = (s: string) => s.replace(/[[\]:*?/\\]/g, '_').slice(0, 31) || 'Sheet1';
 
+/**
+ * Text that a spreadsheet could take for a formula (=, +, -, @, or a tab/CR first: OWASP “CSV
+ * injection”) goes out with a leading single quote, so it stays text wherever the sheet is
+ * opened, re-saved or turned into CSV. Cells are already typed as text; this is the second guard.
+ */
+export function textCell(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
 function sheetData<T>(s: XlsxSheet<T>): Sheet<any> {
   const header: Row = s.columns.map((c) => ({ value: c.header, fontWeight: 'bold' as const }));
   const body: Row[] = s.rows.map((r) =>
     s.columns.map((c) => {
       const v = c.value(r);
       if (v === null || v === undefined || v === '') return null;
-      // Strings stay strings (never formulas), so '=…' typed by a user is only text.
-      return typeof v === 'number' ? { value: v, type: Number } : { value: String(v).slice(0, 32767), type: String };
+      // Strings stay strings (never formulas), and formula-looking ones get a leading quote.
+      return typeof v === 'number' ? { value: v, type: Number } : { value: textCell(String(v)).slice(0, 32767), type: String };
     }),
   );
   return { data: [header, ...body], sheet: sheetName(s.name), columns: s.columns.map((c) => ({ width: c.width ?? 14 })), stickyRowsCount: 1 };

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Assets } from './assets.js';
 import type { MenuItem } from '../lib/menu.js';
 import { cspNonceOf } from '../lib/csp.js';
+import { printTextHtml } from '../lib/printText.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -44,6 +45,9 @@ export default fp(async function viewsPlugin(
     const s = new Date(d.getTime() + 8 * 3_600_000).toISOString();
     return withTime ? `${s.slice(0, 10)} ${s.slice(11, 16)}` : s.slice(0, 10);
   });
+
+  // Printed cells: escaped text, numbers in the text's face and never broken (src/lib/printText.ts).
+  env.addFilter('printText', (v: unknown) => new nunjucks.runtime.SafeString(printTextHtml(v)));
 
   // @fastify/view calls engine.configure(); handing it our own Environment keeps the loader
   // swappable (the single binary reads templates from its assets) and autoescape explicit.

@@ -7,9 +7,8 @@ import type { AppContext } from '../context.js';
 import { ROOT } from '../app-root.js';
 import { isPrintable, PLEDGE_TEXT } from '../domain/declaration.js';
 import { versionOf, type Declaration, type Snapshot } from '../features/declaration/service.js';
-import { evaluationForForm } from '../features/results/service.js';
 import { blobPath } from '../features/files/service.js';
-import { reviewFormModel } from './reviewForm.js';
+import { reviewFormModel, type ReviewFormOptions } from './reviewForm.js';
 import { MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN } from './fonts.js';
 import { PdfQueueFullError, PdfTimeoutError, type Resource } from './pdf.js';
 import { printerFor } from './printer.js';
@@ -37,17 +36,29 @@ function printCss() {
   return cssCache;
 }
 
-async function photoResource(ctx: AppContext, d: Declaration, s: Snapshot): Promise<{ url: string; resource: Resource } | null> {
-  if (!s.photoFileId) return null;
-  const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
+/** A stored jpg/png as a resource of one print job, at a per-job URL never cached (the next job on this page cannot see it). */
+async function imageResource(ctx: AppContext, f: { sha256: string; mime: string } | undefined | null, kind: 'photo' | 'seal'): Promise<{ url: string; resource: Resource } | null> {
   if (!f || !['image/jpeg', 'image/png'].includes(f.mime)) return null;
   try {
     const body = await fs.promises.readFile(blobPath(ctx, f.sha256));
-    // A per-job URL, never cached: the next job on this page cannot see this photo.
-    return { url: `${PRINT_ORIGIN}/photo/${crypto.randomBytes(12).toString('hex')}`, resource: { contentType: f.mime, body } };
+    return { url: `${PRINT_ORIGIN}/${kind}/${crypto.randomBytes(12).toString('hex')}`, resource: { contentType: f.mime, body } };
   } catch {
     return null;
   }
+}
+
+async function photoResource(ctx: AppContext, d: Declaration, s: Snapshot): Promise<{ url: string; resource: Resource } | null> {
+  if (!s.photoFileId) return null;
+  const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
+  return imageResource(ctx, f, 'photo');
+}
+
+/**
+ * What the caller adds to the frozen version (src/features/declaration/formInputs.ts): the
+ * evaluation, 表十二 with the unit's seal, and the full 身份证号 of the printed form.
+ */
+export interface PdfInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit' | 'idNumber'> {
+  seal: { sha256: string; mime: string } | null;
 }
 
 /** Runs a print job, mapping the printer's refusals to PrintProblems. */
@@ -69,7 +80,7 @@ async function attempt<T>(ctx: AppContext, req: FastifyRequest | null, job: () =
  * The review form of a declaration's current version as a PDF, recorded in print_records
  * (a code on paper always verifies). Refused before 评委会电子材料审核通过 (the print gate).
  */
-export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Declaration, printedBy: number | null): Promise<PrintResult> {
+export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Declaration, printedBy: number | null, inputs: PdfInputs): Promise<PrintResult> {
   if (!isPrintable(d.status)) return { kind: 'gate' };
   const v = await versionOf(ctx, d);
   if (!v || !d.version_id) return { kind: 'missing' };
@@ -80,7 +91,11 @@ export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Dec
     const printedAt = ctx.config.now().toISOString();
     const verifyUrl = `${ctx.config.publicUrl}/verify/${code}`;
     const photo = await photoResource(ctx, d, v.snapshot);
-    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
+    const seal = inputs.unit ? await imageResource(ctx, inputs.seal, 'seal') : null;
+    const form = reviewFormModel(v.snapshot, {
+      today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: inputs.evaluation, idNumber: inputs.idNumber,
+      unit: inputs.unit ? { ...inputs.unit, sealUrl: seal?.url ?? '' } : undefined,
+    });
     const qrSvg = await QRCode.toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
     const css = printCss();
     const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
@@ -89,7 +104,8 @@ export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Dec
       fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, boldFontUrl: fonts.boldUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
     });
     const footerTemplate = await reply.viewAsync('print/footer.njk', common);
-    const pdf = await printer.render(html, { resources: photo ? { [photo.url]: photo.resource } : {}, footerTemplate });
+    const resources = Object.fromEntries([photo, seal].filter((r) => r !== null).map((r) => [r.url, r.resource]));
+    const pdf = await printer.render(html, { resources, footerTemplate });
     await ctx.db.insertInto('print_records').values({
       code, declaration_id: d.id, version_id: d.version_id!, sha256: v.sha256, printed_by: printedBy, printed_at: printedAt,
     }).execute();

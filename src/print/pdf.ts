@@ -8,7 +8,7 @@ import type { Browser, HTTPRequest, Page, PDFOptions } from 'puppeteer-core';
  * `concurrency` pages printing at once, a bounded queue in front of them.
  *
  * Safety: every page runs with JavaScript off and request interception on. Only the URLs the
- * caller lists (`resources`: the fonts, the applicant's photo) are answered, from memory;
+ * caller lists (`resources`: the fonts, the applicant's photo, the unit's seal) are answered, from memory;
  * every other request — http(s), file:, anything a user's text might smuggle in — is aborted
  * before it leaves the browser (navigations get an empty 204, which keeps the document), and
  * host names do not even resolve (--host-resolver-rules).

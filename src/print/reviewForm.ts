@@ -2,11 +2,14 @@ import { SECTIONS } from '../domain/sections.js';
 import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';
 import { EVALUATION_TABLES } from '../domain/evaluation.js';
+import { OPINION_FIELDS, type UnitOpinion } from '../domain/unitstage.js';
 
 /**
  * The view model of 专业技术职称申报评审表 (seed 001 §4.2.1): one model, rendered by one
- * template (views/print/_form.njk) for the on-screen preview and, later, the PDF. Rows come
- * from the section registry in the applicant's order.
+ * template (views/print/_form.njk) for the on-screen preview and the PDF. Rows come from the
+ * section registry in the applicant's order. What is not in the frozen version (the unit's
+ * 表十二 opinion and seal, the recorded evaluation, the full ID number for the printed form)
+ * is passed in by the caller: this module never reads the database.
  */
 export interface PrintTable {
   no: string;
@@ -16,10 +19,47 @@ export interface PrintTable {
   empty: string;
 }
 
+/** 表十二 as the caller found it (src/features/unitstage/formBox.ts builds it). */
+export interface UnitOpinionInput {
+  /** The organisation at the route's unit stage (the employer, or the agency of a freelancer). */
+  name: string;
+  opinion: UnitOpinion | null;
+  /** 'YYYY-MM-DD' (China) of the unit's 核验, or '' before it: the date next to the seal. */
+  date: string;
+  /** The unit's electronic seal (单位签章, seed 004) once it has verified; '' prints none. */
+  sealUrl: string;
+}
+
+/** 表十二 as printed: every field of the opinion form in its order, the unit, the date, the seal. */
+export interface UnitOpinionBox {
+  name: string;
+  rows: { key: string; label: string; value: string }[];
+  /** '2026年6月15日', or '' (the blank 年 月 日 of the paper form). */
+  date: string;
+  sealUrl: string;
+}
+
+/** 'YYYY-MM-DD' → '2026年6月5日' ('' stays ''). */
+export function chineseDate(d: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(d);
+  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日` : '';
+}
+
+function unitOpinionBox(u: UnitOpinionInput | undefined): UnitOpinionBox {
+  return {
+    name: u?.name ?? '',
+    rows: OPINION_FIELDS.map((f) => ({ key: f.key, label: f.label, value: u?.opinion ? display(u.opinion[f.key]) : '' })),
+    date: u?.opinion ? chineseDate(u.date) : '',
+    sealUrl: u?.opinion ? u.sealUrl : '',
+  };
+}
+
 export interface ReviewFormModel {
   preview: boolean;
   cover: { name: string; unit: string; supervisor: string; series: string; title: string; specialty: string; filledOn: string; committee: string; year: number };
   person: Snapshot['person'];
+  /** 身份证号 on 表一: the full number on the printed form, masked on screen. */
+  idNumber: string;
   profile: Record<string, string>;
   photoFileId: number | null;
   currentTitle: string;
@@ -27,6 +67,7 @@ export interface ReviewFormModel {
   tables: PrintTable[];
   summaries: { year: string; content: string }[];
   pledge: string;
+  unitOpinion: UnitOpinionBox;
   routeBoxes: { label: string; name: string; opinion: string; date: string }[];
   /** 表十三–表十六 in order; only the declared level's table is filled, from the recorded evaluation. */
   evaluations: EvaluationBox[];
@@ -70,7 +111,7 @@ function evaluationBoxes(level: string, e: EvaluationInput | undefined): Evaluat
 
 const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
 
-function rowsOf(s: Snapshot, key: string) {
+function rowsOf(s: Pick<Snapshot, 'sections'>, key: string) {
   return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
 }
 
@@ -79,16 +120,37 @@ function tableOf(s: Snapshot, key: string, today: string, fieldsFilter?: (k: str
   const fields = def.fields.filter((f) => !fieldsFilter || fieldsFilter(f.key));
   return {
     head: fields.map((f) => f.label),
-    rows: rowsOf(s, key).map((r) => fields.map((f) => (f.type === 'date' ? printedDate(r[f.key], today) : display(r[f.key])))),
+    rows: rowsOf(s, key).map((r) => fields.map((f) => (f.type === 'date' ? printedDate(r[f.key], today, f) : display(r[f.key])))),
   };
 }
 
-export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolean; pledge: string; opinions?: Record<number, { opinion: string; date: string }>; evaluation?: EvaluationInput }): ReviewFormModel {
+export interface ReviewFormOptions {
+  today: string;
+  preview: boolean;
+  pledge: string;
+  opinions?: Record<number, { opinion: string; date: string }>;
+  evaluation?: EvaluationInput;
+  /** 表十二 (the unit's opinion and seal); absent: the blank box. */
+  unit?: UnitOpinionInput;
+  /** The full 身份证号, for the printed form only (print-gated and access-checked by the caller). */
+  idNumber?: string;
+}
+
+/** 现有职称 with the date it was obtained: the highest employed (聘任) title, “主治(主管)医师（2019-09-01）”, or 无. */
+export function currentTitleOf(s: Pick<Snapshot, 'sections'>): string {
   const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
   titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
   const cur = titles[0];
-  const edus = rowsOf(s, 'educations');
-  const top = edus[0];
+  return cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无';
+}
+
+/** 最高学历: the first row of 学历 (the applicant's order). */
+export function topEducationOf(s: Pick<Snapshot, 'sections'>): { highest: string; school: string; major: string; graduated: string } {
+  const top = rowsOf(s, 'educations')[0];
+  return { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' };
+}
+
+export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormModel {
   const p = Object.fromEntries(Object.entries(s.profile).map(([k, v]) => [k, display(v)]));
   const study = tableOf(s, 'study', o.today);
   const work = tableOf(s, 'work', o.today);
@@ -114,14 +176,16 @@ export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolea
       specialty: s.cover.specialty, filledOn: s.takenAt.slice(0, 10), committee: s.cover.committee, year: s.cover.year,
     },
     person: s.person,
+    idNumber: o.idNumber || s.person.idMasked || '',
     profile: p,
     photoFileId: s.photoFileId,
-    currentTitle: cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无',
-    education: { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' },
+    currentTitle: currentTitleOf(s),
+    education: topEducationOf(s),
     tables,
     summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),
     pledge: o.pledge,
     evaluations: evaluationBoxes(s.cover.level, o.evaluation),
+    unitOpinion: unitOpinionBox(o.unit),
     routeBoxes: s.route.map((r, i) => ({ label: r.label, name: r.name, opinion: o.opinions?.[i]?.opinion ?? '', date: o.opinions?.[i]?.date ?? '' })),
     toc: [
       { no: '封面', title: '' }, { no: '表一', title: '基本情况' }, { no: '表二', title: '主要学习和工作经历' }, { no: '表三', title: '专业技术工作总结' },

@@ -5,6 +5,7 @@ import { requireApplicant, requireStaff } from '../plugins/auth.js';
 import { maskName } from '../domain/mask.js';
 import { getDeclaration, type Declaration, type Snapshot } from '../features/declaration/service.js';
 import { visibleDeclaration } from '../features/review/service.js';
+import { reviewFormInputs } from '../features/declaration/formInputs.js';
 import { printerFor } from './printer.js';
 import { reviewFormPdf, printProblem, NO_BROWSER_MESSAGE } from './documents.js';
 import { normalizeCode, displayCode } from './codes.js';
@@ -38,7 +39,8 @@ export default async function printRoutes(app: FastifyInstance, { ctx }: { ctx: 
   });
 
   async function sendPdf(req: FastifyRequest, reply: FastifyReply, d: Declaration, previewUrl: string) {
-    const r = await reviewFormPdf(ctx, reply, d, req.user?.id ?? null);
+    // The printed official form carries the full 身份证号 (the caller passed the scope check).
+    const r = await reviewFormPdf(ctx, reply, d, req.user?.id ?? null, isPrintable(d.status) ? await reviewFormInputs(ctx, d, { fullId: true }) : { seal: null });
     if (r.kind !== 'ok') return printProblem(req, reply, r, previewUrl);
     return reply
       .code(200)

@@ -41,6 +41,9 @@ export const uscc = (seq: number) => {
   return first + usccCheckChar(first);
 };
 
+/** 昆明市第一人民医院's 联系电话 (the default 异议受理电话 of its publicities). */
+export const UNIT_PHONE = '0871-63638888';
+
 export interface World {
   supervisor: number;
   unit: number;
@@ -59,7 +62,7 @@ export interface World {
 export async function kunming(t: TestApp, o: { unitLevel?: string; nature?: string; tier?: 'city' | 'province'; supervisorStatus?: string | null; region?: string } = {}): Promise<World> {
   const supervisor = await org(t, { kind: 'supervisor', name: '昆明市卫生健康委员会', region_code: '530100' });
   const unit = await org(t, {
-    kind: 'unit', name: '昆明市第一人民医院', uscc: uscc(1), nature: o.nature === undefined ? 'institution' : o.nature || null, unit_level: o.unitLevel ?? 'city',
+    kind: 'unit', name: '昆明市第一人民医院', uscc: uscc(1), phone: UNIT_PHONE, address: '昆明市五华区西昌路157号', nature: o.nature === undefined ? 'institution' : o.nature || null, unit_level: o.unitLevel ?? 'city',
     region_code: o.region ?? '530102', supervisor_org_id: supervisor, supervisor_status: o.supervisorStatus === undefined ? 'approved' : o.supervisorStatus,
   });
   const committee = (await t.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'committee').where('name', 'like', '%卫生技术%').executeTakeFirstOrThrow()).id;

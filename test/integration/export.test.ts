@@ -3,7 +3,9 @@ import readXlsxFile from 'read-excel-file/node';
 import { makeApp, Agent, login, createStaff, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, org, uscc, declareThroughUi, submitThroughUi as submitDeclaration, type World } from '../helpers/world.js';
 
-const HEADER = ['姓名', '身份证号', '单位', '申报职称', '申报专业', '参评类别', '状态', '提交时间'];
+const HEADER = ['姓名', '性别', '出生年月', '身份证号', '单位', '学历', '现职称及取得时间', '申报职称', '专业', '参评类别', '任职年限', '状态'];
+const ALL = [...HEADER, '提交时间'];
+const col = (h: string) => ALL.indexOf(h);
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** An applicant fills the cover, the slots, and submits with the pledge, all through the UI. */
@@ -40,7 +42,7 @@ async function download(a: Agent, url: string) {
   return { res, rows: res.statusCode === 200 ? ((await readXlsxFile(res.rawPayload)) as unknown[][]) : [] };
 }
 
-t.test('the unit staff exports its two submitted declarations, masked, with status and China time', async (t) => {
+t.test('the unit staff exports its two submitted declarations with a committee sheet\'s columns, masked', async (t) => {
   const { app, w, zhang, wang, z } = await setup();
   t.teardown(() => app.close());
   const unit = await staffAgent(app, w.staff.unit);
@@ -54,22 +56,86 @@ t.test('the unit staff exports its two submitted declarations, masked, with stat
   t.match(disposition, 'filename="summary-20260615.xlsx"', 'an ASCII fallback for old browsers');
   t.equal(res.rawPayload.subarray(0, 2).toString('latin1'), 'PK', 'a zip (xlsx) file');
 
-  t.same(rows[0], HEADER);
+  t.same(rows[0], HEADER, 'the 12 columns of a committee sheet (issue #19)');
   const data = rows.slice(1);
   t.equal(data.length, 2, 'exactly the two declarations');
-  t.same(data.map((r) => r[0]), ['张伟', '王芳']);
+  const c = (h: string) => data.map((r) => r[HEADER.indexOf(h)]);
+  t.same(c('姓名'), ['张伟', '王芳']);
+  t.same(c('性别'), ['男', '女']);
+  t.same(c('出生年月'), ['1985-06', '1985-06']);
   const users = await app.ctx.db.selectFrom('users').select(['id', 'id_masked']).where('id', 'in', [zhang.userId, wang.userId]).orderBy('id').execute();
-  t.same(data.map((r) => r[1]), users.map((u) => u.id_masked), 'the masked ID numbers');
-  t.same(data.map((r) => r[1]), [zhang.id, wang.id].map((id) => `${id.slice(0, 4)}**********${id.slice(14)}`), 'masked: 4 + 10 stars + 4');
+  t.same(c('身份证号'), users.map((u) => u.id_masked), 'the masked ID numbers');
+  t.same(c('身份证号'), [zhang.id, wang.id].map((id) => `${id.slice(0, 4)}**********${id.slice(14)}`), 'masked: 4 + 10 stars + 4');
   const cells = rows.flat().map(String);
-  for (const full of [zhang.id, wang.id]) t.notOk(cells.some((c) => c.includes(full)), 'no full ID number anywhere');
-  t.same(data.map((r) => r[2]), ['昆明市第一人民医院', '昆明市第一人民医院']);
-  t.same(data.map((r) => r[3]), [z.title, z.title]);
-  t.same(data.map((r) => r[4]), ['心血管内科', '呼吸内科']);
-  t.same(data.map((r) => r[5]), ['正常评审', '正常评审']);
-  t.same(data.map((r) => r[6]), ['单位审核中（昆明市第一人民医院）', '单位审核中（昆明市第一人民医院）']);
-  // The test clock starts at 2026-06-15T02:00Z = 10:00 in China; the second came 5 minutes later.
-  t.same(data.map((r) => r[7]), ['2026-06-15 10:00', '2026-06-15 10:05']);
+  for (const full of [zhang.id, wang.id]) t.notOk(cells.some((x) => x.includes(full)), 'no full ID number anywhere');
+  t.same(c('单位'), ['昆明市第一人民医院', '昆明市第一人民医院']);
+  t.same(c('学历'), ['硕士研究生', '大学本科'], 'the highest education declared');
+  t.match(String(c('现职称及取得时间')[0]), /^主治.*医师（2019-09-01）$/, 'the current title and when it was obtained');
+  t.equal(c('现职称及取得时间')[1], '无');
+  t.same(c('申报职称'), [z.title, z.title]);
+  t.same(c('专业'), ['心血管内科', '呼吸内科']);
+  t.same(c('参评类别'), ['正常评审', '正常评审']);
+  t.same(c('任职年限'), ['6年3个月', '4年']);
+  t.same(c('状态'), ['单位审核中（昆明市第一人民医院）', '单位审核中（昆明市第一人民医院）']);
+  const audit = await app.ctx.db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.equal(audit.detail, '申报汇总表-20260615.xlsx（2人，12列）');
+});
+
+t.test('定制导出: the chosen columns in the sheet\'s order, without JS (a GET form on the list)', async (t) => {
+  const { app, w } = await setup();
+  t.teardown(() => app.close());
+  const unit = await staffAgent(app, w.staff.unit);
+  const list = await unit.get('/org/reviews?q=%E5%BC%A0');
+  t.match(list.body, '<form method="get" action="/org/reviews/export.xlsx" hx-boost="false">');
+  t.match(list.body, '<input type="hidden" name="q" value="张">', 'the filters ride along');
+  for (const h of HEADER) t.match(list.body, new RegExp(`name="cols" value="[a-zA-Z]+" checked> ${h.replace(/[()]/g, '\\$&')}</label>`), `${h} offered, checked`);
+  t.match(list.body, 'name="cols" value="submittedAt"> 提交时间</label>', '提交时间 offered, not checked');
+  t.match(list.body, '身份证号隐藏中间10位');
+
+  // As the form submits it: hidden filters, custom=1, the ticked boxes (in any order).
+  let { rows } = await download(unit, '/org/reviews/export.xlsx?year=&plan=&status=&q=&custom=1&cols=submittedAt&cols=name&cols=bogus&cols=status');
+  t.same(rows[0], ['姓名', '状态', '提交时间'], 'only those, in the sheet\'s order; unknown keys ignored');
+  t.same(rows.slice(1).map((r) => r[2]), ['2026-06-15 10:00', '2026-06-15 10:05'], '提交时间 in China time');
+  ({ rows } = await download(unit, `/org/reviews/export.xlsx?q=${encodeURIComponent('王芳')}&custom=1&cols=name&cols=gender`));
+  t.same(rows, [['姓名', '性别'], ['王芳', '女']], 'with the filters');
+
+  // Nothing ticked: back to the list with the reason, nothing exported.
+  const before = await app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'export').execute();
+  const none = await unit.get(`/org/reviews/export.xlsx?year=2026&plan=&status=todo&q=&custom=1`);
+  t.equal(none.statusCode, 303);
+  t.equal(none.headers.location, '/org/reviews?year=2026&status=todo#export');
+  t.match((await unit.get('/org/reviews?year=2026&status=todo')).body, '请至少选择一列导出');
+  t.equal((await app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'export').execute()).length, before.length);
+});
+
+t.test('the full 身份证号 only for staff holding the reveal permission; formula-looking text as text', async (t) => {
+  const { app, w, zhang, wang } = await setup();
+  t.teardown(() => app.close());
+  const unit = await staffAgent(app, w.staff.unit);
+  await app.ctx.db.updateTable('users').set({ permissions: 'reveal_pii' }).where('username', '=', w.staff.unit).execute();
+  t.match((await unit.get('/org/reviews')).body, '身份证号为完整号码，导出将记入审计日志');
+  let { rows } = await download(unit, '/org/reviews/export.xlsx?custom=1&cols=name&cols=idNumber');
+  t.same(rows.slice(1), [['张伟', zhang.id], ['王芳', wang.id]], 'full numbers');
+  const audit = await app.ctx.db.selectFrom('audit_log').select(['detail']).where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.equal(audit.detail, '申报汇总表-20260615.xlsx（2人，2列，含完整身份证号）', 'the audit row says so (never the numbers)');
+  ({ rows } = await download(unit, '/org/reviews/export.xlsx?custom=1&cols=name'));
+  t.equal((await app.ctx.db.selectFrom('audit_log').select(['detail']).where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirstOrThrow()).detail, '申报汇总表-20260615.xlsx（2人，1列）');
+
+  // Without the permission (taken back), masked again.
+  await app.ctx.db.updateTable('users').set({ permissions: '' }).where('username', '=', w.staff.unit).execute();
+  ({ rows } = await download(unit, '/org/reviews/export.xlsx?custom=1&cols=idNumber'));
+  t.same(rows.slice(1).map((r) => r[0]), [zhang.id, wang.id].map((id) => `${id.slice(0, 4)}**********${id.slice(14)}`));
+
+  // Text that a spreadsheet would take for a formula leaves with a leading quote.
+  const covers = await app.ctx.db.selectFrom('declarations').select(['id', 'cover']).orderBy('id').execute();
+  const evil = ['=1+1', '@SUM(A1)'];
+  for (const [i, d] of covers.entries()) {
+    await app.ctx.db.updateTable('declarations').set({ cover: JSON.stringify({ ...JSON.parse(d.cover), specialty: evil[i] }) }).where('id', '=', d.id).execute();
+  }
+  await app.ctx.db.updateTable('users').set({ name: '+张伟' }).where('id', '=', zhang.userId).execute();
+  await app.ctx.db.updateTable('users').set({ name: '-王芳' }).where('id', '=', wang.userId).execute();
+  ({ rows } = await download(unit, '/org/reviews/export.xlsx?custom=1&cols=name&cols=specialty'));
+  t.same(rows.slice(1), [["'+张伟", "'=1+1"], ["'-王芳", "'@SUM(A1)"]]);
 });
 
 t.test('the list filters apply: q, status, year, plan', async (t) => {
@@ -94,7 +160,7 @@ t.test('the list filters apply: q, status, year, plan', async (t) => {
   // Returned by the unit: the status column says so (no stage detail), the todo filter drops it.
   await app.ctx.db.updateTable('declarations').set({ status: 'returned' }).where('id', '=', f.declId).execute();
   ({ rows } = await download(unit, '/org/reviews/export.xlsx?status=returned'));
-  t.same(rows.slice(1).map((r) => [r[0], r[6]]), [['王芳', '已返回修改：请根据审核意见修改后重新提交']]);
+  t.same(rows.slice(1).map((r) => [r[0], r[col('状态')]]), [['王芳', '已返回修改：请根据审核意见修改后重新提交']]);
   ({ rows } = await download(unit, '/org/reviews/export.xlsx?status=todo'));
   t.same(rows.slice(1).map((r) => r[0]), ['张伟']);
 });
@@ -125,7 +191,7 @@ t.test('scope: another unit gets an empty sheet; the committee only once the dec
   await app.ctx.db.updateTable('declarations').set({ stage: idx }).execute();
   ({ rows } = await download(committee, '/org/reviews/export.xlsx'));
   t.same(rows.slice(1).map((r) => r[0]), ['张伟', '王芳'], 'both appear at the committee stage');
-  t.ok(rows.slice(1).every((r) => String(r[6]).startsWith('评委会电子材料审核中（')), 'status with the committee stage');
+  t.ok(rows.slice(1).every((r) => String(r[col('状态')]).startsWith('评委会电子材料审核中（')), 'status with the committee stage');
   ({ rows } = await download(stranger, '/org/reviews/export.xlsx'));
   t.same(rows, [HEADER], 'the other unit still sees nothing');
 });

@@ -1,7 +1,7 @@
 /**
  * 打印申报表 (PDF) and /verify. The PDF tests need an installed Chromium (as the e2e tests:
  * skipped locally without one, failed with E2E_REQUIRED=1) and poppler-utils (pdftotext,
- * pdffonts). PRINT_TEST_KEEP=<dir> keeps the PDFs for looking at them.
+ * pdffonts): test/helpers/print.ts. PRINT_TEST_KEEP=<dir> keeps the PDFs for looking at them.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -12,33 +12,9 @@ import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, declareThroughUi, submitThroughUi, approveByCommittee, type World } from '../helpers/world.js';
-import { chromiumPath, NO_BROWSER_MESSAGE } from '../e2e/helpers.js';
+import { needsPrinter, printerConfig, tool, pdftotext, ws } from '../helpers/print.js';
 import { SECTIONS } from '../../src/domain/sections.js';
 import { newCode } from '../../src/print/routes.js';
-
-const BROWSER = chromiumPath();
-const required = process.env.E2E_REQUIRED === '1';
-
-function tool(name: string, flag = '-v'): boolean {
-  try {
-    execFileSync(name, [flag], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const POPPLER = tool('pdftotext') && tool('pdffonts');
-
-/** Skips (or, in CI, fails) a test that needs Chromium and poppler-utils. Returns false to stop. */
-function needsPrinter(t: { fail(m: string): unknown; plan(n: number, c?: string): void }): boolean {
-  const missing = !BROWSER ? NO_BROWSER_MESSAGE : !POPPLER ? 'pdftotext/pdffonts not found: apt-get install poppler-utils' : null;
-  if (!missing) return true;
-  if (required) t.fail(`${missing} (E2E_REQUIRED=1, so this is a failure)`);
-  else t.plan(0, missing);
-  return false;
-}
-
-const printerConfig = () => ({ chromiumPath: process.env.CHROMIUM_PATH || undefined, pdfTimeoutMs: 170_000 });
 
 async function staffAgent(app: TestApp, username: string) {
   const a = new Agent(app);
@@ -47,7 +23,6 @@ async function staffAgent(app: TestApp, username: string) {
   return a;
 }
 
-const ws = (s: string) => s.replace(/\s+/g, '');
 
 function text(n: number, seed: string): string {
   const base = `${seed}坚持以病人为中心，规范诊疗流程，开展新技术新项目，指导下级医师，参与科室质量管理与教学查房，完成临床、教学和科研任务。`;
@@ -125,7 +100,6 @@ function keep(name: string, pdf: Buffer): string {
   return file;
 }
 
-const pdftotext = (file: string) => execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', file, '-'], { maxBuffer: 64 << 20 }).toString('utf8');
 const pdffonts = (file: string) => execFileSync('pdffonts', [file]).toString('utf8');
 
 t.test('print gate, scope and /verify (no browser needed)', async (t) => {

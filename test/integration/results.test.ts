@@ -174,6 +174,11 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.equal(pub.end_date, expected, 'end date from the holiday calendar');
   t.equal(pub.end_date, '2026-06-22', '端午 2026-06-19 is skipped');
   const pubPage = await com.get(r.headers.location as string);
+  const worldPlan = await app.ctx.db.selectFrom('plans').select(['name', 'year']).where('id', '=', w.plan).executeTakeFirstOrThrow();
+  t.match(worldPlan.name, /^2026年度.*评审$/, 'the world plan is named like the field test\'s');
+  t.match(pubPage.body, '<h1>2026年度卫生技术高级职称评审结果公示</h1>', 'the year and 评审 said once (issue #19)');
+  t.notMatch(pubPage.body, '2026年度2026年度');
+  t.match(pubPage.body, '<td class="nowrap">张伟</td>', 'names never wrap');
   t.match(pubPage.body, '张伟');
   t.notMatch(pubPage.body, '申报人1', 'failed ones are not publicised');
 
@@ -311,7 +316,9 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.match(csvText, `证书编号：${mine.number}`);
   const html = entries.find((e) => e.name === '申报表.html')!.data.toString('utf8');
   t.match(html, '专业技术职称申报评审表');
-  const t15 = html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六'));
+  // Numbers print in <span class="rf-num …"> (src/lib/printText.ts): compare the cells without them.
+  const unspan = (x: string) => x.replace(/<span class="rf-num[^"]*">([^<]*)<\/span>/g, '$1');
+  const t15 = unspan(html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六')));
   t.match(t15, '<th>评审时间</th><td>2026-06-20</td>');
   t.match(t15, '<th>应到人数</th><td>21</td><th>实到人数</th><td>15</td>');
   t.match(t15, '<th>同意</th><td>10</td><th>不同意</th><td>3</td><th>弃权</th><td>2</td>');

@@ -128,6 +128,8 @@ t.test('opinion → verify → publicity over National Day → completion with a
   t.match(page.body, '张伟');
   t.match(page.body, '王芳');
   t.match(page.body, 'name="days" type="number" value="5"', 'the plan\'s publicity days by default');
+  t.match(page.body, 'name="contact_phone" type="tel" value="0871-63638888"', '异议受理电话: the unit\'s 联系电话 by default');
+  t.match(page.body, 'name="contact_address" type="text" value="昆明市五华区西昌路157号"', '异议受理地址: the unit\'s address by default');
   res = await s.post('/org/publicity', { title: '', start_date: '2026-09-28', days: '5', _preview: '1' });
   t.equal(res.statusCode, 200, 'computing the end date saves nothing and does not complain about the title');
   t.match(res.body, '<b id="end-date">2026-10-09</b>', '中秋 and 国庆 skipped, 10-10 is a workday but after the 5th');
@@ -141,31 +143,42 @@ t.test('opinion → verify → publicity over National Day → completion with a
   t.match(res.body, '开始日期不能早于今天（2026-09-25）');
   t.match(res.body, '公示期不能少于5个工作日');
   t.match(res.body, '请勾选公示名单');
-  res = await s.post('/org/publicity', { title: 'x', start_date: '2026-02-30', days: 'abc', ids: [String(zhang.declId)] });
+  t.match(res.body, '请填写异议受理电话', 'the notice needs where objections go');
+  res = await s.post('/org/publicity', { title: 'x', start_date: '2026-02-30', days: 'abc', contact_phone: '找人事科', contact_address: '人事科', ids: [String(zhang.declId)] });
   t.match(res.body, '开始日期格式不正确');
   t.match(res.body, '公示工作日数应为整数');
+  t.match(res.body, '异议受理电话应为11位手机号或带区号的固定电话');
+  t.match(res.body, 'name="contact_phone" type="tel" value="找人事科"', 'what was typed is kept');
+  t.match(res.body, 'name="contact_address" type="text" value="人事科"');
   t.equal(await app.ctx.db.selectFrom('publicities').select('id').execute().then((r) => r.length), 0);
 
   const TITLE = '关于2026年度卫生技术高级职称申报人员的公示';
-  res = await s.post('/org/publicity', { title: TITLE, start_date: '2026-09-28', days: '5', ids: [String(zhang.declId), String(wang.declId)] });
+  res = await s.post('/org/publicity', { title: TITLE, start_date: '2026-09-28', days: '5', contact_phone: '0871 6363 8888', contact_address: '本院人事科（行政楼302室）', ids: [String(zhang.declId), String(wang.declId)] });
   t.equal(res.statusCode, 303);
   const pub = await app.ctx.db.selectFrom('publicities').selectAll().executeTakeFirstOrThrow();
   t.equal(res.headers.location, `/org/publicity/${pub.id}`);
   t.same([pub.start_date, pub.days, pub.end_date, pub.status], ['2026-09-28', 5, '2026-10-09', 'open']);
+  t.same([pub.contact_phone, pub.contact_address], ['0871-63638888', '本院人事科（行政楼302室）'], 'the contact line, the phone normalised');
   t.equal((await decl(app, zhang.declId)).publicity_state, 'open');
   t.equal((await decl(app, wang.declId)).publicity_state, 'open');
 
   page = await s.get(`/org/publicity/${pub.id}`);
   t.equal(page.statusCode, 200);
   t.match(page.body, '公示已保存，公示期2026-09-28至2026-10-09');
-  for (const x of [TITLE, '张伟', '王芳', '昆明市第一人民医院', '副主任医师（心血管内科）', '硕士研究生', '昆明医科大学', '现职称', '履职6年3个月', '牵头建设胸痛中心']) t.match(page.body, x);
+  for (const x of [TITLE, '张伟', '王芳', '昆明市第一人民医院', '副主任医师（心血管内科）', '硕士研究生', '昆明医科大学', '现职称', '履职6年3个月', '牵头建设胸痛中心']) t.match(page.body.replace(/<span class="rf-num[^"]*">([^<]*)<\/span>/g, '$1'), x);
   t.match(page.body, '公示期满后（2026-10-09 次日起）方可完成公示');
   t.notMatch(page.body, '>完成公示</button>');
   const print = await s.get(`/org/publicity/${pub.id}/print`);
   t.equal(print.statusCode, 200);
   t.match(print.body, TITLE);
-  t.match(print.body, '2026-09-28 至 2026-10-09');
-  t.match(print.body, 'class="review-form"');
+  t.match(print.body, 'class="review-form rf-notice"');
+  const printed = print.body.replace(/<[^>]+>/g, '');
+  t.match(printed, '2026-09-28 至 2026-10-09');
+  t.match(printed, '异议受理电话：0871-63638888　　异议受理地址：本院人事科（行政楼302室）', 'where objections go');
+  t.match(print.body, /<div class="rf-sealarea">\s*<p class="rf-name">昆明市第一人民医院（盖章）<\/p>/, 'the unit\'s name above room for its seal');
+  t.match(printed, '2026年9月28日', 'dated the first day of the publicity');
+  for (const name of ['张伟', '王芳']) t.match(print.body, `<td class="rf-name">${name}</td>`, `${name} never wraps`);
+  t.match(page.body, '电话：0871-63638888；地址：本院人事科（行政楼302室）', 'the detail page shows it too');
   t.notMatch(print.body, 'class="side"', 'the printed notice has no menu');
   t.notMatch(print.body, '公示结果', 'nor the results');
   const list = await s.get('/org/publicity');
@@ -369,7 +382,7 @@ t.test('scope: another unit gets 404, a returned declaration is verified again',
   await s.get(`/org/unit-stage/${zhang.declId}`);
   await s.post(`/org/unit-stage/${zhang.declId}/verify`, {});
   await s.get('/org/publicity/new');
-  const res = await s.post('/org/publicity', { title: '公示', start_date: '2026-06-15', days: '5', ids: [String(zhang.declId)] });
+  const res = await s.post('/org/publicity', { title: '公示', start_date: '2026-06-15', days: '5', contact_phone: '0871-63638888', ids: [String(zhang.declId)] });
   t.equal(res.statusCode, 303);
   const pub = await app.ctx.db.selectFrom('publicities').select('id').executeTakeFirstOrThrow();
   t.equal((await o.get(`/org/publicity/${pub.id}`)).statusCode, 404, 'another unit cannot open the publicity');
@@ -403,7 +416,7 @@ t.test('an HR agency (freelancers) works the unit stage the same way', async (t)
   t.match(page.body, '人事代理机构（行业协会）审核');
   t.equal((await s.post(`/org/unit-stage/${zhang.declId}/verify`, {})).statusCode, 303);
   await s.get('/org/publicity/new');
-  t.equal((await s.post('/org/publicity', { title: '人才服务中心职称申报公示', start_date: '2026-06-15', days: '5', ids: [String(zhang.declId)] })).statusCode, 303);
+  t.equal((await s.post('/org/publicity', { title: '人才服务中心职称申报公示', start_date: '2026-06-15', days: '5', contact_phone: '0871-63638888', ids: [String(zhang.declId)] })).statusCode, 303);
   t.equal((await decl(app, zhang.declId)).publicity_state, 'open');
   // The unit of the Kunming world sees nothing of it.
   const u = new Agent(app);

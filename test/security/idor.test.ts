@@ -69,7 +69,7 @@ t.test('nobody reaches another party\'s records by id', async (t) => {
   await unit2a.get(`/org/unit-stage/${wDecl}`);
   t.equal((await unit2a.post(`/org/unit-stage/${wDecl}/verify`, {})).statusCode, 303, 'verified');
   await unit2a.get('/org/publicity/new');
-  const pubRes = await unit2a.post('/org/publicity', { title: '王芳申报公示', start_date: '2026-06-16', days: '5', ids: [String(wDecl)] });
+  const pubRes = await unit2a.post('/org/publicity', { title: '王芳申报公示', start_date: '2026-06-16', days: '5', contact_phone: '0871-63638888', ids: [String(wDecl)] });
   t.equal(pubRes.statusCode, 303, 'publicity created');
   const pub = await db.selectFrom('publicities' as any).select('id' as any).orderBy('id' as any, 'desc').executeTakeFirstOrThrow() as { id: number };
   // 张伟 past his unit: at the supervisor.

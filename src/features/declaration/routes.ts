@@ -1,4 +1,3 @@
-import { evaluationForForm } from '../results/service.js';
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
@@ -12,6 +11,9 @@ import { declarationSlots, listAttachments, listOwnFiles, sizeMessage, TABLE17_S
 import { chinaToday } from '../plans/repository.js';
 import * as svc from './service.js';
 import { table17Of } from './table17.js';
+import { reviewFormInputs } from './formInputs.js';
+import { unitSealFile } from '../unitstage/formBox.js';
+import { sendStoredFile } from '../files/send.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -63,7 +65,9 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     }
     if (step === 3) {
       const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
-      const form = reviewFormModel(snapshot, { today: today(), preview: true, pledge: PLEDGE_TEXT });
+      // After a reset the unit's 表十二 opinion stays (editable); it shows in the preview too.
+      const inputs = await reviewFormInputs(ctx, d, { sealUrl: `/me/records/${d.id}/seal` });
+      const form = reviewFormModel(snapshot, { ...inputs, today: today(), preview: true, pledge: PLEDGE_TEXT });
       const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
       return reply.page('declaration/info.njk', {
         ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
@@ -116,11 +120,20 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     if (!d) return reply.callNotFound();
     const v = await svc.versionOf(ctx, d);
     if (!v) return reply.page('errors/error.njk', { title: '尚未提交', message: '该申报尚未提交，没有申报表。提交前可在“职称申报 - 申报信息”中预览。' }, 404);
-    const form = reviewFormModel(v.snapshot, { today: v.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
+    const inputs = await reviewFormInputs(ctx, d, { sealUrl: `/me/records/${d.id}/seal` });
+    const form = reviewFormModel(v.snapshot, { ...inputs, today: v.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT });
     return reply.page('declaration/form.njk', {
       d, v, form, cover: v.snapshot.cover, photoUrl: v.snapshot.photoFileId ? `/me/files/${v.snapshot.photoFileId}` : '', loadFormCss: true,
       title: '查看申报表', breadcrumbs: [{ label: '申报记录', href: '/me/records' }, { label: '查看申报表' }],
     });
+  });
+
+  // The unit's electronic seal on 表十二 of the applicant's own declaration (once the unit verified it).
+  app.get('/me/records/:id/seal', opts, async (req, reply) => {
+    const d = await svc.getDeclaration(ctx, req.user!.id, Number((req.params as { id: string }).id));
+    const f = d ? await unitSealFile(ctx, d) : null;
+    if (!f) return reply.callNotFound();
+    return sendStoredFile(req, reply, f);
   });
 
   // ---- 附件管理 ----

@@ -4,14 +4,15 @@ import { requireApplicant, requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { maskName } from '../../domain/mask.js';
 import { SECTIONS } from '../../domain/sections.js';
-import { PLEDGE_TEXT } from '../../domain/declaration.js';
-import { ratioText, votesNeeded } from '../../domain/evaluation.js';
+import { PLEDGE_TEXT, isPrintable } from '../../domain/declaration.js';
+import { ratioText, resultPublicityTitle, votesNeeded } from '../../domain/evaluation.js';
 import { chinaDate } from '../../domain/plans.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
 import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declaration/service.js';
 import { visibleDeclaration } from '../review/service.js';
 import { table17Of } from '../declaration/table17.js';
+import { reviewFormInputs } from '../declaration/formInputs.js';
 import { blobPath } from '../files/service.js';
 import * as svc from './service.js';
 import fs from 'node:fs';
@@ -117,7 +118,8 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     const x = await svc.getPublicity(ctx, req.user!, idOf(req));
     if (!x) return reply.callNotFound();
     const people = await svc.passedOfPlan(ctx.db, x.plan.id);
-    return reply.page('results/publicity.njk', { r: x.r, plan: x.plan, people, title: '评审结果公示', breadcrumbs: [{ label: '结果公示', href: '/org/result-publicity' }, { label: x.plan.name }] });
+    const heading = resultPublicityTitle(x.plan.year, x.plan.name);
+    return reply.page('results/publicity.njk', { r: x.r, plan: x.plan, people, heading, title: heading, breadcrumbs: [{ label: '结果公示', href: '/org/result-publicity' }, { label: x.plan.name }] });
   });
 
   // ---- 发证 ----
@@ -229,20 +231,23 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     // The printed form (with its verification code) once printable; before that, or without a
     // browser on the server, the on-screen preview as a standalone HTML file.
     let formEntry: svc.ZipEntry | null = null;
-    const printed = await reviewFormPdf(ctx, reply, d, req.user!.id);
+    const inputs = await reviewFormInputs(ctx, d, { fullId: isPrintable(d.status) });
+    const printed = await reviewFormPdf(ctx, reply, d, req.user!.id, inputs);
     if (printed.kind === 'ok') formEntry = { name: '申报评审表.pdf', data: printed.pdf, date: now };
     else if (printed.kind === 'busy') return printProblem(req, reply, printed, `/org/reviews/${d.id}`);
     else {
-      const form = reviewFormModel(s, { today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT, evaluation: await svc.evaluationForForm(ctx.db, d.id) });
-      let photoUrl = '';
-      if (s.photoFileId) {
-        const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
-        if (f) {
-          try {
-            photoUrl = `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
-          } catch { /* the form shows the empty photo box */ }
+      const dataUrl = async (f: { sha256: string; mime: string } | null | undefined) => {
+        if (!f) return '';
+        try {
+          return `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
+        } catch {
+          return ''; // the form shows the empty photo box / no seal
         }
-      }
+      };
+      const photo = s.photoFileId ? await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst() : undefined;
+      const photoUrl = await dataUrl(photo);
+      const unit = inputs.unit ? { ...inputs.unit, sealUrl: await dataUrl(inputs.seal) } : undefined;
+      const form = reviewFormModel(s, { ...inputs, unit, today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT });
       const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
       const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
       formEntry = { name: printed.kind === 'gate' ? '申报表-预览.html' : '申报表.html', data: Buffer.from(html, 'utf8'), date: now };

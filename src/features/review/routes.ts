@@ -1,4 +1,3 @@
-import { evaluationForForm } from '../results/service.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
@@ -13,6 +12,10 @@ import { reviewFormModel } from '../../print/reviewForm.js';
 import { parseCover, parseRoute, timeline, ACTION_NAMES, type Snapshot } from '../declaration/service.js';
 import { blobPath } from '../files/service.js';
 import { sendStoredFile } from '../files/send.js';
+import { reviewFormInputs } from '../declaration/formInputs.js';
+import { unitSealFile } from '../unitstage/formBox.js';
+import { SUMMARY_COLUMNS } from '../stats/summary.js';
+import { mayReveal } from '../security/reveal.js';
 import { queueQuery, queueCount, parseFilters, QUEUE_COLUMNS, STATUS_FILTERS } from './queue.js';
 import { act, visibleDeclaration, isTheirTurn } from './service.js';
 import { audit } from '../audit/service.js';
@@ -48,7 +51,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     );
     const plans = await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).orderBy('year', 'desc').orderBy('id', 'desc').limit(100).execute();
     return reply.page('review/list.njk', {
-      list, f, plans, statuses: STATUS_FILTERS, query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
+      list, f, plans, statuses: STATUS_FILTERS, exportColumns: SUMMARY_COLUMNS, fullIdExport: mayReveal(req.user!), query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
       title: '申报审核', breadcrumbs: [{ label: '申报审核' }],
     });
   });
@@ -73,7 +76,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const atUnit = stage?.kind === 'unit' || stage?.kind === 'agency';
     const labels = Object.fromEntries(PROFILE_FIELDS.map((f) => [f.key, f.label]));
     const changes = prev ? diffSnapshots(JSON.parse(prev.snapshot), snapshot, labels) : null;
-    const form = reviewFormModel(snapshot, { today: cur.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT, evaluation: await evaluationForForm(ctx.db, d.id) });
+    const inputs = await reviewFormInputs(ctx, d, { sealUrl: `/org/reviews/${d.id}/seal` });
+    const form = reviewFormModel(snapshot, { ...inputs, today: cur.created_at.slice(0, 10), preview: !isPrintable(d.status), pledge: PLEDGE_TEXT });
     const events = await timeline(ctx, d.id);
     // The sections ticked on the last return, shown to everyone on the route.
     const lastReturn = [...events].reverse().find((e) => e.action === 'return');
@@ -150,6 +154,14 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     if (!file) return reply.callNotFound();
     await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: file.id, detail: `申报 ${x.d.id}` });
     return sendStoredFile(req, reply, { id: file.id, path: blobPath(ctx, file.sha256), size: file.size, mime: file.mime, name: file.original_name }, (req.query as Q).download === '1');
+  });
+
+  // The unit's electronic seal on 表十二 (declarations in scope, once the unit verified them).
+  app.get('/org/reviews/:id/seal', opts, async (req, reply) => {
+    const d = await visibleDeclaration(ctx, req.user!, Number((req.params as { id: string }).id));
+    const f = d ? await unitSealFile(ctx, d) : null;
+    if (!f) return reply.callNotFound();
+    return sendStoredFile(req, reply, f);
   });
 
   // 追踪: the timeline of any declaration in scope.

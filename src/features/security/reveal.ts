@@ -10,6 +10,14 @@ const FIELDS = { id: { column: 'id_enc', label: '身份证号' }, phone: { colum
 type Field = keyof typeof FIELDS;
 
 /**
+ * Whether a staff user holds “查看完整身份证号、手机号” (reveal_pii): the 显示完整 button, and the
+ * full 身份证号 column of the 汇总表. Never the security or audit admin (they see no personal data).
+ */
+export function mayReveal(viewer: CurrentUser): boolean {
+  return viewer.kind === 'staff' && viewer.permissions.includes(REVEAL_PERMISSION) && !hasPlatformRole(viewer, 'security') && !hasPlatformRole(viewer, 'audit');
+}
+
+/**
  * Whether a staff user may see this person at all, by the same scoping as the pages that list
  * them: the system admin's 用户管理 (everyone), a unit's 专业技术人员 (its applicants), and
  * 申报审核 (people whose declaration has reached the viewer's organisation). The security and
@@ -46,7 +54,7 @@ export default async function revealRoutes(app: FastifyInstance, { ctx }: { ctx:
     const { label } = FIELDS[field];
     const viewer = req.user!;
     const fail = (detail: string) => audit(ctx, req, { action: 'pii_reveal', objectType: 'user', objectId: personId, result: 'fail', detail: `${label}：${detail}` });
-    if (!viewer.permissions.includes(REVEAL_PERMISSION) || hasPlatformRole(viewer, 'security') || hasPlatformRole(viewer, 'audit')) {
+    if (!mayReveal(viewer)) {
       await fail('无查看权限');
       return refuse(req, reply, 403, '您没有查看完整信息的权限。');
     }

@@ -5,17 +5,25 @@ import { parseFilters } from '../review/queue.js';
 import { sendXlsx } from '../../lib/xlsx.js';
 import { audit } from '../audit/service.js';
 import { svgBars } from '../../lib/svgbars.js';
-import { computeStats, parseStatsFilters, statsOptions, statsXlsx, summaryXlsx } from './service.js';
+import { computeStats, parseStatsFilters, statsOptions, statsXlsx } from './service.js';
+import { chosenColumns, summaryXlsx } from './summary.js';
 
 /**
  * 导出汇总表 (seed 004 §1.2.2) and 统计. HTTP only: every number and row comes from the
  * service through the caller's scope; the charts are SVG drawn here, no script in the browser.
  */
 export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
-  // The review list as currently filtered (same GET parameters), as an .xlsx.
+  // The review list as currently filtered (same GET parameters), as an .xlsx with the columns
+  // chosen in 定制导出 (cols=…; none: the preset ones). A plain GET form: works without JS.
   app.get('/org/reviews/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
-    const file = await summaryXlsx(ctx, req.user!, parseFilters(req.query));
-    await audit(ctx, req, { action: 'export', objectType: 'review_summary', detail: file.filename });
+    const filters = parseFilters(req.query);
+    const { columns, error } = chosenColumns(req.query);
+    if (error) {
+      const qs = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+      return reply.flashRedirect(`/org/reviews${qs ? `?${qs}` : ''}#export`, error, 'error');
+    }
+    const file = await summaryXlsx(ctx, req.user!, filters, columns);
+    await audit(ctx, req, { action: 'export', objectType: 'review_summary', detail: `${file.filename}（${file.rows}人，${columns.length}列${file.fullId ? '，含完整身份证号' : ''}）` });
     return sendXlsx(reply, file.buffer, file.filename, file.ascii);
   });
 

@@ -1,9 +1,8 @@
 import type { AppContext } from '../../context.js';
 import type { CurrentUser } from '../../plugins/auth.js';
-import { statusText, LEVEL_NAMES, CATEGORY_NAMES, type Status } from '../../domain/declaration.js';
+import { statusText, LEVEL_NAMES, type Status } from '../../domain/declaration.js';
 import { STAGE_LABELS } from '../../domain/route.js';
 import { parseCover, parseRoute } from '../declaration/service.js';
-import { queueQuery, QUEUE_COLUMNS, type QueueFilters } from '../review/queue.js';
 import { scoped } from '../review/scope.js';
 import { chinaToday } from '../plans/repository.js';
 import { xlsxBuffer, type XlsxColumn } from '../../lib/xlsx.js';
@@ -22,7 +21,7 @@ export function chinaMinute(iso: string | null | undefined): string {
 /** 'YYYYMMDD' of today in China, for file names. */
 export const chinaStamp = (now: Date) => chinaToday(now).replace(/-/g, '');
 
-function safeCover(d: { cover: string }): Partial<ReturnType<typeof parseCover>> {
+export function safeCover(d: { cover: string }): Partial<ReturnType<typeof parseCover>> {
   try {
     return parseCover(d) ?? {};
   } catch {
@@ -30,74 +29,12 @@ function safeCover(d: { cover: string }): Partial<ReturnType<typeof parseCover>>
   }
 }
 
-function safeRoute(d: { route: string | null }) {
+export function safeRoute(d: { route: string | null }) {
   try {
     return parseRoute(d);
   } catch {
     return [];
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// 导出汇总表: the review list as filtered, through the caller's scope
-
-export interface SummaryRow {
-  name: string;
-  idMasked: string;
-  unit: string;
-  title: string;
-  specialty: string;
-  category: string;
-  status: string;
-  submittedAt: string;
-}
-
-export const SUMMARY_COLUMNS: readonly XlsxColumn<SummaryRow>[] = [
-  { header: '姓名', width: 10, value: (r) => r.name },
-  { header: '身份证号', width: 22, value: (r) => r.idMasked },
-  { header: '单位', width: 28, value: (r) => r.unit },
-  { header: '申报职称', width: 24, value: (r) => r.title },
-  { header: '申报专业', width: 20, value: (r) => r.specialty },
-  { header: '参评类别', width: 10, value: (r) => r.category },
-  { header: '状态', width: 36, value: (r) => r.status },
-  { header: '提交时间', width: 18, value: (r) => r.submittedAt },
-];
-
-/** The rows of the 汇总表: exactly the declarations the review list shows for these filters. */
-export async function summaryRows(ctx: AppContext, user: Scope, filters: QueueFilters): Promise<SummaryRow[]> {
-  const rows = await queueQuery(ctx, user, filters).select([...QUEUE_COLUMNS]).orderBy('d.submitted_at', 'asc').orderBy('d.id', 'asc').execute();
-  const seen = new Set<number>();
-  const out: SummaryRow[] = [];
-  for (const d of rows) {
-    // An organisation at two stages of one route would otherwise list it twice.
-    if (seen.has(d.id)) continue;
-    seen.add(d.id);
-    const cover = safeCover(d);
-    const route = safeRoute(d);
-    const stage = d.status === 'reviewing' || d.status === 'returned' ? route[d.stage] ?? null : null;
-    out.push({
-      name: d.applicant,
-      idMasked: d.id_masked ?? '',
-      unit: d.unit_name ?? '',
-      title: cover.title ?? '',
-      specialty: cover.specialty ?? '',
-      category: (cover.category && CATEGORY_NAMES[cover.category]) || cover.category_name || '',
-      status: statusText(d.status as Status, stage),
-      submittedAt: chinaMinute(d.submitted_at),
-    });
-  }
-  return out;
-}
-
-export async function summaryXlsx(ctx: AppContext, user: Scope, filters: QueueFilters) {
-  const rows = await summaryRows(ctx, user, filters);
-  const stamp = chinaStamp(ctx.config.now());
-  return {
-    rows: rows.length,
-    buffer: await xlsxBuffer(rows, SUMMARY_COLUMNS, { sheet: '申报汇总表' }),
-    filename: `申报汇总表-${stamp}.xlsx`,
-    ascii: `summary-${stamp}.xlsx`,
-  };
 }
 
 // ---------------------------------------------------------------------------------------

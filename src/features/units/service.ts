@@ -58,15 +58,15 @@ export const USERNAME_MESSAGE = '用户名为3–32位字母、数字或 _ . -�
 export const USCC_TAKEN = '该统一社会信用代码已注册，请直接登录或联系单位管理员';
 export const REMARK_MAX = 100;
 
-/** 联系电话: a mobile number, or a landline such as 0871-64138302 (extension allowed). */
-export function validateContactPhone(raw: string | undefined): { ok: true; value: string } | { ok: false; error: string } {
+/** 联系电话 (or another `label`): a mobile number, or a landline such as 0871-64138302 (extension allowed). */
+export function validateContactPhone(raw: string | undefined, label = '联系电话'): { ok: true; value: string } | { ok: false; error: string } {
   const s = (raw ?? '').trim().replace(/－|—/g, '-').replace(/\s+/g, '');
-  if (!s) return { ok: false, error: '请填写联系电话' };
+  if (!s) return { ok: false, error: `请填写${label}` };
   const landline = /^(0\d{2,3})-?(\d{7,8})(?:(?:-|转)(\d{1,6}))?$/.exec(s);
   if (landline) return { ok: true, value: `${landline[1]}-${landline[2]}${landline[3] ? `-${landline[3]}` : ''}` };
   const mobile = validatePhone(s);
   if (mobile.ok) return mobile;
-  return { ok: false, error: '联系电话应为11位手机号或带区号的固定电话（如 0871-64138302）' };
+  return { ok: false, error: `${label}应为11位手机号或带区号的固定电话（如 0871-64138302）` };
 }
 
 const str = (b: Body, k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');

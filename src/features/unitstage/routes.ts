@@ -10,10 +10,13 @@ import { chinaToday } from '../plans/repository.js';
 import { blobPath, downloadName, sizeMessage } from '../files/service.js';
 import { contentDisposition, safeBack, uploadRefused, uploadTmpDir } from '../files/routes.js';
 import {
-  checkPublicity, completePublicity, createPublicity, gate, listPublicities, listRecommendations, newPublicityValues, publicityCandidates,
-  publicityDetail, readCompleteForm, readPublicityForm, recommend, recommendCandidates, recommendationFile, saveOpinion, unitPanel, unitQueue, verify,
-  type CompleteValues, type PublicityErrors, type PublicityValues, type Refusal, type RecommendErrors, type Staff, type Upload,
+  gate, listRecommendations, recommend, recommendCandidates, recommendationFile, saveOpinion, unitPanel, unitQueue, verify,
+  type Refusal, type RecommendErrors, type Staff, type Upload,
 } from './service.js';
+import {
+  checkPublicity, completePublicity, createPublicity, listPublicities, newPublicityValues, publicityCandidates, publicityDetail, readCompleteForm,
+  readPublicityForm, unitContact, CONTACT_ADDRESS_MAX, CONTACT_PHONE_MAX, type CompleteValues, type PublicityErrors, type PublicityValues,
+} from './publicity.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -127,14 +130,14 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   const newPage = async (req: FastifyRequest, reply: FastifyReply, values: PublicityValues, errors: PublicityErrors, end: string, warning: string, status = 200) => {
     const candidates = await publicityCandidates(ctx.db, staffOf(req));
     return reply.page('unitstage/publicity-new.njk', {
-      title: '新增公示', candidates, values, errors, end, warning,
+      title: '新增公示', candidates, values, errors, end, warning, limits: { phone: CONTACT_PHONE_MAX, address: CONTACT_ADDRESS_MAX },
       breadcrumbs: crumbs({ label: '申报公示', href: '/org/publicity' }, { label: '新增公示' }),
     }, status);
   };
 
   app.get('/org/publicity/new', { preHandler: requireUnitStaff }, async (req, reply) => {
     const candidates = await publicityCandidates(ctx.db, staffOf(req));
-    const values = newPublicityValues(candidates, chinaToday(ctx.config.now()));
+    const values = newPublicityValues(candidates, chinaToday(ctx.config.now()), await unitContact(ctx.db, req.user!.orgId));
     const check = await checkPublicity(ctx, { ...values, title: '-' }, candidates, { requireIds: false });
     return newPage(req, reply, values, {}, check.end, check.warning);
   });
@@ -146,7 +149,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
       // 计算结束日期 (no-JS path, and the htmx refresh of the form): nothing is saved.
       const candidates = await publicityCandidates(ctx.db, staffOf(req));
       const check = await checkPublicity(ctx, values, candidates, { requireIds: false });
-      const { title: _t, ...errors } = check.errors;
+      const { title: _t, contact_phone: _p, contact_address: _a, ...errors } = check.errors;
       return newPage(req, reply, values, errors, check.end, check.warning, Object.keys(errors).length ? 422 : 200);
     }
     const r = await createPublicity(ctx, staffOf(req), values, req.ip);

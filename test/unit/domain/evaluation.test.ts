@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  resultPublicityTitle,
   parseRatio, passes, votesNeeded, meetingError, votesError, voteResult, patternError, formatCertNumber, docNoError,
   DEFAULT_CERT_PATTERN, EVALUATION_TABLES,
 } from '../../../src/domain/evaluation.js';
@@ -91,4 +92,16 @@ t.test('发文字号 and tables', async (t) => {
   t.match(docNoError('a\nb'), '格式不正确');
   t.same(EVALUATION_TABLES.map((x) => x.no), ['表十三', '表十四', '表十五', '表十六']);
   t.ok(EVALUATION_TABLES.find((x) => x.no === '表十五')!.levels.includes('senior_vice'));
+});
+
+t.test('resultPublicityTitle: the year and 评审 said once', async (t) => {
+  const cases: [number, string, string][] = [
+    [2026, '2026年度卫生技术高级职称评审', '2026年度卫生技术高级职称评审结果公示'], // the field test's 2026年度2026年度…评审评审结果公示
+    [2026, '卫生技术高级职称评审', '2026年度卫生技术高级职称评审结果公示'],
+    [2026, '卫生技术高级职称', '2026年度卫生技术高级职称评审结果公示'],
+    [2026, '2026年卫生技术高级职称', '2026年度卫生技术高级职称评审结果公示'],
+    [2026, '2026年度工程技术中级职称评审工作', '2026年度工程技术中级职称评审结果公示'],
+    [2026, '2026 年度 卫生技术高级职称评审计划', '2026年度卫生技术高级职称评审结果公示'],
+  ];
+  for (const [year, name, want] of cases) t.equal(resultPublicityTitle(year, name), want, name);
 });

@@ -169,9 +169,18 @@ t.test('display / printedDate', async (t) => {
   t.equal(display(undefined), '');
   t.equal(display(0), '0');
   t.equal(display('至今'), '至今');
-  t.equal(printedDate(ONGOING, '2026-06-15'), '2026-06-15');
-  t.equal(printedDate('2020-01-01', '2026-06-15'), '2020-01-01');
-  t.equal(printedDate(null, '2026-06-15'), '');
+  const work = SECTIONS.find((s) => s.key === 'work')!.fields.find((f) => f.key === 'end')!;
+  const ce = SECTIONS.find((s) => s.key === 'ce')!.fields.find((f) => f.key === 'end')!;
+  const cases: [unknown, Parameters<typeof printedDate>[2], string][] = [
+    [ONGOING, undefined, '至今'],
+    [ONGOING, work, '至今'], // the current job (issue #19): 至今, not the printing day
+    [ONGOING, SECTIONS.find((s) => s.key === 'projects')!.fields.find((f) => f.key === 'end')!, '至今'],
+    [ONGOING, ce, '2026-06-15'], // seed 001 §3.12: ongoing continuing education ends today
+    ['2020-01-01', work, '2020-01-01'],
+    ['2020-01-01', ce, '2020-01-01'],
+    [null, ce, ''],
+  ];
+  for (const [v, field, want] of cases) t.equal(printedDate(v, '2026-06-15', field), want, `${String(v)} → ${want}`);
 });
 
 t.test('completion', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  isUnitStageKind, isVerified, minPublicityDays, parseOpinion, publicityOver, stepLine, unitActions, unitStep, validateOpinion,
+  isUnitStageKind, isVerified, minPublicityDays, sealPrints, parseOpinion, publicityOver, stepLine, unitActions, unitStep, validateOpinion,
   type UnitStageState,
 } from '../../../src/domain/unitstage.js';
 
@@ -29,6 +29,17 @@ t.test('unitStep: which sub-step a declaration is at', async (t) => {
     ['verification without an opinion (opinion removed) asks for the opinion', { verifiedAt: '2026-06-16T01:00:00.000Z' }, 'opinion'],
   ];
   for (const [name, o, want] of cases) t.equal(unitStep(s(o)), want, name);
+});
+
+t.test('sealPrints: the unit seal prints on 表十二 once verified, and after 推荐上报', async (t) => {
+  const cases: [string, { verifiedAt: string | null; submittedAt: string | null; recommendationId: number | null }, boolean][] = [
+    ['not verified', { verifiedAt: null, submittedAt: SUBMITTED, recommendationId: null }, false],
+    ['verified this version', { verifiedAt: '2026-06-15T03:00:00.000Z', submittedAt: SUBMITTED, recommendationId: null }, true],
+    ['verified an earlier version (returned and resubmitted at the unit)', { verifiedAt: '2026-06-15T01:00:00.000Z', submittedAt: SUBMITTED, recommendationId: null }, false],
+    ['recommended, later returned by the committee and resubmitted', { verifiedAt: '2026-06-15T01:00:00.000Z', submittedAt: SUBMITTED, recommendationId: 7 }, true],
+    ['reset (verification and recommendation cleared)', { verifiedAt: null, submittedAt: SUBMITTED, recommendationId: null }, false],
+  ];
+  for (const [name, state, want] of cases) t.equal(sealPrints(state), want, name);
 });
 
 t.test('isVerified compares with the submission of the version under review', async (t) => {
