@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
+import { sectionFileRows } from '../../domain/sectionFiles.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
 import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
 import { table17Of } from '../declaration/table17.js';
@@ -80,6 +81,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const panel = mine && atUnit && unitPanel ? await unitPanel(ctx, req.user!, d) : null;
     return reply.page('review/detail.njk', {
       d, cover: parseCover(d), route, stage, mine, atUnit, snapshot, version: cur, changes, prevNo: prev?.no, form, events, actions: ACTION_NAMES,
+      sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
       sections: SECTIONS, actionLabels: ACTION_LABELS, available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)),
