@@ -153,7 +153,16 @@
       });
     });
   }
-  function init(root) { counters(root); countdown(root); sortables(root); croppers(root); checkAll(root); }
+  // A 打印 button (hidden without JS: the browser's own print works the same).
+  function printButtons(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('button[data-print]'), function (b) {
+      if (b.getAttribute('data-print-on')) return;
+      b.setAttribute('data-print-on', '1');
+      b.hidden = false;
+      b.addEventListener('click', function () { window.print(); });
+    });
+  }
+  function init(root) { counters(root); countdown(root); sortables(root); croppers(root); checkAll(root); printButtons(root); }
   document.addEventListener('DOMContentLoaded', function () { init(document); });
   document.addEventListener('htmx:load', function (e) { init(e.target || document); });
 })();

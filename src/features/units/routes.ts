@@ -14,6 +14,7 @@ import { uploadRefused, uploadTmpDir } from '../files/routes.js';
 import { downloadName, maxBytes } from '../files/service.js';
 import * as units from './service.js';
 import * as people from './people.js';
+import * as accounts from './batchAccounts.js';
 import * as supervision from './supervision.js';
 import { parsePasted, parseImportFile, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, type RawRow } from './importer.js';
 import { audit } from '../audit/service.js';
@@ -49,8 +50,8 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     ({ files, fields, fieldBytes, totalBytes: requestBudget(files, fields, fieldBytes, fileLimit) });
   const REGISTER_LIMITS = formLimits({ license: fileLimit, seal: fileLimit }, 20, 2000);
   const ORG_FILE_LIMITS = formLimits({ file: fileLimit }, 2, 1000);
-  // The pasted list of the import page rides along with its file input.
-  const IMPORT_LIMITS = formLimits({ file: IMPORT_MAX_BYTES }, 2, 200_000);
+  // The pasted list and the delivery choice of the import page ride along with its file input.
+  const IMPORT_LIMITS = formLimits({ file: IMPORT_MAX_BYTES }, 3, 200_000);
   /** Text fields (the last value of each) and files; a refused request comes back as it is. */
   const readForm = async (req: FastifyRequest, limits: FormLimits) => {
     const r = await readStrict(req, limits);
@@ -334,33 +335,38 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   // ---- 批量新增账号 ----
   const importPage = (reply: FastifyReply, data: Record<string, unknown> = {}, status = 200) =>
-    reply.page('units/import.njk', { title: '批量新增账号', breadcrumbs: peopleCrumbs('批量新增账号'), max: IMPORT_MAX_ROWS, text: '', ...data }, status);
+    reply.page('units/import.njk', { title: '批量新增账号', breadcrumbs: peopleCrumbs('批量新增账号'), max: IMPORT_MAX_ROWS, text: '', delivery: 'print', deliveries: accounts.DELIVERY_LABEL, ...data }, status);
 
   app.get('/org/people/import', { preHandler: unitStaff }, async (_req, reply) => importPage(reply));
 
   app.post('/org/people/import', { preHandler: unitStaff }, async (req, reply) => {
     let text = '';
+    let delivery: accounts.Delivery;
     let rows: RawRow[];
     if (req.isMultipart()) {
       const form = await readForm(req, IMPORT_LIMITS);
       if (!form.ok) return uploadRefused(reply, form, '/org/people/import');
       text = form.fields.text ?? '';
-      if (form.tooLarge.length) return importPage(reply, { text, error: '导入文件不能超过2MB' }, 422);
+      delivery = accounts.parseDelivery(form.fields.delivery);
+      if (form.tooLarge.length) return importPage(reply, { text, delivery, error: '导入文件不能超过2MB' }, 422);
       if (form.files.file) {
         // At most IMPORT_MAX_BYTES, parsed in memory and never stored.
         const parsed = await parseImportFile(await fs.promises.readFile(form.files.file.path));
-        if (!parsed.ok) return importPage(reply, { text, error: parsed.error }, 422);
+        if (!parsed.ok) return importPage(reply, { text, delivery, error: parsed.error }, 422);
         rows = parsed.rows;
       } else rows = parsePasted(text);
     } else {
-      text = String((req.body as Body)?.text ?? '');
+      const b = (req.body ?? {}) as Body;
+      text = String(b.text ?? '');
+      delivery = accounts.parseDelivery(b.delivery);
       rows = parsePasted(text);
     }
     const org = await unitOf(req);
-    const result = await people.importPeople(ctx, req, org, rows);
-    if (result.fatal) return importPage(reply, { text, error: result.fatal }, 422);
-    // Rendered, not redirected: the shared initial password is shown on this response only.
-    return importPage(reply, { result, text: '' }, result.created ? 200 : 422);
+    const result = await accounts.importPeople(ctx, req, org, rows, delivery);
+    if (result.fatal) return importPage(reply, { text, delivery, error: result.fatal }, 422);
+    // Rendered, not redirected: each account's initial password is shown on this response only
+    // (never stored in clear; a later visit of the page shows none).
+    return importPage(reply, { result, text: '', delivery }, result.created ? 200 : 422);
   });
 
   await unitReviewRoutes(app, ctx);
