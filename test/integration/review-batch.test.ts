@@ -1,6 +1,6 @@
 import t from 'tap';
-import { makeApp, Agent, createApplicant, idNumber, login, type TestApp } from '../helpers/app.js';
-import { kunming, submittedDeclaration, type World } from '../helpers/world.js';
+import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
+import { kunming, likeDeclaration, submittedDeclaration, type World } from '../helpers/world.js';
 import { NOT_IN_SCOPE } from '../../src/features/review/batch.js';
 import { PAPER_NOT_ALLOWED, STAGE_CHANGED_MESSAGE, UNIT_APPROVE_MESSAGE } from '../../src/features/review/service.js';
 
@@ -17,25 +17,11 @@ const shown = (html: string) => [...html.matchAll(/name="shown" value="(\d+)"/g)
 const checkboxes = (html: string) => [...html.matchAll(/name="ids" value="(\d+)" form="batch"/g)].map((m) => Number(m[1]));
 const flash = (html: string) => /<p class="flash (\w+)" role="status">([^<]*)<\/p>/.exec(html)?.slice(1) ?? [];
 
-/**
- * Another applicant of the unit with a declaration like `from` (same plan, route, stage and
- * version): the batch is about many declarations, not about how each was filled.
- */
-async function likeIt(app: TestApp, from: number, name: string, seq: string) {
-  const src = await app.ctx.db.selectFrom('declarations').selectAll().where('id', '=', from).executeTakeFirstOrThrow();
-  const user = await createApplicant(app, { name, id: idNumber('19860101', seq), phone: `1370000${seq.padStart(4, '0')}`, unitOrgId: src.id ? (await app.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', src.user_id).executeTakeFirstOrThrow()).unit_org_id ?? undefined : undefined });
-  const { id: _id, ...rest } = src;
-  const row = await app.ctx.db.insertInto('declarations').values({ ...rest, user_id: user.userId, submit_token: null }).returning('id').executeTakeFirstOrThrow();
-  const stages = await app.ctx.db.selectFrom('declaration_stages').selectAll().where('declaration_id', '=', from).execute();
-  await app.ctx.db.insertInto('declaration_stages').values(stages.map(({ declaration_id: _d, ...s }) => ({ ...s, declaration_id: row.id }))).execute();
-  return { id: row.id, user };
-}
-
 /** Applicants of the unit who submitted: 张伟 through the pages, 王芳 and 赵敏 like him. */
 async function three(app: TestApp, w: World) {
   const zhang = await submittedDeclaration(app, w, { name: '张伟', seq: '231', phone: '13800138000' });
-  const wang = await likeIt(app, zhang.id, '王芳', '242');
-  const zhao = await likeIt(app, zhang.id, '赵敏', '262');
+  const wang = await likeDeclaration(app, zhang.id, '王芳', '242');
+  const zhao = await likeDeclaration(app, zhang.id, '赵敏', '262');
   return { zhang, wang, zhao };
 }
 
@@ -56,7 +42,7 @@ t.test('批量通过 at the supervisor: out-of-scope and wrong-state ones are re
   const { zhang, wang, zhao } = await three(app, w);
   // 张伟 and 王芳 wait for the supervisor; 赵敏 is still at the unit (the supervisor cannot see
   // it); a fourth, returned by the supervisor, is in a state 通过 does not apply to.
-  const li = await likeIt(app, zhang.id, '李强', '271');
+  const li = await likeDeclaration(app, zhang.id, '李强', '271');
   for (const id of [zhang.id, wang.id, li.id]) await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
   await app.ctx.db.updateTable('declarations').set({ status: 'returned' }).where('id', '=', li.id).execute();
   const sup = await staffAgent(app, w.staff.supervisor);
