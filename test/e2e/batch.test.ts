@@ -62,7 +62,8 @@ if (browser) {
       await fill(page, '#f-batch-opinion', '材料齐全，同意上报');
 
       step = 'supervisor: confirmation page';
-      await boosted(page, 'button[name="op"][value="approve"]');
+      // The address bar keeps the list's URL (HX-Push-Url: false): a reload shows the list.
+      await boosted(page, 'button[name="op"][value="approve"]', '/org/reviews');
       let text = await bodyText(page);
       t.match(text, '批量通过：请确认');
       t.match(text, '将通过以下 2 份申报');

@@ -127,8 +127,10 @@ t.test('at the committee: 全选本页 without JS, the htmx path, then 纸质材
   t.same(shown(list.body).map(Number).sort(), [zhang.id, wang.id].sort());
   let res = await com.post('/org/reviews/batch', { op: 'approve', all: '1', shown: shown(list.body), status: 'todo', page: '1' }, { headers: HTMX });
   t.equal(res.statusCode, 200);
+  t.equal(res.headers['hx-push-url'], 'false', 'the address bar keeps the list (a reload shows it)');
   t.match(res.body, '将通过以下 <b>2</b> 份申报');
   t.notMatch(res.body, '不能办理的申报');
+  t.equal((await com.get('/org/reviews/batch')).headers.location, '/org/reviews', 'a typed address goes to the list');
   // An opinion over 1000 characters: 422, the message next to the field, nothing typed lost.
   const long = '意'.repeat(1001);
   res = await com.post('/org/reviews/batch/confirm', { op: 'approve', items: items(res.body), opinion: long, status: 'todo' }, { headers: HTMX });

@@ -2,6 +2,7 @@ import { evaluationForForm } from '../results/service.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
+import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
 import { sectionFileRows } from '../../domain/sectionFiles.js';
@@ -77,6 +78,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
   const confirmPage = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, op: batch.BatchOp, ids: number[], b: Record<string, unknown>, error?: string) => {
     const rows = await batch.preview(ctx, req.user!, op, ids);
     const label = batch.BATCH_OPS[op].label;
+    // A POST's answer: under hx-boost the address bar keeps the list's URL (a reload shows the list).
+    reply.header('HX-Push-Url', 'false');
     return reply.page('review/batch.njk', {
       op, ops: batch.BATCH_OPS, rows, ready: rows.filter((r) => !r.reason), refused: rows.filter((r) => r.reason),
       opinion: typeof b.opinion === 'string' ? b.opinion : '', errors: error ? { opinion: error } : {},
@@ -84,6 +87,9 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       title: `${label}确认`, breadcrumbs: [{ label: '申报审核', href: listUrl(b) }, { label: `${label}确认` }],
     }, error ? 422 : 200);
   };
+
+  // The confirmation page is a POST's answer; an address typed or bookmarked goes to the list.
+  app.get('/org/reviews/batch', opts, async (_req, reply) => redirect(reply, '/org/reviews'));
 
   app.post('/org/reviews/batch', opts, async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
