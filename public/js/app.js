@@ -138,7 +138,31 @@
       });
     });
   }
-  function init(root) { counters(root); countdown(root); sortables(root); croppers(root); }
+  // 全选本页 of a batch form: ticks the rows' boxes (form="<id>"); unticking a row unticks it,
+  // since the server takes 全选本页 as every row of the page.
+  function checkAll(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('input[data-check-all]'), function (all) {
+      if (all.getAttribute('data-check-all-on') || !all.form || !all.form.id) return;
+      all.setAttribute('data-check-all-on', '1');
+      var rows = document.querySelectorAll('input[type="checkbox"][name="ids"][form="' + all.form.id + '"]');
+      all.addEventListener('change', function () {
+        Array.prototype.forEach.call(rows, function (c) { c.checked = all.checked; });
+      });
+      Array.prototype.forEach.call(rows, function (c) {
+        c.addEventListener('change', function () { if (!c.checked) all.checked = false; });
+      });
+    });
+  }
+  // A 打印 button (hidden without JS: the browser's own print works the same).
+  function printButtons(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('button[data-print]'), function (b) {
+      if (b.getAttribute('data-print-on')) return;
+      b.setAttribute('data-print-on', '1');
+      b.hidden = false;
+      b.addEventListener('click', function () { window.print(); });
+    });
+  }
+  function init(root) { counters(root); countdown(root); sortables(root); croppers(root); checkAll(root); printButtons(root); }
   document.addEventListener('DOMContentLoaded', function () { init(document); });
   document.addEventListener('htmx:load', function (e) { init(e.target || document); });
 })();

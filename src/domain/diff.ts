@@ -28,7 +28,8 @@ interface SnapLike {
   attachments?: { slot: string; label: string; files: { fileId: number; name: string }[] }[];
 }
 
-function summary(key: string, data: Record<string, unknown>): string {
+/** A section row in a few words (its first two list columns), e.g. a paper's title and journal. */
+export function rowSummary(key: string, data: Record<string, unknown>): string {
   const def = SECTIONS.find((s) => s.key === key);
   if (!def) return '';
   return def.columns.slice(0, 2).map((c) => c.fields.map((f) => display(data[f])).filter(Boolean).join(c.join ?? ' ')).filter(Boolean).join(' / ');
@@ -50,15 +51,15 @@ export function diffSnapshots(prev: SnapLike, cur: SnapLike, profileLabels: Reco
     for (const r of after) {
       const old = before.find((x) => x.id === r.id);
       if (!old) {
-        rows.push({ kind: 'added', summary: summary(def.key, r.data), fields: [] });
+        rows.push({ kind: 'added', summary: rowSummary(def.key, r.data), fields: [] });
         continue;
       }
       const fields = def.fields
         .map((f) => ({ label: f.label, before: display(old.data[f.key]), after: display(r.data[f.key]) }))
         .filter((c) => c.before !== c.after);
-      if (fields.length) rows.push({ kind: 'changed', summary: summary(def.key, r.data), fields });
+      if (fields.length) rows.push({ kind: 'changed', summary: rowSummary(def.key, r.data), fields });
     }
-    for (const r of before) if (!after.some((x) => x.id === r.id)) rows.push({ kind: 'removed', summary: summary(def.key, r.data), fields: [] });
+    for (const r of before) if (!after.some((x) => x.id === r.id)) rows.push({ kind: 'removed', summary: rowSummary(def.key, r.data), fields: [] });
     // Order alone changed: say so, since the printed form follows it.
     if (!rows.length && before.length === after.length && before.some((r, i) => r.id !== after[i]!.id)) rows.push({ kind: 'changed', summary: '顺序已调整', fields: [] });
     if (rows.length) out.push({ key: def.key, title: def.title, rows });

@@ -78,7 +78,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       { label: '专业技术人员管理', href: '/org/people' },
     );
   }
-  if (user.orgKind === 'supervisor') items.push({ label: '单位审核', href: '/org/unit-reviews' });
+  if (user.orgKind === 'supervisor') items.push({ label: '下属单位审核', href: '/org/unit-reviews' });
   if (user.roles.includes('admin')) {
     items.push({
       label: '平台管理',

@@ -149,3 +149,18 @@ export async function approveByCommittee(t: TestApp, declarationId: number): Pro
   const d = await t.ctx.db.selectFrom('declarations').select('route').where('id', '=', declarationId).executeTakeFirstOrThrow();
   await t.ctx.db.updateTable('declarations').set({ status: 'approved', stage: JSON.parse(d.route!).length - 1 }).where('id', '=', declarationId).execute();
 }
+
+/**
+ * Another applicant of the same unit with a declaration like `fromId` (same plan, route, stage,
+ * status and version), inserted directly: for tests about many declarations, not about filling one.
+ */
+export async function likeDeclaration(t: TestApp, fromId: number, name: string, seq: string) {
+  const src = await t.ctx.db.selectFrom('declarations').selectAll().where('id', '=', fromId).executeTakeFirstOrThrow();
+  const owner = await t.ctx.db.selectFrom('users').select('unit_org_id').where('id', '=', src.user_id).executeTakeFirstOrThrow();
+  const user = await createApplicant(t, { name, id: idNumber('19860101', seq), phone: `1370000${seq.padStart(4, '0')}`, unitOrgId: owner.unit_org_id ?? undefined });
+  const { id: _id, ...rest } = src;
+  const row = await t.ctx.db.insertInto('declarations').values({ ...rest, user_id: user.userId, submit_token: null }).returning('id').executeTakeFirstOrThrow();
+  const stages = await t.ctx.db.selectFrom('declaration_stages').selectAll().where('declaration_id', '=', fromId).execute();
+  await t.ctx.db.insertInto('declaration_stages').values(stages.map(({ declaration_id: _d, ...s }) => ({ ...s, declaration_id: row.id }))).execute();
+  return { id: row.id, user };
+}

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
-import { kunming, submitThroughUi, submittedDeclaration, type World } from '../helpers/world.js';
+import { declareThroughUi, kunming, makePng, readyApplicant, submitThroughUi, submittedDeclaration, type World } from '../helpers/world.js';
+import { attach, storeFile } from '../../src/features/files/service.js';
 
 async function staffAgent(app: TestApp, username: string) {
   const a = new Agent(app);
@@ -183,4 +184,31 @@ t.test('不予受理 closes the declaration', async (t) => {
   // Nothing more can be done on it.
   await act(sup, id, { action: 'approve' });
   t.equal((await state(app, id)).status, 'rejected');
+});
+
+t.test('the review screen names section attachments by the sections\' Chinese titles (not titles 附件)', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const zhang = await readyApplicant(app, w.unit);
+  // A certificate on the 现有职称情况 row and a copy on the paper, before submitting.
+  const rowOf = (section: string) => app.ctx.db.selectFrom('section_rows').select('id').where('user_id', '=', zhang.userId).where('section', '=', section).executeTakeFirstOrThrow();
+  for (const [section, slot, name, shade] of [['titles', 'certificate', '主治医师证书.png', 31], ['papers', 'copy', '论文全文.png', 32]] as const) {
+    const f = await storeFile(app.ctx, zhang.userId, { filename: name, buffer: makePng(120, 90, shade) }, 'doc');
+    if (!f.ok) throw new Error(f.error);
+    await attach(app.ctx, zhang.userId, 'row', (await rowOf(section)).id, slot, f.fileId);
+  }
+  const agent = new Agent(app);
+  await login(agent, 'applicant', zhang.phone);
+  const id = await declareThroughUi(app, agent, w, zhang.userId);
+  await submitThroughUi(agent, id);
+  const unit = await staffAgent(app, w.staff.unit);
+  const page = await unit.get(`/org/reviews/${id}`);
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /<td>现有职称情况 · 职称证书<br><small class="muted">YN2019ZZ0231[^<]*<\/small><\/td><td><a href="\/org\/reviews\/\d+\/files\/\d+"[^>]*>主治医师证书\.png<\/a>/);
+  t.match(page.body, /<td>撰写论文情况 · 刊物封面、目录及正文<br><small class="muted">急性心肌梗死患者介入治疗后的康复管理 \/ 中国实用医刊<\/small>/);
+  t.notMatch(page.body, /(titles|papers) 附件/, 'no registry keys');
+  // The links work for the organisations on the route.
+  const href = /<td>现有职称情况 · 职称证书[\s\S]*?href="(\/org\/reviews\/\d+\/files\/\d+)"/.exec(page.body)![1]!;
+  t.equal((await unit.get(href)).statusCode, 200);
 });

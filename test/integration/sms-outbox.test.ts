@@ -89,4 +89,5 @@ t.test('maskCodes', async (t) => {
   t.equal(maskCodes('验证码: 987654'), '验证码: ****54');
   t.equal(maskCodes('code 123456 here'), 'code ****56 here');
   t.equal(maskCodes('无验证码的通知'), '无验证码的通知');
+  t.equal(maskCodes('【职称申报评审系统】某医院已为您创建职称申报个人账号，初始密码：Ab#3k9Pq=x2M，首次登录须修改密码。'), '【职称申报评审系统】某医院已为您创建职称申报个人账号，初始密码：************，首次登录须修改密码。', 'an initial password, wholly');
 });

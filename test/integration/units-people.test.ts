@@ -4,6 +4,10 @@ import { makeApp, Agent, createApplicant, createStaff, login, idNumber, PASSWORD
 import { org, uscc } from '../helpers/world.js';
 import { IN_FLIGHT_MESSAGE } from '../../src/features/units/people.js';
 import { verifyChain } from '../../src/features/audit/service.js';
+import { checkPassword } from '../../src/domain/password.js';
+import { commonPasswords } from '../../src/lib/commonPasswords.js';
+import { accountSms } from '../../src/features/units/batchAccounts.js';
+import type { SmsSender } from '../../src/features/sms/sender.js';
 
 const auditRows = (app: TestApp, action: string) => app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
 
@@ -14,8 +18,8 @@ async function lockFromASource(app: TestApp, userId: number, source = '10.1.2.3'
   await app.ctx.db.updateTable('users').set({ failed_logins: 3 }).where('id', '=', userId).execute();
 }
 
-async function setup() {
-  const app = await makeApp();
+async function setup(buildOpts: Parameters<typeof makeApp>[1] = {}) {
+  const app = await makeApp({}, buildOpts);
   const unit = await org(app, { kind: 'unit', name: '昆明市第五中学', uscc: uscc(55), nature: 'non_public', unit_level: 'city', region_code: '530102' });
   const other = await org(app, { kind: 'unit', name: '昆明市第六中学', uscc: uscc(66) });
   await createStaff(app, { username: 'wz', name: '周敏', orgId: unit, roles: '' });
@@ -226,7 +230,14 @@ t.test("an administrator's lock: the unit sees it, offers no unlock, and neither
 
 const ID = (birth: string, seq: string) => idNumber(birth, seq);
 
-t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, one shared password', async (t) => {
+/** The created accounts' rows on the import result page: line, name, masked ID, masked phone, password (or its SMS state). */
+const accountRows = (html: string) =>
+  [...html.matchAll(/<tr><td>(\d+)<\/td><td>([^<]+)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>\s*<td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => {
+    const password = /<code class="pw">([^<]+)<\/code>/.exec(m[5]!)?.[1] ?? null;
+    return { line: Number(m[1]), name: m[2]!, id: m[3]!, phone: m[4]!, password, note: m[5]!.replace(/<code[^>]*>[^<]*<\/code>/, '').replace(/<[^>]+>/g, '').trim() };
+  });
+
+t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, a password of its own per account, shown once', async (t) => {
   const { app, unit, a } = await setup();
   t.teardown(() => app.close());
   const existing = await createApplicant(app, { name: '老用户', id: ID('19700101', '001'), phone: '13600000000' });
@@ -265,7 +276,23 @@ t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, o
   ]) t.match(res.body, msg);
   t.notMatch(res.body, '第1行');
   t.notMatch(res.body, '第2行：');
-  const pw = /初始密码：<code>([^<]+)<\/code>/.exec(res.body)![1]!;
+  const rows = accountRows(res.body);
+  t.same(rows.map((r) => [r.line, r.name, r.id, r.phone]), [
+    [2, '张三', `${good1.slice(0, 4)}**********${good1.slice(14)}`, '138****0001'],
+    [4, '王五', `${good2.slice(0, 4)}**********${good2.slice(14)}`, '138****0003'],
+    [12, '冯十一', `${ID('19960707', '107').slice(0, 4)}**********${ID('19960707', '107').slice(14)}`, '138****0011'],
+  ], 'the list to print: who, masked');
+  const pws = rows.map((r) => r.password!);
+  t.equal(new Set(pws).size, 3, 'three different passwords');
+  const common = commonPasswords();
+  for (const [i, pw] of pws.entries()) {
+    const owner = [[good1, '13800000001'], [good2, '13800000003'], [ID('19960707', '107'), '13800000011']][i]!;
+    t.same(checkPassword(pw, { idNumber: owner[0], phone: owner[1], common }), [], 'each passes the password policy');
+    t.ok(pw.length >= 12);
+  }
+  t.match(res.body, '每个账号的初始密码各不相同，仅在本页显示一次');
+  t.match(res.body, '<button type="button" data-print hidden>打印初始密码单</button>');
+  t.match(res.headers['cache-control'], 'no-store', 'not kept by the browser');
   const created = await app.ctx.db.selectFrom('users').selectAll().where('unit_org_id', '=', unit).orderBy('id').execute();
   t.same(created.map((u) => u.name), ['张三', '王五', '冯十一']);
   // One audit row for the import, on the unit: counts only.
@@ -274,15 +301,20 @@ t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, o
   t.match(imported[0], { username: 'wz', org_id: unit, object_type: 'org', object_id: String(unit), result: 'ok', detail: '共10行：成功3条，失败7条' });
   t.ok(imported[0]!.ip, 'source IP');
   t.ok(created.every((u) => u.must_change_password === 1 && u.kind === 'applicant'));
-  t.equal(new Set(created.map((u) => u.password_hash)).size, 1, 'one shared initial password');
+  t.equal(new Set(created.map((u) => u.password_hash)).size, 3, 'one hash per account');
+  t.notOk(JSON.stringify(created).includes(pws[0]!), 'no password stored in clear');
   t.equal(created[0]!.id_masked, `${good1.slice(0, 4)}**********${good1.slice(14)}`);
   t.equal(created[1]!.phone_masked, '138****0003');
-  // The shared password logs them in (by ID or phone), straight to 修改密码.
-  const z = new Agent(app);
-  t.equal((await login(z, 'applicant', good2, pw)).headers.location, '/account/password');
+  // Each password logs in its own account only (by ID or phone), straight to 修改密码.
+  t.equal((await login(new Agent(app), 'applicant', good2, pws[1])).headers.location, '/account/password');
+  t.equal((await login(new Agent(app), 'applicant', '13800000011', pws[2])).headers.location, '/account/password');
+  t.not((await login(new Agent(app), 'applicant', good1, pws[1])).headers.location, '/account/password', "王五's password does not open 张三's account");
+  t.equal((await login(new Agent(app), 'applicant', good1, pws[0])).headers.location, '/account/password');
   page = await a.get('/org/people');
   t.match(page.body, '共 3 条');
-  t.notMatch(page.body, pw, 'the password is not shown again');
+  page = await a.get('/org/people/import');
+  for (const pw of pws) t.notMatch(page.body, pw, 'a later visit shows no password');
+  t.same(accountRows(page.body), []);
 
   // Nothing to import / too many rows.
   await a.get('/org/people/import');
@@ -298,7 +330,8 @@ t.test('批量新增账号 (paste): mixed rows, exact counts and row messages, o
   t.same(all.map((r) => r.result), ['ok', 'fail', 'fail'], 'refused imports are audited too');
   t.match(all[2]!.detail, '每次最多导入500行（本次501行）');
   const dump = JSON.stringify(all);
-  for (const v of [good1, good2, good3, badCheck, existing.id, '13800000001', '13800000003', pw, '张三', '王五']) t.notMatch(dump, v, 'no names, ID numbers, phones or the password');
+  t.match(all[0]!.detail, '每个账号单独的初始密码，打印初始密码单交本人');
+  for (const v of [good1, good2, good3, badCheck, existing.id, '13800000001', '13800000003', ...pws, '张三', '王五']) t.notMatch(dump, v, 'no names, ID numbers, phones or passwords');
 });
 
 t.test('批量新增账号 (.xlsx and .csv uploads)', async (t) => {
@@ -350,4 +383,38 @@ t.test('批量新增账号: an import file over 2MB gets a message, not an error
   const res = await postMultipart(app, a, '/org/people/import', { text: '' }, { file: { name: 'big.csv', bytes: big } });
   t.equal(res.statusCode, 422);
   t.match(res.body, '导入文件不能超过2MB');
+});
+
+t.test('批量新增账号 by SMS: each person gets their own password on their phone; the page shows none (but a failed send\'s)', async (t) => {
+  // The local transport, except that one phone's message fails (a gateway error).
+  const sent: { phone: string; body: string; purpose: string }[] = [];
+  const sms: SmsSender = {
+    async send(phone, body, purpose) {
+      if (phone === '13800000053') throw new Error('gateway timeout');
+      sent.push({ phone, body, purpose });
+    },
+  };
+  const { app, unit, a } = await setup({ sms });
+  t.teardown(() => app.close());
+  await a.get('/org/people/import');
+  t.match(a.lastHtml, '<input type="radio" name="delivery" value="sms"> 短信发送到本人手机');
+  const text = [`钱一,${ID('19900101', '151')},13800000051`, `钱二,${ID('19900101', '152')},13800000052`, `钱三,${ID('19900101', '153')},13800000053`].join('\n');
+  const res = await a.post('/org/people/import', { text, delivery: 'sms' });
+  t.equal(res.statusCode, 200);
+  t.match(res.body, '初始密码已通过短信单独发送到本人手机；<strong>1 条短信未能发送</strong>');
+  const rows = accountRows(res.body);
+  t.same(rows.map((r) => [r.name, r.password === null, r.note]), [['钱一', true, '已短信发送'], ['钱二', true, '已短信发送'], ['钱三', false, '短信未发送']]);
+  t.same(sent.map((m) => [m.phone, m.purpose]), [['13800000051', 'unit_account'], ['13800000052', 'unit_account']], 'one SMS per account, to its own phone');
+  const pw = (body: string) => /初始密码：([^，]+)，/.exec(body)![1]!;
+  t.not(pw(sent[0]!.body), pw(sent[1]!.body), 'different passwords');
+  t.equal(sent[0]!.body, accountSms('昆明市第五中学', pw(sent[0]!.body)));
+  for (const m of sent) t.notMatch(res.body, pw(m.body), 'a sent password is not on the page');
+  t.equal((await login(new Agent(app), 'applicant', '13800000051', pw(sent[0]!.body))).headers.location, '/account/password');
+  t.equal((await login(new Agent(app), 'applicant', '13800000053', rows[2]!.password!)).headers.location, '/account/password', 'the shown one works');
+  const u = await app.ctx.db.selectFrom('users').select(['must_change_password']).where('unit_org_id', '=', unit).execute();
+  t.same(u.map((x) => x.must_change_password), [1, 1, 1]);
+  const msg = await app.ctx.db.selectFrom('messages as m').innerJoin('users as u', 'u.id', 'm.user_id').select('m.content').where('u.name', '=', '钱一').executeTakeFirstOrThrow();
+  t.match(msg.content, '初始密码已通过短信发送到您的手机');
+  const imported = await auditRows(app, 'unit_import');
+  t.match(imported[0]!.detail, '每个账号单独的初始密码，短信发送到本人手机');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { makeApp, Agent, createStaff, login, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, fillDeclarationSlots, org, uscc } from '../helpers/world.js';
-import { SUPERVISOR_CHANGED_OPINION } from '../../src/features/units/service.js';
+import { SUPERVISOR_CHANGED_OPINION } from '../../src/features/units/supervision.js';
 
 async function titleOf(app: TestApp) {
   const dicts = await app.ctx.dicts.ready();
@@ -71,16 +71,24 @@ t.test('first choice: pending blocks the route, the supervisor approves, the rou
   t.equal(res.statusCode, 422, 'still blocked while pending');
   t.match(res.body, '主管单位审核未通过');
 
-  // The supervisor: 单位审核 list, detail with the unit's data, then 通过.
+  // The supervisor: 下属单位审核 (not 单位审核, the declaration stage's name) — its home page's
+  // 待办, the message, the menu, the list, the detail with the unit's data, then 通过.
   const s = new Agent(app);
   await login(s, 'staff', w.staff.supervisor);
+  page = await s.get('/org');
+  t.match(page.body, '下属单位审核：有 <b>1</b> 个单位申请以本部门为主管部门');
+  t.match((await s.get('/org/messages')).body, '请在“下属单位审核”中审核');
   page = await s.get('/org/unit-reviews');
-  t.match(page.body, '>单位审核</a>', 'menu entry');
+  t.match(page.body, '>下属单位审核</a>', 'menu entry');
+  t.notMatch(page.body, '>单位审核</a>', 'the declaration stage\'s words are not used for it');
+  t.match(page.body, '<h1>下属单位审核</h1>');
+  t.match(page.body, '<title>下属单位审核 - ');
   t.match(page.body, '昆明市儿童医院');
   t.match(page.body, '首次选择');
   const req = await app.ctx.db.selectFrom('supervisor_requests').selectAll().executeTakeFirstOrThrow();
   page = await s.get(`/org/unit-reviews/${req.id}`);
   t.equal(page.statusCode, 200);
+  t.match(page.body, '<h1>下属单位审核：昆明市儿童医院</h1>');
   t.match(page.body, uscc(21));
   t.match(page.body, '事业单位');
   res = await s.post(`/org/unit-reviews/${req.id}`, { action: 'approve', opinion: '' });

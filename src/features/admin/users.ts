@@ -9,6 +9,7 @@ import { pageParams, makePage } from '../../lib/paging.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { idHmac, phoneHmac } from '../../lib/pii.js';
 import { checkPassword } from '../../domain/password.js';
+import { commonPasswords } from '../../lib/commonPasswords.js';
 import { normalizeIdNumber } from '../../domain/idcard.js';
 import { ORG_KINDS, ORG_KIND_LABEL, containsPattern } from './orgs.js';
 import { audit } from '../audit/service.js';
@@ -27,8 +28,11 @@ const DIGITS = '23456789';
 // No characters that HTML escapes or that are easy to misread when read out.
 const SPECIAL = '#@%+=!?*-';
 
-/** A random initial password (no look-alike characters) that passes the password policy. */
-export function generatePassword(length = 12): string {
+/**
+ * A random initial password (no look-alike characters) that passes the password policy: the
+ * rules, the common-password list, and not the account's own ID number or phone when given.
+ */
+export function generatePassword(length = 12, owner: { idNumber?: string; phone?: string } = {}): string {
   const pick = (set: string) => set[crypto.randomInt(set.length)]!;
   for (;;) {
     const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SPECIAL)];
@@ -39,7 +43,7 @@ export function generatePassword(length = 12): string {
       [chars[i], chars[j]] = [chars[j]!, chars[i]!];
     }
     const pw = chars.join('');
-    if (checkPassword(pw).length === 0) return pw;
+    if (checkPassword(pw, { ...owner, common: commonPasswords() }).length === 0) return pw;
   }
 }
 

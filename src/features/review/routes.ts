@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
+import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
+import { sectionFileRows } from '../../domain/sectionFiles.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
 import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
 import { table17Of } from '../declaration/table17.js';
@@ -16,10 +18,10 @@ import { reviewFormInputs } from '../declaration/formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
 import { SUMMARY_COLUMNS } from '../stats/summary.js';
 import { mayReveal } from '../security/reveal.js';
-import { queueQuery, queueCount, parseFilters, QUEUE_COLUMNS, STATUS_FILTERS } from './queue.js';
-import { act, visibleDeclaration, isTheirTurn } from './service.js';
+import { queuePage, queueCount, parseFilters, STATUS_FILTERS } from './queue.js';
+import { act, visibleDeclaration, isTheirTurn, receivePaper, refusalOf, paperRefusal } from './service.js';
+import * as batch from './batch.js';
 import { audit } from '../audit/service.js';
-import { writeTx } from '../../db/index.js';
 
 type Q = Record<string, string | undefined>;
 const ACTIONS: ReviewAction[] = ['approve', 'return', 'reset', 'reject'];
@@ -35,25 +37,89 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
   app.get('/org/reviews', opts, async (req, reply) => {
     const f = parseFilters(req.query);
     const { page, size, offset } = pageParams(req.query, PAGE);
-    const base = queueQuery(ctx, req.user!, f);
     const n = await queueCount(ctx, req.user!, f);
-    // The page's ids first, then their wide columns (route, cover): sorting every row of a busy
-    // committee with its JSON was the slow part of this page.
-    const pageIds = base.select('d.id').orderBy('d.updated_at', 'desc').orderBy('d.id', 'desc').limit(size).offset(offset);
-    const rows = await base.select([...QUEUE_COLUMNS]).where('d.id', 'in', pageIds).orderBy('d.updated_at', 'desc').orderBy('d.id', 'desc').execute();
+    const rows = await queuePage(ctx, req.user!, f, size, offset);
     const list = makePage(
       rows.map((r) => {
         const route = parseRoute(r);
         const stage = route[r.stage];
-        return { ...r, cover: parseCover(r), text: statusText(r.status as Status, r.status === 'reviewing' || r.status === 'returned' ? stage ?? null : null), mine: isTheirTurn(r, req.user!.orgId) };
+        // Batch: the rows the single 通过 / 纸质材料已收 would accept now get a checkbox.
+        const canApprove = refusalOf(r, req.user!.orgId, 'approve', { maxReturns: 0 }) === null;
+        const canPaper = !r.paper_received_at && paperRefusal(r, req.user!.orgId) === null;
+        return {
+          ...r, cover: parseCover(r), text: statusText(r.status as Status, r.status === 'reviewing' || r.status === 'returned' ? stage ?? null : null), mine: isTheirTurn(r, req.user!.orgId),
+          canApprove, canPaper, selectable: canApprove || canPaper,
+        };
       }),
       Number(n), page, size,
     );
     const plans = await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).orderBy('year', 'desc').orderBy('id', 'desc').limit(100).execute();
     return reply.page('review/list.njk', {
       list, f, plans, statuses: STATUS_FILTERS, exportColumns: SUMMARY_COLUMNS, fullIdExport: mayReveal(req.user!), query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
+      batch: {
+        shown: list.rows.filter((r) => r.selectable).map((r) => r.id),
+        approve: list.rows.some((r) => r.canApprove),
+        paper: list.rows.some((r) => r.canPaper),
+        unit: req.user!.orgKind === 'unit' || req.user!.orgKind === 'agency',
+      },
       title: '申报审核', breadcrumbs: [{ label: '申报审核' }],
     });
+  });
+
+  // ---- 批量通过 / 纸质材料已收 (batch.ts): tick → confirmation page → each one as a single action ----
+  /** The queue page a batch came from: its filters and page number, from known fields only. */
+  const filterFields = (b: Record<string, unknown>) => {
+    const one = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+    const f = parseFilters({ year: one('year'), plan: one('plan'), status: one('status'), q: one('q') });
+    const page = one('page') ?? '';
+    return { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '', page: /^[1-9]\d{0,5}$/.test(page) ? page : '' };
+  };
+  const listUrl = (b: Record<string, unknown>) => {
+    const qs = new URLSearchParams(Object.entries(filterFields(b)).filter(([k, v]) => v && !(k === 'page' && v === '1')));
+    return `/org/reviews${qs.size ? `?${qs}` : ''}`;
+  };
+  const confirmPage = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, op: batch.BatchOp, ids: number[], b: Record<string, unknown>, error?: string) => {
+    const rows = await batch.preview(ctx, req.user!, op, ids);
+    const label = batch.BATCH_OPS[op].label;
+    // A POST's answer: under hx-boost the address bar keeps the list's URL (a reload shows the list).
+    reply.header('HX-Push-Url', 'false');
+    return reply.page('review/batch.njk', {
+      op, ops: batch.BATCH_OPS, rows, ready: rows.filter((r) => !r.reason), refused: rows.filter((r) => r.reason),
+      opinion: typeof b.opinion === 'string' ? b.opinion : '', errors: error ? { opinion: error } : {},
+      filters: filterFields(b), back: listUrl(b),
+      title: `${label}确认`, breadcrumbs: [{ label: '申报审核', href: listUrl(b) }, { label: `${label}确认` }],
+    }, error ? 422 : 200);
+  };
+
+  // The confirmation page is a POST's answer; an address typed or bookmarked goes to the list.
+  app.get('/org/reviews/batch', opts, async (_req, reply) => redirect(reply, '/org/reviews'));
+
+  app.post('/org/reviews/batch', opts, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const op = batch.parseOp(b.op);
+    if (!op) return reply.flashRedirect(listUrl(b), '请选择批量操作', 'error');
+    const ticked = batch.parseIds(b.ids);
+    // 全选本页 (no JS needed): every row of the page that had a checkbox, as the page listed them.
+    const shown = ([] as unknown[]).concat(b.all).includes('1') ? batch.parseIds(b.shown).filter((id) => !ticked.includes(id)) : [];
+    if (!ticked.length && !shown.length) return reply.flashRedirect(listUrl(b), '请勾选要办理的申报，或勾选“全选本页”', 'error');
+    if (ticked.length + shown.length > batch.BATCH_MAX) return reply.flashRedirect(listUrl(b), `每次最多批量办理${batch.BATCH_MAX}份申报`, 'error');
+    // Rows taken in by 全选本页 that this operation does not apply to (e.g. already passed on) are left out.
+    const fromPage = shown.length ? (await batch.preview(ctx, req.user!, op, shown)).filter((r) => !r.reason).map((r) => r.id) : [];
+    const ids = [...ticked, ...fromPage];
+    if (!ids.length) return reply.flashRedirect(listUrl(b), `本页没有可以${batch.BATCH_OPS[op].verb}的申报`, 'error');
+    return confirmPage(req, reply, op, ids, b);
+  });
+
+  app.post('/org/reviews/batch/confirm', opts, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const op = batch.parseOp(b.op);
+    const items = batch.parseItems(b.items);
+    if (!op || !items.length) return reply.flashRedirect(listUrl(b), '请勾选要办理的申报', 'error');
+    if (items.length > batch.BATCH_MAX) return reply.flashRedirect(listUrl(b), `每次最多批量办理${batch.BATCH_MAX}份申报`, 'error');
+    const opinion = op === 'approve' && typeof b.opinion === 'string' ? b.opinion.trim() : '';
+    if ([...opinion].length > 1000) return confirmPage(req, reply, op, items.map((i) => i.id), b, '审核意见不能超过1000个字');
+    const r = await batch.run(ctx, req.user!, op, items, opinion, req.ip);
+    return reply.flashRedirect(listUrl(b), batch.summary(op, r), r.refused.length ? 'error' : 'ok');
   });
 
   async function loadDetail(req: import('fastify').FastifyRequest) {
@@ -84,6 +150,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const panel = mine && atUnit && unitPanel ? await unitPanel(ctx, req.user!, d) : null;
     return reply.page('review/detail.njk', {
       d, cover: parseCover(d), route, stage, mine, atUnit, snapshot, version: cur, changes, prevNo: prev?.no, form, events, actions: ACTION_NAMES,
+      sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
       sections: SECTIONS, actionLabels: ACTION_LABELS, available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)),
@@ -100,12 +167,6 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const b = (req.body ?? {}) as Record<string, unknown>;
     const action = ACTIONS.find((a) => a === b.action);
     if (!action) return reply.flashRedirect(`/org/reviews/${id}`, '请选择审核结果', 'error');
-    const d = await visibleDeclaration(ctx, req.user!, id);
-    if (!d) return reply.callNotFound();
-    const stage = parseRoute(d)[d.stage];
-    if (action === 'approve' && (stage?.kind === 'unit' || stage?.kind === 'agency')) {
-      return reply.flashRedirect(`/org/reviews/${id}`, '单位审核请完成基层单位意见、核验和公示后，通过【推荐上报】提交至下一环节', 'error');
-    }
     const raw = b.sections === undefined ? [] : Array.isArray(b.sections) ? b.sections : [b.sections];
     const r = await act(ctx, req.user!, id, { action, opinion: typeof b.opinion === 'string' ? b.opinion : '', sections: raw.map(String), ip: req.ip });
     if (!r.ok) {
@@ -119,22 +180,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
   // 纸质材料已收: the committee office records the paper copy of an approved declaration.
   app.post('/org/reviews/:id/paper', opts, async (req, reply) => {
     const id = Number((req.params as { id: string }).id);
-    const d = await visibleDeclaration(ctx, req.user!, id);
-    if (!d) return reply.callNotFound();
-    const route = parseRoute(d);
-    if (d.status !== 'approved' || route[route.length - 1]?.orgId !== req.user!.orgId) {
-      return reply.flashRedirect(`/org/reviews/${id}`, '只有评委会办公室可以在电子材料审核通过后登记纸质材料', 'error');
-    }
-    if (!d.paper_received_at) {
-      const stamp = ctx.config.now().toISOString();
-      await writeTx(ctx.db, async (trx) => {
-        // Re-checked under the write lock: two clicks record the paper copy once.
-        const r = await trx.updateTable('declarations').set({ paper_received_at: stamp, updated_at: stamp }).where('id', '=', d.id).where('paper_received_at', 'is', null).executeTakeFirst();
-        if (!Number(r.numUpdatedRows)) return;
-        await trx.insertInto('workflow_events').values({ declaration_id: d.id, actor_user_id: req.user!.id, org_id: req.user!.orgId, stage: d.stage, action: 'paper', from_status: d.status, to_status: d.status, created_at: stamp }).execute();
-        await audit(ctx, req, { action: 'paper_received', objectType: 'declaration', objectId: d.id, detail: `登记纸质材料（环节${d.stage}）` }, trx);
-      });
-    }
+    const r = await receivePaper(ctx, req.user!, id, req.ip);
+    if (!r.ok) return r.status === 404 ? reply.callNotFound() : reply.flashRedirect(`/org/reviews/${id}`, r.error, 'error');
     return reply.flashRedirect(`/org/reviews/${id}`, '已登记纸质材料');
   });
 

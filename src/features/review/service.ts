@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AppContext } from '../../context.js';
-import type { Database } from '../../db/schema.js';
+import type { Database, DeclarationsTable } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import { transition, opinionRequired, ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
@@ -11,6 +11,7 @@ import { scoped } from './scope.js';
 import { audit } from '../audit/service.js';
 
 export type Actor = Pick<CurrentUser, 'id' | 'orgId' | 'name'>;
+type Declaration = Selectable<DeclarationsTable>;
 
 export interface ActionInput {
   action: ReviewAction;
@@ -19,6 +20,13 @@ export interface ActionInput {
   sections?: string[];
   /** Source IP for the audit row (the route passes req.ip). */
   ip?: string;
+  /**
+   * The stage the caller saw (a batch pins it on its confirmation page): when the declaration
+   * is no longer there, nothing is done — a double submit does not approve twice.
+   */
+  expectStage?: number;
+  /** 推荐上报 (src/features/unitstage): the only way a unit stage approves. */
+  viaRecommendation?: boolean;
 }
 
 export type ActionResult = { ok: true; status: string; stage: number; failedForYear: boolean } | { ok: false; error: string; status?: number };
@@ -27,6 +35,27 @@ export type ActionResult = { ok: true; status: string; stage: number; failedForY
 export async function visibleDeclaration(ctx: AppContext, user: Pick<CurrentUser, 'orgId'>, id: number) {
   if (!Number.isSafeInteger(id)) return undefined;
   return scoped(ctx.db, user).selectAll('d').where('d.id', '=', id).executeTakeFirst();
+}
+
+export const UNIT_APPROVE_MESSAGE = '单位审核请完成基层单位意见、核验和公示后，通过【推荐上报】提交至下一环节';
+export const STAGE_CHANGED_MESSAGE = '该申报的状态已变化（可能已办理过），未重复办理';
+
+type Checked = Pick<Declaration, 'status' | 'stage' | 'route' | 'returns_count'>;
+
+/**
+ * Why `action` cannot be done on `d` by the user's organisation now, or null. The checks of
+ * act() after the scope (which the caller has applied): the stage pinned by a batch, whose turn
+ * it is, a unit stage approving only through 推荐上报, and the workflow's transition. The batch
+ * confirmation page shows these reasons before anything is done.
+ */
+export function refusalOf(d: Checked, orgId: number | null, action: ReviewAction, o: { maxReturns: number; expectStage?: number; viaRecommendation?: boolean }): string | null {
+  if (o.expectStage !== undefined && d.stage !== o.expectStage) return STAGE_CHANGED_MESSAGE;
+  if (!isTheirTurn(d, orgId)) return `该申报当前不在本单位审核环节（${statusText(d.status as Status, null)}），不能办理`;
+  const route = parseRoute(d);
+  const kind = route[d.stage]?.kind;
+  if (action === 'approve' && (kind === 'unit' || kind === 'agency') && !o.viaRecommendation) return UNIT_APPROVE_MESSAGE;
+  const t = transition({ status: d.status, stage: d.stage, returns: d.returns_count, maxReturns: o.maxReturns, stages: route.length }, action);
+  return t.ok ? null : t.error;
 }
 
 /** Whether the user's organisation is the one the declaration waits for now. */
@@ -59,8 +88,9 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
   const run = async (trx: Kysely<Database>): Promise<ActionResult> => {
     const d = await scoped(trx, actor).selectAll('d').where('d.id', '=', declId).executeTakeFirst();
     if (!d) return { ok: false, error: '申报不存在', status: 404 };
-    if (!isTheirTurn(d, actor.orgId)) return { ok: false, error: `该申报当前不在本单位审核环节（${statusText(d.status as Status, null)}），不能办理`, status: 409 };
     const plan = await trx.selectFrom('plans').select(['max_returns']).where('id', '=', d.plan_id).executeTakeFirstOrThrow();
+    const refused = refusalOf(d, actor.orgId, input.action, { maxReturns: plan.max_returns, expectStage: input.expectStage, viaRecommendation: input.viaRecommendation });
+    if (refused) return { ok: false, error: refused, status: 409 };
     const route = parseRoute(d);
     const t = transition({ status: d.status, stage: d.stage, returns: d.returns_count, maxReturns: plan.max_returns, stages: route.length }, input.action);
     if (!t.ok) return { ok: false, error: t.error, status: 409 };
@@ -84,6 +114,38 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
     return { ok: true, status: t.status, stage: t.stage, failedForYear: t.failedForYear };
   };
   return trxIn ? run(trxIn) : writeTx(ctx.db, run);
+}
+
+export type PaperResult = { ok: true; already: boolean } | { ok: false; error: string; status: 404 | 409 };
+
+export const PAPER_NOT_ALLOWED = '只有评委会办公室可以在电子材料审核通过后登记纸质材料';
+
+/** Why the user's organisation cannot record the paper copy of `d` now, or null (already recorded is not a refusal here). */
+export function paperRefusal(d: Pick<Declaration, 'status' | 'route'>, orgId: number | null): string | null {
+  const route = parseRoute(d);
+  return d.status !== 'approved' || route[route.length - 1]?.orgId !== orgId ? PAPER_NOT_ALLOWED : null;
+}
+
+/**
+ * 纸质材料已收: the committee office (the route's last stage) records the paper copy of a
+ * declaration its e-review approved. One transaction: the date, a 'paper' workflow event, the
+ * audit row and a message to the applicant. Re-checked under the write lock, so two clicks (or
+ * a batch and a click) record it once: the second answers `already`.
+ */
+export async function receivePaper(ctx: AppContext, actor: Actor, declId: number, ip?: string): Promise<PaperResult> {
+  const stamp = ctx.config.now().toISOString();
+  return writeTx(ctx.db, async (trx): Promise<PaperResult> => {
+    const d = await scoped(trx, actor).selectAll('d').where('d.id', '=', declId).executeTakeFirst();
+    if (!d) return { ok: false, error: '申报不存在', status: 404 };
+    const refused = paperRefusal(d, actor.orgId);
+    if (refused) return { ok: false, error: refused, status: 409 };
+    const r = await trx.updateTable('declarations').set({ paper_received_at: stamp, updated_at: stamp }).where('id', '=', d.id).where('paper_received_at', 'is', null).executeTakeFirst();
+    if (!Number(r.numUpdatedRows)) return { ok: true, already: true };
+    await trx.insertInto('workflow_events').values({ declaration_id: d.id, actor_user_id: actor.id, org_id: actor.orgId, stage: d.stage, action: 'paper', from_status: d.status, to_status: d.status, created_at: stamp }).execute();
+    await audit(ctx, null, { action: 'paper_received', objectType: 'declaration', objectId: d.id, detail: `登记纸质材料（环节${d.stage}）`, actor, ip }, trx);
+    await trx.insertInto('messages').values({ user_id: d.user_id, type: '审核消息', content: '评委会办公室已收到您的纸质申报材料。', created_at: stamp }).execute();
+    return { ok: true, already: false };
+  });
 }
 
 export { ACTION_LABELS, parseCover };

@@ -4,7 +4,7 @@
  * So that it does not keep them for ever:
  * - rows older than OUTBOX_KEEP_DAYS are deleted by an hourly job (startSmsOutboxPurge);
  * - /admin/sms shows a code only while it can still be used (SMS_VALID_MS, 10 minutes), masked
- *   after that (验证码：****12).
+ *   after that (验证码：****12); a batch account's initial password likewise (初始密码：********).
  */
 import type { AppContext } from '../../context.js';
 import { SMS_VALID_MS } from './codes.js';
@@ -20,10 +20,14 @@ export async function purgeSmsOutbox(ctx: AppContext, now = ctx.config.now()): P
   return Number(r.numDeletedRows);
 }
 
-/** 验证码：123456 → 验证码：****56 (and any other 6-digit run the same way). */
+/**
+ * 验证码：123456 → 验证码：****56 (and any other 6-digit run the same way); 初始密码：Ab#3…
+ * (a unit's batch accounts, src/features/units/batchAccounts.ts) → 初始密码：**********
+ */
 export function maskCodes(body: string): string {
   const mask = (d: string) => '*'.repeat(d.length - 2) + d.slice(-2);
   return body
+    .replace(/(初始密码[：:]\s*)([^\s，。,]+)/g, (_m, label: string, pw: string) => label + '*'.repeat(pw.length))
     .replace(/(验证码[：:]\s*)(\d{4,8})/g, (_m, label: string, code: string) => label + mask(code))
     .replace(/(?<![\d*])\d{6}(?!\d)/g, mask);
 }

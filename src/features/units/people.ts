@@ -1,6 +1,7 @@
 /**
  * The unit's people: its 工作人员 (staff accounts of the unit) and its 专业技术人员 (the applicants
- * whose users.unit_org_id is the unit) — seed 002 §五(三)3, seed 004 工作账号管理/批量新增账号.
+ * whose users.unit_org_id is the unit) — seed 002 §五(三)3, seed 004 工作账号管理. 批量新增账号 is
+ * ./batchAccounts.ts.
  * Every query is scoped by the unit's id: an id from a URL is never trusted on its own.
  *
  * Every account operation writes its audit row (`req` = the unit clerk's request: actor and
@@ -17,14 +18,12 @@ import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import { charCount, type FieldErrors } from '../../lib/forms.js';
 import { hashPassword } from '../../lib/passwords.js';
-import { idColumns, idHmac, phoneColumns, phoneHmac } from '../../lib/pii.js';
+import { idHmac, phoneHmac } from '../../lib/pii.js';
 import { validateIdNumber, normalizeIdNumber } from '../../domain/idcard.js';
-import { validatePhone } from '../../domain/phone.js';
 import { generatePassword, userStatus } from '../admin/users.js';
 import { containsPattern } from '../admin/orgs.js';
 import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from './service.js';
 import { lockedFromASource } from '../auth/passwords.js';
-import { IMPORT_MAX_ROWS, type RawRow } from './importer.js';
 import { audit } from '../audit/service.js';
 
 type Body = Record<string, string | undefined>;
@@ -247,119 +246,4 @@ export async function removePerson(ctx: AppContext, req: FastifyRequest, unit: U
     }).execute();
     return null;
   });
-}
-
-// ---------------------------------------------------------------------------------------
-// 批量新增账号
-
-export interface ImportError {
-  line: number;
-  name: string;
-  text: string;
-}
-
-export interface ImportResult {
-  created: number;
-  failed: number;
-  errors: ImportError[];
-  /** The shared initial password of the created accounts (shown once); null when none. */
-  password: string | null;
-  /** Set when nothing was imported at all (no rows, too many rows). */
-  fatal?: string;
-}
-
-interface GoodRow {
-  line: number;
-  name: string;
-  id: string;
-  phone: string;
-}
-
-/**
- * Validates every row, then creates the valid ones (one shared initial password). One audit row
- * per import, on the unit: the counts only (never names, ID numbers, phones or the password).
- */
-export async function importPeople(ctx: AppContext, req: FastifyRequest, unit: Unit, rows: RawRow[]): Promise<ImportResult> {
-  const refused = async (fatal: string): Promise<ImportResult> => {
-    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: 'fail', detail: `未导入：${fatal}` });
-    return { created: 0, failed: 0, errors: [], password: null, fatal };
-  };
-  if (rows.length === 0) return refused('没有可导入的数据：每行填写“姓名,身份证号,手机号”');
-  if (rows.length > IMPORT_MAX_ROWS) return refused(`每次最多导入${IMPORT_MAX_ROWS}行（本次${rows.length}行），请分批导入`);
-  const errors: ImportError[] = [];
-  const good: GoodRow[] = [];
-  const seenId = new Map<string, number>();
-  const seenPhone = new Map<string, number>();
-  const now = ctx.config.now();
-  for (const r of rows) {
-    const [nameRaw = '', idRaw = '', phoneRaw = ''] = r.cells;
-    const name = nameRaw.trim();
-    const problems: string[] = [];
-    if (r.cells.length < 3) problems.push('应为“姓名,身份证号,手机号”三列');
-    else {
-      if (!name) problems.push('请填写姓名');
-      else if (charCount(name) > 50) problems.push('姓名不能超过50个字');
-      let id: string | undefined;
-      if (r.problem) problems.push(r.problem);
-      else {
-        const v = validateIdNumber(idRaw, now);
-        if (!v.ok) problems.push(v.error);
-        else id = v.value;
-      }
-      let phone: string | undefined;
-      const p = validatePhone(phoneRaw);
-      if (!p.ok) problems.push(p.error);
-      else phone = p.value;
-      if (id) {
-        if (seenId.has(id)) problems.push(`身份证号与第${seenId.get(id)}行重复`);
-        else if (await ctx.db.selectFrom('users').select('id').where('id_hmac', '=', idHmac(ctx.secrets, id)).executeTakeFirst()) problems.push('该身份证号已注册账号');
-        else seenId.set(id, r.line);
-      }
-      if (phone) {
-        if (seenPhone.has(phone)) problems.push(`手机号与第${seenPhone.get(phone)}行重复`);
-        else if (await ctx.db.selectFrom('users').select('id').where('phone_hmac', '=', phoneHmac(ctx.secrets, phone)).executeTakeFirst()) problems.push('该手机号已被其他账号使用');
-        else seenPhone.set(phone, r.line);
-      }
-      if (!problems.length && id && phone) good.push({ line: r.line, name, id, phone });
-    }
-    if (problems.length) errors.push({ line: r.line, name, text: `第${r.line}行：${problems.join('；')}` });
-  }
-  const counts = (created: number) => `共${rows.length}行：成功${created}条，失败${errors.length}条`;
-  if (good.length === 0) {
-    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: 'fail', detail: counts(0) });
-    return { created: 0, failed: errors.length, errors, password: null };
-  }
-  const password = generatePassword();
-  const hash = await hashPassword(password);
-  const stamp = stampOf(ctx);
-  const createdLines = await writeTx(ctx.db, async (trx) => {
-    const done: number[] = [];
-    for (const g of good) {
-      const idCols = idColumns(ctx.secrets, g.id);
-      const phoneCols = phoneColumns(ctx.secrets, g.phone);
-      // Re-checked under the write lock: someone registering meanwhile keeps their account.
-      const clash = await trx.selectFrom('users').select('id').where((eb) => eb.or([eb('id_hmac', '=', idCols.id_hmac), eb('phone_hmac', '=', phoneCols.phone_hmac)])).executeTakeFirst();
-      if (clash) {
-        errors.push({ line: g.line, name: g.name, text: `第${g.line}行：该身份证号或手机号已注册账号` });
-        continue;
-      }
-      const row = await trx
-        .insertInto('users')
-        .values({
-          kind: 'applicant', name: g.name, ...idCols, ...phoneCols, password_hash: hash, must_change_password: 1, unit_org_id: unit.id,
-          created_at: stamp, updated_at: stamp,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await trx.insertInto('messages').values({
-        user_id: row.id, type: '单位消息', created_at: stamp,
-        content: `您的个人账号已由单位“${unit.name}”创建，可使用身份证号或手机号登录。首次登录须修改初始密码，并完善基本信息。`,
-      }).execute();
-      done.push(g.line);
-    }
-    await audit(ctx, req, { action: 'unit_import', objectType: 'org', objectId: unit.id, result: done.length ? 'ok' : 'fail', detail: `${counts(done.length)}（共用一个初始密码，首次登录须修改）` }, trx);
-    return done;
-  });
-  errors.sort((a, b) => a.line - b.line);
-  return { created: createdLines.length, failed: errors.length, errors, password: createdLines.length ? password : null };
 }

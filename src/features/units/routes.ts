@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerUploads, requestBudget, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
-import { requireStaff } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
 import { homeOf } from '../../plugins/auth.js';
 import { pageParams, makePage } from '../../lib/paging.js';
@@ -15,35 +14,15 @@ import { uploadRefused, uploadTmpDir } from '../files/routes.js';
 import { downloadName, maxBytes } from '../files/service.js';
 import * as units from './service.js';
 import * as people from './people.js';
+import * as accounts from './batchAccounts.js';
+import * as supervision from './supervision.js';
 import { parsePasted, parseImportFile, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, type RawRow } from './importer.js';
 import { audit } from '../audit/service.js';
+import { unitReviewRoutes } from './unitReviewRoutes.js';
+import { crumbs, unitAdmin, unitStaff } from './guards.js';
 
 type Body = Record<string, string | undefined>;
 type Query = Record<string, string | undefined>;
-
-const forbidden = (reply: FastifyReply) => reply.code(403).page('errors/error.njk', { title: '无权访问', message: '您没有访问该页面的权限。' }, 403);
-
-/** Staff of a 用人单位 or 人事代理机构/行业协会. */
-async function unitStaff(req: FastifyRequest, reply: FastifyReply) {
-  await requireStaff(req, reply);
-  if (reply.sent) return reply;
-  const u = req.user!;
-  if (!u.orgId || (u.orgKind !== 'unit' && u.orgKind !== 'agency')) return forbidden(reply);
-}
-
-/** The unit's administrators (单位管理员): they manage the staff accounts. */
-async function unitAdmin(req: FastifyRequest, reply: FastifyReply) {
-  await unitStaff(req, reply);
-  if (reply.sent) return reply;
-  if (!req.user!.roles.includes(units.UNIT_ADMIN)) return forbidden(reply);
-}
-
-async function supervisorStaff(req: FastifyRequest, reply: FastifyReply) {
-  await requireStaff(req, reply);
-  if (reply.sent) return reply;
-  const u = req.user!;
-  if (!u.orgId || u.orgKind !== 'supervisor') return forbidden(reply);
-}
 
 /** Passwords are never echoed back into a page. */
 function keep(b: Body): Body {
@@ -52,17 +31,16 @@ function keep(b: Body): Body {
   return rest;
 }
 
-const crumbs = (label: string, parent?: { label: string; href: string }) => [{ label: '首页', href: '/org' }, ...(parent ? [parent] : []), { label }];
-
-/**
- * 单位注册, 单位信息, 主管部门, 工作人员, 专业技术人员管理, 批量新增账号 (unit/agency staff) and
- * 单位审核 (supervisor staff).
- */
 /** The flash after a unit resets a password: the new one-time password, and an admin lock if one stands. */
 function resetMessage(name: string, r: { password: string; adminLocked: boolean }): string {
   return `“${name}”的密码已重置，新的${people.oneTime(r.password)}${r.adminLocked ? `；该账号${people.ADMIN_LOCKED_NOTE}解锁后方可登录` : ''}`;
 }
 
+/**
+ * 单位注册, 单位信息, 主管部门, 工作人员, 专业技术人员管理, 批量新增账号 (unit/agency staff) and
+ * 下属单位审核 (supervisor staff, ./unitReviewRoutes.ts: the units binding to it; not the
+ * declaration stage 单位审核).
+ */
 export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const fileLimit = maxBytes(ctx, 'doc');
   // Multipart bodies for this plugin's forms only (registration, unit files, import), read
@@ -72,8 +50,8 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     ({ files, fields, fieldBytes, totalBytes: requestBudget(files, fields, fieldBytes, fileLimit) });
   const REGISTER_LIMITS = formLimits({ license: fileLimit, seal: fileLimit }, 20, 2000);
   const ORG_FILE_LIMITS = formLimits({ file: fileLimit }, 2, 1000);
-  // The pasted list of the import page rides along with its file input.
-  const IMPORT_LIMITS = formLimits({ file: IMPORT_MAX_BYTES }, 2, 200_000);
+  // The pasted list and the delivery choice of the import page ride along with its file input.
+  const IMPORT_LIMITS = formLimits({ file: IMPORT_MAX_BYTES }, 3, 200_000);
   /** Text fields (the last value of each) and files; a refused request comes back as it is. */
   const readForm = async (req: FastifyRequest, limits: FormLimits) => {
     const r = await readStrict(req, limits);
@@ -176,14 +154,14 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const org = await unitOf(req);
     const q = ((req.query as Query).q ?? '').trim().slice(0, 50);
     const current = org.supervisor_org_id ? await ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', org.supervisor_org_id).executeTakeFirst() : undefined;
-    const requests = await units.requestsOfUnit(ctx, org.id);
+    const requests = await supervision.requestsOfUnit(ctx, org.id);
     const nature = org.nature ? await ctx.db.selectFrom('dict_items').select(['name', 'extra']).where('dict', '=', 'unit_nature').where('code', '=', org.nature).executeTakeFirst() : undefined;
     return reply.page('units/supervisor.njk', {
       title: '主管部门', breadcrumbs: crumbs('主管部门', { label: '单位信息', href: '/org/unit' }), org, q, error,
       current: current ?? null, status: org.supervisor_status,
       pending: requests.find((r) => r.status === 'pending') ?? null,
-      requests: requests.map((r) => ({ ...r, statusLabel: units.REQUEST_STATUS_LABEL[r.status] ?? r.status })),
-      options: await units.supervisorOptions(ctx, q),
+      requests: requests.map((r) => ({ ...r, statusLabel: supervision.REQUEST_STATUS_LABEL[r.status] ?? r.status })),
+      options: await supervision.supervisorOptions(ctx, q),
       needsSupervisor: org.kind === 'unit' && !!(nature?.extra && JSON.parse(nature.extra).public),
       natureName: nature?.name ?? null,
     }, error ? 422 : 200);
@@ -193,7 +171,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   app.post('/org/unit/supervisor', { preHandler: unitStaff }, async (req, reply) => {
     const org = await unitOf(req);
-    const r = await units.requestSupervisor(ctx, org, Number((req.body as Body).supervisor_org_id), req.user!.id);
+    const r = await supervision.requestSupervisor(ctx, org, Number((req.body as Body).supervisor_org_id), req.user!.id);
     if (!r.ok) return supervisorPage(req, reply, r.error);
     await audit(ctx, req, { action: 'supervisor_request', objectType: 'org', objectId: org.id, detail: `申请主管部门：${r.name}` });
     return reply.flashRedirect('/org/unit/supervisor', `已提交申请，等待“${r.name}”审核。审核通过前，${org.supervisor_org_id ? '原主管部门继续有效，但' : ''}本单位人员暂不能提交需经主管部门审核的申报。`);
@@ -201,7 +179,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   app.post('/org/unit/supervisor/withdraw', { preHandler: unitStaff }, async (req, reply) => {
     const org = await unitOf(req);
-    if (!(await units.withdrawRequest(ctx, org, req.user!.id))) return reply.flashRedirect('/org/unit/supervisor', '没有等待审核的申请', 'error');
+    if (!(await supervision.withdrawRequest(ctx, org, req.user!.id))) return reply.flashRedirect('/org/unit/supervisor', '没有等待审核的申请', 'error');
     await audit(ctx, req, { action: 'supervisor_withdraw', objectType: 'org', objectId: org.id });
     return reply.flashRedirect('/org/unit/supervisor', '申请已撤回');
   });
@@ -357,100 +335,39 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   // ---- 批量新增账号 ----
   const importPage = (reply: FastifyReply, data: Record<string, unknown> = {}, status = 200) =>
-    reply.page('units/import.njk', { title: '批量新增账号', breadcrumbs: peopleCrumbs('批量新增账号'), max: IMPORT_MAX_ROWS, text: '', ...data }, status);
+    reply.page('units/import.njk', { title: '批量新增账号', breadcrumbs: peopleCrumbs('批量新增账号'), max: IMPORT_MAX_ROWS, text: '', delivery: 'print', deliveries: accounts.DELIVERY_LABEL, ...data }, status);
 
   app.get('/org/people/import', { preHandler: unitStaff }, async (_req, reply) => importPage(reply));
 
   app.post('/org/people/import', { preHandler: unitStaff }, async (req, reply) => {
     let text = '';
+    let delivery: accounts.Delivery;
     let rows: RawRow[];
     if (req.isMultipart()) {
       const form = await readForm(req, IMPORT_LIMITS);
       if (!form.ok) return uploadRefused(reply, form, '/org/people/import');
       text = form.fields.text ?? '';
-      if (form.tooLarge.length) return importPage(reply, { text, error: '导入文件不能超过2MB' }, 422);
+      delivery = accounts.parseDelivery(form.fields.delivery);
+      if (form.tooLarge.length) return importPage(reply, { text, delivery, error: '导入文件不能超过2MB' }, 422);
       if (form.files.file) {
         // At most IMPORT_MAX_BYTES, parsed in memory and never stored.
         const parsed = await parseImportFile(await fs.promises.readFile(form.files.file.path));
-        if (!parsed.ok) return importPage(reply, { text, error: parsed.error }, 422);
+        if (!parsed.ok) return importPage(reply, { text, delivery, error: parsed.error }, 422);
         rows = parsed.rows;
       } else rows = parsePasted(text);
     } else {
-      text = String((req.body as Body)?.text ?? '');
+      const b = (req.body ?? {}) as Body;
+      text = String(b.text ?? '');
+      delivery = accounts.parseDelivery(b.delivery);
       rows = parsePasted(text);
     }
     const org = await unitOf(req);
-    const result = await people.importPeople(ctx, req, org, rows);
-    if (result.fatal) return importPage(reply, { text, error: result.fatal }, 422);
-    // Rendered, not redirected: the shared initial password is shown on this response only.
-    return importPage(reply, { result, text: '' }, result.created ? 200 : 422);
+    const result = await accounts.importPeople(ctx, req, org, rows, delivery);
+    if (result.fatal) return importPage(reply, { text, delivery, error: result.fatal }, 422);
+    // Rendered, not redirected: each account's initial password is shown on this response only
+    // (never stored in clear; a later visit of the page shows none).
+    return importPage(reply, { result, text: '', delivery }, result.created ? 200 : 422);
   });
 
-  // ---- 单位审核 (supervisor) ----
-  app.get('/org/unit-reviews', { preHandler: supervisorStaff }, async (req, reply) => {
-    const query = req.query as Query;
-    const status = ['pending', 'approved', 'rejected', 'all'].includes(query.status ?? '') ? query.status! : 'pending';
-    const { page, size, offset } = pageParams(query, 20);
-    const r = await units.requestsForSupervisor(ctx, req.user!.orgId!, status, offset, size);
-    return reply.page('units/reviews.njk', {
-      title: '单位审核', breadcrumbs: crumbs('单位审核'), status,
-      list: makePage(r.rows.map((x) => ({ ...x, statusLabel: units.REQUEST_STATUS_LABEL[x.status] ?? x.status, change: !!x.supervisor_org_id && x.supervisor_org_id !== req.user!.orgId })), r.total, page, size),
-      filters: [{ code: 'pending', name: '待审核' }, { code: 'approved', name: '通过' }, { code: 'rejected', name: '不通过' }, { code: 'all', name: '全部' }],
-    });
-  });
-
-  const reviewPage = async (req: FastifyRequest, reply: FastifyReply, r: NonNullable<Awaited<ReturnType<typeof units.requestForSupervisor>>>, error?: string, opinion = '') => {
-    const dicts = await ctx.dicts.ready();
-    const { regions } = await units.regionLists(ctx);
-    const regionName = new Map(regions.map((x) => [x.code, x.name]));
-    const inFlight = r.supervisor_org_id && r.supervisor_org_id !== req.user!.orgId
-      ? Number((await ctx.db
-        .selectFrom('declarations as d')
-        .innerJoin('declaration_stages as s', (j) => j.onRef('s.declaration_id', '=', 'd.id').on('s.idx', '=', 0).on('s.org_id', '=', r.unit_org_id))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('d.status', 'in', ['reviewing', 'returned'])
-        .where('d.stage', '>', 0)
-        .executeTakeFirstOrThrow()).n)
-      : 0;
-    return reply.page('units/review.njk', {
-      title: `单位审核：${r.unit}`, breadcrumbs: crumbs(r.unit, { label: '单位审核', href: '/org/unit-reviews' }), r, error, opinion, inFlight,
-      statusLabel: units.REQUEST_STATUS_LABEL[r.status] ?? r.status,
-      natureName: dicts.options('unit_nature').find((o) => o.code === r.nature)?.name ?? '',
-      levelName: dicts.options('unit_level').find((o) => o.code === r.unit_level)?.name ?? '',
-      regionName: r.region_code ? regionName.get(r.region_code) ?? r.region_code : '',
-      locationName: r.location ? regionName.get(r.location) ?? r.location : '',
-      kindLabel: units.UNIT_TYPES.find((t) => t.code === r.unit_kind)?.name ?? '',
-    }, error ? 422 : 200);
-  };
-
-  const reviewTarget = (req: FastifyRequest) => units.requestForSupervisor(ctx, req.user!.orgId!, Number((req.params as { id: string }).id));
-
-  app.get('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {
-    const r = await reviewTarget(req);
-    if (!r) return reply.callNotFound();
-    return reviewPage(req, reply, r);
-  });
-
-  app.get('/org/unit-reviews/:id/license', { preHandler: supervisorStaff }, async (req, reply) => {
-    const r = await reviewTarget(req);
-    if (!r) return reply.callNotFound();
-    const f = await units.orgFile(ctx, r.unit_org_id, 'license');
-    if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, f);
-  });
-
-  app.post('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {
-    const r = await reviewTarget(req);
-    if (!r) return reply.callNotFound();
-    const b = (req.body ?? {}) as Body;
-    const action = b.action === 'approve' ? true : b.action === 'reject' ? false : null;
-    if (action === null) return reviewPage(req, reply, r, '请选择审核结果', b.opinion ?? '');
-    const res = await units.decideRequest(ctx, req, { id: req.user!.id, orgId: req.user!.orgId! }, r.id, action, b.opinion ?? '');
-    if (!res.ok) {
-      if (res.error === 'not-found') return reply.callNotFound();
-      return reviewPage(req, reply, r, res.error, b.opinion ?? '');
-    }
-    const extra = res.returned ? `，该单位 ${res.returned} 份进行中的申报已退回单位重新上报` : '';
-    return reply.flashRedirect('/org/unit-reviews', `已${action ? '通过' : '不通过'}“${r.unit}”的申请${extra}`);
-  });
+  await unitReviewRoutes(app, ctx);
 }

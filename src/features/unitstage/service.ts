@@ -309,7 +309,7 @@ export async function recommend(ctx: AppContext, user: Staff, input: { ids: numb
           from_status: g.d.status, to_status: g.d.status, data: JSON.stringify({ recommendationId: rec.id }), created_at: stamp,
         }).execute();
         // The source IP goes on each declaration's audit row (act writes it).
-        const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐', ip: input.ip }, trx);
+        const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐', ip: input.ip, viaRecommendation: true }, trx);
         if (!r.ok) throw new Refused({ ok: false, status: r.status === 404 ? 404 : 409, error: r.error });
       }
       return rec.id;
