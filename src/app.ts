@@ -154,7 +154,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   await app.register(csrf, { sessionPlugin: '@fastify/session' });
   await app.register(authPlugin, { db, now: config.now });
   await app.register(confinePlugin);
-  await app.register(rateLimitPlugin, { config, secrets });
+  await app.register(rateLimitPlugin, { config, secrets, db });
   await app.register(assetsPlugin, { assets });
   await app.register(viewsPlugin, {
     viewsDir: path.join(ROOT, 'views'),
