@@ -21,6 +21,7 @@ import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { sniff, checkPortrait, checkImagePixels, type Sniffed, type SniffedMime } from '../../domain/images.js';
 import { reencodeOffThread } from '../../lib/reencode.js';
+import { neutralizePdf } from '../../lib/pdfsafe.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots } from '../../domain/plans.js';
@@ -95,6 +96,8 @@ export const PHOTO_TYPE_MESSAGE = '照片只能是 jpg 或 png 格式';
 export const PHOTO_MISMATCH_MESSAGE = '照片只能是 jpg 或 png 格式（文件内容与扩展名不符也会被拒绝）';
 export const BROKEN_IMAGE_MESSAGE = '图片文件已损坏或无法识别，请重新导出后上传';
 export const EMPTY_MESSAGE = '请选择要上传的文件';
+export const PDF_ENCRYPTED_MESSAGE = 'PDF 文件已加密（设置了密码或权限限制），系统无法检查其中是否含有脚本。请取消加密，或用“打印为 PDF”另存后重新上传';
+export const PDF_UNCHECKED_MESSAGE = 'PDF 文件的结构无法检查（可能已损坏或使用了不支持的压缩方式），请用“打印为 PDF”另存后重新上传';
 
 export function maxBytes(ctx: AppContext, kind: FileKind): number {
   return kind === 'photo' ? ctx.config.uploadMaxPhotoBytes : ctx.config.uploadMaxFileBytes;
@@ -350,9 +353,11 @@ export async function inspectUpload(input: UploadInput): Promise<{ type: Sniffed
  *
  * Images are stored re-encoded from their pixels (src/lib/reencode.ts: no EXIF/GPS, no text
  * chunks, upright), so the stored hash, size and dimensions are those of the new bytes; the
- * size limit applies to what was sent. PDFs are stored as sent (hashed while streaming):
- * rewriting a PDF would need a full renderer, and they are only ever served with nosniff as
- * application/pdf.
+ * size limit applies to what was sent. PDFs are stored with their scripts and automatic
+ * actions neutralised (src/lib/pdfsafe.ts: /JavaScript, /OpenAction, /AA, /Launch… renamed so
+ * no reader runs them; encrypted files with object streams, and structures that cannot be
+ * checked, are refused); a PDF without any is stored byte for byte as sent. PDFs are also only
+ * ever served as downloads (src/features/files/send.ts).
  */
 export async function storeFile(ctx: AppContext, userId: number, input: UploadInput, kind: FileKind): Promise<StoreResult> {
   const sent = 'buffer' in input ? input.buffer?.length ?? 0 : input.size;
@@ -382,10 +387,17 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
       if (problem) return { ok: false, error: problem };
     }
     stored = { bytes: r.buffer, size: r.buffer.length, sha: createHash('sha256').update(r.buffer).digest('hex'), width: r.width, height: r.height };
-  } else if ('buffer' in input) {
-    stored = { bytes: input.buffer, size: input.buffer.length, sha: createHash('sha256').update(input.buffer).digest('hex'), width: null, height: null };
   } else {
-    stored = { bytes: null, size: input.size, sha: input.sha256, width: null, height: null };
+    const sent = 'buffer' in input ? input.buffer : await fsp.readFile(input.path);
+    const safe = neutralizePdf(sent);
+    if (!safe.ok) return { ok: false, error: safe.reason === 'encrypted' ? PDF_ENCRYPTED_MESSAGE : PDF_UNCHECKED_MESSAGE };
+    if (safe.removed.length) ctx.log.warn({ removed: safe.removed }, 'uploaded PDF: scripts/automatic actions neutralised');
+    if (safe.buffer !== sent || 'buffer' in input) {
+      stored = { bytes: safe.buffer, size: safe.buffer.length, sha: createHash('sha256').update(safe.buffer).digest('hex'), width: null, height: null };
+    } else {
+      // Unchanged: the streamed temp file is stored as is (hashed while it was received).
+      stored = { bytes: null, size: input.size, sha: input.sha256, width: null, height: null };
+    }
   }
   const { size, sha } = stored;
   const quota = ctx.config.uploadQuotaBytes;
