@@ -20,7 +20,7 @@ import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { sniff, checkPortrait, checkImagePixels, type Sniffed, type SniffedMime } from '../../domain/images.js';
-import { reencodeOffThread } from '../../lib/reencode.js';
+import { reencodeOffThread, type ReencodeLimits } from '../../lib/reencode.js';
 import { neutralizePdf } from '../../lib/pdfsafe.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
@@ -79,7 +79,8 @@ export interface AttachmentItem {
   sizeText: string;
 }
 
-export type StoreResult = { ok: true; fileId: number } | { ok: false; error: string };
+/** `busy`: the image re-encode pool is full or timed out (answer 503 + Retry-After). */
+export type StoreResult = { ok: true; fileId: number } | { ok: false; error: string; busy?: boolean };
 
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -320,6 +321,12 @@ export function extensionContradicts(name: string, mime: string): boolean {
 
 class QuotaExceeded extends Error {}
 
+/** The re-encode pool's bounds from the configuration. */
+export function reencodeLimits(ctx: AppContext): ReencodeLimits {
+  const c = ctx.config;
+  return { concurrency: c.imageConcurrency, queueMax: c.imageQueueMax, timeoutMs: c.imageTimeoutMs, maxPixels: c.imageMaxPixels };
+}
+
 /** An upload to store: a temp file from the multipart reader (src/lib/multipart.ts), or bytes (seeding, tests). */
 export type UploadInput = TempUpload | { filename: string; buffer: Buffer };
 
@@ -377,10 +384,10 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
   if (type.mime === 'image/jpeg' || type.mime === 'image/png') {
     if (type.width === undefined || type.height === undefined) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
     // From the header, before anything is decoded: a decompression bomb is never inflated.
-    const huge = checkImagePixels(type.width, type.height);
+    const huge = checkImagePixels(type.width, type.height, ctx.config.imageMaxPixels);
     if (huge) return { ok: false, error: huge };
-    const r = await reencodeOffThread(original!, type.mime);
-    if (!r.ok) return { ok: false, error: r.reason === 'broken' ? BROKEN_IMAGE_MESSAGE : r.message };
+    const r = await reencodeOffThread(original!, type.mime, reencodeLimits(ctx));
+    if (!r.ok) return { ok: false, error: r.reason === 'broken' ? BROKEN_IMAGE_MESSAGE : r.message, ...(r.reason === 'busy' ? { busy: true } : {}) };
     // Upright dimensions (after the EXIF orientation) are the ones the portrait rule means.
     if (kind === 'photo') {
       const problem = checkPortrait(r.width, r.height);
