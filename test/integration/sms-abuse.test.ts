@@ -98,6 +98,11 @@ t.test('after the first code from an IP, 获取验证码 needs the image code (s
   t.match(r.body, CHALLENGE_MESSAGES.refreshed);
   t.match(r.body, 'value="13800138005"');
   t.equal(await outboxCount(app), 2);
+  // Enter in a field "presses" 换一张 (the first submit button): with digits typed it is a send.
+  const typed = await solveSmsChallenge(u.agent, '203.0.113.7');
+  r = await u.send('13800138005', { captchaRefresh: '1', captcha: typed.answer });
+  t.match(r.body, '验证码已发送');
+  t.equal(await outboxCount(app), 3);
 
   // Another IP starts without an image code; after 24 h this one does too.
   const elsewhere = registrant(app, '198.51.100.9');

@@ -41,7 +41,10 @@ export interface SmsRequester {
 /** The requester of a 获取验证码 POST (form fields `captcha`, `captchaRefresh`). */
 export function smsRequester(req: FastifyRequest): SmsRequester {
   const b = (req.body ?? {}) as Record<string, unknown>;
-  return { ip: req.ip, sid: req.session.sessionId, captcha: typeof b.captcha === 'string' ? b.captcha : '', refresh: !!b.captchaRefresh };
+  const captcha = typeof b.captcha === 'string' ? b.captcha : '';
+  // 换一张 comes before 获取验证码 in the form, so Enter in a field "presses" it: with digits
+  // typed, that is an attempt to send (a wrong answer also brings a new image).
+  return { ip: req.ip, sid: req.session.sessionId, captcha, refresh: !!b.captchaRefresh && !captcha.trim() };
 }
 
 /** The error map for a refused send: next to the image code, or next to `codeField`. */
