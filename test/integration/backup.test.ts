@@ -1,6 +1,7 @@
 // Backup and restore drill: a world with declarations and uploaded files → online backup →
 // wipe → restore → integrity ok, every table's rows and every file (same hash) back, the key
 // still opens the data. Tampered archives, occupied folders and a running server are refused.
+import { migrations } from '../../migrations/index.js';
 import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -274,7 +275,7 @@ t.test('backup, restore and migrate on the command line write an audit row (acto
   r = await run(['migrate', '--data-dir', dir2]);
   t.equal(r.code, 0, r.text);
   const m = auditOf(dir2).at(-1)!;
-  t.match(m, { ...cliRow, action: 'migrate', object_type: 'database', object_id: '0009_auth_hardening' });
+  t.match(m, { ...cliRow, action: 'migrate', object_type: 'database', object_id: Object.keys(migrations).at(-1) });
   t.match(m.detail, '数据库已是最新');
   t.equal((await run(['audit-verify', '--data-dir', dir2])).code, 0);
 

@@ -123,6 +123,7 @@ export async function issueCode(ctx: AppContext, phone: string, purpose: SmsPurp
       .where('phone_hmac', '=', key)
       .where('created_at', '>=', chinaDayStart(now))
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .execute();
     if (recent.length >= SMS_DAILY_LIMIT) return { error: '同一手机号每天仅有3次获取验证码的机会，请明天再试' };
     const last = recent[0];
