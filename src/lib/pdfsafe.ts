@@ -230,6 +230,16 @@ function scanStructure(buf: Buffer): { streams: (StreamInfo & { filters: string[
 
 const OBJ_HEADER = /\d+[\x00\x09\x0a\x0c\x0d\x20]+\d+[\x00\x09\x0a\x0c\x0d\x20]+obj(?![^\x00\x09\x0a\x0c\x0d\x20()<>[\]{}/%])/;
 
+/** Whether buf[start, end) holds something like an object header ("12 0 obj"); looks only around each "obj". */
+function hasObjectHeader(buf: Buffer, start: number, end: number): boolean {
+  let i = buf.indexOf('obj', start, 'latin1');
+  while (i >= 0 && i + 3 <= end) {
+    if (OBJ_HEADER.test(buf.toString('latin1', Math.max(start, i - 40), Math.min(end, i + 4)))) return true;
+    i = buf.indexOf('obj', i + 3, 'latin1');
+  }
+  return false;
+}
+
 function rename(out: Buffer, at: { pos: number }[], base = 0) {
   for (const { pos } of at) out[base + pos + 1] = 0x78; // 'x'
 }
@@ -322,8 +332,7 @@ function appendUpdate(out: Buffer, reps: Replacement[]): Buffer | null {
 export function neutralizePdf(input: Buffer): PdfSafeResult {
   try {
     return neutralize(input);
-  } catch (e) {
-    if (process.env.PDFSAFE_DEBUG) console.error(e);
+  } catch {
     return { ok: false, reason: 'unchecked' };
   }
 }
@@ -365,8 +374,7 @@ function neutralize(input: Buffer): PdfSafeResult {
       out.fill(0, s.dataStart, s.dataEnd);
       continue;
     }
-    const looksLikeObjects = OBJ_HEADER.test(input.toString('latin1', s.dataStart, s.dataEnd));
-    if (s.verified && !looksLikeObjects) skip.push([s.dataStart, s.dataEnd]);
+    if (s.verified && !hasObjectHeader(input, s.dataStart, s.dataEnd)) skip.push([s.dataStart, s.dataEnd]);
   }
   skip.sort((a, b) => a[0] - b[0]);
   let from = 0;
@@ -404,7 +412,7 @@ function neutralizeCheck(buf: Buffer): boolean {
       if (findDangerousNames(data).length) return false;
       continue;
     }
-    if (s.verified && !OBJ_HEADER.test(buf.toString('latin1', s.dataStart, s.dataEnd))) skip.push([s.dataStart, s.dataEnd]);
+    if (s.verified && !hasObjectHeader(buf, s.dataStart, s.dataEnd)) skip.push([s.dataStart, s.dataEnd]);
   }
   skip.sort((a, b) => a[0] - b[0]);
   let at = 0;
