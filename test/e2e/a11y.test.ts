@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import t from 'tap';
 import type { Page } from 'puppeteer-core';
 import { Agent, createStaff, login, TestClock, type TestApp } from '../helpers/app.js';
-import { kunming, submittedDeclaration } from '../helpers/world.js';
+import { declareThroughUi, kunming, readyApplicant, submittedDeclaration } from '../helpers/world.js';
 import { browserOrSkip, screenshot, startServer, watchPage } from './helpers.js';
 
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -92,6 +92,13 @@ if (browser) {
     await a.get('/register');
     await a.post('/register/sms', { name: '李娜', idNumber: '530102199003071422', phone: '13900139001' });
     await check(t, 'anonymous-with-image-code', null, ['/register', '/forgot']);
+  });
+
+  t.test('applicant with a draft: the 4 declaration steps', { timeout: 120_000 }, async (t) => {
+    const wang = await readyApplicant(app, w.unit, { name: '王芳', seq: '142', phone: '13900139000' });
+    const a = await signedIn('applicant', wang.phone);
+    await declareThroughUi(app, a, w, wang.userId);
+    await check(t, 'applicant-draft', a, ['/me/declaration?step=1', '/me/declaration?step=2', '/me/declaration?step=3', '/me/declaration?step=4']);
   });
 
   t.test('applicant', { timeout: 180_000 }, async (t) => {
