@@ -33,6 +33,7 @@ import noticeRoutes from './features/notices/routes.js';
 import { unreadNoticeCount } from './features/notices/service.js';
 import { startReminderScheduler } from './features/reminders/service.js';
 import { startSmsOutboxPurge } from './features/sms/outbox.js';
+import smsRoutes, { smsChallengeView } from './features/sms/routes.js';
 import declarationRoutes from './features/declaration/routes.js';
 import unitRoutes from './features/units/routes.js';
 import statsRoutes from './features/stats/routes.js';
@@ -159,7 +160,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   await app.register(csrf, { sessionPlugin: '@fastify/session' });
   await app.register(authPlugin, { db, now: config.now });
   await app.register(confinePlugin);
-  await app.register(rateLimitPlugin, { config, secrets });
+  await app.register(rateLimitPlugin, { config, secrets, db });
   await app.register(assetsPlugin, { assets });
   await app.register(viewsPlugin, {
     viewsDir: path.join(ROOT, 'views'),
@@ -169,6 +170,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
       menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0 } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
       unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
+      smsChallenge: await smsChallengeView(ctx, req),
     }),
   });
 
@@ -202,7 +204,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

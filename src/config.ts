@@ -20,7 +20,7 @@ export interface Config {
   publicUrl: string;
   /** Set cookies Secure (serve behind HTTPS). */
   secureCookies: boolean;
-  /** 'development' prints SMS codes to the log. */
+  /** 'development' prints SMS codes to the log; the default is 'production' (`npm start`). */
   env: 'development' | 'production' | 'test';
   logLevel: string;
   sessionIdleMinutes: number;
@@ -75,6 +75,20 @@ export interface Config {
   maxHeapUsedBytes: number;
   /** Back-pressure on resident memory, bytes (MAX_RSS_MB; default 0 = off). */
   maxRssBytes: number;
+  /** SMS codes per source IP and hour (SMS_IP_HOURLY, default 10; needs RATE_LIMIT on). */
+  smsIpHourly: number;
+  /** SMS codes per source IP and 24 hours (SMS_IP_DAILY, default 30; needs RATE_LIMIT on). */
+  smsIpDaily: number;
+  /** SMS codes the whole platform sends per day (China time) (SMS_DAILY_MAX, default 2000; 0 = no cap). */
+  smsDailyMax: number;
+  /** Largest image accepted, in pixels (IMAGE_MAX_MEGAPIXELS, default 25), checked from the header. */
+  imageMaxPixels: number;
+  /** Images re-encoded at once, each in its own worker thread (IMAGE_CONCURRENCY, default CPU cores - 1, 1 to 2). */
+  imageConcurrency: number;
+  /** Images that may wait for a re-encode (IMAGE_QUEUE_MAX, default 6); beyond that: 503. */
+  imageQueueMax: number;
+  /** Longest one image may take, waiting included, ms (IMAGE_TIMEOUT_MS, default 30 s). */
+  imageTimeoutMs: number;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -129,7 +143,8 @@ function bool(name: string, raw: string | undefined, def: boolean): boolean {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const nodeEnv = (env.NODE_ENV ?? 'development') as Config['env'];
+  // Production unless told otherwise: `npm start` must never print SMS codes (`npm run dev` sets development).
+  const nodeEnv = (env.NODE_ENV || 'production') as Config['env'];
   if (!['development', 'production', 'test'].includes(nodeEnv)) {
     throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   }
@@ -175,6 +190,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', env.MAX_EVENT_LOOP_DELAY_MS, nodeEnv === 'test' ? 0 : 1000, 0, 60_000),
     maxHeapUsedBytes: int('MAX_HEAP_MB', env.MAX_HEAP_MB, 0, 0, 1024 * 1024) * 1024 * 1024,
     maxRssBytes: int('MAX_RSS_MB', env.MAX_RSS_MB, 0, 0, 1024 * 1024) * 1024 * 1024,
+    smsIpHourly: int('SMS_IP_HOURLY', env.SMS_IP_HOURLY, 10, 1, 100_000),
+    smsIpDaily: int('SMS_IP_DAILY', env.SMS_IP_DAILY, 30, 1, 1_000_000),
+    smsDailyMax: int('SMS_DAILY_MAX', env.SMS_DAILY_MAX, 2000, 0, 100_000_000),
+    imageMaxPixels: int('IMAGE_MAX_MEGAPIXELS', env.IMAGE_MAX_MEGAPIXELS, 25, 1, 100) * 1_000_000,
+    imageConcurrency: int('IMAGE_CONCURRENCY', env.IMAGE_CONCURRENCY, Math.max(1, Math.min(2, os.cpus().length - 1)), 1, 16),
+    imageQueueMax: int('IMAGE_QUEUE_MAX', env.IMAGE_QUEUE_MAX, 6, 0, 1000),
+    imageTimeoutMs: int('IMAGE_TIMEOUT_MS', env.IMAGE_TIMEOUT_MS, 30_000, 1000, 600_000),
     now: () => new Date(),
     ...overrides,
   };

@@ -30,6 +30,18 @@
       if (left <= 0) { btn.disabled = false; clearInterval(t); }
     }, 1000);
   }
+  // 换一张 (image code): with JS only the image is reloaded; without, the button posts the form.
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target && ev.target.closest ? ev.target.closest('[data-captcha-refresh]') : null;
+    if (!btn) return;
+    var box = btn.closest('.captcha-row');
+    var img = box && box.querySelector('img[data-captcha]');
+    if (!img) return;
+    ev.preventDefault();
+    img.src = img.src.replace(/([?&]v=)[^&]*/, '$1' + Date.now().toString(36));
+    var input = box.querySelector('input');
+    if (input) { input.value = ''; input.focus(); }
+  }, true);
   // Drag-sort: Sortable moves the rows (with their hidden order inputs), then the same
   // order form the 上移/下移 buttons use is posted by htmx ("sorted" trigger).
   var sortableLoading = false;

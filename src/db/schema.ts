@@ -127,6 +127,24 @@ export interface SmsOutboxTable {
   purpose: string;
   body: string;
   created_at: string;
+  /** 1 once the code in the body is masked: used, or expired (0012). */
+  cleared: Generated<number>;
+}
+
+/** Fixed-window counters shared by all processes: rate limits, SMS caps (0012, src/lib/counters.ts). */
+export interface RateCountersTable {
+  key: string;
+  count: number;
+  /** ISO-8601 instant the window ends; the next hit after it starts a new window. */
+  reset_at: string;
+}
+
+/** The live image challenge of a browser session for 获取验证码 (0012): keyed hashes only. */
+export interface SmsChallengesTable {
+  sid_hash: string;
+  answer_hash: string;
+  created_at: string;
+  expires_at: string;
 }
 
 export interface SettingsTable {
@@ -495,6 +513,8 @@ export interface Database {
   sessions: SessionsTable;
   sms_codes: SmsCodesTable;
   sms_outbox: SmsOutboxTable;
+  rate_counters: RateCountersTable;
+  sms_challenges: SmsChallengesTable;
   settings: SettingsTable;
   dict_items: DictItemsTable;
   regions: RegionsTable;

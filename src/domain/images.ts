@@ -100,16 +100,18 @@ export function sniff(buf: Buffer | Uint8Array): Sniffed | null {
 }
 
 /**
- * Largest image accepted, in pixels. The size is read from the header only, so a tiny PNG can
- * claim a 30000×30000 canvas (a decompression bomb) that exhausts memory wherever it is
- * decoded (the print/PDF renderer, the reviewer's browser). A 600 dpi A4 scan is ~35 MP.
+ * Largest image accepted by default, in pixels (IMAGE_MAX_MEGAPIXELS overrides it). The size is
+ * read from the header only, so a tiny PNG can claim a 30000×30000 canvas (a decompression bomb)
+ * that exhausts memory and CPU wherever it is decoded: a 116 KB, 40-megapixel PNG took ~10 s
+ * of CPU to re-encode (field test #19). An A4 page scanned at 600 dpi is ~35 MP, at 400 dpi
+ * ~15.5 MP; phone cameras give 12–24 MP.
  */
-export const MAX_IMAGE_PIXELS = 40_000_000;
+export const MAX_IMAGE_PIXELS = 25_000_000;
 
 /** null when the image is small enough to decode safely, otherwise the message to show. */
-export function checkImagePixels(width: number, height: number): string | null {
-  if (!Number.isFinite(width) || !Number.isFinite(height) || width * height > MAX_IMAGE_PIXELS) {
-    return `图片尺寸过大（当前为 ${width}×${height} 像素），请缩小到不超过 4000 万像素后重新上传`;
+export function checkImagePixels(width: number, height: number, maxPixels = MAX_IMAGE_PIXELS): string | null {
+  if (!Number.isFinite(width) || !Number.isFinite(height) || width * height > maxPixels) {
+    return `图片尺寸过大（当前为 ${width}×${height} 像素），请缩小到不超过 ${Math.floor(maxPixels / 10_000)} 万像素后重新上传`;
   }
   return null;
 }

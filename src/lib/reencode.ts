@@ -8,11 +8,15 @@
  * - PNG (pngjs): pixels and alpha kept exactly (8 bits per channel); the output has only
  *   IHDR, IDAT and IEND, so tEXt/iTXt/zTXt/eXIf/tIME/iCCP/gAMA… are all gone. A grayscale or
  *   opaque image is written as grayscale / RGB so it does not grow for nothing.
- * The pixel cap (MAX_IMAGE_PIXELS) is checked from the header before anything is decoded: a
- * decompression bomb is refused without ever being inflated. PDFs are not touched here.
+ * The pixel cap (IMAGE_MAX_MEGAPIXELS, default MAX_IMAGE_PIXELS) is checked from the header
+ * before anything is decoded: a decompression bomb is refused without ever being inflated.
+ * PDFs are not touched here.
  *
  * reencodeImage() is synchronous and CPU-bound (a 12-megapixel JPEG takes seconds in pure JS);
- * servers call reencodeOffThread(), which runs it in a worker thread so other requests go on.
+ * servers call reencodeOffThread(), which runs it in a bounded pool of worker threads
+ * (IMAGE_CONCURRENCY at once, IMAGE_QUEUE_MAX waiting, IMAGE_TIMEOUT_MS each, waiting
+ * included): beyond that the answer is 'busy' at once, and a job over its time has its worker
+ * terminated, so a burst of huge images cannot take every core for minutes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,10 +32,15 @@ export type ReencodeMime = 'image/jpeg' | 'image/png';
 
 export type ReencodeResult =
   | { ok: true; buffer: Buffer; width: number; height: number }
-  /** 'too-large': over the pixel cap (not decoded); 'broken': not decodable as its type. */
-  | { ok: false; reason: 'too-large' | 'broken'; message: string };
+  /**
+   * 'too-large': over the pixel cap (not decoded); 'broken': not decodable as its type;
+   * 'busy': the pool's queue is full, or the job ran out of time (try again later).
+   */
+  | { ok: false; reason: 'too-large' | 'broken' | 'busy'; message: string };
 
 const BROKEN = '图片文件已损坏或无法识别，请重新导出后上传';
+export const BUSY_MESSAGE = '系统正在处理较多图片，请稍后重新上传';
+export const TIMEOUT_MESSAGE = '图片处理超时，请缩小图片后重新上传，或稍后再试';
 
 // ---------------------------------------------------------------------------------------
 // EXIF Orientation
@@ -128,12 +137,12 @@ export function orient(data: Uint8Array, w: number, h: number, orientation: numb
 // ---------------------------------------------------------------------------------------
 // Re-encoding
 
-function reencodeJpeg(input: Buffer, width: number, height: number): ReencodeResult {
+function reencodeJpeg(input: Buffer, width: number, height: number, maxPixels: number): ReencodeResult {
   // Second guard behind the header check: jpeg-js refuses frames over this by itself.
   const decoded = jpeg.decode(input, {
     useTArray: true,
     formatAsRGBA: true,
-    maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+    maxResolutionInMP: maxPixels / 1e6,
     maxMemoryUsageInMB: 1024,
   });
   if (decoded.width !== width || decoded.height !== height) return { ok: false, reason: 'broken', message: BROKEN };
@@ -180,30 +189,47 @@ function reencodePng(input: Buffer): ReencodeResult {
  * Decodes a JPEG or PNG and encodes it again from its pixels only (see the module comment).
  * Checks the pixel cap from the header first. Never throws: undecodable input is 'broken'.
  */
-export function reencodeImage(input: Buffer, mime: ReencodeMime): ReencodeResult {
+export function reencodeImage(input: Buffer, mime: ReencodeMime, maxPixels = MAX_IMAGE_PIXELS): ReencodeResult {
   const type = sniff(input);
   if (!type || type.mime !== mime || type.width === undefined || type.height === undefined) return { ok: false, reason: 'broken', message: BROKEN };
-  const huge = checkImagePixels(type.width, type.height);
+  const huge = checkImagePixels(type.width, type.height, maxPixels);
   if (huge) return { ok: false, reason: 'too-large', message: huge };
   try {
-    return mime === 'image/jpeg' ? reencodeJpeg(input, type.width, type.height) : reencodePng(input);
+    return mime === 'image/jpeg' ? reencodeJpeg(input, type.width, type.height, maxPixels) : reencodePng(input);
   } catch {
     return { ok: false, reason: 'broken', message: BROKEN };
   }
 }
 
 // ---------------------------------------------------------------------------------------
-// Off the event loop
+// Off the event loop: a bounded pool of worker threads
+
+/** The pool's bounds (from the config: IMAGE_CONCURRENCY, IMAGE_QUEUE_MAX, IMAGE_TIMEOUT_MS, IMAGE_MAX_MEGAPIXELS). */
+export interface ReencodeLimits {
+  concurrency: number;
+  queueMax: number;
+  timeoutMs: number;
+  maxPixels: number;
+}
+
+export const DEFAULT_REENCODE_LIMITS: ReencodeLimits = { concurrency: 1, queueMax: 6, timeoutMs: 30_000, maxPixels: MAX_IMAGE_PIXELS };
 
 interface Job {
   input: Buffer;
   mime: ReencodeMime;
+  maxPixels: number;
   resolve: (r: ReencodeResult) => void;
+  timer: NodeJS.Timeout | null;
+  done: boolean;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
 }
 
 const queue: Job[] = [];
-let worker: Worker | null = null;
-let running: Job | null = null;
+const slots: Slot[] = [];
 /** Set once a worker could not be started (e.g. inside a bundle without the worker file). */
 let inThreadOnly = false;
 
@@ -224,68 +250,116 @@ function workerFile(): string | null {
   }
 }
 
-function startWorker(): Worker | null {
+function finish(job: Job, r: ReencodeResult): void {
+  if (job.done) return;
+  job.done = true;
+  if (job.timer) clearTimeout(job.timer);
+  job.resolve(r);
+}
+
+function startWorker(): Slot | null {
   if (inThreadOnly) return null;
   const file = workerFile();
   if (!file) {
     inThreadOnly = true;
     return null;
   }
+  let w: Worker;
   try {
     // Under tsx (development, tests) the worker must register tsx itself: Node 20 does not
     // carry `--import tsx` loader hooks into worker threads.
-    const w = file.endsWith('.ts')
+    w = file.endsWith('.ts')
       ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`, { eval: true })
       : new Worker(file);
-    w.unref();
-    w.on('message', (r: ReencodeResult) => {
-      const job = running;
-      running = null;
-      if (r.ok) r = { ...r, buffer: Buffer.from(r.buffer) };
-      job?.resolve(r);
-      next();
-    });
-    const fail = () => {
-      // A crash (e.g. out of memory on a hostile file) fails the job in hand, not the server.
-      if (worker === w) worker = null;
-      const job = running;
-      running = null;
-      job?.resolve({ ok: false, reason: 'broken', message: BROKEN });
-      next();
-    };
-    w.on('error', fail);
-    w.on('exit', fail);
-    return w;
   } catch {
     inThreadOnly = true;
     return null;
   }
+  const slot: Slot = { worker: w, job: null };
+  w.unref();
+  w.on('message', (r: ReencodeResult) => {
+    const job = slot.job;
+    slot.job = null;
+    if (r.ok) r = { ...r, buffer: Buffer.from(r.buffer) };
+    if (job) finish(job, r);
+    next();
+  });
+  const fail = () => {
+    // A crash (e.g. out of memory on a hostile file) or a termination fails the job in hand, not the server.
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    const job = slot.job;
+    slot.job = null;
+    if (job) finish(job, { ok: false, reason: 'broken', message: BROKEN });
+    next();
+  };
+  w.on('error', fail);
+  w.on('exit', fail);
+  slots.push(slot);
+  return slot;
 }
 
 function next(): void {
-  if (running || queue.length === 0) {
-    if (!running) worker?.unref();
-    return;
+  while (queue.length > 0) {
+    const job = queue[0]!;
+    if (job.done) { queue.shift(); continue; }
+    let slot = slots.find((s) => s.job === null);
+    if (!slot && slots.length < poolSize) slot = startWorker() ?? undefined;
+    if (!slot) {
+      if (inThreadOnly) {
+        queue.shift();
+        finish(job, reencodeImage(job.input, job.mime, job.maxPixels));
+        continue;
+      }
+      break;
+    }
+    queue.shift();
+    slot.job = job;
+    slot.worker.ref();
+    slot.worker.postMessage({ input: job.input, mime: job.mime, maxPixels: job.maxPixels });
   }
-  const job = queue.shift()!;
-  worker ??= startWorker();
-  if (!worker) {
-    job.resolve(reencodeImage(job.input, job.mime));
-    next();
-    return;
-  }
-  running = job;
-  worker.ref();
-  worker.postMessage({ input: job.input, mime: job.mime });
+  for (const s of slots) if (s.job === null) s.worker.unref();
+}
+
+/** Workers allowed at once: the largest concurrency asked for by a caller so far. */
+let poolSize = 1;
+
+/** Jobs running or waiting now (for tests and diagnostics). */
+export function reencodeLoad(): { running: number; waiting: number; workers: number } {
+  return { running: slots.filter((s) => s.job).length, waiting: queue.filter((j) => !j.done).length, workers: slots.length };
 }
 
 /**
- * reencodeImage in a worker thread, one image at a time (so at most one decoded image is in
- * memory); in this thread when no worker can be started.
+ * reencodeImage in the worker pool (at most `concurrency` images decoded at once); in this
+ * thread when no worker can be started. 'busy' at once when `queueMax` jobs already wait, or
+ * when the job has not finished within `timeoutMs` (waiting included: its worker is then
+ * terminated).
  */
-export function reencodeOffThread(input: Buffer, mime: ReencodeMime): Promise<ReencodeResult> {
+export function reencodeOffThread(input: Buffer, mime: ReencodeMime, limits: Partial<ReencodeLimits> = {}): Promise<ReencodeResult> {
+  const l = { ...DEFAULT_REENCODE_LIMITS, ...limits };
+  poolSize = Math.max(poolSize, l.concurrency);
   return new Promise((resolve) => {
-    queue.push({ input, mime, resolve });
+    const job: Job = { input, mime, maxPixels: l.maxPixels, resolve, timer: null, done: false };
+    const idle = slots.some((s) => s.job === null) || slots.length < l.concurrency;
+    const waiting = queue.filter((j) => !j.done).length;
+    if (!idle && waiting >= l.queueMax) {
+      finish(job, { ok: false, reason: 'busy', message: BUSY_MESSAGE });
+      return;
+    }
+    job.timer = setTimeout(() => {
+      if (job.done) return;
+      const slot = slots.find((s) => s.job === job);
+      finish(job, { ok: false, reason: 'busy', message: TIMEOUT_MESSAGE });
+      if (slot) {
+        slot.job = null;
+        const i = slots.indexOf(slot);
+        if (i >= 0) slots.splice(i, 1);
+        void slot.worker.terminate();
+      }
+      next();
+    }, l.timeoutMs);
+    job.timer.unref();
+    queue.push(job);
     next();
   });
 }

@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
+import type { DB } from '../db/index.js';
 import type { Secrets } from '../lib/secrets.js';
+import { hit, secondsUntil, startCounterPurge } from '../lib/counters.js';
 
 /** Route preHandlers limiting abuse-prone endpoints (GB/T 22239: 登录失败处理 / 防暴力破解). */
 export interface Limits {
@@ -20,51 +21,63 @@ declare module 'fastify' {
   }
 }
 
-type Check = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded: boolean; ttlInSeconds?: number; ttl?: number }>;
+/** One limit: at most `max` hits per `windowMs` for the key the request maps to. */
+interface Rule {
+  max: number;
+  windowMs: number;
+  key: (req: FastifyRequest) => string;
+}
 
 /**
- * In-memory counters (one process; the single binary). The 429 page is Chinese and carries
- * Retry-After. The account key is the look-up HMAC of the typed account, never the account.
- * RATE_LIMIT=off (tests) makes every limit a no-op.
+ * Counters are rows of rate_counters (src/lib/counters.ts), shared by every process; one atomic
+ * upsert per rule and request. The 429 page is Chinese and carries Retry-After. The account key
+ * is the look-up HMAC of the typed account, never the account. RATE_LIMIT=off (tests) makes
+ * every limit a no-op. Ended windows are purged every 10 minutes.
  */
-export default fp(async function rateLimitPlugin(app: FastifyInstance, opts: { config: Config; secrets: Secrets }) {
+export default fp(async function rateLimitPlugin(app: FastifyInstance, opts: { config: Config; secrets: Secrets; db: DB }) {
+  const { config, db } = opts;
   const noop: preHandlerAsyncHookHandler = async () => {};
-  if (!opts.config.rateLimit) {
+  if (!config.rateLimit) {
     app.decorate('limits', { login: noop, strict: noop, twofactor: noop });
     return;
   }
-  await app.register(rateLimit, { global: false, timeWindow: 60_000 });
-  const create = (o: { max: number; timeWindow: number; keyGenerator: (req: FastifyRequest) => string }): Check => (app as any).createRateLimit(o);
 
   // Per route and IP: a registration does not use up the forgot-password allowance.
-  const byIp = (max: number, name: string) => create({ max, timeWindow: 60_000, keyGenerator: (req) => `${name}:${req.routeOptions.url}:ip:${req.ip}` });
+  const byIp = (max: number, name: string): Rule => ({ max, windowMs: 60_000, key: (req) => `rl:${name}:${req.routeOptions.url}:ip:${req.ip}` });
   const account = (req: FastifyRequest) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const acc = typeof b.account === 'string' ? b.account.trim().toUpperCase().replace(/[\s-]/g, '') : '';
     // No account typed: counted against the IP only (the IP limit already applies).
-    return acc ? `login:acct:${b.type === 'staff' ? 's' : 'a'}:${opts.secrets.lookupHash(`acct:${acc}`)}` : `login:acct:none:${req.ip}`;
+    return acc ? `rl:login:acct:${b.type === 'staff' ? 's' : 'a'}:${opts.secrets.lookupHash(`acct:${acc}`)}` : `rl:login:acct:none:${req.ip}`;
   };
   const loginIp = byIp(20, 'login');
-  const loginAccount = create({ max: 10, timeWindow: 15 * 60_000, keyGenerator: account });
+  const loginAccount: Rule = { max: 10, windowMs: 15 * 60_000, key: account };
   const strictIp = byIp(10, 'strict');
   // The account of a code is the one waiting for its second factor, or the signed-in user.
   const codeAccount = (req: FastifyRequest) => {
     const id = req.session?.pending2fa?.userId ?? req.session?.userId;
-    return id ? `2fa:user:${id}` : `2fa:none:${req.ip}`;
+    return id ? `rl:2fa:user:${id}` : `rl:2fa:none:${req.ip}`;
   };
-  const twofactorIp = create({ max: 20, timeWindow: 60_000, keyGenerator: (req) => `2fa:ip:${req.ip}` });
-  const twofactorAccount = create({ max: 10, timeWindow: 15 * 60_000, keyGenerator: codeAccount });
+  const twofactorIp: Rule = { max: 20, windowMs: 60_000, key: (req) => `rl:2fa:ip:${req.ip}` };
+  const twofactorAccount: Rule = { max: 10, windowMs: 15 * 60_000, key: codeAccount };
 
-  const tooMany = (reply: FastifyReply, seconds: number) => {
-    const s = Math.max(1, seconds);
-    return reply.header('Retry-After', String(s)).page('errors/error.njk', { title: '操作过于频繁', message: `操作过于频繁，请${s}秒后再试` }, 429);
-  };
-  const handler = (checks: Check[]): preHandlerAsyncHookHandler =>
+  const tooMany = (reply: FastifyReply, seconds: number) =>
+    reply.header('Retry-After', String(seconds)).page('errors/error.njk', { title: '操作过于频繁', message: `操作过于频繁，请${seconds}秒后再试` }, 429);
+  const handler = (rules: Rule[]): preHandlerAsyncHookHandler =>
     async function (req, reply) {
-      for (const check of checks) {
-        const r = await check(req);
-        if (!r.isAllowed && r.isExceeded) return tooMany(reply, r.ttlInSeconds ?? Math.ceil((r.ttl ?? 60_000) / 1000));
+      for (const rule of rules) {
+        const now = config.now();
+        const r = await hit(db, rule.key(req), rule.windowMs, now);
+        if (r.count > rule.max) return tooMany(reply, secondsUntil(r.resetAt, now));
       }
     };
   app.decorate('limits', { login: handler([loginIp, loginAccount]), strict: handler([strictIp]), twofactor: handler([twofactorIp, twofactorAccount]) });
+
+  let stop: (() => Promise<void>) | null = null;
+  app.addHook('onReady', async () => {
+    stop = startCounterPurge(db, app.log, config.now);
+  });
+  app.addHook('onClose', async () => {
+    await stop?.();
+  });
 });

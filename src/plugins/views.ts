@@ -25,6 +25,8 @@ export interface PageContext {
   unread: number;
   /** Published 通知公告 the user has not opened (header badge). */
   unreadNotices: number;
+  /** The image code of a page with 获取验证码, when this IP needs one (src/features/sms/routes.ts). */
+  smsChallenge?: { src: string; width: number; height: number } | null;
 }
 
 export default fp(async function viewsPlugin(
@@ -72,6 +74,7 @@ export default fp(async function viewsPlugin(
       menu: pc.menu,
       unread: pc.unread,
       unreadNotices: pc.unreadNotices,
+      smsChallenge: pc.smsChallenge ?? null,
       flash,
       path: req.url.split('?')[0],
       csrf: () => (token ??= reply.generateCsrf()),

@@ -7,7 +7,7 @@
 import t from 'tap';
 import type { Page } from 'puppeteer-core';
 import { idNumber, PASSWORD } from '../helpers/app.js';
-import { bodyText, boosted, browserOrSkip, fill, latestSmsCode, plainClick, screenshot, startServer, valueOf, watchPage } from './helpers.js';
+import { bodyText, boosted, browserOrSkip, fill, imageCodeOf, latestSmsCode, plainClick, screenshot, startServer, valueOf, watchPage } from './helpers.js';
 
 const browser = await browserOrSkip(t);
 
@@ -74,8 +74,20 @@ if (browser) {
         await fill(page, '#f-name', j.name);
         await fill(page, '#f-idNumber', j.id);
         await fill(page, '#f-phone', j.phone);
-        const smsButton = 'button[formaction="/register/sms"]';
+        const smsButton = 'button[formaction="/register/sms"]:not([name])';
         need(t.equal((await page.$eval(smsButton, (b) => b.textContent))?.trim(), '获取验证码', 'SMS button label'), 'SMS button');
+        // A code already went out from this IP (the journey before): the image code is asked for.
+        if (await page.$('#f-captcha')) {
+          step = '图片验证码';
+          need(t.ok(await page.$eval('img[data-captcha]', (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 120), 'the image code is shown'), 'image code shown');
+          // 换一张 (no JS: it posts the form): a new image, nothing typed lost, nothing sent.
+          problems.expected = [/Failed to load resource: the server responded with a status of 422/];
+          await submit(page, j.js, 'button[name="captchaRefresh"]');
+          problems.expected = [];
+          need(t.match(await bodyText(page), '已更换图片，请输入新图片中的数字', '换一张 gives a new image'), 'refreshed');
+          t.equal(await valueOf(page, '#f-phone'), j.phone, 'phone kept after 换一张');
+          await fill(page, '#f-captcha', await imageCodeOf(server, page));
+        }
         await submit(page, j.js, smsButton);
         let text = await bodyText(page);
         need(t.match(text, '验证码已发送', 'the page says the code was sent'), 'code sent');
@@ -141,4 +153,32 @@ if (browser) {
       t.comment(`${label}: ${Date.now() - started} ms`);
     });
   }
+
+  t.test('图片验证码 with JavaScript: 换一张 reloads only the image; the digits of the new image send the code', { timeout: 30_000 }, async (t) => {
+    const context = await browser.createBrowserContext();
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    const problems = watchPage(page, server.url);
+    await page.goto(`${server.url}/register`, { waitUntil: 'load' });
+    await fill(page, '#f-phone', '13700137003');
+    const before = await page.$eval('img[data-captcha]', (i) => (i as HTMLImageElement).src);
+    let posts = 0;
+    page.on('request', (r) => { if (r.method() === 'POST') posts++; });
+    await page.click('button[name="captchaRefresh"]');
+    await page.waitForFunction((old: string) => {
+      const img = document.querySelector('img[data-captcha]') as HTMLImageElement;
+      return img.src !== old && img.complete && img.naturalWidth === 120;
+    }, {}, before);
+    t.equal(posts, 0, 'no form was posted');
+    t.equal(await valueOf(page, '#f-phone'), '13700137003', 'the page stayed, values kept');
+    t.equal(await page.evaluate(() => document.activeElement?.id), 'f-captcha', 'focus on the answer');
+    await fill(page, '#f-name', '王芳');
+    await fill(page, '#f-idNumber', idNumber('19920304', '789'));
+    await fill(page, '#f-captcha', await imageCodeOf(server, page));
+    await boosted(page, 'button[formaction="/register/sms"]:not([name])');
+    t.match(await bodyText(page), '验证码已发送', 'the digits of the new image were accepted');
+    t.match(await latestSmsCode(server, '13700137003'), /^\d{6}$/);
+    t.same(problems.list, [], 'no JS errors, CSP violations or failed requests');
+  });
 }

@@ -260,3 +260,22 @@ export function checkPath(page: Page, selector: string, path?: string | RegExp) 
   const now = typeof path === 'string' && path.includes('?') ? u.pathname + u.search : u.pathname;
   if (typeof path === 'string' ? now !== path : !path.test(now)) throw new Error(`expected ${path} after clicking ${selector}, got ${page.url()}`);
 }
+
+/**
+ * The digits of the 图片验证码 this page's browser was shown, read the only way the server
+ * allows: the image's answer is stored as a keyed hash bound to the browser's session, so the
+ * 10 000 candidates are hashed and compared (the test has the server's keys).
+ */
+export async function imageCodeOf(server: Server, page: Page): Promise<string> {
+  const { answerHash } = await import('../../src/features/sms/challenge.js');
+  const cookie = (await page.cookies(server.url)).find((c) => c.name === 'zc_sid');
+  if (!cookie) throw new Error('the browser has no session cookie');
+  const v = decodeURIComponent(cookie.value);
+  const sid = v.slice(0, v.lastIndexOf('.'));
+  const stored = new Set((await server.built.ctx.db.selectFrom('sms_challenges').select('answer_hash').execute()).map((r) => r.answer_hash));
+  for (let n = 0; n < 10_000; n++) {
+    const answer = String(n).padStart(4, '0');
+    if (stored.has(answerHash(server.built.ctx, sid, answer))) return answer;
+  }
+  throw new Error('no image code stored for this browser');
+}

@@ -1,6 +1,7 @@
 // Backup and restore drill: a world with declarations and uploaded files → online backup →
 // wipe → restore → integrity ok, every table's rows and every file (same hash) back, the key
 // still opens the data. Tampered archives, occupied folders and a running server are refused.
+import { migrations } from '../../migrations/index.js';
 import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,6 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { backup, restore, runDailyBackup, dailyName } from '../../src/ops/backup.js';
 import { main } from '../../src/cli.js';
 import { audit } from '../../src/features/audit/service.js';
-import { migrations } from '../../migrations/index.js';
 
 function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'zc-bak-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

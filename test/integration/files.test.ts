@@ -204,8 +204,9 @@ t.test('content decides the type: PNG named .pdf and text named .jpg refused, no
   const pv = await agentA.get(`/me/files/${stored.id}`);
   t.equal(pv.headers['content-type'], 'application/pdf');
   t.equal(pv.headers['x-content-type-options'], 'nosniff');
-  t.notOk(pv.headers['content-security-policy'], 'no page CSP on PDFs (it breaks the browsers\' PDF viewers)');
-  t.same(pv.rawPayload, PDF);
+  t.equal(pv.headers['content-security-policy'], 'sandbox');
+  t.match(pv.headers['content-disposition'], /^attachment; /, 'a PDF is never shown inline (field test #19)');
+  t.same(pv.rawPayload, PDF, 'a PDF without scripts is stored as sent');
 
   // Straight through the service too: a PNG as a "photo" must also be portrait.
   t.same(await storeFile(app.ctx, a.userId, { filename: 'x.txt', buffer: Buffer.from('hello') }, 'doc'), { ok: false, error: TYPE_MESSAGE });

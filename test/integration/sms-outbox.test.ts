@@ -1,12 +1,15 @@
 // The local SMS transport's outbox keeps verification codes only for a while: rows older than
-// 7 days are purged by an hourly job, and /admin/sms masks a code once it has expired (10 min).
+// 7 days are purged by an hourly job, a code is masked in its row once used, voided or expired
+// (10 min), and /admin/sms shows it only while valid. Codes reach the log only in development.
 import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeApp, Agent, createStaff, login, lastSmsCode } from '../helpers/app.js';
-import { issueCode } from '../../src/features/sms/codes.js';
-import { maskCodes, purgeSmsOutbox, startSmsOutboxPurge, OUTBOX_KEEP_DAYS } from '../../src/features/sms/outbox.js';
+import { Writable } from 'node:stream';
+import { makeApp, Agent, createStaff, login, lastSmsCode, idNumber, type TestApp } from '../helpers/app.js';
+import { issueCode, verifyCode, SMS_MAX_ATTEMPTS } from '../../src/features/sms/codes.js';
+import { clearExpiredOutboxCodes, maskCodes, purgeSmsOutbox, startSmsOutboxPurge, OUTBOX_KEEP_DAYS } from '../../src/features/sms/outbox.js';
+import { loadConfig } from '../../src/config.js';
 
 const DAY = 86_400_000;
 
@@ -80,8 +83,65 @@ t.test('/admin/sms shows a code in clear for 10 minutes, then masked', async (t)
   t.notMatch(page.body, code, 'expired: never in clear');
   t.match(page.body, `验证码：****${code.slice(-2)}`);
   t.match(page.body, '138****8000');
-  // The stored row is unchanged: the local transport still works for development and tests.
-  t.equal(await lastSmsCode(app, '138****8000'), code);
+  // The minute job masks the stored row too: an expired code is not kept in clear.
+  t.equal(await lastSmsCode(app, '138****8000'), code, 'not yet masked in the row…');
+  t.equal(await clearExpiredOutboxCodes(app.ctx), 1);
+  await t.rejects(lastSmsCode(app, '138****8000'), '…then masked');
+  const row = await app.ctx.db.selectFrom('sms_outbox').select(['body', 'cleared']).executeTakeFirstOrThrow();
+  t.same(row, { body: `【职称申报评审系统】您正在注册账号，验证码：****${code.slice(-2)}，10分钟内有效。如非本人操作，请忽略本短信。`, cleared: 1 });
+  t.equal(await clearExpiredOutboxCodes(app.ctx), 0, 'each row once');
+});
+
+t.test('a used code, or one voided by wrong tries, is masked in the outbox at once; a newer unused one is not', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const rows = () => app.ctx.db.selectFrom('sms_outbox').select(['phone_masked', 'purpose', 'body', 'cleared']).orderBy('id').execute();
+  t.equal((await issueCode(app.ctx, '13800138000', 'register')).ok, true);
+  t.equal((await issueCode(app.ctx, '13900139000', 'register')).ok, true);
+  const code = await lastSmsCode(app, '138****8000');
+  t.same(await verifyCode(app.ctx, '13800138000', 'register', code), { ok: true });
+  let list = await rows();
+  t.equal(list[0]!.cleared, 1);
+  t.notMatch(list[0]!.body, code, 'used: no longer in clear');
+  t.equal(list[1]!.cleared, 0, 'another phone: untouched');
+  for (let i = 0; i < SMS_MAX_ATTEMPTS; i++) await verifyCode(app.ctx, '13900139000', 'register', '000000');
+  list = await rows();
+  t.equal(list[1]!.cleared, 1, 'voided after 5 wrong tries: masked');
+
+  // Through /admin/sms: a used code is masked even within its 10 minutes.
+  await createStaff(app, { username: 'admin1' });
+  const a = new Agent(app);
+  await login(a, 'staff', 'admin1');
+  const page = await a.get('/admin/sms');
+  t.notMatch(page.body, code);
+  t.match(page.body, `验证码：****${code.slice(-2)}`);
+});
+
+t.test('safe default: without NODE_ENV the server runs as production and never logs a code; development does', async (t) => {
+  t.equal(loadConfig({}).env, 'production', 'NODE_ENV unset');
+  t.equal(loadConfig({ NODE_ENV: '' }).env, 'production', 'NODE_ENV empty');
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  t.notMatch(pkg.scripts.start, /NODE_ENV/, 'npm start sets no NODE_ENV (so: production)');
+  t.match(pkg.scripts.dev, /NODE_ENV=development/, 'npm run dev prints codes');
+
+  const run = async (env: 'production' | 'development') => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+    const app: TestApp = await makeApp({ env, logLevel: 'info' }, { logStream: stream });
+    try {
+      const a = new Agent(app);
+      await a.get('/register');
+      await a.post('/register/sms', { name: '张伟', idNumber: idNumber(), phone: '13800138000' });
+      return { code: await lastSmsCode(app, '138****8000'), log: lines.join('') };
+    } finally {
+      await app.close();
+    }
+  };
+  const prod = await run('production');
+  t.notMatch(prod.log, prod.code, 'production: the code is not in the log');
+  t.notMatch(prod.log, '[短信]');
+  const dev = await run('development');
+  t.match(dev.log, dev.code, 'development: printed for the developer');
 });
 
 t.test('maskCodes', async (t) => {

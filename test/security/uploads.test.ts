@@ -319,13 +319,63 @@ t.test('a decompression-bomb PNG (IHDR claims a huge canvas) is refused', async 
     t.equal(await flash(agent), checkImagePixels(w!, h!), `document ${w}×${h}: refused`);
     t.same(await counts(app), before, `${w}×${h}: nothing stored`);
   }
-  t.equal(MAX_IMAGE_PIXELS, 40_000_000);
-  t.match(checkImagePixels(20625, 30000), /^图片尺寸过大（当前为 20625×30000 像素）/);
-  // A large but sane scan is still fine (6000×8000 = 48 MP is over; 5000×7000 = 35 MP is under):
+  t.equal(MAX_IMAGE_PIXELS, 25_000_000, 'default cap: 25 megapixels (IMAGE_MAX_MEGAPIXELS)');
+  t.match(checkImagePixels(20625, 30000), /^图片尺寸过大（当前为 20625×30000 像素），请缩小到不超过 2500 万像素后重新上传$/);
+  // A large but sane scan is still fine (4000×6000 = 24 MP; 5000×7000 = 35 MP is over):
   // decoded (the missing rows read as black) and stored re-encoded.
-  const ok = await upload(app, agent, rawMultipart([{ filename: 'scan.png', type: 'image/png', data: bombPng(5000, 7000) }]), { owner: 'row', id: String(rowId), slot: 'certificate' });
+  const ok = await upload(app, agent, rawMultipart([{ filename: 'scan.png', type: 'image/png', data: bombPng(4000, 6000) }]), { owner: 'row', id: String(rowId), slot: 'certificate' });
   t.equal(ok.statusCode, 303);
-  t.equal(await flash(agent), '上传成功', '35 megapixels: accepted');
+  t.equal(await flash(agent), '上传成功', '24 megapixels: accepted');
   const f = await app.ctx.db.selectFrom('files').select(['width', 'height']).executeTakeFirstOrThrow();
-  t.same(f, { width: 5000, height: 7000 });
+  t.same(f, { width: 4000, height: 6000 });
+});
+
+t.test('field test #19: a complete 40-megapixel PNG of a few dozen KB is refused at once, before decoding', async (t) => {
+  const { app, agent, rowId } = await setup();
+  t.teardown(() => app.close());
+  const before = await counts(app);
+  // Every row present (a valid image, not a truncated bomb): 5000×8000 grey, deflated.
+  const [w, h] = [5000, 8000];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // 8-bit grey
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc((w + 1) * h, 0), { level: 9 })), pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+  t.ok(png.length < 120_000, `${png.length} bytes on the wire`);
+  const started = Date.now();
+  const res = await upload(app, agent, rawMultipart([{ filename: 'scan.png', type: 'image/png', data: png }]), { owner: 'row', id: String(rowId), slot: 'certificate' });
+  const took = Date.now() - started;
+  t.equal(res.statusCode, 303);
+  t.equal(await flash(agent), '图片尺寸过大（当前为 5000×8000 像素），请缩小到不超过 2500 万像素后重新上传', 'the slot\'s message says why');
+  t.ok(took < 3000, `answered in ${took} ms (re-encoding it took ~10 s of CPU)`);
+  t.same(await counts(app), before, 'nothing stored');
+
+  // The cap is configurable (IMAGE_MAX_MEGAPIXELS).
+  const small = await setup({ imageMaxPixels: 1_000_000 });
+  t.teardown(() => small.app.close());
+  await upload(small.app, small.agent, rawMultipart([{ filename: 'scan.png', type: 'image/png', data: bombPng(1200, 1000) }]), { owner: 'row', id: String(small.rowId), slot: 'certificate' });
+  t.equal(await flash(small.agent), '图片尺寸过大（当前为 1200×1000 像素），请缩小到不超过 100 万像素后重新上传');
+});
+
+t.test('re-encodes are bounded: with the pool full an upload answers 503 + Retry-After at once', async (t) => {
+  const { app, agent, rowId } = await setup({ imageConcurrency: 1, imageQueueMax: 0 });
+  t.teardown(() => app.close());
+  const big = makePng(2500, 2500);
+  await agent.get('/me');
+  const token = agent.csrf();
+  const send = () => {
+    const body = rawMultipart([{ filename: 'scan.png', type: 'image/png', data: big }]);
+    const qs = new URLSearchParams({ back: '/me', owner: 'row', id: String(rowId), slot: 'certificate', _csrf: token });
+    return app.app.inject({ method: 'POST', url: `/me/attachments?${qs}`, payload: body.payload, headers: { 'content-type': body.contentType, cookie: agent.cookieHeader() } });
+  };
+  const results = await Promise.all([send(), send()]);
+  const codes = results.map((r) => r.statusCode).sort();
+  t.same(codes, [303, 503], 'one is re-encoded, the other is told to come back');
+  const busy = results.find((r) => r.statusCode === 503)!;
+  t.equal(busy.headers['retry-after'], '30');
+  t.match(busy.body, '系统正在处理较多图片，请稍后重新上传');
+  t.equal((await counts(app)).files, 1);
 });

@@ -4,7 +4,7 @@ import { requireUser, requireApplicant } from '../../plugins/auth.js';
 import { PASSWORD_HINT } from '../../domain/password.js';
 import { validatePhone } from '../../domain/phone.js';
 import { phoneColumns, phoneHmac } from '../../lib/pii.js';
-import { issueCode, verifyCode } from '../sms/codes.js';
+import { issueCode, issueErrors, smsRequester, verifyCode } from '../sms/codes.js';
 import * as auth from '../auth/service.js';
 import { audit } from '../audit/service.js';
 
@@ -62,8 +62,8 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
   app.post('/account/phone/old-sms', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
     const phone = await currentPhone(req.user!.id);
     if (!phone) return phonePage(reply, {}, { oldCode: '账号未绑定手机号' });
-    const r = await issueCode(ctx, phone, 'phone_old');
-    return r.ok ? phonePage(reply, {}, {}, { oldSent: true }) : phonePage(reply, {}, { oldCode: r.error });
+    const r = await issueCode(ctx, phone, 'phone_old', smsRequester(req));
+    return r.ok ? phonePage(reply, {}, {}, { oldSent: true }) : phonePage(reply, {}, issueErrors(r, 'oldCode'));
   });
 
   app.post('/account/phone/old', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {
@@ -89,8 +89,8 @@ export default async function accountRoutes(app: FastifyInstance, { ctx }: { ctx
     const b = req.body as Body;
     const c = await newPhoneChecks(req, b.phone ?? '');
     if (!c.phone) return phonePage(reply, { phone: b.phone }, c.error);
-    const r = await issueCode(ctx, c.phone, 'phone_new');
-    return r.ok ? phonePage(reply, { phone: c.phone }, {}, { newSent: true }) : phonePage(reply, { phone: b.phone }, { newCode: r.error });
+    const r = await issueCode(ctx, c.phone, 'phone_new', smsRequester(req));
+    return r.ok ? phonePage(reply, { phone: c.phone }, {}, { newSent: true }) : phonePage(reply, { phone: b.phone }, issueErrors(r, 'newCode'));
   });
 
   app.post('/account/phone/new', { preHandler: [requireApplicant, app.limits.strict] }, async (req, reply) => {

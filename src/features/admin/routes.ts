@@ -4,6 +4,7 @@ import { requireAdmin } from '../../plugins/auth.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import { missingHolidayYears } from '../holidays/service.js';
 import { outboxView, OUTBOX_KEEP_DAYS } from '../sms/outbox.js';
+import { platformSmsToday } from '../sms/codes.js';
 import orgsRoutes from './orgs.js';
 import usersRoutes from './users.js';
 import holidaysRoutes from './holidays.js';
@@ -26,17 +27,17 @@ export default async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: 
       Number((await ctx.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const stats = { users: await count('users'), orgs: await count('orgs'), sms: await count('sms_outbox'), plans: await count('plans') };
     const missingYears = await missingHolidayYears(ctx.db, ctx.config.now());
-    return reply.page('admin/home.njk', { stats, missingYears, breadcrumbs: [{ label: '平台管理' }] });
+    return reply.page('admin/home.njk', { stats, missingYears, smsToday: await platformSmsToday(ctx), breadcrumbs: [{ label: '平台管理' }] });
   });
 
   // 短信发件箱: what the local SMS transport "delivered" (last 7 days; codes masked once expired).
   app.get('/admin/sms', async (req, reply) => {
     const { page, size, offset } = pageParams(req.query, 20);
     const total = Number((await ctx.db.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const rows = await ctx.db.selectFrom('sms_outbox').select(['id', 'phone_masked', 'purpose', 'body', 'created_at']).orderBy('id', 'desc').limit(size).offset(offset).execute();
+    const rows = await ctx.db.selectFrom('sms_outbox').select(['id', 'phone_masked', 'purpose', 'body', 'created_at', 'cleared']).orderBy('id', 'desc').limit(size).offset(offset).execute();
     const now = ctx.config.now();
     return reply.page('admin/sms.njk', {
-      list: makePage(rows.map((r) => outboxView(r, now)), total, page, size), keepDays: OUTBOX_KEEP_DAYS,
+      list: makePage(rows.map((r) => outboxView(r, now)), total, page, size), keepDays: OUTBOX_KEEP_DAYS, smsToday: await platformSmsToday(ctx),
       breadcrumbs: [{ label: '平台管理', href: '/admin' }, { label: '短信发件箱' }],
     });
   });

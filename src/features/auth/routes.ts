@@ -4,7 +4,7 @@ import { redirect } from '../../plugins/views.js';
 import { homeOf, loadUser, type CurrentUser } from '../../plugins/auth.js';
 import { PASSWORD_HINT } from '../../domain/password.js';
 import { validatePhone } from '../../domain/phone.js';
-import { issueCode } from '../sms/codes.js';
+import { issueCode, issueErrors, smsRequester } from '../sms/codes.js';
 import * as auth from './service.js';
 import { audit, maskAccount } from '../audit/service.js';
 
@@ -17,8 +17,8 @@ export function safeNext(next: unknown): string | null {
 
 /** Passwords are never echoed back into a page. */
 function keep(body: Body): Body {
-  const { password, password2, old, _csrf, ...rest } = body;
-  void password; void password2; void old; void _csrf;
+  const { password, password2, old, _csrf, captcha, captchaRefresh, ...rest } = body;
+  void password; void password2; void old; void _csrf; void captcha; void captchaRefresh;
   return rest;
 }
 
@@ -101,8 +101,8 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (errors.phone || !phone) return registerPage(reply, keep(b), { phone: errors.phone ?? '请输入手机号' });
     const dup = await auth.duplicateErrors(ctx, id, phone);
     if (dup.phone || dup.idNumber) return registerPage(reply, keep(b), dup);
-    const r = await issueCode(ctx, phone, 'register');
-    if (!r.ok) return registerPage(reply, keep(b), { smsCode: r.error });
+    const r = await issueCode(ctx, phone, 'register', smsRequester(req));
+    if (!r.ok) return registerPage(reply, keep(b), issueErrors(r));
     return registerPage(reply, keep(b), {}, { smsSent: true });
   });
 
@@ -139,8 +139,8 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
       const found = await auth.findByIdAndPhone(ctx, id, phone.value);
       if (!found) return show(reply, keep(b), { phone: '身份证号与注册手机号不匹配' });
       if (!withPassword && found.locked_at) return show(reply, keep(b), { phone: auth.ADMIN_LOCK_MESSAGE });
-      const r = await issueCode(ctx, phone.value, mode);
-      if (!r.ok) return show(reply, keep(b), { smsCode: r.error });
+      const r = await issueCode(ctx, phone.value, mode, smsRequester(req));
+      if (!r.ok) return show(reply, keep(b), issueErrors(r));
       return show(reply, keep(b), {}, { smsSent: true });
     });
 

@@ -65,6 +65,10 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!file) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
 
     const stored = await storeFile(ctx, uid, file, slot.kind);
+    if (!stored.ok && stored.busy) {
+      // Too many images being processed: say so at once (the file input cannot be kept anyway).
+      return reply.header('Retry-After', '30').page('errors/error.njk', { title: '系统繁忙', message: stored.error, back }, 503);
+    }
     if (!stored.ok) return reply.flashRedirect(back, stored.error, 'error');
     const attachmentId = await attach(ctx, uid, ownerType, ownerId, slot.key, stored.fileId);
     if (attachmentId === null) {

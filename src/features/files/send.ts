@@ -29,8 +29,14 @@ export interface StoredFile {
 /**
  * Every download of an uploaded file goes through here, after the caller's access check:
  * the stored (content-checked) type, nosniff, a Content-Disposition, no caching, and a
- * sandbox CSP for images. PDFs get no CSP: Chromium and Safari refuse to run their viewer
- * in a sandboxed document; served as application/pdf with nosniff they never render as HTML.
+ * sandbox CSP.
+ *
+ * PDFs are always attachments (downloads), whatever `download` says: opened inline, the
+ * browser's own viewer would run on this site, and Chromium's PDF viewer runs a PDF's
+ * JavaScript (PDFium); a CSP `sandbox` does not help, as Chromium then refuses to show the PDF
+ * at all. Scripts are also neutralised when a PDF is stored (src/lib/pdfsafe.ts), which covers
+ * the reader on the reviewer's PC after the download. Images stay inline (thumbnails, 查看):
+ * they are re-encoded from their pixels when stored and cannot carry script.
  */
 export async function sendStoredFile(req: FastifyRequest, reply: FastifyReply, file: StoredFile, download = false) {
   let stream: fs.ReadStream;
@@ -44,9 +50,8 @@ export async function sendStoredFile(req: FastifyRequest, reply: FastifyReply, f
     .header('Content-Type', file.mime)
     .header('Content-Length', String(file.size))
     .header('X-Content-Type-Options', 'nosniff')
-    .header('Content-Disposition', contentDisposition(download ? 'attachment' : 'inline', downloadName(file.name, file.mime)))
-    .header('Cache-Control', 'private, no-store');
-  if (file.mime === 'application/pdf') reply.raw.removeHeader('Content-Security-Policy');
-  else reply.header('Content-Security-Policy', 'sandbox');
+    .header('Content-Disposition', contentDisposition(download || !file.mime.startsWith('image/') ? 'attachment' : 'inline', downloadName(file.name, file.mime)))
+    .header('Cache-Control', 'private, no-store')
+    .header('Content-Security-Policy', 'sandbox');
   return reply.send(stream);
 }

@@ -20,7 +20,8 @@ import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { sniff, checkPortrait, checkImagePixels, type Sniffed, type SniffedMime } from '../../domain/images.js';
-import { reencodeOffThread } from '../../lib/reencode.js';
+import { reencodeOffThread, type ReencodeLimits } from '../../lib/reencode.js';
+import { neutralizePdf } from '../../lib/pdfsafe.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots } from '../../domain/plans.js';
@@ -78,7 +79,8 @@ export interface AttachmentItem {
   sizeText: string;
 }
 
-export type StoreResult = { ok: true; fileId: number } | { ok: false; error: string };
+/** `busy`: the image re-encode pool is full or timed out (answer 503 + Retry-After). */
+export type StoreResult = { ok: true; fileId: number } | { ok: false; error: string; busy?: boolean };
 
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -95,6 +97,8 @@ export const PHOTO_TYPE_MESSAGE = '照片只能是 jpg 或 png 格式';
 export const PHOTO_MISMATCH_MESSAGE = '照片只能是 jpg 或 png 格式（文件内容与扩展名不符也会被拒绝）';
 export const BROKEN_IMAGE_MESSAGE = '图片文件已损坏或无法识别，请重新导出后上传';
 export const EMPTY_MESSAGE = '请选择要上传的文件';
+export const PDF_ENCRYPTED_MESSAGE = 'PDF 文件已加密（设置了密码或权限限制），系统无法检查其中是否含有脚本。请取消加密，或用“打印为 PDF”另存后重新上传';
+export const PDF_UNCHECKED_MESSAGE = 'PDF 文件的结构无法检查（可能已损坏或使用了不支持的压缩方式），请用“打印为 PDF”另存后重新上传';
 
 export function maxBytes(ctx: AppContext, kind: FileKind): number {
   return kind === 'photo' ? ctx.config.uploadMaxPhotoBytes : ctx.config.uploadMaxFileBytes;
@@ -317,6 +321,12 @@ export function extensionContradicts(name: string, mime: string): boolean {
 
 class QuotaExceeded extends Error {}
 
+/** The re-encode pool's bounds from the configuration. */
+export function reencodeLimits(ctx: AppContext): ReencodeLimits {
+  const c = ctx.config;
+  return { concurrency: c.imageConcurrency, queueMax: c.imageQueueMax, timeoutMs: c.imageTimeoutMs, maxPixels: c.imageMaxPixels };
+}
+
 /** An upload to store: a temp file from the multipart reader (src/lib/multipart.ts), or bytes (seeding, tests). */
 export type UploadInput = TempUpload | { filename: string; buffer: Buffer };
 
@@ -350,9 +360,11 @@ export async function inspectUpload(input: UploadInput): Promise<{ type: Sniffed
  *
  * Images are stored re-encoded from their pixels (src/lib/reencode.ts: no EXIF/GPS, no text
  * chunks, upright), so the stored hash, size and dimensions are those of the new bytes; the
- * size limit applies to what was sent. PDFs are stored as sent (hashed while streaming):
- * rewriting a PDF would need a full renderer, and they are only ever served with nosniff as
- * application/pdf.
+ * size limit applies to what was sent. PDFs are stored with their scripts and automatic
+ * actions neutralised (src/lib/pdfsafe.ts: /JavaScript, /OpenAction, /AA, /Launch… renamed so
+ * no reader runs them; encrypted files with object streams, and structures that cannot be
+ * checked, are refused); a PDF without any is stored byte for byte as sent. PDFs are also only
+ * ever served as downloads (src/features/files/send.ts).
  */
 export async function storeFile(ctx: AppContext, userId: number, input: UploadInput, kind: FileKind): Promise<StoreResult> {
   const sent = 'buffer' in input ? input.buffer?.length ?? 0 : input.size;
@@ -372,20 +384,27 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
   if (type.mime === 'image/jpeg' || type.mime === 'image/png') {
     if (type.width === undefined || type.height === undefined) return { ok: false, error: BROKEN_IMAGE_MESSAGE };
     // From the header, before anything is decoded: a decompression bomb is never inflated.
-    const huge = checkImagePixels(type.width, type.height);
+    const huge = checkImagePixels(type.width, type.height, ctx.config.imageMaxPixels);
     if (huge) return { ok: false, error: huge };
-    const r = await reencodeOffThread(original!, type.mime);
-    if (!r.ok) return { ok: false, error: r.reason === 'broken' ? BROKEN_IMAGE_MESSAGE : r.message };
+    const r = await reencodeOffThread(original!, type.mime, reencodeLimits(ctx));
+    if (!r.ok) return { ok: false, error: r.reason === 'broken' ? BROKEN_IMAGE_MESSAGE : r.message, ...(r.reason === 'busy' ? { busy: true } : {}) };
     // Upright dimensions (after the EXIF orientation) are the ones the portrait rule means.
     if (kind === 'photo') {
       const problem = checkPortrait(r.width, r.height);
       if (problem) return { ok: false, error: problem };
     }
     stored = { bytes: r.buffer, size: r.buffer.length, sha: createHash('sha256').update(r.buffer).digest('hex'), width: r.width, height: r.height };
-  } else if ('buffer' in input) {
-    stored = { bytes: input.buffer, size: input.buffer.length, sha: createHash('sha256').update(input.buffer).digest('hex'), width: null, height: null };
   } else {
-    stored = { bytes: null, size: input.size, sha: input.sha256, width: null, height: null };
+    const sent = 'buffer' in input ? input.buffer : await fsp.readFile(input.path);
+    const safe = neutralizePdf(sent);
+    if (!safe.ok) return { ok: false, error: safe.reason === 'encrypted' ? PDF_ENCRYPTED_MESSAGE : PDF_UNCHECKED_MESSAGE };
+    if (safe.removed.length) ctx.log.warn({ removed: safe.removed }, 'uploaded PDF: scripts/automatic actions neutralised');
+    if (safe.buffer !== sent || 'buffer' in input) {
+      stored = { bytes: safe.buffer, size: safe.buffer.length, sha: createHash('sha256').update(safe.buffer).digest('hex'), width: null, height: null };
+    } else {
+      // Unchanged: the streamed temp file is stored as is (hashed while it was received).
+      stored = { bytes: null, size: input.size, sha: input.sha256, width: null, height: null };
+    }
   }
   const { size, sha } = stored;
   const quota = ctx.config.uploadQuotaBytes;

@@ -101,7 +101,7 @@ export async function checkOrgUpload(ctx: AppContext, slot: OrgFileSlot, up: Upl
   if (slot === 'seal' && type.ext === 'pdf') return SEAL_TYPE_MESSAGE;
   if (extensionContradicts(sanitizeName(up.filename, type.ext), type.mime)) return slot === 'seal' ? SEAL_TYPE_MESSAGE : TYPE_MESSAGE;
   if (type.ext !== 'pdf' && (type.width === undefined || type.height === undefined)) return BROKEN_IMAGE_MESSAGE;
-  if (type.ext !== 'pdf') return checkImagePixels(type.width!, type.height!);
+  if (type.ext !== 'pdf') return checkImagePixels(type.width!, type.height!, ctx.config.imageMaxPixels);
   return null;
 }
 

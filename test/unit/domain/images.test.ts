@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkPortrait, sniff } from '../../../src/domain/images.js';
+import { checkImagePixels, checkPortrait, sniff, MAX_IMAGE_PIXELS } from '../../../src/domain/images.js';
 
 const b = (...parts: (number[] | string)[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
 const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
@@ -53,6 +53,27 @@ t.test('sniff: table of cases', async (t) => {
     ['PDF after leading whitespace', b(' %PDF-1.4'), null],
   ];
   for (const [name, buf, want] of cases) t.same(sniff(buf), want, name);
+});
+
+t.test('the pixel cap, from the header alone (field test #19: a 116 KB 40-MP PNG was accepted)', async (t) => {
+  t.equal(MAX_IMAGE_PIXELS, 25_000_000);
+  const cases: [string, Buffer, number | undefined, boolean][] = [
+    ['PNG 5000×8000 (40 MP)', png(5000, 8000), undefined, false],
+    ['PNG 5000×5000 (exactly 25 MP)', png(5000, 5000), undefined, true],
+    ['PNG 5000×5001 (just over)', png(5000, 5001), undefined, false],
+    ['JPEG 6000×4000 (24 MP, a phone camera)', jpeg(6000, 4000), undefined, true],
+    ['JPEG 65535×65535 (the largest a SOF can say)', jpeg(65535, 65535), undefined, false],
+    ['PNG 30000×30000 bomb', png(30000, 30000), undefined, false],
+    ['JPEG 2480×3508 (A4 at 300 dpi) under a 5 MP cap', jpeg(2480, 3508), 5_000_000, false],
+    ['JPEG 2480×3508 under a 10 MP cap', jpeg(2480, 3508), 10_000_000, true],
+  ];
+  for (const [name, buf, cap, ok] of cases) {
+    const s = sniff(buf)!;
+    const verdict = cap === undefined ? checkImagePixels(s.width!, s.height!) : checkImagePixels(s.width!, s.height!, cap);
+    t.equal(verdict === null, ok, name);
+    if (!ok) t.match(verdict, new RegExp(`^图片尺寸过大（当前为 ${s.width}×${s.height} 像素），请缩小到不超过 ${(cap ?? MAX_IMAGE_PIXELS) / 10_000} 万像素后重新上传$`), `${name}: message`);
+  }
+  t.match(checkImagePixels(NaN, 10), /图片尺寸过大/);
 });
 
 t.test('sniff never throws and always ends on random and adversarial input', async (t) => {

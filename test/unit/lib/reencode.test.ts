@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import t from 'tap';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { jpegOrientation, orient, pngUntilIend, reencodeImage, reencodeOffThread } from '../../../src/lib/reencode.js';
+import { jpegOrientation, orient, pngUntilIend, reencodeImage, reencodeOffThread, reencodeLoad, BUSY_MESSAGE, TIMEOUT_MESSAGE } from '../../../src/lib/reencode.js';
 import { checkImagePixels, sniff } from '../../../src/domain/images.js';
 import { pngChunk } from '../../helpers/world.js';
 
@@ -253,4 +253,26 @@ t.test('off the event loop: a worker gives the same bytes, and the loop keeps tu
   const many = await Promise.all([1, 2, 3].map((n) => reencodeOffThread(pngWithMetadata(n, n, halves(n, n)), 'image/png')));
   t.same(many.map((r) => r.ok && r.width), [1, 2, 3], 'queued jobs each get their own answer');
   t.match(await reencodeOffThread(Buffer.from('nope'), 'image/png'), { ok: false, reason: 'broken' });
+});
+
+t.test('a bounded pool: beyond concurrency + queue the answer is busy at once; a job over its time is stopped', async (t) => {
+  // A 2000×2000 JPEG takes a while in pure JS: long enough to fill the pool.
+  const big = Buffer.from(jpeg.encode({ data: halves(2000, 2000), width: 2000, height: 2000 }, 90).data);
+  const limits = { concurrency: 1, queueMax: 1, timeoutMs: 60_000 };
+  const first = reencodeOffThread(big, 'image/jpeg', limits);
+  const second = reencodeOffThread(big, 'image/jpeg', limits);
+  const started = Date.now();
+  const third = await reencodeOffThread(big, 'image/jpeg', limits);
+  t.same(third, { ok: false, reason: 'busy', message: BUSY_MESSAGE }, 'the third waits for nothing');
+  t.ok(Date.now() - started < 100, 'answered at once');
+  t.match(reencodeLoad(), { running: 1, waiting: 1 });
+  t.match(await first, { ok: true, width: 2000 });
+  t.match(await second, { ok: true, width: 2000 }, 'the queued one ran after');
+
+  // Timeout (waiting included): the worker is terminated and the pool goes on.
+  const slow = await reencodeOffThread(big, 'image/jpeg', { concurrency: 1, queueMax: 1, timeoutMs: 50 });
+  t.same(slow, { ok: false, reason: 'busy', message: TIMEOUT_MESSAGE });
+  const after = await reencodeOffThread(pngWithMetadata(3, 3, halves(3, 3)), 'image/png', limits);
+  t.match(after, { ok: true, width: 3 }, 'a new worker takes the next job');
+  t.match(reencodeLoad(), { running: 0, waiting: 0 });
 });
