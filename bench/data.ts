@@ -172,7 +172,7 @@ export function sectionRow(key: string, k: number, n: number, p: Person, v: Voca
       return { title: r.pick(PAPER_TOPICS[p.sector]) + (k ? `（${k + 1}）` : ''), journal: r.pick(JOURNALS[p.sector]), published_on: date(thisYear - 1 - k, r.int(1, 12), r.int(1, 28)), issn: `ISSN ${r.int(1000, 2999)}-${r.int(1000, 9999)}`, type: r.pick(v.options('paper_type')), level: r.pick(v.options('paper_level')), part: r.pick(['第一作者', '通讯作者', '第二作者']) };
     case 'ce': {
       const y = thisYear - 1 - k;
-      return { start: date(y, r.int(3, 6), 10), end: date(y, r.int(7, 11), 20), name: `${y}年度${r.pick(['专业技术人员继续教育', '骨干人员培训班', '新技术研修班'])}`, organizer: r.pick(['云南省人力资源和社会保障厅', '昆明市继续教育中心', '中华医学会云南分会']), place: r.pick(['昆明', '北京', '成都', '线上']), content: prose(r, p.sector, r.int(20, 120)), hours: `${r.int(24, 90)}学时` };
+      return { start: date(y, r.int(3, 6), 10), end: date(y, r.int(7, 11), 20), name: `${y}年度${r.pick(['专业技术人员继续教育', '骨干人员培训班', '新技术研修班'])}`, organizer: r.pick(['云南省人力资源和社会保障厅', '昆明市继续教育中心', '中华医学会云南分会']), place: r.pick(['昆明', '北京', '成都', '线上']), content: prose(r, p.sector, r.int(20, 120)), hours: String(r.int(2, 12)) };
     }
     case 'assessments':
       return { year: String(thisYear - 1 - k), grade: k === 1 && r.chance(0.3) ? '优秀' : '合格', leader: personName(r, r.chance(0.5)) };

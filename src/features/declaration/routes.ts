@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
-import { budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, type Status } from '../../domain/declaration.js';
+import { AGREEMENT_TEXT, budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, type Status } from '../../domain/declaration.js';
 import { planCategories, requiredSlots } from '../../domain/plans.js';
 import { routeLabel } from '../../domain/route.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
@@ -15,7 +15,8 @@ import { table17Of } from './table17.js';
 
 type Q = Record<string, string | undefined>;
 
-const STEPS = ['封面', '基本信息', '申报信息', '提交申报'];
+// Seed 001 §4.1: 封面填写→基本信息确认→申报信息预览→提交申报.
+const STEPS = ['封面填写', '基本信息确认', '申报信息预览', '提交申报'];
 
 export default async function declarationRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const opts = { preHandler: requireApplicant };
@@ -31,7 +32,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
       d, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
-      steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面' }],
+      steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面填写' }],
     }, Object.keys(errors).length ? 422 : 200);
   }
 
@@ -59,7 +60,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const base = { d, plan, cover, steps: STEPS, step, title: '职称申报', budget: budgetText(d.returns_count, plan.max_returns), routeText: routeLabel(svc.parseRoute(d)) };
     const ready = await svc.readiness(ctx, uid, d, plan);
     if (step === 2) {
-      return reply.page('declaration/basic.njk', { ...base, ready, breadcrumbs: [{ label: '职称申报' }, { label: '基本信息' }] });
+      return reply.page('declaration/basic.njk', { ...base, ready, breadcrumbs: [{ label: '职称申报' }, { label: '基本信息确认' }] });
     }
     if (step === 3) {
       const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
@@ -67,11 +68,11 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
       const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
       return reply.page('declaration/info.njk', {
         ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
-        ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息' }],
+        ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息预览' }],
       });
     }
     return reply.page('declaration/submit.njk', {
-      ...base, ready, pledge: PLEDGE_TEXT, token: crypto.randomBytes(18).toString('base64url'), breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
+      ...base, ready, agreement: AGREEMENT_TEXT, token: crypto.randomBytes(18).toString('base64url'), breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
     });
   });
 
@@ -98,7 +99,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   app.get('/me/declaration/done', opts, async (req, reply) => {
     const d = await svc.getDeclaration(ctx, req.user!.id, Number((req.query as Q).id));
     if (!d || !d.submitted_at) return reply.callNotFound();
-    return reply.page('declaration/done.njk', { d, cover: svc.parseCover(d), info: svc.describe(d), title: '申报成功', breadcrumbs: [{ label: '职称申报' }, { label: '申报成功' }] });
+    return reply.page('declaration/done.njk', { d, cover: svc.parseCover(d), info: svc.describe(d), title: '提交申报成功', breadcrumbs: [{ label: '职称申报' }, { label: '提交申报成功' }] });
   });
 
   // ---- 申报记录 ----

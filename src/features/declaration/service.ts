@@ -316,7 +316,7 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   if (!d) return { ok: false, error: '申报不存在' };
   if (d.submit_token && d.submit_token === token && d.status !== 'draft' && d.status !== 'returned') return { ok: true, id: d.id, already: true };
   if (!EDITABLE.includes(d.status as Status)) return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
-  if (!pledged) return { ok: false, error: '请阅读并勾选个人承诺' };
+  if (!pledged) return { ok: false, error: '请阅读并勾选同意条款' };
   const plan = (await getPlan(ctx, d.plan_id))!;
   if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
   const ready = await readiness(ctx, userId, d, plan);
