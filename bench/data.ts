@@ -201,12 +201,9 @@ export function rowCounts(r: Rng): Record<string, number> {
 
 /** The 基本信息 form of a person (validated by the caller against PROFILE_FIELDS). */
 export function profileForm(i: number, p: Person, v: Vocab, r: Rng, unitOrgId: number): Record<string, string> {
-  const thisYear = Number(p.today.slice(0, 4));
-  const work = Math.max(1, thisYear - (p.birthYear + 22));
   return {
     name: p.name, native_place: r.pick(['云南昆明', '云南曲靖', '云南大理', '云南玉溪', '四川宜宾', '云南红河']), ethnic: r.chance(0.8) ? '汉族' : r.pick(v.options('ethnic')),
     political: r.pick(v.options('political_status')), major: r.pick(v.majors[p.sector]), academic_roles: r.chance(0.7) ? '无' : '市级专业学会委员',
-    title_years: String(Math.min(work, r.int(1, 10))), title_months: String(r.int(0, 11)), work_years: String(work), work_months: String(r.int(0, 11)),
     email: `user${i}@example.com`, address: `云南省昆明市${r.pick(['五华区', '盘龙区', '官渡区', '西山区', '呈贡区'])}${r.pick(['青年路', '北京路', '人民中路', '滇池路', '环城南路'])}${r.int(1, 999)}号`,
     postcode: `650${String(r.int(0, 599)).padStart(3, '0')}`, department: r.pick(DEPARTMENTS[p.sector]), position: r.chance(0.7) ? '无' : r.pick(['科室副主任', '副组长', '部门副经理']),
     specialty: r.pick(v.specialties[p.sector]), unit_org_id: String(unitOrgId),

@@ -2,6 +2,7 @@ import { SECTIONS } from '../domain/sections.js';
 import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';
 import { EVALUATION_TABLES } from '../domain/evaluation.js';
+import { tenureOf, type Tenure, type TitleRow, type WorkRow } from '../domain/tenure.js';
 
 /**
  * The view model of 专业技术职称申报评审表 (seed 001 §4.2.1): one model, rendered by one
@@ -23,6 +24,8 @@ export interface ReviewFormModel {
   profile: Record<string, string>;
   photoFileId: number | null;
   currentTitle: string;
+  /** 现职称履职年限 and 从事专业技术工作年限: computed from the archive (src/domain/tenure.ts), as the eligibility check states them. */
+  tenure: Pick<Tenure, 'titleText' | 'workText'>;
   education: { highest: string; school: string; major: string; graduated: string };
   tables: PrintTable[];
   summaries: { year: string; content: string }[];
@@ -68,8 +71,6 @@ function evaluationBoxes(level: string, e: EvaluationInput | undefined): Evaluat
   });
 }
 
-const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
-
 function rowsOf(s: Snapshot, key: string) {
   return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
 }
@@ -84,9 +85,10 @@ function tableOf(s: Snapshot, key: string, today: string, fieldsFilter?: (k: str
 }
 
 export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolean; pledge: string; opinions?: Record<number, { opinion: string; date: string }>; evaluation?: EvaluationInput }): ReviewFormModel {
-  const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
-  titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
-  const cur = titles[0];
+  // The current title and both tenures as of 31 December of the declaration year: the figures
+  // of the eligibility check (one computation).
+  const tenure = tenureOf({ titles: rowsOf(s, 'titles') as TitleRow[], work: rowsOf(s, 'work') as WorkRow[] }, s.cover.year);
+  const cur = tenure.current;
   const edus = rowsOf(s, 'educations');
   const top = edus[0];
   const p = Object.fromEntries(Object.entries(s.profile).map(([k, v]) => [k, display(v)]));
@@ -116,7 +118,8 @@ export function reviewFormModel(s: Snapshot, o: { today: string; preview: boolea
     person: s.person,
     profile: p,
     photoFileId: s.photoFileId,
-    currentTitle: cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无',
+    currentTitle: cur ? `${cur.name.split(' - ').pop()}${cur.since ? `（${cur.since}）` : ''}` : '无',
+    tenure: { titleText: tenure.titleText, workText: tenure.workText },
     education: { highest: top ? display(top.education) : '', school: top ? display(top.school) : '', major: top ? display(top.major) : '', graduated: top ? display(top.end) : '' },
     tables,
     summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),

@@ -129,6 +129,27 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   t.match(res.body, '不能重复申报');
 });
 
+t.test('现职称履职年限: one figure, stated the same way at step 2, in the form (preview and submitted), on the profile and the publicity list', async (t) => {
+  const { app, w, a } = await setup();
+  t.teardown(() => app.close());
+  const title = await titleOf(app);
+  await a.get('/me/declaration');
+  await a.post('/me/declaration/cover', { ...COVER(w.plan), title });
+  // The demo archive: 主治(主管)医师 since 2019-09-01, at the hospital since 2010-08-01; declared for 2026.
+  const TITLE = '截至2026年12月31日满7年3个月';
+  const WORK = '截至2026年12月31日满16年5个月';
+  const step2 = await a.get('/me/declaration?step=2');
+  t.match(step2.body, `履职年限：${TITLE}，要求满5年`, 'the eligibility check');
+  const step3 = await a.get('/me/declaration?step=3');
+  t.match(step3.body, `<th>现职称履职年限</th><td colspan="2">${TITLE}</td>`, 'the review form preview');
+  t.match(step3.body, `<th>从事专业技术工作年限</th><td colspan="3">${WORK}</td>`);
+  t.notMatch(step3.body, '6年3个月');
+  const profile = await a.get('/me/profile');
+  t.match(profile.body, `<label>现职称(同级)履职年限</label><p>${TITLE} `, 'the profile shows the computed figure');
+  t.match(profile.body, `<label>从事专业技术工作年限</label><p>${WORK} `);
+  t.notMatch(profile.body, 'id="f-title_years"', 'no longer typed');
+});
+
 t.test('unit problems are the seed messages, shown at the cover', async (t) => {
   for (const [o, msg] of [
     [{ nature: '' }, '单位信息不完整'],
