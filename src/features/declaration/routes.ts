@@ -11,6 +11,7 @@ import { reviewFormModel } from '../../print/reviewForm.js';
 import { declarationSlots, listAttachments, listOwnFiles, sizeMessage, TABLE17_SLOT } from '../files/service.js';
 import { chinaToday } from '../plans/repository.js';
 import * as svc from './service.js';
+import { saveCover, titleOptions } from './cover.js';
 import { table17Of } from './table17.js';
 
 type Q = Record<string, string | undefined>;
@@ -28,7 +29,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const plan = plans.find((p) => p.id === planId) ?? (Number.isFinite(planId) ? await svc.getPlan(ctx, planId) : undefined);
     const level = values.level ?? '';
     const levels = plan ? plan.levels.split(',').filter(Boolean).map((code) => ({ code, name: LEVEL_NAMES[code] ?? code })) : [];
-    const titles = plan && level ? await svc.titleOptions(ctx, plan, level) : [];
+    const titles = plan && level ? await titleOptions(ctx, plan, level) : [];
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
       d, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
@@ -81,7 +82,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const { d } = await working(req);
     // 选择评委会 / 申报等级 without JS: the form posts back to fill the next select.
     if (b._refresh) return coverPage(req, reply, d, b);
-    const r = await svc.saveCover(ctx, req.user!.id, b);
+    const r = await saveCover(ctx, req.user!.id, b);
     if (!r.ok) return coverPage(req, reply, d, b, r.errors, r.warnings);
     return reply.flashRedirect('/me/declaration?step=2', ['封面已保存', ...r.warnings].join('。'), r.warnings.length ? 'error' : 'ok');
   });
