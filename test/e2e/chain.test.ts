@@ -439,6 +439,7 @@ if (browser) {
 
       step = 'applicant: edits a paper';
       await boosted(ap, 'nav.side a[href="/me/sections/papers"]', '/me/sections/papers');
+      t.match(await bodyText(ap), '需修改', 'the ticked section says 需修改');
       await boosted(ap, 'main a[href$="/edit"][href^="/me/sections/papers/"]', /^\/me\/sections\/papers\/\d+\/edit$/);
       await ap.waitForSelector('#f-issn');
       const NEW_ISSN = 'CN 11-5547/R';

@@ -12,6 +12,7 @@ import { declarationSlots, listAttachments, listOwnFiles, sizeMessage, TABLE17_S
 import { chinaToday } from '../plans/repository.js';
 import * as svc from './service.js';
 import { saveCover, titleOptions } from './cover.js';
+import { revisionFor } from './revision.js';
 import { table17Of } from './table17.js';
 
 type Q = Record<string, string | undefined>;
@@ -44,6 +45,26 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     return { d, plan };
   }
 
+  /** The base of steps 2–4: the declaration, its plan and cover, the steps, the budget sentence, the route. */
+  const stepBase = (d: svc.Declaration, plan: svc.Plan, step: number) => ({
+    d, plan, cover: svc.parseCover(d), steps: STEPS, step, title: '职称申报', budget: budgetText(d.returns_count, plan.max_returns), routeText: routeLabel(svc.parseRoute(d)),
+  });
+
+  /**
+   * Step 4 (提交申报). After 返回修改 it lists the ticked sections (需修改); those not changed since
+   * ask for a confirmation box. A refused post re-renders it with what was ticked and its token.
+   */
+  async function submitPage(req: FastifyRequest, reply: FastifyReply, d: svc.Declaration, plan: svc.Plan, o: { token?: string; values?: Q; errors?: Record<string, string> } = {}) {
+    const revision = await revisionFor(ctx, req.user!.id, d);
+    const errors = o.errors ?? {};
+    return reply.page('declaration/submit.njk', {
+      ...stepBase(d, plan, 4), ready: await svc.readiness(ctx, req.user!.id, d, plan), agreement: AGREEMENT_TEXT,
+      revision, untouchedTitles: revision ? revision.items.filter((i) => !i.changed).map((i) => i.title) : [],
+      values: o.values ?? {}, errors, token: o.token ?? crypto.randomBytes(18).toString('base64url'),
+      breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
+    }, Object.keys(errors).length ? 422 : 200);
+  }
+
   app.get('/me/declaration', opts, async (req, reply) => {
     const q = req.query as Q;
     const step = Math.min(4, Math.max(1, Number(q.step) || 1));
@@ -57,23 +78,18 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
       const c = d ? svc.parseCover(d) : undefined;
       return coverPage(req, reply, d, c ? { plan_id: String(c.plan_id), level: c.level, title: c.title, specialty: c.specialty, category: c.category, ...q } : { ...q });
     }
-    const cover = svc.parseCover(d);
-    const base = { d, plan, cover, steps: STEPS, step, title: '职称申报', budget: budgetText(d.returns_count, plan.max_returns), routeText: routeLabel(svc.parseRoute(d)) };
-    const ready = await svc.readiness(ctx, uid, d, plan);
+    if (step === 4) return submitPage(req, reply, d, plan);
+    const base = stepBase(d, plan, step);
     if (step === 2) {
+      const ready = await svc.readiness(ctx, uid, d, plan);
       return reply.page('declaration/basic.njk', { ...base, ready, breadcrumbs: [{ label: '职称申报' }, { label: '基本信息确认' }] });
     }
-    if (step === 3) {
-      const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
-      const form = reviewFormModel(snapshot, { today: today(), preview: true, pledge: PLEDGE_TEXT });
-      const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
-      return reply.page('declaration/info.njk', {
-        ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
-        ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息预览' }],
-      });
-    }
-    return reply.page('declaration/submit.njk', {
-      ...base, ready, agreement: AGREEMENT_TEXT, token: crypto.randomBytes(18).toString('base64url'), breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
+    const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
+    const form = reviewFormModel(snapshot, { today: today(), preview: true, pledge: PLEDGE_TEXT });
+    const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
+    return reply.page('declaration/info.njk', {
+      ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
+      ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息预览' }],
     });
   });
 
@@ -89,6 +105,16 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
 
   app.post('/me/declaration/submit', opts, async (req, reply) => {
     const b = (req.body ?? {}) as Q;
+    // Resubmitting after 返回修改 with a ticked section left as it was: confirm first (no JS needed).
+    const d = await svc.getDeclaration(ctx, req.user!.id, Number(b.declaration_id));
+    if (d?.status === 'returned' && b.confirm_unchanged !== '1') {
+      const revision = await revisionFor(ctx, req.user!.id, d);
+      const plan = await svc.getPlan(ctx, d.plan_id);
+      if (revision?.untouched.length && plan) {
+        const titles = revision.items.filter((i) => !i.changed).map((i) => i.title).join('、');
+        return submitPage(req, reply, d, plan, { token: b.token, values: b, errors: { confirm_unchanged: `审核部门要求修改的“${titles}”自返回修改后未作修改。确认无需修改的，请勾选后再提交` } });
+      }
+    }
     const r = await svc.submit(ctx, req.user!.id, Number(b.declaration_id), String(b.token ?? ''), b.pledge === '1', req);
     if (!r.ok) {
       if (r.missing?.length) return reply.flashRedirect('/me/declaration?step=2', r.error, 'error');
