@@ -172,7 +172,7 @@ export function sectionRow(key: string, k: number, n: number, p: Person, v: Voca
       return { title: r.pick(PAPER_TOPICS[p.sector]) + (k ? `（${k + 1}）` : ''), journal: r.pick(JOURNALS[p.sector]), published_on: date(thisYear - 1 - k, r.int(1, 12), r.int(1, 28)), issn: `ISSN ${r.int(1000, 2999)}-${r.int(1000, 9999)}`, type: r.pick(v.options('paper_type')), level: r.pick(v.options('paper_level')), part: r.pick(['第一作者', '通讯作者', '第二作者']) };
     case 'ce': {
       const y = thisYear - 1 - k;
-      return { start: date(y, r.int(3, 6), 10), end: date(y, r.int(7, 11), 20), name: `${y}年度${r.pick(['专业技术人员继续教育', '骨干人员培训班', '新技术研修班'])}`, organizer: r.pick(['云南省人力资源和社会保障厅', '昆明市继续教育中心', '中华医学会云南分会']), place: r.pick(['昆明', '北京', '成都', '线上']), content: prose(r, p.sector, r.int(20, 120)), hours: `${r.int(24, 90)}学时` };
+      return { start: date(y, r.int(3, 6), 10), end: date(y, r.int(7, 11), 20), name: `${y}年度${r.pick(['专业技术人员继续教育', '骨干人员培训班', '新技术研修班'])}`, organizer: r.pick(['云南省人力资源和社会保障厅', '昆明市继续教育中心', '中华医学会云南分会']), place: r.pick(['昆明', '北京', '成都', '线上']), content: prose(r, p.sector, r.int(20, 120)), hours: String(r.int(2, 12)) };
     }
     case 'assessments':
       return { year: String(thisYear - 1 - k), grade: k === 1 && r.chance(0.3) ? '优秀' : '合格', leader: personName(r, r.chance(0.5)) };
@@ -201,12 +201,9 @@ export function rowCounts(r: Rng): Record<string, number> {
 
 /** The 基本信息 form of a person (validated by the caller against PROFILE_FIELDS). */
 export function profileForm(i: number, p: Person, v: Vocab, r: Rng, unitOrgId: number): Record<string, string> {
-  const thisYear = Number(p.today.slice(0, 4));
-  const work = Math.max(1, thisYear - (p.birthYear + 22));
   return {
     name: p.name, native_place: r.pick(['云南昆明', '云南曲靖', '云南大理', '云南玉溪', '四川宜宾', '云南红河']), ethnic: r.chance(0.8) ? '汉族' : r.pick(v.options('ethnic')),
     political: r.pick(v.options('political_status')), major: r.pick(v.majors[p.sector]), academic_roles: r.chance(0.7) ? '无' : '市级专业学会委员',
-    title_years: String(Math.min(work, r.int(1, 10))), title_months: String(r.int(0, 11)), work_years: String(work), work_months: String(r.int(0, 11)),
     email: `user${i}@example.com`, address: `云南省昆明市${r.pick(['五华区', '盘龙区', '官渡区', '西山区', '呈贡区'])}${r.pick(['青年路', '北京路', '人民中路', '滇池路', '环城南路'])}${r.int(1, 999)}号`,
     postcode: `650${String(r.int(0, 599)).padStart(3, '0')}`, department: r.pick(DEPARTMENTS[p.sector]), position: r.chance(0.7) ? '无' : r.pick(['科室副主任', '副组长', '部门副经理']),
     specialty: r.pick(v.specialties[p.sector]), unit_org_id: String(unitOrgId),

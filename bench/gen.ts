@@ -38,7 +38,8 @@ import { sniff } from '../src/domain/images.js';
 import { LEVEL_NAMES } from '../src/domain/declaration.js';
 import type { RouteStage } from '../src/domain/route.js';
 import { chinaToday } from '../src/features/plans/repository.js';
-import { routeFor, buildSnapshot, titleOptions, getPlan, type Cover, type Declaration } from '../src/features/declaration/service.js';
+import { routeFor, buildSnapshot, getPlan, type Cover, type Declaration } from '../src/features/declaration/service.js';
+import { titleOptions } from '../src/features/declaration/cover.js';
 import { rng, personName, phoneOf, sectionRow, rowCounts, profileForm, ID_REGIONS, type Sector, type Vocab, type Person } from './data.js';
 
 export const BENCH_PASSWORD = 'Bench#2026pass';

@@ -11,6 +11,7 @@ import * as m0009 from './0009_auth_hardening.js';
 import * as m0010 from './0010_scale_out.js';
 import * as m0012 from './0012_security_fieldtest.js';
 import * as m0013 from './0013_print_fieldtest.js';
+import * as m0014 from './0014_applicant_fieldtest.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_scale_out': m0010,
   '0012_security_fieldtest': m0012,
   '0013_print_fieldtest': m0013,
+  '0014_applicant_fieldtest': m0014,
 };

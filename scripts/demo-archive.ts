@@ -19,7 +19,7 @@ export async function seedDemoArchive(ctx: AppContext, users: { id: number; name
 
   const archives: Record<string, { profile: Record<string, string>; rows: Rows }> = {
     张伟: {
-      profile: { native_place: '云南昆明', ethnic: '汉族', political: '中共党员', major, academic_roles: '云南省医学会心血管病学分会委员', title_years: '6', title_months: '3', work_years: '15', work_months: '2', email: 'zhangwei@example.com', address: '云南省昆明市五华区青年路', postcode: '650021', department: '心血管内科', position: '副主任', specialty: spec },
+      profile: { native_place: '云南昆明', ethnic: '汉族', political: '中共党员', major, academic_roles: '云南省医学会心血管病学分会委员', email: 'zhangwei@example.com', address: '云南省昆明市五华区青年路', postcode: '650021', department: '心血管内科', position: '副主任', specialty: spec },
       rows: {
         titles: [{ cert_no: 'YN2019ZZ0231', specialty: spec, title_name: title, acquisition: '申报评审', committee: '昆明市卫生技术高级职称评审委员会', certified_on: '2019-09-01', approval_doc: '昆人社通〔2019〕88号', employed: '是' }],
         educations: [{ education: '硕士研究生', degree: '硕士', school: '昆明医科大学', major, start: '2007-09-01', end: '2010-07-01', study_form: '全日制', cert_no: '106781201002000123' }],
@@ -35,7 +35,7 @@ export async function seedDemoArchive(ctx: AppContext, users: { id: number; name
       },
     },
     王芳: {
-      profile: { native_place: '云南大理', ethnic: '白族', political: '群众', major: nursing, academic_roles: '无', title_years: '4', title_months: '0', work_years: '11', work_months: '6', email: 'wangfang@example.com', address: '云南省昆明市盘龙区北京路', postcode: '650051', department: '护理部', position: '护士长', specialty: spec },
+      profile: { native_place: '云南大理', ethnic: '白族', political: '群众', major: nursing, academic_roles: '无', email: 'wangfang@example.com', address: '云南省昆明市盘龙区北京路', postcode: '650051', department: '护理部', position: '护士长', specialty: spec },
       rows: {
         educations: [{ education: '大学本科', degree: '学士', school: '大理大学', major: nursing, start: '2009-09-01', end: '2013-07-01', study_form: '全日制', cert_no: '106791201305000456' }],
         study: [{ school: '大理大学', major: nursing, start: '2009-09-01', end: '2013-07-01', witness: '杨丽', duty: '学习委员' }],

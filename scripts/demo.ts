@@ -57,14 +57,15 @@ const unit = await org('昆明市第一人民医院', {
 });
 const countyHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('region_code', '=', '530102').executeTakeFirstOrThrow()).id;
 const cityHrb = (await db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('hrb_level', '=', 'city').executeTakeFirstOrThrow()).id;
-const committee = await db.selectFrom('orgs').select(['id', 'name']).where('kind', '=', 'committee').where('name', 'like', '%卫生技术%').orderBy('id').executeTakeFirstOrThrow();
+// The health committee (卫生技术 series, S04 in fixtures/committees.json): its plan offers only 卫生技术 titles.
+const committee = await db.selectFrom('orgs').select(['id', 'name', 'series_code']).where('kind', '=', 'committee').where('name', 'like', '%卫生技术%').orderBy('id').executeTakeFirstOrThrow();
 
 const today = chinaToday(now);
 const plus = (days: number) => new Date(Date.parse(today) + days * 86_400_000).toISOString().slice(0, 10);
 const year = Number(today.slice(0, 4));
 if (!(await db.selectFrom('plans').select('id').where('committee_org_id', '=', committee.id).where('year', '=', year).executeTakeFirst())) {
   await db.insertInto('plans').values({
-    committee_org_id: committee.id, year, name: `${year}年度${committee.name}评审`, series_code: null, levels: 'senior_vice,senior_full',
+    committee_org_id: committee.id, year, name: `${year}年度${committee.name}评审`, series_code: committee.series_code, levels: 'senior_vice,senior_full',
     opens_at: plus(-10), closes_at: plus(60), notice: '请按申报通知要求如实填报，按时提交。', created_at: stamp,
   }).execute();
 }

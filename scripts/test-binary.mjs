@@ -291,8 +291,9 @@ async function main() {
   await b.get('/me/profile');
   const uploadToken = /name="_csrf" value="([^"]+)"/.exec(b.html)?.[1];
   const fd = new FormData();
+  fd.append('_csrf', uploadToken ?? ''); // first, as the form sends it (never in the URL)
   fd.append('file', new Blob([pngWithText(200, 120, 'GPS 25.04N 102.71E secret')], { type: 'image/png' }), '身份证人像面.png');
-  const up = await fetch(`http://127.0.0.1:${port}/me/attachments?owner=profile&slot=id_front&back=%2Fme%2Fprofile&_csrf=${encodeURIComponent(uploadToken ?? '')}`, {
+  const up = await fetch(`http://127.0.0.1:${port}/me/attachments?owner=profile&slot=id_front&back=%2Fme%2Fprofile`, {
     method: 'POST', body: fd, redirect: 'manual', headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
   });
   ok(up.status === 303, 'upload of an ID card image → 303', String(up.status));

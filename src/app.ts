@@ -12,6 +12,7 @@ import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
+import { csrfDeferred } from './lib/multipart.js';
 import sessionPlugin from './plugins/session.js';
 import authPlugin from './plugins/auth.js';
 import assetsPlugin, { loadAssets } from './plugins/assets.js';
@@ -175,9 +176,11 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   });
 
   // CSRF on every state-changing request, htmx included (it sends the token as a header).
-  // A preHandler, so urlencoded bodies are parsed and `_csrf` can be read from them.
+  // A preHandler, so urlencoded bodies are parsed and `_csrf` can be read from them. A no-JS
+  // multipart upload carries it as its first field, checked by the strict reader before the
+  // file is read (src/lib/multipart.ts); a token is never put in a URL.
   app.addHook('preHandler', (req, reply, done) => {
-    if (!UNSAFE.has(req.method)) return done();
+    if (!UNSAFE.has(req.method) || csrfDeferred(req)) return done();
     app.csrfProtection(req, reply, done);
   });
 

@@ -174,6 +174,27 @@
       b.addEventListener('click', function () { window.print(); });
     });
   }
+  // Upload slots (views/files/_attachments.njk): a file over the slot's limit is refused before
+  // it is sent, with the message the server would give, next to the slot. Listening on the
+  // document in the capture phase runs before htmx's boosted submit.
+  function overLimit(input) {
+    var f = input.files && input.files[0];
+    var over = !!f && f.size > Number(input.getAttribute('data-max-bytes'));
+    var err = input.form && input.form.querySelector('.err');
+    if (err) { err.textContent = over ? input.getAttribute('data-size-message') : ''; err.hidden = !over; }
+    if (over) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+    return over;
+  }
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (t && t.matches && t.matches('input[type=file][data-max-bytes]')) overLimit(t);
+  }, true);
+  document.addEventListener('submit', function (e) {
+    var inputs = e.target && e.target.querySelectorAll ? e.target.querySelectorAll('input[type=file][data-max-bytes]') : [];
+    for (var i = 0; i < inputs.length; i++) {
+      if (overLimit(inputs[i])) { e.preventDefault(); e.stopPropagation(); return; }
+    }
+  }, true);
   function init(root) { counters(root); countdown(root); sortables(root); croppers(root); checkAll(root); printButtons(root); }
   document.addEventListener('DOMContentLoaded', function () { init(document); });
   document.addEventListener('htmx:load', function (e) { init(e.target || document); });

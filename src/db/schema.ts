@@ -219,6 +219,8 @@ export interface PlansTable {
   eligibility_rules: string | null;
   /** 评审通过比例 (migration 0006): 同意 / 实到 ≥ a/b, text "a/b", default '2/3'. */
   pass_ratio: Generated<string>;
+  /** 系列 不限 chosen deliberately (migration 0014): every series' titles; 0 = series_code, else the committee's series. */
+  any_series: Generated<number>;
   created_at: string;
   updated_at: string | null;
 }

@@ -43,6 +43,10 @@ export function budgetText(used: number, max: number): string {
   return `您当前已经返回修改或重置流程 ${used} 次，您还能返回修改或重置流程 ${Math.max(0, max - used)} 次`;
 }
 
+/** 同意条款 at 提交申报, word for word from seed 001 §4.1.3. */
+export const AGREEMENT_TEXT = '对申报人员弄虚作假、提供虚假材料的，相关信息记入职称评审诚信档案库，并纳入全国信用信息共享平台。记录期限为3年，记录期内不得参加职称申报评审。';
+
+/** 表十 个人承诺书 of the printed review form. */
 export const PLEDGE_TEXT = [
   '本人郑重承诺：',
   '一、本人所填报的申报信息及提交的全部材料真实、准确、完整，不存在弄虚作假、伪造或变造证件证明、剽窃他人成果等行为。',

@@ -5,119 +5,20 @@
 // Every check carries a plain Chinese sentence; the plan decides whether a failure warns or blocks.
 // Pure: the caller loads the rows and the rules.
 //
-// How time is counted (all dates 'YYYY-MM-DD', calendar arithmetic, no time zones):
-// - Whole months from a (inclusive) to b (exclusive): k months have passed once b reaches a moved
-//   k calendar months on, same day of month; a day the month lacks (31 February) rolls to the 1st
-//   of the next month. So 2010-08-01 → 2011-01-01 is 5 months, 2010-08-15 → 2011-01-14 is 4.
-// - A work period [start, end] includes both days: its months are counted from start to the day
-//   after end, so 2010-08-01..2010-12-31 is 5 months. '至今' (and any end after the as-of date)
-//   means the as-of date. Periods starting after the as-of date are ignored, as are rows with
-//   missing or invalid dates or an end before the start. Overlapping or touching periods
-//   (one ends the day before the next starts) are merged first; the whole months of each merged
-//   block are then added up (left-over days of separate blocks are dropped, never rounded up).
-// - Years in the current title are 满N年 after 资格认定时间: the certification day itself does not
-//   count, so a title certified 2021-12-31 has 5 years on 2026-12-31, one certified 2022-01-01 has
-//   4 years 11 months (a 5-year rule for 2026 needs certification on or before 2021-12-31).
+// Tenure (spans, the current title, how time is counted) lives in ./tenure.ts; it is re-exported here.
 
-import { ONGOING } from './sectionRules.js';
-import { addDays, isValidDate } from './workdays.js';
+import { isValidDate } from './workdays.js';
+import {
+  bestTitle, cnDate, levelName, tenureOf, tenureText, titleLevelRank, titleSpan,
+  type CurrentTitle, type Span, type TitleLevel, type TitleRow,
+} from './tenure.js';
 
-export type TitleLevel = 'senior_full' | 'senior_vice' | 'intermediate' | 'assistant' | 'junior';
-
-export const TITLE_LEVELS: readonly TitleLevel[] = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
-
-export const TITLE_LEVEL_NAMES: Readonly<Record<TitleLevel, string>> = {
-  senior_full: '正高级',
-  senior_vice: '副高级',
-  intermediate: '中级',
-  assistant: '助理级',
-  junior: '员级',
-};
-
-/** Higher = more senior; 0 for anything unknown. */
-export function titleLevelRank(level: string | null | undefined): number {
-  const i = TITLE_LEVELS.indexOf(level as TitleLevel);
-  return i < 0 ? 0 : TITLE_LEVELS.length - i;
-}
-
-function levelName(level: string | null | undefined): string {
-  return TITLE_LEVEL_NAMES[level as TitleLevel] ?? String(level ?? '未知级别');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dates and spans
-
-export interface Span {
-  years: number;
-  months: number;
-  totalMonths: number;
-}
-
-/** The as-of date of a declaration year: 'YYYY-12-31'. */
-export function asOf(year: number): string {
-  if (!Number.isInteger(year) || year < 1 || year > 9999) throw new RangeError(`无效年度：${year}`);
-  return `${String(year).padStart(4, '0')}-12-31`;
-}
-
-function ymd(s: string): [number, number, number] {
-  return [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
-}
-
-/** Whole months from a (inclusive) to b (exclusive); 0 when b ≤ a. See the header for the rule. */
-export function wholeMonths(a: string, b: string): number {
-  if (b <= a) return 0;
-  const [ya, ma, da] = ymd(a);
-  const [yb, mb, db] = ymd(b);
-  const n = (yb - ya) * 12 + (mb - ma) - (db < da ? 1 : 0);
-  return Math.max(0, n);
-}
-
-export function spanOf(totalMonths: number): Span {
-  const t = Math.max(0, Math.floor(totalMonths));
-  return { years: Math.floor(t / 12), months: t % 12, totalMonths: t };
-}
-
-/** '6年3个月', '5年', '8个月', '0个月'. */
-export function formatSpan(s: Span): string {
-  if (s.years && s.months) return `${s.years}年${s.months}个月`;
-  if (s.years) return `${s.years}年`;
-  return `${s.months}个月`;
-}
-
-/** '2026-12-31' → '2026年12月31日'. */
-export function cnDate(date: string): string {
-  const [y, m, d] = ymd(date);
-  return `${y}年${m}月${d}日`;
-}
+export {
+  TITLE_LEVELS, TITLE_LEVEL_NAMES, asOf, cnDate, currentTitle, formatSpan, spanOf, tenureOf, tenureText, titleLevelRank, titleSpan, wholeMonths, workSpan,
+  type CurrentTitle, type Span, type Tenure, type TitleLevel,
+} from './tenure.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
-
-/** Years in professional work as of asOfDate, from the 工作经历 rows (merged, see the header). */
-export function workSpan(work: readonly { start?: string | null; end?: string | null }[], asOfDate: string): Span {
-  const blocks: [string, string][] = [];
-  for (const row of work) {
-    const start = text(row.start);
-    const rawEnd = text(row.end);
-    if (!isValidDate(start) || start > asOfDate) continue;
-    let end: string;
-    if (rawEnd === ONGOING) end = asOfDate;
-    else if (isValidDate(rawEnd)) end = rawEnd > asOfDate ? asOfDate : rawEnd;
-    else continue;
-    if (end < start) continue;
-    blocks.push([start, end]);
-  }
-  blocks.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const merged: [string, string][] = [];
-  for (const [s, e] of blocks) {
-    const last = merged[merged.length - 1];
-    if (last && s <= addDays(last[1], 1)) {
-      if (e > last[1]) last[1] = e;
-    } else merged.push([s, e]);
-  }
-  let total = 0;
-  for (const [s, e] of merged) total += wholeMonths(s, addDays(e, 1));
-  return spanOf(total);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Education
@@ -171,50 +72,6 @@ export function highestEducation(educations: readonly { education?: string | nul
     if (!best || rank > best.rank) best = { name, rank };
   }
   return best;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Current title
-
-export interface CurrentTitle {
-  name: string;
-  level: TitleLevel;
-  /** 资格认定时间; null when missing or invalid. */
-  since: string | null;
-}
-
-type TitleRow = { title_level?: string | null; certified_on?: string | null; employed?: string | null; title_name?: string | null };
-
-function bestTitle(titles: readonly TitleRow[], employedOnly: boolean): CurrentTitle | null {
-  let best: CurrentTitle | null = null;
-  for (const row of titles) {
-    if (employedOnly && text(row.employed) !== '是') continue;
-    const level = text(row.title_level);
-    if (!titleLevelRank(level)) continue;
-    const since = isValidDate(text(row.certified_on)) ? text(row.certified_on) : null;
-    const cand: CurrentTitle = { name: text(row.title_name), level: level as TitleLevel, since };
-    if (!best) {
-      best = cand;
-      continue;
-    }
-    const d = titleLevelRank(cand.level) - titleLevelRank(best.level);
-    if (d > 0 || (d === 0 && (cand.since ?? '') > (best.since ?? ''))) best = cand;
-  }
-  return best;
-}
-
-/**
- * The current title: the highest employed (是否聘任 = 是) title by level, ties → latest
- * 资格认定时间. Titles with an unknown level are ignored.
- */
-export function currentTitle(titles: readonly TitleRow[]): CurrentTitle | null {
-  return bestTitle(titles, true);
-}
-
-/** 满N年 in the current title as of asOfDate (certification day not counted); zero without a date. */
-export function titleSpan(current: Pick<CurrentTitle, 'since'> | null, asOfDate: string): Span {
-  if (!current?.since) return spanOf(0);
-  return spanOf(wholeMonths(current.since, asOfDate));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,12 +175,13 @@ function conditionText(rule: EligibilityRule): string {
 }
 
 export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, rules: readonly EligibilityRule[], year: number): EligibilityResult {
-  const date = asOf(year);
-  const at = `截至${cnDate(date)}`;
+  // The same figures the review form prints (tenureOf), stated the same way (tenureText).
+  const tenure = tenureOf(facts, year);
+  const date = tenure.asOf;
   const target = levelName(targetLevel);
   const education = highestEducation(facts.educations, date);
-  const current = currentTitle(facts.titles);
-  const work = workSpan(facts.work, date);
+  const current = tenure.current;
+  const work = tenure.work;
   const tSpan = current ? titleSpan(current, date) : null;
   const checks: EligibilityCheck[] = [];
   const result = (rule: EligibilityRule | null): EligibilityResult => ({
@@ -373,7 +231,7 @@ export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, r
       const unemployed = bestTitle(facts.titles.filter((t) => text(t.employed) !== '是'), false);
       const hint =
         unemployed && titleLevelRank(unemployed.level) >= titleLevelRank(req)
-          ? `您填写的“${unemployed.name || levelName(unemployed.level)}”未选择聘任，任职年限以受聘时间起算；`
+          ? `您填写的“${unemployed.name || levelName(unemployed.level)}”未选择聘任，履职年限以受聘时间起算；`
           : '';
       if (!current) {
         checks.push({
@@ -387,21 +245,21 @@ export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, r
         });
       }
     } else if (!current.since) {
-      checks.push({ ok: false, text: `现职称（${levelName(current.level)}，${current.name}）未填写资格认定时间，无法计算任职年限（请在“现有职称情况”中补充）` });
+      checks.push({ ok: false, text: `现职称（${levelName(current.level)}，${current.name}）未填写资格认定时间，无法计算履职年限（请在“现有职称情况”中补充）` });
     } else if (titleLevelRank(current.level) > titleLevelRank(req)) {
       checks.push({
         ok: true,
-        text: `现职称（${levelName(current.level)}，${current.name}）高于申报${target}所需的${reqName}职称，${at}已任${levelName(current.level)}职称${formatSpan(tSpan!)}`,
+        text: `现职称（${levelName(current.level)}，${current.name}）高于申报${target}所需的${reqName}职称，现职称履职年限：${tenureText(tSpan!, date)}`,
       });
     } else if (tSpan!.totalMonths >= rule.minTitleYears * 12) {
       checks.push({
         ok: true,
-        text: `现职称（${levelName(current.level)}，${current.name}）任职年限：${at}满${formatSpan(tSpan!)}，要求满${rule.minTitleYears}年`,
+        text: `现职称（${levelName(current.level)}，${current.name}）履职年限：${tenureText(tSpan!, date)}，要求满${rule.minTitleYears}年`,
       });
     } else {
       checks.push({
         ok: false,
-        text: `现职称任职年限不足：${at}为${formatSpan(tSpan!)}，${need}（现职称：${current.name}，资格认定时间${cnDate(current.since)}）`,
+        text: `现职称履职年限不足：${tenureText(tSpan!, date)}，${need}（现职称：${current.name}，资格认定时间${cnDate(current.since)}）`,
       });
     }
   }
@@ -409,12 +267,12 @@ export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, r
   // Professional work.
   if (rule.minWorkYears > 0) {
     if (work.totalMonths >= rule.minWorkYears * 12) {
-      checks.push({ ok: true, text: `专业技术工作年限：${at}满${formatSpan(work)}，要求满${rule.minWorkYears}年` });
+      checks.push({ ok: true, text: `从事专业技术工作年限：${tenureText(work, date)}，要求满${rule.minWorkYears}年` });
     } else {
       const hint = facts.work.length ? '' : '（请在“工作经历”中填写）';
       checks.push({
         ok: false,
-        text: `专业技术工作年限不足：${at}为${formatSpan(work)}，申报${target}（${rule.education}及以上学历）需从事专业技术工作满${rule.minWorkYears}年${hint}`,
+        text: `从事专业技术工作年限不足：${tenureText(work, date)}，申报${target}（${rule.education}及以上学历）需从事专业技术工作满${rule.minWorkYears}年${hint}`,
       });
     }
   }

@@ -31,6 +31,44 @@ export const CATEGORIES: readonly Option[] = [
   { code: 'recognition', name: '考核认定' },
 ];
 
+/** The 系列 select's value for 不限 (every series), a deliberate choice. */
+export const ANY_SERIES = '*';
+
+/**
+ * The series whose titles a plan offers on the cover: its own 系列; else, unless 不限 was chosen
+ * deliberately, its committee's series. null = every series (不限, or a committee without one).
+ */
+export function planSeries(plan: { series_code: string | null; any_series?: number | null }, committeeSeries: string | null): string | null {
+  if (plan.series_code) return plan.series_code;
+  if (plan.any_series) return null;
+  return committeeSeries || null;
+}
+
+/** The 系列 select's value of a stored plan (never empty when the committee has a series). */
+export function seriesValue(plan: { series_code: string | null; any_series?: number | null }, committeeSeries: string | null): string {
+  if (plan.series_code) return plan.series_code;
+  return plan.any_series ? ANY_SERIES : committeeSeries ?? '';
+}
+
+/**
+ * The 系列 posted by the plan form. Nothing chosen is an error (不限 is never a default); a
+ * committee with a series may only offer that series, or 不限 when chosen on purpose.
+ */
+export function checkPlanSeries(
+  chosen: string,
+  committeeSeries: string | null,
+  series: readonly Option[],
+): { ok: true; series_code: string | null; any_series: 0 | 1 } | { ok: false; error: string } {
+  if (chosen === ANY_SERIES) return { ok: true, series_code: null, any_series: 1 };
+  if (!chosen) return { ok: false, error: '请选择系列；申报人可申报所有系列职称的，请选择“不限（所有系列）”' };
+  if (!series.some((s) => s.code === chosen)) return { ok: false, error: '请选择系列' };
+  if (committeeSeries && chosen !== committeeSeries) {
+    const own = series.find((s) => s.code === committeeSeries)?.name ?? committeeSeries;
+    return { ok: false, error: `该评委会评审“${own}”系列职称，请选择“${own}”；确需受理所有系列的，请选择“不限（所有系列）”` };
+  }
+  return { ok: true, series_code: chosen, any_series: 0 };
+}
+
 /** A plan's attachment slot (必传附件); `required: false` is 选传. */
 export type PlanSlot = AttachmentSlotDef & { required: boolean };
 

@@ -3,7 +3,9 @@ import type { FieldDef } from './sections.js';
 /**
  * The applicant's profile (基本信息, seed 001 §2.2), in the same field language as the
  * sections so one form renderer and one validator serve both. 姓名 and 身份证号 live on the
- * account; 出生年月 and 性别 are derived from the ID number.
+ * account; 出生年月 and 性别 are derived from the ID number. 现职称(同级)履职年限 and 从事专业技术工作年限
+ * are not typed (seed 001 has them as inputs): they are computed from 现有职称情况 and 工作经历
+ * (src/domain/tenure.ts), so the profile, the eligibility check and the printed form show one figure.
  */
 export interface ProfileGroup {
   key: string;
@@ -22,10 +24,6 @@ export const PROFILE_GROUPS: readonly ProfileGroup[] = [
       { key: 'political', label: '政治面貌', type: 'select', dict: 'political_status', required: true },
       { key: 'major', label: '所学专业', type: 'tree', dict: 'major', required: true },
       { key: 'academic_roles', label: '参加学术组织及担任职务', type: 'text', max: 100, placeholder: '没有请填“无”' },
-      { key: 'title_years', label: '现职称(同级)履职年限（年）', type: 'int', required: true, min: 0, hint: '当下没有职称，填写0' },
-      { key: 'title_months', label: '现职称(同级)履职年限（月）', type: 'int', required: true, min: 0 },
-      { key: 'work_years', label: '从事专业技术工作年限（年）', type: 'int', required: true, min: 0 },
-      { key: 'work_months', label: '从事专业技术工作年限（月）', type: 'int', required: true, min: 0 },
     ],
   },
   {
@@ -57,11 +55,6 @@ export function profileExtraErrors(v: Record<string, unknown>): Record<string, s
   if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.email = '邮箱格式不正确';
   const pc = typeof v.postcode === 'string' ? v.postcode : '';
   if (pc && !/^\d{6}$/.test(pc)) errors.postcode = '邮政编码应为6位数字';
-  for (const k of ['title_months', 'work_months']) {
-    if (typeof v[k] === 'number' && (v[k] as number) > 11) errors[k] = '月数应为0–11';
-  }
-  if (typeof v.title_years === 'number' && (v.title_years as number) > 70) errors.title_years = '年限不能超过70年';
-  if (typeof v.work_years === 'number' && (v.work_years as number) > 70) errors.work_years = '年限不能超过70年';
   return errors;
 }
 

@@ -329,9 +329,10 @@ export const SECTIONS: readonly SectionDef[] = [
       { key: 'organizer', label: '举办单位', type: 'text', required: true, max: 100 },
       { key: 'place', label: '举办地点', type: 'text', required: true, max: 100 },
       { key: 'content', label: '主要内容', type: 'textarea', required: true, max: 200 },
-      { key: 'hours', label: '学时/天数', type: 'text', required: true, max: 20, placeholder: '如：24学时 或 3天' },
+      // Seed 001 §3.12: the list's column is 天数 (days).
+      { key: 'hours', label: '天数', type: 'int', required: true, min: 1, placeholder: '如：3' },
     ],
-    columns: [period, { label: '名称', fields: ['name'] }, { label: '举办单位', fields: ['organizer'] }, { label: '举办地点', fields: ['place'] }, { label: '学时/天数', fields: ['hours'] }],
+    columns: [period, { label: '名称', fields: ['name'] }, { label: '举办单位', fields: ['organizer'] }, { label: '举办地点', fields: ['place'] }, { label: '天数', fields: ['hours'] }],
     attachments: [{ key: 'certificate', label: '学时证明' }],
     printedTable: '表九',
   },
@@ -341,12 +342,13 @@ export const SECTIONS: readonly SectionDef[] = [
     required: true,
     intro: '填写近五年的年度考核，每年一条。',
     fields: [
-      { key: 'year', label: '年度', type: 'year', required: true, yearsBack: 5 },
+      // Seed 001 §3.13: 时间 (请选择年份).
+      { key: 'year', label: '时间', type: 'year', required: true, yearsBack: 5, placeholder: '请选择年份' },
       { key: 'grade', label: '考核等级', type: 'select', dict: 'assessment_grade', required: true },
       { key: 'leader', label: '部门负责人', type: 'text', required: true, max: 20 },
     ],
     columns: [
-      { label: '年度', fields: ['year'] },
+      { label: '时间', fields: ['year'] },
       { label: '考核等级', fields: ['grade'] },
       { label: '部门负责人', fields: ['leader'] },
     ],

@@ -12,12 +12,42 @@
  *   ones it keeps.
  * An oversized file is not a refusal: it is reported per field (`tooLarge`) so the form can
  * say so next to the field, and nothing of it is kept.
+ *
+ * CSRF without a token in any URL: the app-wide check (src/app.ts) runs before a multipart body
+ * is read. A multipart POST to a route declared with UPLOAD_ROUTE that carries no x-csrf-token
+ * header (htmx sends one; a plain no-JS form cannot) is left to the reader here: the form's
+ * FIRST part must be the hidden `_csrf` field, and it is verified before any further part is
+ * read, so nothing of a forged request is stored. Anything else (no token, the token after the
+ * file, a wrong token) answers the app's 403 page. Upload routes read the body through readForm
+ * before they change anything.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A multipart upload route: its CSRF token may come as the form's first field (see above). */
+    upload?: boolean;
+  }
+}
+
+/** Route options of an upload route (multipart form, CSRF token as its first field). */
+export const UPLOAD_ROUTE = { config: { upload: true } } as const;
+
+const deferredCsrf = new WeakSet<FastifyRequest>();
+
+/** True when the app-wide CSRF check leaves this request to readForm (its first multipart field). */
+export function csrfDeferred(req: FastifyRequest): boolean {
+  return deferredCsrf.has(req);
+}
+
+/** The same error the app-wide check raises: the app's 403 page (src/app.ts). */
+function csrfError(): Error {
+  return Object.assign(new Error('Invalid csrf token'), { code: 'FST_CSRF_INVALID_TOKEN', statusCode: 403 });
+}
 
 /** An uploaded file on disk, checked for nothing yet but its size. */
 export interface TempUpload {
@@ -44,6 +74,8 @@ export type FormRead =
   | { ok: false; status: 400 | 413; error: string };
 
 export type ReadForm = (req: FastifyRequest, limits: FormLimits, messages?: { total?: string }) => Promise<FormRead>;
+
+type VerifyCsrf = (req: FastifyRequest, token: string) => Promise<boolean>;
 
 export const TOTAL_MESSAGE = '提交的内容过大，请检查文件大小后重新上传';
 export const FILES_MESSAGE = '一次提交的文件过多，每项只能上传一个文件';
@@ -72,6 +104,8 @@ class Refusal extends Error {
   }
 }
 
+class CsrfRefusal extends Error {}
+
 const temps = new WeakMap<FastifyRequest, string[]>();
 const cutShort = new WeakSet<FastifyRequest>();
 
@@ -95,14 +129,21 @@ export async function registerUploads(app: FastifyInstance, opts: { tmpDir: stri
   });
 
   // The app-wide CSRF check runs in preHandler, before a multipart body is read, and looks at
-  // body._csrf or the x-csrf-token header. A no-JS multipart form therefore carries the token
-  // in its action URL (?_csrf=…); copy it into the header for multipart requests only.
+  // body._csrf or the x-csrf-token header. A no-JS multipart form to an upload route carries
+  // the token as its first field instead (never in the URL): readForm checks it.
   app.addHook('onRequest', async (req) => {
-    if (req.method !== 'POST' || req.headers['x-csrf-token']) return;
+    if (req.method !== 'POST' || req.headers['x-csrf-token'] || !req.routeOptions.config?.upload) return;
     if (!/^multipart\/form-data\b/i.test(String(req.headers['content-type'] ?? ''))) return;
-    const token = (req.query as Record<string, unknown> | undefined)?._csrf;
-    if (typeof token === 'string' && token !== '') req.headers['x-csrf-token'] = token;
+    deferredCsrf.add(req);
   });
+  // The plugin's own check, with the first field's token in the header it reads. It answers
+  // through reply.send(error) or next(); a stand-in reply turns both into a boolean.
+  const verify: VerifyCsrf = (req, token) =>
+    new Promise((resolve) => {
+      req.headers['x-csrf-token'] = token;
+      const stand = { send: () => resolve(false) } as unknown as FastifyReply;
+      app.csrfProtection(req, stand, () => resolve(true));
+    });
 
   app.addHook('onSend', async (req, reply) => {
     // A body left unread (refused part-way) must not be drained: close the connection instead.
@@ -115,10 +156,10 @@ export async function registerUploads(app: FastifyInstance, opts: { tmpDir: stri
     reply.raw.once('close', () => void removeTemps(req));
   });
 
-  return (req, limits, messages = {}) => readForm(req, limits, opts.tmpDir, messages.total ?? TOTAL_MESSAGE);
+  return (req, limits, messages = {}) => readForm(req, limits, opts.tmpDir, messages.total ?? TOTAL_MESSAGE, verify);
 }
 
-async function readForm(req: FastifyRequest, limits: FormLimits, tmpDir: string, totalMessage: string): Promise<FormRead> {
+async function readForm(req: FastifyRequest, limits: FormLimits, tmpDir: string, totalMessage: string, verify: VerifyCsrf): Promise<FormRead> {
   const fields: Record<string, string[]> = {};
   const files: Record<string, TempUpload> = {};
   const tooLarge: string[] = [];
@@ -178,6 +219,8 @@ async function readForm(req: FastifyRequest, limits: FormLimits, tmpDir: string,
   const first = it.next();
   req.raw.on('data', onData);
   let pending: ReturnType<typeof it.next> | null = first;
+  /** The token still to be read from the first part (a no-JS form to an upload route). */
+  let tokenDue = deferredCsrf.has(req);
 
   try {
     for (;;) {
@@ -191,6 +234,13 @@ async function readForm(req: FastifyRequest, limits: FormLimits, tmpDir: string,
       }
       if (step.done) break;
       const part = step.value;
+      if (tokenDue) {
+        // Nothing is read past a first part that is not a valid `_csrf` field.
+        const ok = part.type === 'field' && part.fieldname === '_csrf' && typeof part.value === 'string' && !part.valueTruncated && (await verify(req, part.value));
+        if (!ok) throw new CsrfRefusal();
+        tokenDue = false;
+        continue;
+      }
       if (part.type === 'field') {
         if (part.fieldnameTruncated || part.valueTruncated) throw new Refusal(413, FIELD_SIZE_MESSAGE);
         if (typeof part.value !== 'string') throw new Refusal(400, MALFORMED_MESSAGE);
@@ -212,12 +262,14 @@ async function readForm(req: FastifyRequest, limits: FormLimits, tmpDir: string,
       else if (saved.size === 0 && !part.filename) await fsp.rm(saved.path, { force: true });
       else files[part.fieldname] = { filename: part.filename ?? '', ...saved };
     }
+    if (tokenDue) throw new CsrfRefusal(); // an empty form
     req.raw.off('data', onData);
     return { ok: true, fields, files, tooLarge };
   } catch (err) {
     stop();
     // Nothing of a refused request is kept.
     await Promise.all(mine.map((p) => fsp.rm(p, { force: true })));
+    if (err instanceof CsrfRefusal) throw csrfError();
     if (!(err instanceof Refusal)) throw err;
     return { ok: false, status: err.status, error: err.message };
   }

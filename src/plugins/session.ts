@@ -11,7 +11,8 @@ declare module 'fastify' {
     createdAt?: number;
     lastSeen?: number;
     /** One-shot notice shown on the next page (PRG). */
-    flash?: { kind: 'ok' | 'error'; text: string };
+    /** A one-shot notice; `slot`: shown next to that element (an upload slot's id) instead of at the top. */
+    flash?: { kind: 'ok' | 'error'; text: string; slot?: string };
     /** Why the last session ended, for the login page. */
     endedReason?: string;
     /** Where the signed-in session is used from (copied to the sessions row for the security admin). */

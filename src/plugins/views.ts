@@ -11,8 +11,8 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders a page with the common context (user, menu, CSRF token, flash). */
     page(template: string, data?: Record<string, unknown>, status?: number): Promise<FastifyReply>;
-    /** PRG: store a one-shot notice and redirect (HX-aware). */
-    flashRedirect(url: string, text: string, kind?: 'ok' | 'error'): FastifyReply;
+    /** PRG: store a one-shot notice and redirect (HX-aware); `slot`: the id of the element it belongs next to. */
+    flashRedirect(url: string, text: string, kind?: 'ok' | 'error', slot?: string): FastifyReply;
   }
   interface FastifyRequest {
     /** True for htmx requests that want a fragment (not hx-boost navigations). */
@@ -86,9 +86,9 @@ export default fp(async function viewsPlugin(
     return this.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
   });
 
-  app.decorateReply('flashRedirect', function (this: FastifyReply, url: string, text: string, kind: 'ok' | 'error' = 'ok') {
+  app.decorateReply('flashRedirect', function (this: FastifyReply, url: string, text: string, kind: 'ok' | 'error' = 'ok', slot?: string) {
     const session = this.request.session as any;
-    if (session && typeof session.set === 'function') session.flash = { kind, text };
+    if (session && typeof session.set === 'function') session.flash = slot ? { kind, text, slot } : { kind, text };
     return redirect(this, url);
   });
 });

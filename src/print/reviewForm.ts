@@ -3,6 +3,7 @@ import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';
 import { EVALUATION_TABLES } from '../domain/evaluation.js';
 import { OPINION_FIELDS, type UnitOpinion } from '../domain/unitstage.js';
+import { tenureOf, type Tenure, type TitleRow, type WorkRow } from '../domain/tenure.js';
 
 /**
  * The view model of 专业技术职称申报评审表 (seed 001 §4.2.1): one model, rendered by one
@@ -63,6 +64,8 @@ export interface ReviewFormModel {
   profile: Record<string, string>;
   photoFileId: number | null;
   currentTitle: string;
+  /** 现职称履职年限 and 从事专业技术工作年限: computed from the archive (src/domain/tenure.ts), as the eligibility check states them. */
+  tenure: Pick<Tenure, 'titleText' | 'workText'>;
   education: { highest: string; school: string; major: string; graduated: string };
   tables: PrintTable[];
   summaries: { year: string; content: string }[];
@@ -109,8 +112,6 @@ function evaluationBoxes(level: string, e: EvaluationInput | undefined): Evaluat
   });
 }
 
-const LEVEL_ORDER = ['senior_full', 'senior_vice', 'intermediate', 'assistant', 'junior'];
-
 function rowsOf(s: Pick<Snapshot, 'sections'>, key: string) {
   return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
 }
@@ -136,12 +137,18 @@ export interface ReviewFormOptions {
   idNumber?: string;
 }
 
-/** 现有职称 with the date it was obtained: the highest employed (聘任) title, “主治(主管)医师（2019-09-01）”, or 无. */
-export function currentTitleOf(s: Pick<Snapshot, 'sections'>): string {
-  const titles = rowsOf(s, 'titles').filter((t) => t.employed === '是');
-  titles.sort((a, b) => LEVEL_ORDER.indexOf(String(a.title_level)) - LEVEL_ORDER.indexOf(String(b.title_level)) || String(b.certified_on).localeCompare(String(a.certified_on)));
-  const cur = titles[0];
-  return cur ? `${display(cur.title_name).split(' - ').pop()}（${display(cur.certified_on)}）` : '无';
+/**
+ * The current title and both tenures as of 31 December of the declaration year: the figures of
+ * the eligibility check, the form, the publicity list and the 汇总表 (one computation).
+ */
+export function tenureOfSnapshot(s: Pick<Snapshot, 'sections' | 'cover'>): Tenure {
+  return tenureOf({ titles: rowsOf(s, 'titles') as TitleRow[], work: rowsOf(s, 'work') as WorkRow[] }, s.cover.year);
+}
+
+/** 现有职称 with the date it was obtained: “主治(主管)医师（2019-09-01）”, or 无. */
+export function currentTitleOf(s: Pick<Snapshot, 'sections' | 'cover'>, tenure = tenureOfSnapshot(s)): string {
+  const cur = tenure.current;
+  return cur ? `${cur.name.split(' - ').pop()}${cur.since ? `（${cur.since}）` : ''}` : '无';
 }
 
 /** 最高学历: the first row of 学历 (the applicant's order). */
@@ -151,6 +158,7 @@ export function topEducationOf(s: Pick<Snapshot, 'sections'>): { highest: string
 }
 
 export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormModel {
+  const tenure = tenureOfSnapshot(s);
   const p = Object.fromEntries(Object.entries(s.profile).map(([k, v]) => [k, display(v)]));
   const study = tableOf(s, 'study', o.today);
   const work = tableOf(s, 'work', o.today);
@@ -179,7 +187,8 @@ export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormMo
     idNumber: o.idNumber || s.person.idMasked || '',
     profile: p,
     photoFileId: s.photoFileId,
-    currentTitle: currentTitleOf(s),
+    currentTitle: currentTitleOf(s, tenure),
+    tenure: { titleText: tenure.titleText, workText: tenure.workText },
     education: topEducationOf(s),
     tables,
     summaries: rowsOf(s, 'summaries').map((r) => ({ year: display(r.year), content: display(r.content) })),

@@ -109,10 +109,8 @@ if (browser) {
       const majorOptions = await page.$$eval('#f-major option', (os) => os.length);
       t.ok(majorOptions > 3, `the type-ahead offered ${majorOptions} options`);
       await fill(page, '#f-academic_roles', '无');
-      await fill(page, '#f-title_years', '3');
-      await fill(page, '#f-title_months', '6');
-      await fill(page, '#f-work_years', '12');
-      await fill(page, '#f-work_months', '0');
+      // 履职年限 and 工作年限 are not typed: computed from 现有职称情况 and 工作经历.
+      t.match(text, '现职称(同级)履职年限', 'the computed tenure is shown');
       await fill(page, '#f-email', 'zw1988@hospital.cn');
       await fill(page, '#f-address', '昆明市五华区人民中路1号');
       await fill(page, '#f-postcode', '650000');

@@ -211,7 +211,7 @@ if (browser) {
 
       step = '提交申报';
       text = await bodyText(page);
-      need(t.match(text, '个人承诺', 'step 4: the pledge'), 'pledge');
+      need(t.match(text, '同意条款', 'step 4: the agreement (同意条款)'), 'pledge');
       t.match(text, '您还能返回修改或重置流程 4 次');
       await page.click('input[name="pledge"]');
       await boosted(page, 'form[action="/me/declaration/submit"] button[type="submit"]', '/me/declaration/done');
@@ -439,6 +439,7 @@ if (browser) {
 
       step = 'applicant: edits a paper';
       await boosted(ap, 'nav.side a[href="/me/sections/papers"]', '/me/sections/papers');
+      t.match(await bodyText(ap), '需修改', 'the ticked section says 需修改');
       await boosted(ap, 'main a[href$="/edit"][href^="/me/sections/papers/"]', /^\/me\/sections\/papers\/\d+\/edit$/);
       await ap.waitForSelector('#f-issn');
       const NEW_ISSN = 'CN 11-5547/R';

@@ -19,9 +19,15 @@ export async function storedCounts(app: TestApp, dir: string) {
   return { files: Number(f.n), attachments: Number(a.n), blobs: listFiles(dir) };
 }
 
-/** A multipart/form-data body with one file part, as a browser's upload form sends it. */
-export async function multipart(filename: string, bytes: Buffer, type = 'application/octet-stream', field = 'file') {
+/**
+ * A multipart/form-data body with one file part, as a browser's upload form sends it: the
+ * hidden `_csrf` field first when `o.csrf` is given (the upload forms put it first), then
+ * `o.fields`, then the file.
+ */
+export async function multipart(filename: string, bytes: Buffer, type = 'application/octet-stream', field = 'file', o: { csrf?: string; fields?: [string, string][] } = {}) {
   const fd = new FormData();
+  if (o.csrf !== undefined) fd.append('_csrf', o.csrf);
+  for (const [k, v] of o.fields ?? []) fd.append(k, v);
   fd.append(field, new Blob([new Uint8Array(bytes)], { type }), filename);
   const r = new Response(fd);
   return { payload: Buffer.from(await r.arrayBuffer()), contentType: r.headers.get('content-type')! };

@@ -26,12 +26,12 @@ export const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntraile
 export const PLEDGE = { name: 'pledge', filename: 'pledge.png', type: 'image/png', data: makePng(120, 160, 3) };
 export const REPORT = { name: 'report', filename: 'report.pdf', type: 'application/pdf', data: PDF };
 
-/** The no-JS 推荐上报 form: multipart, CSRF token in the action URL. */
+/** The no-JS 推荐上报 form: multipart, the CSRF token its first field. */
 export async function postRecommend(app: TestApp, agent: Agent, ids: number[], files: (typeof PLEDGE)[]) {
   await agent.get('/org/recommend');
-  const { payload, contentType } = multipart(ids.map((id) => ['ids', String(id)] as [string, string]), files);
+  const { payload, contentType } = multipart([['_csrf', agent.csrf()], ...ids.map((id) => ['ids', String(id)] as [string, string])], files);
   const res = await app.app.inject({
-    method: 'POST', url: `/org/recommend?_csrf=${encodeURIComponent(agent.csrf())}`, payload,
+    method: 'POST', url: '/org/recommend', payload,
     headers: { 'content-type': contentType, cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
   });
   if (String(res.headers['content-type'] ?? '').startsWith('text/html')) agent.lastHtml = res.body;

@@ -125,12 +125,12 @@ export async function declareThroughUi(t: TestApp, agent: import('./app.js').Age
   return d.id;
 }
 
-/** Submits (or resubmits) the applicant's current declaration from step 4. */
-export async function submitThroughUi(agent: import('./app.js').Agent, declId: number) {
+/** Submits (or resubmits) the applicant's current declaration from step 4 (`extra`: more ticked boxes, e.g. confirm_unchanged). */
+export async function submitThroughUi(agent: import('./app.js').Agent, declId: number, extra: Record<string, string> = {}) {
   const page = await agent.get('/me/declaration?step=4');
   const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1];
   if (!token) throw new Error('no submit form on step 4');
-  const res = await agent.post('/me/declaration/submit', { declaration_id: String(declId), token, pledge: '1' });
+  const res = await agent.post('/me/declaration/submit', { declaration_id: String(declId), token, pledge: '1', ...extra });
   if (res.headers.location !== `/me/declaration/done?id=${declId}`) throw new Error(`submit refused → ${res.headers.location}`);
 }
 

@@ -83,6 +83,60 @@ t.test('registration validation: bad ID, bad phone, weak password, mismatch, agr
   t.equal(await app.ctx.db.selectFrom('users').select('id').where('kind', '=', 'applicant').execute().then((r) => r.length), 0, 'nothing created');
 });
 
+t.test('获取验证码: an invalid or registered 身份证号, or a bad phone, sends nothing and spends no code', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const sent = async () => ({
+    outbox: (await app.ctx.db.selectFrom('sms_outbox').select('id').execute()).length,
+    codes: (await app.ctx.db.selectFrom('sms_codes').select('id').execute()).length,
+  });
+  const good = idNumber('19900307', '123');
+  const wrongCheck = good.slice(0, 17) + (good.endsWith('0') ? '1' : '0');
+  const a = new Agent(app);
+  await a.get('/register');
+  const cases: [Record<string, string>, string, string][] = [
+    [{ idNumber: wrongCheck }, 'idNumber', '身份证号校验位不正确'],
+    [{ idNumber: '530102199002301234' }, 'idNumber', '身份证号出生日期不正确'],
+    [{ idNumber: '' }, 'idNumber', '请输入身份证号'],
+    [{ phone: '1380013800' }, 'phone', '手机号应为11位数字'],
+  ];
+  for (const [patch, field, msg] of cases) {
+    const form = { name: '张伟', idNumber: good, phone: '13800138000', ...patch };
+    const res = await a.post('/register/sms', form);
+    t.equal(res.statusCode, 422, `${msg}: 422`);
+    t.match(res.body, new RegExp(`<small class="err" id="e-${field}">${msg}</small>`), `${msg}: next to the field`);
+    t.match(res.body, `value="${form.idNumber}"`, 'typed ID kept');
+    t.match(res.body, `value="${form.phone}"`, 'typed phone kept');
+    t.notMatch(res.body, '验证码已发送');
+  }
+  t.same(await sent(), { outbox: 0, codes: 0 }, 'no message, no code');
+
+  // A registered ID: the usual wording, nothing sent.
+  await createApplicant(app, { id: good, phone: '13700000000' });
+  const dup = await a.post('/register/sms', { name: '张伟', idNumber: good, phone: '13800138000' });
+  t.equal(dup.statusCode, 422);
+  t.match(dup.body, /<small class="err" id="e-idNumber">该身份证号已注册，请直接登录；如忘记密码请通过“忘记密码”找回<\/small>/);
+  t.same(await sent(), { outbox: 0, codes: 0 }, 'still nothing sent');
+
+  // 忘记密码 / 账号解锁: a bad ID is refused before the account lookup, nothing sent.
+  for (const mode of ['forgot', 'unlock']) {
+    await a.get(`/${mode}`);
+    const res = await a.post(`/${mode}/sms`, { idNumber: wrongCheck, phone: '13700000000' });
+    t.equal(res.statusCode, 422, `${mode}: 422`);
+    t.match(res.body, '<small class="err" id="e-idNumber">身份证号校验位不正确</small>', `${mode}: error next to the ID`);
+    t.match(res.body, `value="${wrongCheck}"`, `${mode}: typed ID kept`);
+  }
+  t.same(await sent(), { outbox: 0, codes: 0 }, 'forgot/unlock sent nothing either');
+
+  // The daily allowance is intact: 3 codes for the right numbers.
+  const b = new Agent(app);
+  await b.get('/register');
+  for (let i = 0; i < 3; i++) {
+    t.match((await b.post('/register/sms', { name: '王芳', idNumber: idNumber('19920101', '222'), phone: '13800138000' })).body, '验证码已发送', `code ${i + 1} of 3`);
+    app.clock.advance(61_000);
+  }
+});
+
 t.test('SMS limits: 1 per minute, 3 per day, 10 minutes validity, 5 wrong tries void the code', async (t) => {
   const app = await makeApp();
   t.teardown(() => app.close());

@@ -24,7 +24,8 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   const title = await titleOf(app);
   let page = await a.get('/me/declaration');
   t.equal(page.statusCode, 200);
-  t.match(page.body, '封面填写');
+  // Seed 001 §4.1: 封面填写→基本信息确认→申报信息预览→提交申报.
+  t.match(page.body, /<ol class="steps" aria-label="申报步骤">\s*<li class="on"><span>1\. 封面填写<\/span><\/li><li class=""><span>2\. 基本信息确认<\/span><\/li><li class=""><span>3\. 申报信息预览<\/span><\/li><li class=""><span>4\. 提交申报<\/span><\/li>/);
   t.match(page.body, '卫生技术高级职称评审委员会');
 
   // No-JS: choosing the committee posts back to load its levels; the titles follow the level.
@@ -67,10 +68,14 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   // Step 4: the pledge must be ticked; the budget sentence of seed 001.
   page = await a.get('/me/declaration?step=4');
   t.match(page.body, '您当前已经返回修改或重置流程 0 次，您还能返回修改或重置流程 4 次');
+  // 同意条款 in the seed's words.
+  t.match(page.body, '<h3>同意条款</h3>');
+  t.match(page.body, '对申报人员弄虚作假、提供虚假材料的，相关信息记入职称评审诚信档案库，并纳入全国信用信息共享平台。记录期限为3年，记录期内不得参加职称申报评审。');
+  t.notMatch(page.body, '个人承诺');
   const token = /name="token" value="([^"]+)"/.exec(page.body)![1]!;
   res = await a.post('/me/declaration/submit', { declaration_id: String(d.id), token });
   t.equal(res.headers.location, '/me/declaration?step=4');
-  t.match((await a.get('/me/declaration?step=4')).body, '请阅读并勾选个人承诺');
+  t.match((await a.get('/me/declaration?step=4')).body, '请阅读并勾选同意条款');
 
   // Double click: five identical posts at once make one submission.
   page = await a.get('/me/declaration?step=4');
@@ -93,7 +98,9 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   for (const v of [zhang.phone, zhang.id]) t.notMatch(dump, v, 'no phone or ID number');
 
   const done = await a.get(`/me/declaration/done?id=${d.id}`);
-  for (const s of ['申报成功', '申报职称', '申报时间', '申报专业', '参评类别', '查看申报表', '查看进度', '单位审核中']) t.match(done.body, s);
+  t.match(done.body, '<h1 class="ok">提交申报成功!</h1>');
+  t.match(done.body, '恭喜您，提交申报成功。当前申报人数较多，请您耐心等待审核结果。');
+  for (const s of ['申报职称', '申报时间', '申报专业', '参评类别', '查看申报表', '查看进度', '单位审核中']) t.match(done.body, s);
 
   // A second tab with its own token: told it is already submitted.
   res = await a.post('/me/declaration/submit', { declaration_id: String(d.id), token: 'another-tab', pledge: '1' });
@@ -120,6 +127,27 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   res = await a.post('/me/declaration/cover', { ...COVER(w.plan), title });
   t.equal(res.statusCode, 422, 'no new cover while one is under review');
   t.match(res.body, '不能重复申报');
+});
+
+t.test('现职称履职年限: one figure, stated the same way at step 2, in the form (preview and submitted), on the profile and the publicity list', async (t) => {
+  const { app, w, a } = await setup();
+  t.teardown(() => app.close());
+  const title = await titleOf(app);
+  await a.get('/me/declaration');
+  await a.post('/me/declaration/cover', { ...COVER(w.plan), title });
+  // The demo archive: 主治(主管)医师 since 2019-09-01, at the hospital since 2010-08-01; declared for 2026.
+  const TITLE = '截至2026年12月31日满7年3个月';
+  const WORK = '截至2026年12月31日满16年5个月';
+  const step2 = await a.get('/me/declaration?step=2');
+  t.match(step2.body, `履职年限：${TITLE}，要求满5年`, 'the eligibility check');
+  const step3 = await a.get('/me/declaration?step=3');
+  t.match(step3.body, `<th>现职称履职年限</th><td colspan="2">${TITLE}</td>`, 'the review form preview');
+  t.match(step3.body, `<th>从事专业技术工作年限</th><td colspan="3">${WORK}</td>`);
+  t.notMatch(step3.body, '6年3个月');
+  const profile = await a.get('/me/profile');
+  t.match(profile.body, `<label>现职称(同级)履职年限</label><p>${TITLE} `, 'the profile shows the computed figure');
+  t.match(profile.body, `<label>从事专业技术工作年限</label><p>${WORK} `);
+  t.notMatch(profile.body, 'id="f-title_years"', 'no longer typed');
 });
 
 t.test('unit problems are the seed messages, shown at the cover', async (t) => {

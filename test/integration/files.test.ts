@@ -38,7 +38,7 @@ interface Upload {
   headers?: Record<string, string>;
 }
 
-/** POSTs a multipart upload the way the partial's form does (token in the action URL). */
+/** POSTs a multipart upload the way the partial's form does (the token as its first field, never in the URL). */
 async function upload(app: TestApp, agent: Agent, u: Upload) {
   if (u.csrf === undefined) await agent.get('/me');
   const token = u.csrf === undefined ? agent.csrf() : u.csrf;
@@ -46,16 +46,20 @@ async function upload(app: TestApp, agent: Agent, u: Upload) {
   q.set('owner', u.owner ?? 'row');
   if (u.id !== undefined) q.set('id', String(u.id));
   q.set('slot', u.slot ?? 'certificate');
-  q.set('back', u.back ?? '/me/sections/titles');
-  if (token !== null) q.set('_csrf', token);
-  const { payload, contentType } = await multipart(u.filename ?? (u.bytes.subarray(0, 5).toString('latin1') === '%PDF-' ? 'x.pdf' : 'x.png'), u.bytes);
+  // By default the page that shows the slot (where a refusal's message appears).
+  const owner = u.owner ?? 'row';
+  q.set('back', u.back ?? (owner === 'row' ? `/me/sections/titles/${u.id}/edit` : owner === 'profile' ? '/me/profile' : '/me/attachments'));
+  const { payload, contentType } = await multipart(u.filename ?? (u.bytes.subarray(0, 5).toString('latin1') === '%PDF-' ? 'x.pdf' : 'x.png'), u.bytes, 'application/octet-stream', 'file', token === null ? {} : { csrf: token });
   return app.app.inject({ method: 'POST', url: `/me/attachments?${q}`, payload, headers: { 'content-type': contentType, cookie: cookieOf(agent), ...u.headers } });
 }
 
-/** The flash shown on the page a redirect leads to. */
+/**
+ * What the page a redirect leads to says: the top flash (上传成功…), or the message next to an
+ * upload slot (a refused upload). The redirect may carry the slot's #id.
+ */
 async function flashAfter(agent: Agent, res: { headers: Record<string, unknown> }): Promise<string> {
-  const page = await agent.get(String(res.headers.location));
-  return /<p class="flash (?:ok|error)"[^>]*>([^<]*)<\/p>/.exec(page.body)?.[1] ?? '';
+  const page = await agent.get(String(res.headers.location).split('#')[0]!);
+  return /<p class="flash (?:ok|error)"[^>]*>([^<]*)<\/p>/.exec(page.body)?.[1] ?? /<small class="err" id="att-[^"]+-err" role="alert">([^<]+)<\/small>/.exec(page.body)?.[1] ?? '';
 }
 
 
@@ -219,20 +223,21 @@ t.test('avatar: jpg/png only, 3.3×4.8 portrait, one photo (a new one replaces t
   t.teardown(() => app.close());
   const before = await counts(app);
 
-  const land = await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: LANDSCAPE, back: '/me/profile' });
+  const land = await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: LANDSCAPE, back: '/me/profile#attachments' });
   t.equal(land.statusCode, 303);
-  t.equal(land.headers.location, '/me/profile');
-  t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), '照片比例应为3.3cm×4.8cm（宽:高约为 2:3），当前为 567×390 像素');
+  t.equal(land.headers.location, `/me/profile#att-profile-${a.userId}-avatar`, 'back to the page, at the slot');
+  const landPage = await agentA.get('/me/profile');
+  t.match(landPage.body, `<small class="err" id="att-profile-${a.userId}-avatar-err" role="alert">照片比例应为3.3cm×4.8cm（宽:高约为 2:3），当前为 567×390 像素</small>`, 'the message sits at the avatar slot');
+  t.notMatch(landPage.body, /<p class="flash/, 'not a page-level message');
   t.same(await counts(app), before, 'nothing stored');
 
-  await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: PDF, back: '/me' });
-  t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), PHOTO_TYPE_MESSAGE);
-  await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: makePng(100, 145), back: '/me' });
-  t.match(await flashAfter(agentA, { headers: { location: '/me' } }), /^照片分辨率过低/);
+  t.equal(await flashAfter(agentA, await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: PDF })), PHOTO_TYPE_MESSAGE);
+  t.match(await flashAfter(agentA, await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: makePng(100, 145) })), /^照片分辨率过低/);
   t.same(await counts(app), before, 'nothing stored');
 
-  t.equal((await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: PORTRAIT })).statusCode, 303);
-  t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), '上传成功');
+  const ok = await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: PORTRAIT });
+  t.equal(ok.statusCode, 303);
+  t.equal(await flashAfter(agentA, ok), '上传成功');
   const second = makePng(330, 480);
   t.equal((await upload(app, agentA, { owner: 'profile', slot: 'avatar', bytes: second })).statusCode, 303);
   const map = await listAttachments(app.ctx, a.userId, 'profile', [a.userId]);
@@ -261,13 +266,17 @@ t.test('size limit (configurable) and per-user quota: message, nothing stored', 
     t.equal(await flashAfter(agentA, res), '文件不能超过1KB');
     t.same(await counts(app), before, 'nothing stored');
   }
-  // Far over the limit (past the request budget): not read to its end, a 413 page that says why.
+  // Far over the limit (past the request budget): not read to its end; the same page, the
+  // message at the slot (no separate 上传失败 page).
   const far = await upload(app, agentA, { id: rowA, bytes: padded(50_000) });
-  t.equal(far.statusCode, 413, '50000 bytes');
-  t.match(far.body, '文件不能超过1KB');
+  t.equal(far.statusCode, 303, '50000 bytes');
+  t.equal(far.headers.location, `/me/sections/titles/${rowA}/edit#att-row-${rowA}-certificate`);
+  t.equal(far.headers.connection, 'close', 'the unread body is not drained');
+  t.equal(await flashAfter(agentA, far), '文件不能超过1KB');
   t.same(await counts(app), before, 'nothing stored');
-  t.equal((await upload(app, agentA, { id: rowA, bytes: padded(1024) })).statusCode, 303);
-  t.equal(await flashAfter(agentA, { headers: { location: '/me' } }), '上传成功', 'exactly at the limit is fine');
+  const exact = await upload(app, agentA, { id: rowA, bytes: padded(1024) });
+  t.equal(exact.statusCode, 303);
+  t.equal(await flashAfter(agentA, exact), '上传成功', 'exactly at the limit is fine');
 
   const q = await setup({ uploadQuotaBytes: 2 * stored(PORTRAIT).length + 10 });
   t.teardown(() => q.app.close());
@@ -280,8 +289,9 @@ t.test('size limit (configurable) and per-user quota: message, nothing stored', 
   t.same(await counts(q.app), full, 'nothing stored');
   // Another user's quota is their own.
   const rowB = await addRow(q.app, q.b.userId);
-  t.equal((await upload(q.app, q.agentB, { id: rowB, bytes: SMALL })).statusCode, 303);
-  t.equal(await flashAfter(q.agentB, { headers: { location: '/me' } }), '上传成功');
+  const theirs = await upload(q.app, q.agentB, { id: rowB, bytes: SMALL });
+  t.equal(theirs.statusCode, 303);
+  t.equal(await flashAfter(q.agentB, theirs), '上传成功');
 });
 
 t.test('default limits in messages and slots', async (t) => {
@@ -318,7 +328,26 @@ t.test('unknown owner or slot → 404; CSRF required; back must be same-site', a
   t.equal(badToken.statusCode, 403);
   t.same(await counts(app), before, 'nothing stored');
 
-  // The query-string token is honoured for multipart bodies only.
+  // A token in the URL is never honoured, multipart or not.
+  await agentA.get('/me');
+  const { payload: qp, contentType: qct } = await multipart('x.png', SMALL, 'image/png');
+  const multipartViaQuery = await app.app.inject({
+    method: 'POST', url: `/me/attachments?owner=row&id=${rowA}&slot=certificate&_csrf=${encodeURIComponent(agentA.csrf())}`, payload: qp,
+    headers: { 'content-type': qct, cookie: cookieOf(agentA) },
+  });
+  t.equal(multipartViaQuery.statusCode, 403, 'a multipart POST cannot put the token in the URL');
+  t.same(await counts(app), before, 'nothing stored');
+  // The token after the file (not the form's first field): refused before the file is stored.
+  const late = new FormData();
+  late.append('file', new Blob([new Uint8Array(SMALL)], { type: 'image/png' }), 'x.png');
+  late.append('_csrf', agentA.csrf());
+  const lateBody = new Response(late);
+  const tokenLast = await app.app.inject({
+    method: 'POST', url: `/me/attachments?owner=row&id=${rowA}&slot=certificate`, payload: Buffer.from(await lateBody.arrayBuffer()),
+    headers: { 'content-type': lateBody.headers.get('content-type')!, cookie: cookieOf(agentA) },
+  });
+  t.equal(tokenLast.statusCode, 403, 'the token must come before the file');
+  t.same(await counts(app), before, 'nothing stored');
   await agentA.get('/me');
   const att = await upload(app, agentA, { id: rowA, bytes: SMALL });
   t.equal(att.statusCode, 303);
@@ -330,7 +359,7 @@ t.test('unknown owner or slot → 404; CSRF required; back must be same-site', a
   await agentA.get('/me');
   t.equal((await agentA.post(`/me/attachments/${attId}/delete`)).statusCode, 303);
 
-  // The header (htmx) works as well as the query parameter.
+  // The header (htmx) works as well as the first field.
   await agentA.get('/me');
   const viaHeader = await upload(app, agentA, { id: rowA, bytes: SMALL, csrf: null, headers: { 'x-csrf-token': agentA.csrf(), 'hx-request': 'true', 'hx-boosted': 'true' } });
   t.equal(viaHeader.statusCode, 303);
@@ -342,19 +371,20 @@ t.test('unknown owner or slot → 404; CSRF required; back must be same-site', a
 
   // A non-multipart POST to the upload URL: a clear message, nothing stored.
   await agentA.get('/me');
-  const form = await agentA.post(`/me/attachments?owner=row&id=${rowA}&slot=certificate&back=/me`, { file: 'x' });
+  const edit = `/me/sections/titles/${rowA}/edit`;
+  const form = await agentA.post(`/me/attachments?owner=row&id=${rowA}&slot=certificate&back=${encodeURIComponent(edit)}`, { file: 'x' });
   t.equal(form.statusCode, 303);
   t.equal(await flashAfter(agentA, form), '请选择要上传的文件');
-  // A multipart body whose file part is not named "file": refused, not ignored.
+  // A multipart body whose file part is not named "file": refused, not ignored; said at the slot.
   const beforeWrong = await counts(app);
-  const { payload, contentType } = await multipart('x.png', SMALL, 'image/png', 'other');
   await agentA.get('/me');
+  const { payload, contentType } = await multipart('x.png', SMALL, 'image/png', 'other', { csrf: agentA.csrf() });
   const wrongField = await app.app.inject({
-    method: 'POST', url: `/me/attachments?owner=row&id=${rowA}&slot=certificate&_csrf=${encodeURIComponent(agentA.csrf())}`, payload,
+    method: 'POST', url: `/me/attachments?owner=row&id=${rowA}&slot=certificate&back=${encodeURIComponent(edit)}`, payload,
     headers: { 'content-type': contentType, cookie: cookieOf(agentA) },
   });
-  t.equal(wrongField.statusCode, 400);
-  t.match(wrongField.body, UNEXPECTED_FILE_MESSAGE);
+  t.equal(wrongField.statusCode, 303);
+  t.equal(await flashAfter(agentA, wrongField), UNEXPECTED_FILE_MESSAGE);
   t.same(await counts(app), beforeWrong, 'nothing stored');
 });
 
@@ -422,9 +452,9 @@ t.test('the partial renders slots, thumbnails and a working no-JS upload form', 
   await agentA.get('/me');
   const token = agentA.csrf();
   const back = `/me/sections/titles/${rowA}/edit?x=1&y=2`;
-  const render = (slots: unknown, its: unknown, owner: string, id: number) =>
-    env.renderString('{% from "files/_attachments.njk" import attachments %}{{ attachments(slots, items, owner, ownerId, back, csrf) }}', {
-      slots, items: its, owner, ownerId: id, back, csrf: () => token,
+  const render = (slots: unknown, its: unknown, owner: string, id: number, flash?: unknown) =>
+    env.renderString('{% from "files/_attachments.njk" import attachments %}{{ attachments(slots, items, owner, ownerId, back, csrf, flash) }}', {
+      slots, items: its, owner, ownerId: id, back, csrf: () => token, flash,
     });
   const html = render(rowSlots(app.ctx, 'titles'), items, 'row', rowA);
   t.match(html, '<span class="req">*</span>职称证书');
@@ -436,14 +466,27 @@ t.test('the partial renders slots, thumbnails and a working no-JS upload form', 
   t.match(html, 'accept=".jpg,.jpeg,.png,.pdf"');
   t.match(html, '支持 jpg、png、pdf，单个文件不超过5MB');
   const action = /<form method="post" enctype="multipart\/form-data" class="att-upload" action="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-  t.equal(action, `/me/attachments?owner=row&id=${rowA}&slot=certificate&back=${encodeURIComponent(back)}&_csrf=${encodeURIComponent(token)}`);
+  t.equal(action, `/me/attachments?owner=row&id=${rowA}&slot=certificate&back=${encodeURIComponent(back)}`, 'no token in the URL');
+  t.notMatch(html, '_csrf=');
+  // The token is the form's first field, before the file input.
+  t.match(html, new RegExp(`class="att-upload" action="[^"]+">\\s*<input type="hidden" name="_csrf" value="${token}">\\s*<input id="att-row-${rowA}-certificate-file" type="file"`));
+  t.match(html, `data-max-bytes="${5 * 1024 * 1024}" data-size-message="文件不能超过5MB"`, 'the limit for the page\'s own check');
+  t.match(html, `<small class="err" id="att-row-${rowA}-certificate-err" role="alert" hidden></small>`, 'an empty message place');
 
-  // Submitting that exact action (as a browser without JS would) works.
-  const { payload, contentType } = await multipart('c.png', SMALL, 'image/png');
+  // Submitting that form (as a browser without JS would: token first, then the file) works.
+  const { payload, contentType } = await multipart('c.png', SMALL, 'image/png', 'file', { csrf: token });
   const res = await app.app.inject({ method: 'POST', url: action, payload, headers: { 'content-type': contentType, cookie: cookieOf(agentA) } });
   t.equal(res.statusCode, 303);
   t.equal(res.headers.location, back);
   t.equal((await listAttachments(app.ctx, a.userId, 'row', [rowA])).get(rowA)!.length, 3);
+
+  // A refusal for this slot shows next to it, not for another slot.
+  const refused = render(rowSlots(app.ctx, 'titles'), items, 'row', rowA, { kind: 'error', text: '文件不能超过5MB', slot: `att-row-${rowA}-certificate` });
+  t.match(refused, `<div class="att-slot has-error" id="att-row-${rowA}-certificate">`);
+  t.match(refused, `<small class="err" id="att-row-${rowA}-certificate-err" role="alert">文件不能超过5MB</small>`);
+  t.match(refused, `aria-describedby="att-row-${rowA}-certificate-err att-row-${rowA}-certificate-rule" aria-invalid="true"`);
+  const elsewhere = render(rowSlots(app.ctx, 'titles'), items, 'row', rowA, { kind: 'error', text: '文件不能超过5MB', slot: 'att-row-999-certificate' });
+  t.notMatch(elsewhere, '文件不能超过5MB</small>');
 
   // The profile: empty slots say so; photo slot accepts images only.
   const prof = render(profileSlots(app.ctx), undefined, 'profile', a.userId);

@@ -19,7 +19,7 @@ function planForm(o: Record<string, string | string[]> = {}): Record<string, str
   return {
     year: '2026',
     name: '2026年度卫生技术高级职称评审',
-    series_code: '',
+    series_code: 'S04',
     levels: ['senior_vice', 'senior_full'],
     specialties: '临床医学\n护理学\n',
     categories: ['normal', 'exceptional'],
@@ -70,14 +70,18 @@ t.test('committee staff: new form with defaults, create, list, edit (PRG)', asyn
   t.match(form.body, 'id="f-required_sections-educations" name="required_sections" value="educations" checked', 'registry-required section checked');
   t.match(form.body, /id="f-required_sections-papers" name="required_sections" value="papers">/, 'optional section unchecked');
   t.match(form.body, /id="f-categories-recognition" name="categories" value="recognition" checked/, 'all categories by default');
-  t.match(form.body, /<option value="S04">卫生技术人员<\/option>|<option value="S04" selected>卫生技术人员<\/option>/, 'series select');
+  // 系列: the committee's own series by default; 不限 is offered but never preselected.
+  t.match(form.body, '<option value="S04" selected>卫生技术人员</option>', 'the committee\'s series preselected');
+  t.match(form.body, '<option value="*">不限（所有系列）</option>', '不限 offered, not selected');
+  t.match(form.body, '<option value="">请选择</option>');
+  t.match(form.body, '本评委会评审“卫生技术人员”系列');
 
   const res = await a.post('/org/plans/new', planForm({ notice: '一、申报范围\n二、申报时间' }));
   t.equal(res.statusCode, 303);
   const plan = await app.ctx.db.selectFrom('plans').selectAll().where('committee_org_id', '=', health).executeTakeFirstOrThrow();
   t.equal(res.headers.location, `/org/plans/${plan.id}`);
   t.match(plan, {
-    year: 2026, name: '2026年度卫生技术高级职称评审', series_code: null, levels: 'senior_full,senior_vice', specialties: '临床医学\n护理学',
+    year: 2026, name: '2026年度卫生技术高级职称评审', series_code: 'S04', any_series: 0, levels: 'senior_full,senior_vice', specialties: '临床医学\n护理学',
     categories: 'normal,exceptional', opens_at: '2026-06-01', closes_at: '2026-06-30', required_sections: null, required_slots: null,
     max_returns: 4, publicity_required: 1, publicity_days: 5, major_mismatch: 'warn', eligibility_mode: 'block', notice: '一、申报范围\n二、申报时间',
   });
@@ -246,6 +250,56 @@ t.test('validation: 422, Chinese messages next to the fields, values kept', asyn
   const oneDay = await a.post('/org/plans/new', planForm({ opens_at: '2026-06-30', closes_at: '2026-06-30' }));
   t.equal(oneDay.statusCode, 303);
   t.equal(await app.ctx.db.selectFrom('plans').select('id').execute().then((r) => r.length), 1, 'only the valid post saved');
+});
+
+t.test('系列: 不限 only when chosen on purpose; the cover offers only the plan\'s series', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const health = await committeeId(app, '卫生技术');
+  const a = await staffAgent(app, 'com_sun', health);
+  await a.get('/org/plans/new');
+
+  // Nothing chosen (the old form's silent 不限): refused, next to the field, values kept.
+  let res = await a.post('/org/plans/new', planForm({ series_code: '', name: '未选系列计划' }));
+  t.equal(res.statusCode, 422);
+  t.match(res.body, /<small class="err">请选择系列；申报人可申报所有系列职称的，请选择“不限（所有系列）”<\/small>/);
+  t.match(res.body, 'value="未选系列计划"', 'typed name kept');
+  // Another series than the committee's: refused.
+  res = await a.post('/org/plans/new', planForm({ series_code: 'S01', name: '教师系列计划' }));
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '该评委会评审“卫生技术人员”系列职称，请选择“卫生技术人员”；确需受理所有系列的，请选择“不限（所有系列）”');
+  t.match(res.body, '<option value="S01" selected>', 'the choice is kept');
+  t.equal((await app.ctx.db.selectFrom('plans').select('id').execute()).length, 0, 'nothing saved');
+
+  // 不限, deliberately.
+  res = await a.post('/org/plans/new', planForm({ series_code: '*', name: '不限系列计划', opens_at: '2026-06-01', closes_at: '2026-06-30' }));
+  t.equal(res.statusCode, 303);
+  const anyPlan = await app.ctx.db.selectFrom('plans').selectAll().where('name', '=', '不限系列计划').executeTakeFirstOrThrow();
+  t.match(anyPlan, { series_code: null, any_series: 1 });
+  t.match((await a.get(`/org/plans/${anyPlan.id}`)).body, '<option value="*" selected>不限（所有系列）</option>', 'shown as 不限 when edited');
+  res = await a.post('/org/plans/new', planForm({ series_code: 'S04', name: '卫生系列计划' }));
+  t.equal(res.statusCode, 303);
+  const healthPlan = await app.ctx.db.selectFrom('plans').selectAll().where('name', '=', '卫生系列计划').executeTakeFirstOrThrow();
+  // A plan saved before 不限 had to be chosen (series empty, flag 0): its committee's series.
+  const stamp = app.clock.now().toISOString();
+  const legacy = await app.ctx.db.insertInto('plans').values({ committee_org_id: health, year: 2026, name: '旧计划', levels: 'senior_vice', opens_at: '2026-06-01', closes_at: '2026-06-30', created_at: stamp }).returning('id').executeTakeFirstOrThrow();
+  t.match((await a.get(`/org/plans/${legacy.id}`)).body, '<option value="S04" selected>卫生技术人员</option>', 'an old plan edits as the committee\'s series');
+
+  const ap = await createApplicant(app);
+  const b = new Agent(app);
+  await login(b, 'applicant', ap.id);
+  await b.get('/me/declaration');
+  const titlesOf = async (planId: number) => {
+    const page = await b.post('/me/declaration/cover', { plan_id: String(planId), level: 'senior_vice', _refresh: '1' });
+    return [...page.body.matchAll(/<option value="([^"]+ - [^"]+)"/g)].map((m) => m[1]!);
+  };
+  for (const [planId, what] of [[healthPlan.id, '卫生 plan'], [legacy.id, 'old plan']] as const) {
+    const titles = await titlesOf(planId);
+    t.ok(titles.length > 0, `${what}: titles offered`);
+    t.same(titles.filter((x) => !x.startsWith('卫生技术人员 - ')), [], `${what}: only 卫生技术人员 titles (no 副教授, no 律师)`);
+  }
+  const all = await titlesOf(anyPlan.id);
+  t.ok(all.includes('高等学校教师 - 副教授') && all.includes('卫生技术人员 - 副主任医师'), '不限: every series');
 });
 
 t.test('the plan window on /me: open through 24:00 of the close date (China time)', async (t) => {

@@ -102,7 +102,8 @@ t.test('return with sections ticked → applicant fixes and resubmits → back a
   await applicant.get(`/me/sections/papers/${paper.id}/edit`);
   const edit = await applicant.post(`/me/sections/papers/${paper.id}`, { ...data, issn: 'CN 11-5547/R' });
   t.equal(edit.statusCode, 303);
-  await submitThroughUi(applicant, id);
+  // 专业技术工作总结 was ticked too and is left as it was: confirmed at resubmission.
+  await submitThroughUi(applicant, id, { confirm_unchanged: '1' });
   t.same(await state(app, id), { status: 'reviewing', stage: 1, returns_count: 1 }, 'resubmission lands back at the returning stage');
   const submits = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'declaration_submit').where('object_id', '=', String(id)).orderBy('id').execute();
   t.equal(submits.length, 2, 'submit and resubmit audited');
@@ -138,6 +139,83 @@ t.test('return with sections ticked → applicant fixes and resubmits → back a
   await sup.get(`/org/reviews/${id}`);
   await sup.post(`/org/reviews/${id}/paper`, {});
   t.match((await sup.get(`/org/reviews/${id}`)).body, '只有评委会办公室');
+});
+
+t.test('需修改: ticked sections on /me and on their pages; resubmitting with one untouched asks for confirmation', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, applicant, zhang } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+  await act(sup, id, { action: 'return', opinion: '学历证书编号有误，论文请补充刊号', sections: ['educations', 'papers'] });
+  t.equal((await state(app, id)).status, 'returned');
+
+  // /me: the ticked sections, linked, and marked in the completion table.
+  let home = await applicant.get('/me');
+  t.match(home.body, '<b>需修改</b>：昆明市卫生健康委员会返回修改时要求修改以下申报信息（审核意见：学历证书编号有误，论文请补充刊号）');
+  t.match(home.body, '<li><a href="/me/sections/educations">学历情况</a> <span class="req-tag">需修改</span></li>');
+  t.match(home.body, '<li><a href="/me/sections/papers">撰写论文情况</a> <span class="req-tag">需修改</span></li>');
+  t.match(home.body, /<tr><td>学历情况 <span class="req-tag">需修改<\/span><\/td>/, 'marked in the completion table');
+  t.match(home.body, /<tr><td>工作经历<\/td>/, 'an unticked section is not marked');
+
+  // The section pages say so too; an unticked one does not.
+  const edus = await applicant.get('/me/sections/educations');
+  t.match(edus.body, '<h1>学历情况<span class="req-tag">（必填）</span> <span class="req-tag">需修改</span></h1>');
+  t.match(edus.body, '返回修改时要求修改本项（审核意见：学历证书编号有误，论文请补充刊号）');
+  const edu = await app.ctx.db.selectFrom('section_rows').select(['id', 'data']).where('user_id', '=', zhang.userId).where('section', '=', 'educations').executeTakeFirstOrThrow();
+  t.match((await applicant.get(`/me/sections/educations/${edu.id}/edit`)).body, '<span class="req-tag">需修改</span></h1>', 'the edit page too');
+  t.notMatch((await applicant.get('/me/sections/work')).body, '需修改');
+
+  // Step 4 lists them; both untouched: a confirmation box.
+  let step4 = await applicant.get('/me/declaration?step=4');
+  t.match(step4.body, 'name="confirm_unchanged"');
+  t.match(step4.body, '审核部门要求修改的“学历情况、撰写论文情况”尚未修改，本人确认无需修改，仍要重新提交');
+  const token = /name="token" value="([^"]+)"/.exec(step4.body)![1]!;
+  let res = await applicant.post('/me/declaration/submit', { declaration_id: String(id), token, pledge: '1' });
+  t.equal(res.statusCode, 422, 'not submitted without the confirmation');
+  t.match(res.body, '<small class="err" id="e-confirm_unchanged">审核部门要求修改的“学历情况、撰写论文情况”自返回修改后未作修改。确认无需修改的，请勾选后再提交</small>');
+  t.match(res.body, 'name="pledge" value="1" required checked', 'the ticked pledge is kept');
+  t.match(res.body, `name="token" value="${token}"`, 'the same submission token');
+  t.equal((await state(app, id)).status, 'returned');
+
+  // Saving a row unchanged does not count; changing it does.
+  const data = Object.fromEntries(Object.entries(JSON.parse(edu.data)).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  await applicant.get(`/me/sections/educations/${edu.id}/edit`);
+  t.equal((await applicant.post(`/me/sections/educations/${edu.id}`, data)).statusCode, 303);
+  t.match((await applicant.get('/me/declaration?step=4')).body, '“学历情况、撰写论文情况”尚未修改', 'an unchanged save is not a change');
+  await applicant.get(`/me/sections/educations/${edu.id}/edit`);
+  t.equal((await applicant.post(`/me/sections/educations/${edu.id}`, { ...data, cert_no: '106781201002000999' })).statusCode, 303);
+  home = await applicant.get('/me');
+  t.match(home.body, '<li><a href="/me/sections/educations">学历情况</a> <span class="muted">已修改</span></li>');
+  t.match(home.body, '<li><a href="/me/sections/papers">撰写论文情况</a> <span class="req-tag">需修改</span></li>');
+  t.match((await applicant.get('/me/sections/educations')).body, '本项已修改');
+  step4 = await applicant.get('/me/declaration?step=4');
+  t.match(step4.body, '审核部门要求修改的“撰写论文情况”尚未修改', 'only the untouched one asks');
+  const token2 = /name="token" value="([^"]+)"/.exec(step4.body)![1]!;
+  res = await applicant.post('/me/declaration/submit', { declaration_id: String(id), token: token2, pledge: '1' });
+  t.equal(res.statusCode, 422);
+  // Confirmed: resubmitted; the 需修改 marks are gone.
+  res = await applicant.post('/me/declaration/submit', { declaration_id: String(id), token: token2, pledge: '1', confirm_unchanged: '1' });
+  t.equal(res.headers.location, `/me/declaration/done?id=${id}`);
+  t.same(await state(app, id), { status: 'reviewing', stage: 1, returns_count: 1 });
+  home = await applicant.get('/me');
+  t.notMatch(home.body, '需修改');
+  t.notMatch((await applicant.get('/me/sections/educations')).body, '需修改');
+});
+
+t.test('需修改: every ticked section changed → resubmission needs no confirmation', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, applicant, zhang } = await atSupervisor(app, w);
+  const sup = await staffAgent(app, w.staff.supervisor);
+  await act(sup, id, { action: 'return', opinion: '请删除重复的学习经历', sections: ['study'] });
+  const study = await app.ctx.db.selectFrom('section_rows').select('id').where('user_id', '=', zhang.userId).where('section', '=', 'study').orderBy('id').execute();
+  await applicant.get('/me/sections/study');
+  t.equal((await applicant.post(`/me/sections/study/${study[1]!.id}/delete`, {})).statusCode, 303, 'a row removed');
+  t.notMatch((await applicant.get('/me/declaration?step=4')).body, 'name="confirm_unchanged"', 'nothing to confirm');
+  await submitThroughUi(applicant, id);
+  t.equal((await state(app, id)).status, 'reviewing');
 });
 
 t.test('reset starts over; the budget: the 5th return/reset fails the year', async (t) => {

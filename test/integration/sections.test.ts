@@ -119,15 +119,34 @@ t.test('field rules: limits in characters, dates, ongoing, 其他, unique year',
   // Select values must come from the dictionary (unless 其他 is allowed).
   const assess = SECTIONS.find((s) => s.key === 'assessments')!;
   const av = await validForm(app, assess);
-  await a.get('/me/sections/assessments/new');
+  // Seed 001 §3.13: the field is 时间 (请选择年份), not 年度.
+  const assessForm = await a.get('/me/sections/assessments/new');
+  t.match(assessForm.body, /<label for="f-year"><span class="req">\*<\/span>时间<\/label>/);
+  t.match(assessForm.body, 'placeholder="请选择年份"');
   res = await a.post('/me/sections/assessments', { ...av, grade: '特优' });
   t.match(res.body, '请选择考核等级');
   res = await a.post('/me/sections/assessments', { ...av, year: '2019' });
-  t.match(res.body, '年度不能早于2021年', 'the last 5 years only');
+  t.match(res.body, '时间不能早于2021年', 'the last 5 years only');
   res = await a.post('/me/sections/assessments', av);
   t.equal(res.statusCode, 303);
   res = await a.post('/me/sections/assessments', av);
-  t.match(res.body, `${av.year}年度已填写过，每年度只能填写一条`);
+  t.match(res.body, `${av.year}年已填写过，每年只能填写一条`);
+  const assessList = await a.get('/me/sections/assessments');
+  t.match(assessList.body, '<th>时间</th>', 'the list column is 时间');
+
+  // Seed 001 §3.12: 继续教育 counts 天数 (a whole number of days).
+  const ce = SECTIONS.find((s) => s.key === 'ce')!;
+  const cv = await validForm(app, ce);
+  const ceForm = await a.get('/me/sections/ce/new');
+  t.match(ceForm.body, /<label for="f-hours"><span class="req">\*<\/span>天数<\/label>/);
+  t.notMatch(ceForm.body, '学时/天数');
+  res = await a.post('/me/sections/ce', { ...cv, hours: '24学时' });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, '天数须为不小于1的整数');
+  t.match(res.body, 'value="24学时"', 'typed value kept');
+  res = await a.post('/me/sections/ce', { ...cv, hours: '3' });
+  t.equal(res.statusCode, 303);
+  t.match((await a.get('/me/sections/ce')).body, '<th>天数</th>');
 
   // The titles section records the level of the chosen 资格名称.
   const titles = SECTIONS.find((s) => s.key === 'titles')!;

@@ -9,12 +9,12 @@ import { kunming, readyApplicant, submittedDeclaration, approveByCommittee, make
 import { multipart } from '../helpers/files.js';
 
 
-/** Posts a file through the 表十七 form exactly as the page renders it (action URL with its token). */
+/** Posts a file through the 表十七 form exactly as the page renders it (its action, its hidden token first). */
 async function uploadVia(app: TestApp, agent: Agent, filename: string, bytes: Buffer, type = 'image/png') {
   const page = await agent.get('/me/attachments');
-  const m = /<form method="post" enctype="multipart\/form-data" class="att-upload" data-crop[^>]*action="([^"]+)"/s.exec(page.body);
+  const m = /<form method="post" enctype="multipart\/form-data" class="att-upload[^"]*" data-crop[^>]*action="([^"]+)">\s*<input type="hidden" name="_csrf" value="([^"]+)">/s.exec(page.body);
   if (!m) throw new Error('no 表十七 upload form on /me/attachments');
-  const { payload, contentType } = await multipart(filename, bytes, type);
+  const { payload, contentType } = await multipart(filename, bytes, type, 'file', { csrf: m[2]! });
   return app.app.inject({ method: 'POST', url: m[1]!.replace(/&amp;/g, '&'), payload, headers: { 'content-type': contentType, cookie: agent.cookieHeader() } });
 }
 
@@ -55,8 +55,8 @@ t.test('表十七: closed before approval, 待提交 → 已提交, replace, com
   t.match(page.body, '状态：<b>待提交</b>。评委会电子材料审核通过后');
   t.notMatch(page.body, 'data-crop', 'no upload form before the form is printable');
   const early = await app.app.inject({
-    method: 'POST', url: `/me/attachments?owner=declaration&id=${id}&slot=table17&_csrf=${encodeURIComponent(agent.csrf())}`,
-    ...(await (async () => { const m = await multipart('t17.png', makePng(800, 1100), 'image/png'); return { payload: m.payload, headers: { 'content-type': m.contentType, cookie: agent.cookieHeader() } }; })()),
+    method: 'POST', url: `/me/attachments?owner=declaration&id=${id}&slot=table17`,
+    ...(await (async () => { const m = await multipart('t17.png', makePng(800, 1100), 'image/png', 'file', { csrf: agent.csrf() }); return { payload: m.payload, headers: { 'content-type': m.contentType, cookie: agent.cookieHeader() } }; })()),
   });
   t.equal(early.statusCode, 404, 'the 表十七 slot does not exist before approval');
 
@@ -71,8 +71,9 @@ t.test('表十七: closed before approval, 待提交 → 已提交, replace, com
   // A fake image is refused with a clear message; nothing changes.
   const fake = await uploadVia(app, agent, 't17.png', Buffer.from('not an image at all'), 'image/png');
   t.equal(fake.statusCode, 303);
+  t.equal(fake.headers.location, `/me/attachments#att-declaration-${id}-table17`, 'back at the 表十七 form');
   const after = await agent.get(String(fake.headers.location).replace(/#.*/, ''));
-  t.match(after.body, /flash error/);
+  t.match(after.body, /<small class="err" id="t17-err" role="alert">只能上传[^<]+<\/small>/, 'the message next to the 表十七 upload');
   t.match(after.body, '状态：<b>待提交</b></p>');
 
   // The real scan.
@@ -97,9 +98,9 @@ t.test('表十七: closed before approval, 待提交 → 已提交, replace, com
   const otherAgent = new Agent(app);
   await login(otherAgent, 'applicant', other.phone);
   await otherAgent.get('/me');
-  const m = await multipart('x.png', makePng(800, 1100), 'image/png');
+  const m = await multipart('x.png', makePng(800, 1100), 'image/png', 'file', { csrf: otherAgent.csrf() });
   const foreign = await app.app.inject({
-    method: 'POST', url: `/me/attachments?owner=declaration&id=${id}&slot=table17&_csrf=${encodeURIComponent(otherAgent.csrf())}`,
+    method: 'POST', url: `/me/attachments?owner=declaration&id=${id}&slot=table17`,
     payload: m.payload, headers: { 'content-type': m.contentType, cookie: otherAgent.cookieHeader() },
   });
   t.equal(foreign.statusCode, 404);

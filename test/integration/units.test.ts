@@ -4,19 +4,16 @@ import { kunming, makePng, org, uscc } from '../helpers/world.js';
 import { USCC_TAKEN } from '../../src/features/units/service.js';
 import { reencodeImage } from '../../src/lib/reencode.js';
 
-/** POSTs a multipart form the way the page does: the CSRF token in the action URL. */
+/** POSTs a multipart form the way the page does: the CSRF token (of the last page) as its first field. */
 async function postMultipart(app: TestApp, agent: Agent, url: string, fields: Record<string, string>, files: Record<string, { name: string; bytes: Buffer; type?: string }> = {}) {
   const fd = new FormData();
+  fd.append('_csrf', agent.csrf());
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   for (const [k, f] of Object.entries(files)) fd.append(k, new Blob([new Uint8Array(f.bytes)], { type: f.type ?? 'application/octet-stream' }), f.name);
   const r = new Response(fd);
   const payload = Buffer.from(await r.arrayBuffer());
-  const sep = url.includes('?') ? '&' : '?';
-  // Anonymous pages have no hidden _csrf field: the token is in the form's action URL.
-  const m = /[?&](?:amp;)?_csrf=([^"&]+)/.exec(agent.lastHtml);
-  const token = m ? decodeURIComponent(m[1]!) : agent.csrf();
   const res = await app.app.inject({
-    method: 'POST', url: `${url}${sep}_csrf=${encodeURIComponent(token)}`, payload,
+    method: 'POST', url, payload,
     headers: { 'content-type': r.headers.get('content-type')!, cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
   });
   for (const c of res.cookies as { name: string; value: string }[]) agent.cookies.set(c.name, c.value);
@@ -39,7 +36,7 @@ t.test('单位注册: link from the login page, happy path, logged in, files kep
   const page = await a.get('/units/register');
   t.equal(page.statusCode, 200);
   for (const s of ['统一社会信用代码', '单位名称', '法定代表人', '单位行业', '单位所在地', '单位地址', '营业执照', '单位签章', '联系人', '联系电话', '用户名', '确认密码', '五华区']) t.match(page.body, s);
-  t.match(page.body, /action="\/units\/register\?_csrf=[^"]+" enctype="multipart\/form-data"/);
+  t.match(page.body, /action="\/units\/register" enctype="multipart\/form-data" novalidate class="grid-form">\s*<input type="hidden" name="_csrf" value="[^"]+">/, 'the token is the first field, not in the URL');
 
   const res = await postMultipart(app, a, '/units/register', FORM(), { license: { name: '营业执照.png', bytes: LICENSE }, seal: { name: '公章.png', bytes: makePng(120, 120, 3) } });
   t.equal(res.statusCode, 303, res.body.slice(0, 300));

@@ -62,15 +62,32 @@ async function setup(overrides: Parameters<typeof makeApp>[0] = {}) {
   return { app, a, agent, rowId: row.id };
 }
 
-async function upload(app: TestApp, agent: Agent, body: { payload: Buffer; contentType: string }, q: Record<string, string>) {
-  await agent.get('/me');
-  const qs = new URLSearchParams({ back: '/me', ...q, _csrf: agent.csrf() });
-  return app.app.inject({ method: 'POST', url: `/me/attachments?${qs}`, payload: body.payload, headers: { 'content-type': body.contentType, cookie: cookieOf(agent) } });
+/** The body with the hidden `_csrf` field put first, as the upload forms send it. */
+function withToken(body: { payload: Buffer; contentType: string }, token: string) {
+  const boundary = /boundary=(.+)$/.exec(body.contentType)![1]!;
+  const part = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n`);
+  return { payload: Buffer.concat([part, body.payload]), contentType: body.contentType };
 }
 
+/** The page of the slot (where a refusal is said). */
+const slotPage = (q: Record<string, string>) => (q.owner === 'profile' ? '/me/profile' : q.owner === 'row' ? `/me/sections/titles/${q.id}/edit` : '/me/attachments');
+
+/** Where the last upload's answer leads (its message is read there). */
+let lastLocation = '/me';
+
+async function upload(app: TestApp, agent: Agent, body: { payload: Buffer; contentType: string }, q: Record<string, string>) {
+  await agent.get('/me');
+  const qs = new URLSearchParams({ back: slotPage(q), ...q });
+  const sent = withToken(body, agent.csrf());
+  const res = await app.app.inject({ method: 'POST', url: `/me/attachments?${qs}`, payload: sent.payload, headers: { 'content-type': sent.contentType, cookie: cookieOf(agent) } });
+  lastLocation = String(res.headers.location ?? '/me');
+  return res;
+}
+
+/** What the page after the last upload says: the top flash, or the message next to the slot. */
 async function flash(agent: Agent): Promise<string> {
-  const page = await agent.get('/me');
-  return /<p class="flash (?:ok|error)"[^>]*>([^<]*)<\/p>/.exec(page.body)?.[1] ?? '';
+  const page = await agent.get(lastLocation.split('#')[0]!);
+  return /<p class="flash (?:ok|error)"[^>]*>([^<]*)<\/p>/.exec(page.body)?.[1] ?? /<small class="err" id="att-[^"]+-err" role="alert">([^<]+)<\/small>/.exec(page.body)?.[1] ?? '';
 }
 
 /** A PNG whose IHDR claims w×h; the IDAT holds one highly compressible row (a decompression bomb's header). */
@@ -176,38 +193,41 @@ t.test('extra parts are refused, not ignored: nothing stored, no temp file left'
   const q = { owner: 'row', id: String(rowId), slot: 'certificate' };
   const before = await traces(app);
 
+  // Each refusal: back to the page, the message next to the slot (no separate error page).
   const two = await upload(app, agent, rawMultipart([{ filename: 'a.png', type: 'image/png', data: PORTRAIT }, { filename: 'b.png', type: 'image/png', data: makePng(20, 20) }]), q);
-  t.equal(two.statusCode, 413, 'two files in a one-file form');
-  t.match(two.body, FILES_MESSAGE);
+  t.equal(two.statusCode, 303, 'two files in a one-file form');
+  t.equal(two.headers.location, `/me/sections/titles/${rowId}/edit#att-row-${rowId}-certificate`);
+  t.equal(await flash(agent), FILES_MESSAGE);
   t.same(await traces(app), before, 'two files: nothing stored');
 
   const fifty = await upload(app, agent, rawMultipart(Array.from({ length: 50 }, (_, i) => ({ filename: `p${i}.png`, type: 'image/png', data: makePng(20 + i, 20) }))), q);
-  t.equal(fifty.statusCode, 413, '50 file parts');
+  t.equal(fifty.statusCode, 303, '50 file parts');
+  t.equal(await flash(agent), FILES_MESSAGE);
   t.same(await traces(app), before, '50 files: nothing stored');
 
   const fields = Array.from({ length: 50 }, (_, i) => [`f${i}`, 'x'] as [string, string]);
   const many = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }], fields), q);
-  t.equal(many.statusCode, 413, '50 fields');
-  t.match(many.body, FIELDS_MESSAGE);
+  t.equal(many.statusCode, 303, '50 fields');
+  t.equal(await flash(agent), FIELDS_MESSAGE);
   t.same(await traces(app), before, '50 fields: nothing stored');
 
   const long = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }], [['note', 'x'.repeat(5000)]]), q);
-  t.equal(long.statusCode, 413, 'an oversized field');
-  t.match(long.body, FIELD_SIZE_MESSAGE);
+  t.equal(long.statusCode, 303, 'an oversized field');
+  t.equal(await flash(agent), FIELD_SIZE_MESSAGE);
   t.same(await traces(app), before, 'oversized field: nothing stored');
 
   const other = await upload(app, agent, rawMultipart([{ field: 'avatar', filename: 'ok.png', type: 'image/png', data: PORTRAIT }]), q);
-  t.equal(other.statusCode, 400, 'a file under another name');
-  t.match(other.body, UNEXPECTED_FILE_MESSAGE);
+  t.equal(other.statusCode, 303, 'a file under another name');
+  t.equal(await flash(agent), UNEXPECTED_FILE_MESSAGE);
 
   // The file after the refused part is never reached: the valid first file is not kept either.
   const after = await upload(app, agent, rawMultipart([{ filename: 'ok.png', type: 'image/png', data: PORTRAIT }, { field: 'x', filename: 'y.png', type: 'image/png', data: PORTRAIT }]), q);
-  t.equal(after.statusCode, 413);
+  t.equal(after.statusCode, 303);
   t.same(await traces(app), before, 'a valid file followed by an extra one: nothing stored');
   t.equal(after.headers.connection, 'close', 'a body refused part-way is not drained: the connection closes');
 });
 
-t.test('a body over the request total: 413 before reading (Content-Length) and while reading (chunked)', async (t) => {
+t.test('a body over the request total: refused before reading (Content-Length) and while reading (chunked), said at the slot', async (t) => {
   const { app, agent, rowId } = await setup();
   t.teardown(() => app.close());
   const q = { owner: 'row', id: String(rowId), slot: 'certificate' };
@@ -217,26 +237,29 @@ t.test('a body over the request total: 413 before reading (Content-Length) and w
   t.ok(body.payload.length > 2 * total);
 
   const declared = await upload(app, agent, body, q);
-  t.equal(declared.statusCode, 413, 'Content-Length over the total');
-  t.match(declared.body, '文件不能超过5MB');
+  t.equal(declared.statusCode, 303, 'Content-Length over the total');
   t.equal(declared.headers.connection, 'close');
+  t.equal(await flash(agent), '文件不能超过5MB', 'said next to the slot');
   t.same(await traces(app), before, 'nothing stored');
 
   // Without a Content-Length (a stream): the bytes are counted as they arrive.
   await agent.get('/me');
-  const qs = new URLSearchParams({ back: '/me', ...q, _csrf: agent.csrf() });
+  const qs = new URLSearchParams({ back: slotPage(q), ...q });
+  const withTok = withToken(body, agent.csrf());
   let sent = 0;
   const stream = new Readable({
     read() {
-      if (sent >= body.payload.length) return void this.push(null);
-      const piece = body.payload.subarray(sent, sent + 256 * 1024);
+      if (sent >= withTok.payload.length) return void this.push(null);
+      const piece = withTok.payload.subarray(sent, sent + 256 * 1024);
       sent += piece.length;
       this.push(piece);
     },
   });
   const chunked = await app.app.inject({ method: 'POST', url: `/me/attachments?${qs}`, payload: stream, headers: { 'content-type': body.contentType, cookie: cookieOf(agent) } });
-  t.equal(chunked.statusCode, 413, 'counted while streaming');
-  t.ok(sent < body.payload.length, `stopped reading early (${sent} of ${body.payload.length} bytes)`);
+  t.equal(chunked.statusCode, 303, 'counted while streaming');
+  lastLocation = String(chunked.headers.location);
+  t.equal(await flash(agent), '文件不能超过5MB');
+  t.ok(sent < withTok.payload.length, `stopped reading early (${sent} of ${withTok.payload.length} bytes)`);
   t.same(await traces(app), before, 'nothing stored, no temp file');
 });
 
@@ -284,7 +307,8 @@ t.test('the other upload forms are strict too (单位签章, 推荐上报)', asy
   const before = await traces(app);
   const post = async (url: string, body: { payload: Buffer; contentType: string }) => {
     await staff.get('/org/unit');
-    return app.app.inject({ method: 'POST', url: `${url}?_csrf=${encodeURIComponent(staff.csrf())}`, payload: body.payload, headers: { 'content-type': body.contentType, cookie: cookieOf(staff) } });
+    const sent = withToken(body, staff.csrf());
+    return app.app.inject({ method: 'POST', url, payload: sent.payload, headers: { 'content-type': sent.contentType, cookie: cookieOf(staff) } });
   };
   const two = await post('/org/unit/files/seal', rawMultipart([{ filename: 'a.png', type: 'image/png', data: PORTRAIT }, { filename: 'b.png', type: 'image/png', data: PORTRAIT }]));
   t.equal(two.statusCode, 413, '单位签章: two files');

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import { redirect } from '../../plugins/views.js';
 import { homeOf, loadUser, type CurrentUser } from '../../plugins/auth.js';
 import { PASSWORD_HINT } from '../../domain/password.js';
-import { validatePhone } from '../../domain/phone.js';
+import { checkSmsRequest } from '../../domain/smsRequest.js';
 import { issueCode, issueErrors, smsRequester } from '../sms/codes.js';
 import * as auth from './service.js';
 import { audit, maskAccount } from '../audit/service.js';
@@ -96,12 +96,13 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/register/sms', { preHandler: app.limits.strict }, async (req, reply) => {
     reply.header('HX-Replace-Url', '/register');
     const b = req.body as Body;
-    const { errors, id, phone } = auth.checkRegisterFields(b, ctx.config.now());
-    // Only the phone matters for sending; other field errors wait for the final submit.
-    if (errors.phone || !phone) return registerPage(reply, keep(b), { phone: errors.phone ?? '请输入手机号' });
-    const dup = await auth.duplicateErrors(ctx, id, phone);
+    // 身份证号 and 手机号 are checked (and must not be registered yet) before a code is sent:
+    // a typo must not spend one of the 3 daily codes. Other field errors wait for the final submit.
+    const check = checkSmsRequest(b, ctx.config.now());
+    if (!check.ok) return registerPage(reply, keep(b), check.errors);
+    const dup = await auth.duplicateErrors(ctx, check.idNumber, check.phone);
     if (dup.phone || dup.idNumber) return registerPage(reply, keep(b), dup);
-    const r = await issueCode(ctx, phone, 'register', smsRequester(req));
+    const r = await issueCode(ctx, check.phone, 'register', smsRequester(req));
     if (!r.ok) return registerPage(reply, keep(b), issueErrors(r));
     return registerPage(reply, keep(b), {}, { smsSent: true });
   });
@@ -132,14 +133,13 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     app.post(`/${mode}/sms`, { preHandler: app.limits.strict }, async (req, reply) => {
       reply.header('HX-Replace-Url', `/${mode}`);
       const b = req.body as Body;
-      const phone = validatePhone(b.phone ?? '');
-      if (!phone.ok) return show(reply, keep(b), { phone: phone.error });
-      const { errors, id } = auth.checkRegisterFields({ ...b, name: 'x' }, ctx.config.now());
-      if (errors.idNumber || !id) return show(reply, keep(b), { idNumber: errors.idNumber ?? '请输入身份证号' });
-      const found = await auth.findByIdAndPhone(ctx, id, phone.value);
+      // Nothing is sent (no code spent) unless both numbers are valid and belong to one account.
+      const check = checkSmsRequest(b, ctx.config.now());
+      if (!check.ok) return show(reply, keep(b), check.errors);
+      const found = await auth.findByIdAndPhone(ctx, check.idNumber, check.phone);
       if (!found) return show(reply, keep(b), { phone: '身份证号与注册手机号不匹配' });
       if (!withPassword && found.locked_at) return show(reply, keep(b), { phone: auth.ADMIN_LOCK_MESSAGE });
-      const r = await issueCode(ctx, phone.value, mode, smsRequester(req));
+      const r = await issueCode(ctx, check.phone, mode, smsRequester(req));
       if (!r.ok) return show(reply, keep(b), issueErrors(r));
       return show(reply, keep(b), {}, { smsSent: true });
     });

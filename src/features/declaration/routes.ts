@@ -3,13 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
-import { budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, type Status } from '../../domain/declaration.js';
+import { AGREEMENT_TEXT, budgetText, LEVEL_NAMES, PLEDGE_TEXT, EDITABLE, FINAL, isPrintable, type Status } from '../../domain/declaration.js';
 import { planCategories, requiredSlots } from '../../domain/plans.js';
 import { routeLabel } from '../../domain/route.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { declarationSlots, listAttachments, listOwnFiles, sizeMessage, TABLE17_SLOT } from '../files/service.js';
 import { chinaToday } from '../plans/repository.js';
 import * as svc from './service.js';
+import { saveCover, titleOptions } from './cover.js';
+import { revisionFor } from './revision.js';
 import { table17Of } from './table17.js';
 import { reviewFormInputs } from './formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
@@ -17,7 +19,8 @@ import { sendStoredFile } from '../files/send.js';
 
 type Q = Record<string, string | undefined>;
 
-const STEPS = ['封面', '基本信息', '申报信息', '提交申报'];
+// Seed 001 §4.1: 封面填写→基本信息确认→申报信息预览→提交申报.
+const STEPS = ['封面填写', '基本信息确认', '申报信息预览', '提交申报'];
 
 export default async function declarationRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const opts = { preHandler: requireApplicant };
@@ -29,11 +32,11 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const plan = plans.find((p) => p.id === planId) ?? (Number.isFinite(planId) ? await svc.getPlan(ctx, planId) : undefined);
     const level = values.level ?? '';
     const levels = plan ? plan.levels.split(',').filter(Boolean).map((code) => ({ code, name: LEVEL_NAMES[code] ?? code })) : [];
-    const titles = plan && level ? await svc.titleOptions(ctx, plan, level) : [];
+    const titles = plan && level ? await titleOptions(ctx, plan, level) : [];
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
       d, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
-      steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面' }],
+      steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面填写' }],
     }, Object.keys(errors).length ? 422 : 200);
   }
 
@@ -42,6 +45,26 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const d = await svc.currentDeclaration(ctx, req.user!.id);
     const plan = d ? await svc.getPlan(ctx, d.plan_id) : undefined;
     return { d, plan };
+  }
+
+  /** The base of steps 2–4: the declaration, its plan and cover, the steps, the budget sentence, the route. */
+  const stepBase = (d: svc.Declaration, plan: svc.Plan, step: number) => ({
+    d, plan, cover: svc.parseCover(d), steps: STEPS, step, title: '职称申报', budget: budgetText(d.returns_count, plan.max_returns), routeText: routeLabel(svc.parseRoute(d)),
+  });
+
+  /**
+   * Step 4 (提交申报). After 返回修改 it lists the ticked sections (需修改); those not changed since
+   * ask for a confirmation box. A refused post re-renders it with what was ticked and its token.
+   */
+  async function submitPage(req: FastifyRequest, reply: FastifyReply, d: svc.Declaration, plan: svc.Plan, o: { token?: string; values?: Q; errors?: Record<string, string> } = {}) {
+    const revision = await revisionFor(ctx, req.user!.id, d);
+    const errors = o.errors ?? {};
+    return reply.page('declaration/submit.njk', {
+      ...stepBase(d, plan, 4), ready: await svc.readiness(ctx, req.user!.id, d, plan), agreement: AGREEMENT_TEXT,
+      revision, untouchedTitles: revision ? revision.items.filter((i) => !i.changed).map((i) => i.title) : [],
+      values: o.values ?? {}, errors, token: o.token ?? crypto.randomBytes(18).toString('base64url'),
+      breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
+    }, Object.keys(errors).length ? 422 : 200);
   }
 
   app.get('/me/declaration', opts, async (req, reply) => {
@@ -57,25 +80,20 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
       const c = d ? svc.parseCover(d) : undefined;
       return coverPage(req, reply, d, c ? { plan_id: String(c.plan_id), level: c.level, title: c.title, specialty: c.specialty, category: c.category, ...q } : { ...q });
     }
-    const cover = svc.parseCover(d);
-    const base = { d, plan, cover, steps: STEPS, step, title: '职称申报', budget: budgetText(d.returns_count, plan.max_returns), routeText: routeLabel(svc.parseRoute(d)) };
-    const ready = await svc.readiness(ctx, uid, d, plan);
+    if (step === 4) return submitPage(req, reply, d, plan);
+    const base = stepBase(d, plan, step);
     if (step === 2) {
-      return reply.page('declaration/basic.njk', { ...base, ready, breadcrumbs: [{ label: '职称申报' }, { label: '基本信息' }] });
+      const ready = await svc.readiness(ctx, uid, d, plan);
+      return reply.page('declaration/basic.njk', { ...base, ready, breadcrumbs: [{ label: '职称申报' }, { label: '基本信息确认' }] });
     }
-    if (step === 3) {
-      const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
-      // After a reset the unit's 表十二 opinion stays (editable); it shows in the preview too.
-      const inputs = await reviewFormInputs(ctx, d, { sealUrl: `/me/records/${d.id}/seal` });
-      const form = reviewFormModel(snapshot, { ...inputs, today: today(), preview: true, pledge: PLEDGE_TEXT });
-      const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
-      return reply.page('declaration/info.njk', {
-        ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
-        ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息' }],
-      });
-    }
-    return reply.page('declaration/submit.njk', {
-      ...base, ready, pledge: PLEDGE_TEXT, token: crypto.randomBytes(18).toString('base64url'), breadcrumbs: [{ label: '职称申报' }, { label: '提交申报' }],
+    const snapshot = await svc.buildSnapshot(ctx, uid, d, plan);
+    // After a reset the unit's 表十二 opinion stays (editable); it shows in the preview too.
+    const inputs = await reviewFormInputs(ctx, d, { sealUrl: `/me/records/${d.id}/seal` });
+    const form = reviewFormModel(snapshot, { ...inputs, today: today(), preview: true, pledge: PLEDGE_TEXT });
+    const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
+    return reply.page('declaration/info.njk', {
+      ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
+      ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息预览' }],
     });
   });
 
@@ -84,13 +102,23 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const { d } = await working(req);
     // 选择评委会 / 申报等级 without JS: the form posts back to fill the next select.
     if (b._refresh) return coverPage(req, reply, d, b);
-    const r = await svc.saveCover(ctx, req.user!.id, b);
+    const r = await saveCover(ctx, req.user!.id, b);
     if (!r.ok) return coverPage(req, reply, d, b, r.errors, r.warnings);
     return reply.flashRedirect('/me/declaration?step=2', ['封面已保存', ...r.warnings].join('。'), r.warnings.length ? 'error' : 'ok');
   });
 
   app.post('/me/declaration/submit', opts, async (req, reply) => {
     const b = (req.body ?? {}) as Q;
+    // Resubmitting after 返回修改 with a ticked section left as it was: confirm first (no JS needed).
+    const d = await svc.getDeclaration(ctx, req.user!.id, Number(b.declaration_id));
+    if (d?.status === 'returned' && b.confirm_unchanged !== '1') {
+      const revision = await revisionFor(ctx, req.user!.id, d);
+      const plan = await svc.getPlan(ctx, d.plan_id);
+      if (revision?.untouched.length && plan) {
+        const titles = revision.items.filter((i) => !i.changed).map((i) => i.title).join('、');
+        return submitPage(req, reply, d, plan, { token: b.token, values: b, errors: { confirm_unchanged: `审核部门要求修改的“${titles}”自返回修改后未作修改。确认无需修改的，请勾选后再提交` } });
+      }
+    }
     const r = await svc.submit(ctx, req.user!.id, Number(b.declaration_id), String(b.token ?? ''), b.pledge === '1', req);
     if (!r.ok) {
       if (r.missing?.length) return reply.flashRedirect('/me/declaration?step=2', r.error, 'error');
@@ -102,7 +130,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   app.get('/me/declaration/done', opts, async (req, reply) => {
     const d = await svc.getDeclaration(ctx, req.user!.id, Number((req.query as Q).id));
     if (!d || !d.submitted_at) return reply.callNotFound();
-    return reply.page('declaration/done.njk', { d, cover: svc.parseCover(d), info: svc.describe(d), title: '申报成功', breadcrumbs: [{ label: '职称申报' }, { label: '申报成功' }] });
+    return reply.page('declaration/done.njk', { d, cover: svc.parseCover(d), info: svc.describe(d), title: '提交申报成功', breadcrumbs: [{ label: '职称申报' }, { label: '提交申报成功' }] });
   });
 
   // ---- 申报记录 ----

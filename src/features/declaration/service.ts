@@ -10,8 +10,8 @@ import { SECTIONS } from '../../domain/sections.js';
 import { missingProfileItems } from '../../domain/profile.js';
 import { computeRoute, type RouteResult, type RouteStage } from '../../domain/route.js';
 import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
-import { isOpen, requiredSections, requiredSlots, planCategories } from '../../domain/plans.js';
-import { statusText, EDITABLE, FINAL, LEVEL_NAMES, majorsConsistent, type Status } from '../../domain/declaration.js';
+import { isOpen, requiredSections, requiredSlots } from '../../domain/plans.js';
+import { statusText, EDITABLE, FINAL, type Status } from '../../domain/declaration.js';
 import { ROOT } from '../../app-root.js';
 import { countRows, listRows } from '../sections/service.js';
 import { loadProfile, identityOf } from '../profile/service.js';
@@ -22,8 +22,9 @@ import { writeStages } from '../review/scope.js';
 import { audit } from '../audit/service.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
-export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode'> & {
+export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series'> & {
   id: number; levels: string; categories: string; max_returns: number; publicity_required: number; publicity_days: number; major_mismatch: 'warn' | 'block'; eligibility_mode: 'warn' | 'block';
+  any_series: number;
 };
 
 export interface Cover {
@@ -41,13 +42,13 @@ export interface Cover {
 
 const chinaYear = (now: Date) => Number(chinaToday(now).slice(0, 4));
 
-export async function getPlan(ctx: AppContext, id: number): Promise<(Plan & { committee: string; committee_tier: string | null }) | undefined> {
+export async function getPlan(ctx: AppContext, id: number): Promise<(Plan & { committee: string; committee_tier: string | null; committee_series: string | null }) | undefined> {
   if (!Number.isSafeInteger(id)) return undefined;
   return ctx.db
     .selectFrom('plans as p')
     .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
     .selectAll('p')
-    .select(['c.name as committee', 'c.committee_tier'])
+    .select(['c.name as committee', 'c.committee_tier', 'c.series_code as committee_series'])
     .where('p.id', '=', id)
     .executeTakeFirst() as any;
 }
@@ -59,13 +60,14 @@ export async function openPlanList(ctx: AppContext) {
     .selectFrom('plans as p')
     .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
     .selectAll('p')
-    .select(['c.name as committee'])
+    .select(['c.name as committee', 'c.series_code as committee_series'])
     .where('p.opens_at', '<=', today)
     .where('p.closes_at', '>=', today)
     .where('c.disabled', '=', 0)
     .orderBy('c.name')
+    .orderBy('p.id')
     .execute();
-  return rows.filter((p) => isOpen(p as any, ctx.config.now())) as unknown as (Plan & { committee: string })[];
+  return rows.filter((p) => isOpen(p as any, ctx.config.now())) as unknown as (Plan & { committee: string; committee_series: string | null })[];
 }
 
 /** The declaration the applicant works on now: this year's, not ended; else the newest of this year. */
@@ -132,90 +134,6 @@ export async function routeFor(ctx: AppContext, userId: number, plan: { committe
     hrbs.filter((h) => h.hrb_level && h.region_code).map((h) => ({ id: h.id, name: h.name, level: h.hrb_level as any, regionCode: h.region_code! })),
     (code) => parents.get(code) ?? null,
   );
-}
-
-// ---------------------------------------------------------------------------------------
-// Step 1: 封面
-
-export interface CoverInput {
-  plan_id?: string;
-  specialty?: string;
-  level?: string;
-  title?: string;
-  category?: string;
-}
-
-/** Titles (资格名称) the cover offers for a plan and level: from the titles dictionary. */
-export async function titleOptions(ctx: AppContext, plan: { series_code: string | null }, level: string) {
-  let q = ctx.db.selectFrom('titles as t').innerJoin('series as s', 's.code', 't.series_code').select(['t.name', 's.name as series']).where('t.level', '=', level);
-  if (plan.series_code) q = q.where('t.series_code', '=', plan.series_code);
-  const rows = await q.orderBy('s.sort').orderBy('t.sort').execute();
-  return [...new Set(rows.map((r) => `${r.series} - ${r.name}`))];
-}
-
-export async function saveCover(ctx: AppContext, userId: number, input: CoverInput) {
-  const errors: Record<string, string> = {};
-  const warnings: string[] = [];
-  const plan = await getPlan(ctx, Number(input.plan_id));
-  if (!plan) errors.plan_id = '请选择评委会';
-  else if (!isOpen(plan, ctx.config.now())) errors.plan_id = '该评委会的申报通道未开放或已关闭，请选择开放中的评委会';
-  const levels = plan ? plan.levels.split(',').filter(Boolean) : [];
-  if (!input.level || !levels.includes(input.level)) errors.level = '请选择申报等级';
-  const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
-  const specialty = (input.specialty ?? '').trim();
-  if (!specialty) errors.specialty = '请选择申报专业';
-  else if (specialties.length && !specialties.includes(specialty)) errors.specialty = '请选择该评委会受理的申报专业';
-  else if ([...specialty].length > 50) errors.specialty = '申报专业不能超过50个字';
-  const title = (input.title ?? '').trim();
-  if (plan && input.level && !errors.level) {
-    const opts = await titleOptions(ctx, plan, input.level);
-    if (!title || !opts.includes(title)) errors.title = '请选择申报职称';
-  } else if (!title) errors.title = '请选择申报职称';
-  const cats = plan ? planCategories(plan) : [];
-  const category = cats.find((c) => c.code === input.category);
-  if (!category) errors.category = '请选择参评类别';
-  if (Object.keys(errors).length || !plan || !category) return { ok: false as const, errors, warnings };
-
-  // The unit decides the route: its problems are the seed's messages, shown before submit.
-  const route = await routeFor(ctx, userId, plan);
-  if (!route.ok) return { ok: false as const, errors: { route: `${route.error}：${route.detail}` }, warnings };
-
-  const profile = await loadProfile(ctx, userId);
-  if (!majorsConsistent(profile.major as string, profile.specialty as string)) {
-    const msg = '所学专业和从事专业不一致';
-    if (plan.major_mismatch === 'block') return { ok: false as const, errors: { route: `${msg}：该评委会要求所学专业与现从事专业一致，请核对“基本信息”` }, warnings };
-    warnings.push(`${msg}，请确认符合该评委会的申报要求`);
-  }
-
-  const cover: Cover = {
-    year: plan.year, plan_id: plan.id, committee: plan.committee, plan_name: plan.name, specialty,
-    level: input.level!, level_name: LEVEL_NAMES[input.level!] ?? input.level!, title, category: category.code, category_name: category.name,
-  };
-  const stamp = ctx.config.now().toISOString();
-  const result = await writeTx(ctx.db, async (trx) => {
-    const mine = await trx.selectFrom('declarations').selectAll().where('user_id', '=', userId).where('year', '=', plan.year).orderBy('id', 'desc').execute();
-    const samePlan = mine.find((d) => d.plan_id === plan.id);
-    if (samePlan && !EDITABLE.includes(samePlan.status as Status)) return { error: '您本年度已申报过该评委会，不能重复申报' };
-    // The cover can only change while the declaration is a draft (a reset makes it one again).
-    const draft = mine.find((d) => d.status === 'draft');
-    if (samePlan?.status === 'returned') return { error: '申报已返回修改：封面信息需由审核部门【重置流程】后方可修改' };
-    if (!draft && mine.some((d) => !FINAL.includes(d.status as Status))) return { error: '您本年度已有进行中的申报，不能再新建申报' };
-    if (draft) {
-      if (samePlan && samePlan.id !== draft.id) return { error: '您本年度已申报过该评委会，不能重复申报' };
-      await trx.updateTable('declarations').set({ plan_id: plan.id, cover: JSON.stringify(cover), route: JSON.stringify(route.stages), updated_at: stamp }).where('id', '=', draft.id).execute();
-      await trx.insertInto('workflow_events').values({ declaration_id: draft.id, actor_user_id: userId, action: 'save_cover', from_status: 'draft', to_status: 'draft', created_at: stamp }).execute();
-      return { id: draft.id };
-    }
-    const row = await trx
-      .insertInto('declarations')
-      .values({ user_id: userId, plan_id: plan.id, year: plan.year, status: 'draft', cover: JSON.stringify(cover), route: JSON.stringify(route.stages), created_at: stamp, updated_at: stamp })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await trx.insertInto('workflow_events').values({ declaration_id: row.id, actor_user_id: userId, action: 'save_cover', from_status: null, to_status: 'draft', created_at: stamp }).execute();
-    return { id: row.id };
-  });
-  if ('error' in result) return { ok: false as const, errors: { plan_id: result.error! }, warnings };
-  return { ok: true as const, id: result.id, warnings, route: route.stages };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -316,7 +234,7 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   if (!d) return { ok: false, error: '申报不存在' };
   if (d.submit_token && d.submit_token === token && d.status !== 'draft' && d.status !== 'returned') return { ok: true, id: d.id, already: true };
   if (!EDITABLE.includes(d.status as Status)) return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
-  if (!pledged) return { ok: false, error: '请阅读并勾选个人承诺' };
+  if (!pledged) return { ok: false, error: '请阅读并勾选同意条款' };
   const plan = (await getPlan(ctx, d.plan_id))!;
   if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
   const ready = await readiness(ctx, userId, d, plan);

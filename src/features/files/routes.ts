@@ -1,7 +1,7 @@
 import { sendStoredFile } from './send.js';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { registerUploads, requestBudget, type FormLimits } from '../../lib/multipart.js';
+import { registerUploads, requestBudget, UPLOAD_ROUTE, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { audit } from '../audit/service.js';
@@ -32,6 +32,17 @@ export function uploadFormLimits(ctx: AppContext, kind: FileKind): FormLimits {
   return { files, fields: 2, fieldBytes: 1000, totalBytes: requestBudget(files, 2, 1000, ctx.config.uploadMaxFileBytes) };
 }
 
+/** The id of an upload slot on its page (views/files/_attachments.njk): where its errors show. */
+export function slotElementId(ownerType: OwnerType, ownerId: number, slot: string): string {
+  return `att-${ownerType}-${ownerId}-${slot}`;
+}
+
+/** `back` with its #fragment replaced by the slot's id, so the page opens at the message. */
+function atSlot(back: string, id: string): string {
+  const i = back.indexOf('#');
+  return `${i < 0 ? back : back.slice(0, i)}#${id}`;
+}
+
 /** A refused multipart request (too many parts, a field too long, a body over the total…). */
 export function uploadRefused(reply: FastifyReply, r: { status: number; error: string }, back = '/') {
   return reply.page('errors/error.njk', { title: '上传失败', message: r.error, back }, r.status);
@@ -45,7 +56,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
   // Multipart bodies in this scope only, read strictly (src/lib/multipart.ts).
   const readForm = await registerUploads(app, { tmpDir: uploadTmpDir(ctx) });
 
-  app.post('/me/attachments', { preHandler: requireApplicant }, async (req, reply) => {
+  app.post('/me/attachments', { ...UPLOAD_ROUTE, preHandler: requireApplicant }, async (req, reply) => {
     const uid = req.user!.id;
     const q = req.query as Query;
     const back = safeBack(q.back);
@@ -54,22 +65,26 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const ownerId = ownerType === 'profile' && (q.id === undefined || q.id === '') ? uid : Number(q.id);
     const slot = await resolveSlot(ctx, uid, ownerType, ownerId, q.slot ?? '');
     if (!slot) return reply.callNotFound();
-    if (!req.isMultipart()) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
+    // Every refusal goes back to the same page, its message next to the slot (JS on or off).
+    const slotId = slotElementId(ownerType, ownerId, slot.key);
+    const refuse = (message: string) => reply.flashRedirect(atSlot(back, slotId), message, 'error', slotId);
+    if (!req.isMultipart()) return refuse(EMPTY_MESSAGE);
 
-    // The upload form: one `file` and nothing else (the CSRF token is in the URL). Any other
-    // part refuses the request; a file up to the document limit still gets its size message.
+    // The upload form: the CSRF token (first), one `file`, nothing else. Any other part refuses
+    // the request; a file up to twice the document limit is read through and gets its size
+    // message, a larger body is cut short with the same message.
     const form = await readForm(req, uploadFormLimits(ctx, slot.kind), { total: sizeMessage(ctx, slot.kind) });
-    if (!form.ok) return uploadRefused(reply, form, back);
-    if (form.tooLarge.length) return reply.flashRedirect(back, sizeMessage(ctx, slot.kind), 'error');
+    if (!form.ok) return refuse(form.error);
+    if (form.tooLarge.length) return refuse(sizeMessage(ctx, slot.kind));
     const file = form.files.file;
-    if (!file) return reply.flashRedirect(back, EMPTY_MESSAGE, 'error');
+    if (!file) return refuse(EMPTY_MESSAGE);
 
     const stored = await storeFile(ctx, uid, file, slot.kind);
     if (!stored.ok && stored.busy) {
       // Too many images being processed: say so at once (the file input cannot be kept anyway).
       return reply.header('Retry-After', '30').page('errors/error.njk', { title: '系统繁忙', message: stored.error, back }, 503);
     }
-    if (!stored.ok) return reply.flashRedirect(back, stored.error, 'error');
+    if (!stored.ok) return refuse(stored.error);
     const attachmentId = await attach(ctx, uid, ownerType, ownerId, slot.key, stored.fileId);
     if (attachmentId === null) {
       // The row went away between the check and now.

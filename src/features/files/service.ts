@@ -63,6 +63,9 @@ export interface UploadSlot {
   accept: string;
   /** The limits in words, e.g. '支持 jpg、png、pdf，单个文件不超过5MB'. */
   rule: string;
+  /** The largest file, bytes, and its message (the page checks it before sending, with JS). */
+  maxBytes: number;
+  sizeMessage: string;
 }
 
 export interface AttachmentItem {
@@ -129,6 +132,8 @@ function toUploadSlot(ctx: AppContext, d: { key: string; label: string; required
     single,
     accept: kind === 'photo' ? '.jpg,.jpeg,.png' : '.jpg,.jpeg,.png,.pdf',
     rule: ruleText(ctx, kind),
+    maxBytes: maxBytes(ctx, kind),
+    sizeMessage: sizeMessage(ctx, kind),
   };
 }
 

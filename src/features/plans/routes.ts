@@ -5,9 +5,9 @@ import { audit } from '../audit/service.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import type { FieldErrors } from '../../lib/forms.js';
 import { SECTIONS } from '../../domain/sections.js';
-import { CATEGORIES, LEVELS, WINDOW_LABEL, daysUntilClose, planCategories, planLevels, windowState } from '../../domain/plans.js';
+import { ANY_SERIES, CATEGORIES, LEVELS, WINDOW_LABEL, daysUntilClose, planCategories, planLevels, windowState } from '../../domain/plans.js';
 import { committeeOptions, declarationCount, findPlan, listPlans, planYears, type PlanRecord } from './repository.js';
-import { canManagePlans, checkPlan, createPlan, isPlatformAdmin, newPlanValues, planScope, planValues, updatePlan, type PlanFormValues } from './service.js';
+import { canManagePlans, checkPlan, committeeSeriesOf, createPlan, isPlatformAdmin, newPlanValues, planScope, planValues, updatePlan, type PlanFormValues } from './service.js';
 
 /**
  * For /org/plans and /org/notices: staff of a committee office, or a platform admin.
@@ -30,7 +30,14 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
   ) => {
     const errors = data.errors ?? {};
     const admin = isPlatformAdmin(req.user!);
-    const series = await ctx.db.selectFrom('series').select(['code', 'name']).orderBy('sort').orderBy('code').execute();
+    const seriesRows = await ctx.db.selectFrom('series').select(['code', 'name']).orderBy('sort').orderBy('code').execute();
+    // 不限 is one more choice, never the default (the empty option says 请选择).
+    const series = [...seriesRows, { code: ANY_SERIES, name: '不限（所有系列）' }];
+    const ownCommittee = data.plan ? data.plan.committee_org_id : admin ? null : req.user!.orgId;
+    const ownSeries = ownCommittee ? await committeeSeriesOf(ctx, ownCommittee) : null;
+    const seriesHint = ownSeries
+      ? `本评委会评审“${seriesRows.find((s) => s.code === ownSeries)?.name ?? ownSeries}”系列，申报人只能申报该系列的职称；选择“不限”则可申报所有系列的职称`
+      : '申报人只能申报所选系列的职称；选择“不限”则可申报所有系列的职称';
     const committees = admin ? (await committeeOptions(ctx.db)).map((c) => ({ code: c.id, name: c.disabled ? `${c.name}（已停用）` : c.name })) : [];
     const decls = data.plan ? await declarationCount(ctx.db, data.plan.id) : 0;
     const state = data.plan ? windowState(data.plan, ctx.config.now()) : null;
@@ -41,6 +48,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
         errors,
         admin,
         series,
+        seriesHint,
         committees,
         levels: LEVELS,
         categories: CATEGORIES,
@@ -109,7 +117,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.get('/org/plans/:id', { preHandler: requirePlanManager }, async (req, reply) => {
     const plan = await loadPlan(req);
     if (!plan) return reply.callNotFound();
-    return formPage(req, reply, { plan, values: planValues(plan) });
+    return formPage(req, reply, { plan, values: planValues(plan, await committeeSeriesOf(ctx, plan.committee_org_id)) });
   });
 
   app.post('/org/plans/:id', { preHandler: requirePlanManager }, async (req, reply) => {

@@ -4,8 +4,8 @@ import type { CurrentUser } from '../../plugins/auth.js';
 import { compileForm, type FieldErrors } from '../../lib/forms.js';
 import { SECTIONS } from '../../domain/sections.js';
 import {
-  CATEGORIES, LEVELS, DEFAULT_MAX_RETURNS, DEFAULT_PUBLICITY_DAYS, DEFAULT_REQUIRED_SLOTS, chinaDate, defaultRequiredSections, isDate,
-  isDefaultSlots, parseSlotText, requiredSections, requiredSlots, slotsToText, splitLines,
+  CATEGORIES, LEVELS, DEFAULT_MAX_RETURNS, DEFAULT_PUBLICITY_DAYS, DEFAULT_REQUIRED_SLOTS, chinaDate, checkPlanSeries, defaultRequiredSections, isDate,
+  isDefaultSlots, parseSlotText, requiredSections, requiredSlots, seriesValue, slotsToText, splitLines,
 } from '../../domain/plans.js';
 import { syncPlanNotice } from '../notices/service.js';
 import { DEFAULT_PASS_RATIO, parseRatio } from '../../domain/evaluation.js';
@@ -128,14 +128,14 @@ export function newPlanValues(now: Date, committee?: { id: number; series_code: 
   };
 }
 
-/** Form values of a stored plan. */
-export function planValues(p: PlanRecord): PlanFormValues {
+/** Form values of a stored plan (`committeeSeries`: the series of the plan's committee). */
+export function planValues(p: PlanRecord, committeeSeries: string | null = null): PlanFormValues {
   const split = (s: string | null) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   return {
     committee_org_id: String(p.committee_org_id),
     year: String(p.year),
     name: p.name,
-    series_code: p.series_code ?? '',
+    series_code: seriesValue(p, committeeSeries),
     levels: LEVELS.map((l) => l.code).filter((c) => split(p.levels).includes(c)),
     specialties: p.specialties ?? '',
     categories: CATEGORIES.map((c) => c.code).filter((c) => split(p.categories).includes(c)),
@@ -206,10 +206,11 @@ export async function checkPlan(
   if (v.opens_at && v.closes_at && !errors.opens_at && !errors.closes_at && v.closes_at < v.opens_at) {
     errors.closes_at = '申报截止日期不能早于申报开始日期';
   }
-  if (v.series_code && !errors.series_code) {
-    const s = await ctx.db.selectFrom('series').select('code').where('code', '=', v.series_code).executeTakeFirst();
-    if (!s) errors.series_code = '请选择系列';
-  }
+  // 系列: chosen on purpose (不限 included), and only the committee's own series.
+  const seriesList = await ctx.db.selectFrom('series').select(['code', 'name']).orderBy('sort').orderBy('code').execute();
+  const committeeSeries = committeeId === undefined ? null : (await committeeSeriesOf(ctx, committeeId));
+  const series = checkPlanSeries(values.series_code, committeeSeries, seriesList);
+  if (!series.ok) errors.series_code ??= series.error;
   const specialties = splitLines(v.specialties ?? '');
   if (!errors.specialties && specialties.some((s) => [...s].length > 100)) errors.specialties = '每个评审专业不能超过100个字';
   const previous = opts.existing ? requiredSlots(opts.existing) : [];
@@ -219,14 +220,15 @@ export async function checkPlan(
   if (!ratio) errors.pass_ratio = '评审通过比例应写成“分子/分母”，如 2/3、1/2，且不大于1';
   if (v.publicity_required === '1' && v.publicity_days === undefined && !errors.publicity_days) errors.publicity_days = '请填写公示工作日数';
 
-  if (Object.keys(errors).length || committeeId === undefined) return { values, errors };
+  if (Object.keys(errors).length || committeeId === undefined || !series.ok) return { values, errors };
   const sections = values.required_sections;
   const defaults = defaultRequiredSections();
   const row: PlanColumns = {
     committee_org_id: committeeId,
     year: v.year!,
     name: v.name!,
-    series_code: v.series_code || null,
+    series_code: series.series_code,
+    any_series: series.any_series,
     levels: values.levels.join(','),
     specialties: specialties.length ? specialties.join('\n') : null,
     categories: values.categories.join(','),
@@ -244,6 +246,12 @@ export async function checkPlan(
     notice: v.notice || null,
   };
   return { values, errors, row };
+}
+
+/** The 系列 a committee evaluates (committees.json series_code); null when it has none. */
+export async function committeeSeriesOf(ctx: AppContext, committeeId: number): Promise<string | null> {
+  const c = await ctx.db.selectFrom('orgs').select('series_code').where('id', '=', committeeId).where('kind', '=', 'committee').executeTakeFirst();
+  return c?.series_code ?? null;
 }
 
 /** Creates a plan and publishes its 申报通知 (if any) in one transaction. */

@@ -4,7 +4,7 @@ import { requireApplicant } from '../../plugins/auth.js';
 import { PROFILE_GROUPS, PROFILE_FIELDS } from '../../domain/profile.js';
 import { formView } from '../sections/form.js';
 import { listAttachments, profileSlots } from '../files/service.js';
-import { loadProfile, identityOf, searchUnits, saveProfile } from './service.js';
+import { loadProfile, identityOf, searchUnits, saveProfile, tenureNow } from './service.js';
 
 type Body = Record<string, unknown>;
 
@@ -30,7 +30,7 @@ export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('profile/profile.njk', {
       groups, ident, name: o.raw && typeof o.raw.name === 'string' ? o.raw.name : ident.name,
       unitQ, unitOptions, unitChosen: chosen, unitSearched: !!unitQ, errors: o.errors ?? {},
-      slots: profileSlots(ctx), files, title: '基本信息', breadcrumbs: [{ label: '基本信息' }],
+      slots: profileSlots(ctx), files, tenure: await tenureNow(ctx, uid), title: '基本信息', breadcrumbs: [{ label: '基本信息' }],
     }, o.errors && Object.keys(o.errors).length ? 422 : 200);
   }
 

@@ -4,6 +4,18 @@ import { validateIdNumber } from '../../domain/idcard.js';
 import { PROFILE_FIELDS, profileExtraErrors } from '../../domain/profile.js';
 import { validateFields, type RowValues } from '../../domain/sectionRules.js';
 import { chinaToday } from '../plans/repository.js';
+import { tenureOf, type Tenure, type TitleRow, type WorkRow } from '../../domain/tenure.js';
+import { listRows } from '../sections/service.js';
+
+/**
+ * 现职称(同级)履职年限 and 从事专业技术工作年限 for this year's declarations (as of 31 December),
+ * computed from 现有职称情况 and 工作经历: the figures step 2 and the printed form show.
+ */
+export async function tenureNow(ctx: AppContext, userId: number): Promise<Tenure> {
+  const titles = (await listRows(ctx, userId, 'titles')).map((r) => r.data as TitleRow);
+  const work = (await listRows(ctx, userId, 'work')).map((r) => r.data as WorkRow);
+  return tenureOf({ titles, work }, Number(chinaToday(ctx.config.now()).slice(0, 4)));
+}
 
 export async function loadProfile(ctx: AppContext, userId: number): Promise<RowValues> {
   const row = await ctx.db.selectFrom('profiles').select('data').where('user_id', '=', userId).executeTakeFirst();

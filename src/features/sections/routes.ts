@@ -8,6 +8,7 @@ import { makePage, pageParams } from '../../lib/paging.js';
 import * as svc from './service.js';
 import { formView, type SearchRequest } from './form.js';
 import { attachmentsFor, cleanupRow } from './attachments.js';
+import { currentRevision } from '../declaration/revision.js';
 
 type Body = Record<string, unknown>;
 const PAGE_SIZE = 10;
@@ -28,6 +29,14 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   const defOf = (req: FastifyRequest, _reply: FastifyReply): SectionDef | null => sectionByKey((req.params as { key: string }).key) ?? null;
 
+  /** 需修改 of this section (ticked on 返回修改), for full pages only. */
+  async function revisionOf(req: FastifyRequest, def: SectionDef) {
+    if (req.isFragment) return {};
+    const revision = await currentRevision(ctx, req.user!.id);
+    const revisionItem = revision?.items.find((i) => i.key === def.key);
+    return revisionItem ? { revision, revisionItem } : {};
+  }
+
   const cells = (def: SectionDef, data: RowValues) =>
     def.columns.map((c) => c.fields.map((f) => display(data[f])).filter(Boolean).join(c.join ?? ' '));
 
@@ -38,6 +47,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
     const attachments = o.id ? await attachmentsFor(ctx, req.user!.id, def, o.id) : null;
     const tpl = req.isFragment ? 'sections/_form.njk' : 'sections/form.njk';
     return reply.page(tpl, {
+      ...(await revisionOf(req, def)),
       def, fields, action, id: o.id, errors: o.errors ?? {}, attachments, searched: o.search?.field,
       title: `${o.id ? '编辑' : '新增'}${def.title}`, breadcrumbs: crumbs(def, o.id ? '编辑' : '新增'),
     }, o.status ?? (o.errors && Object.keys(o.errors).length ? 422 : 200));
@@ -57,7 +67,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
     void offset;
     const list = makePage(rows.map((r) => ({ id: r.id, cells: cells(def, r.data) })), total, page, size);
     const tpl = req.isFragment ? 'sections/_list.njk' : 'sections/list.njk';
-    return reply.page(tpl, { def, list, sections: SECTIONS, counts, title: def.title, breadcrumbs: crumbs(def), loadSortable: true });
+    return reply.page(tpl, { ...(await revisionOf(req, def)), def, list, sections: SECTIONS, counts, title: def.title, breadcrumbs: crumbs(def), loadSortable: true });
   });
 
   // ---- new / create ----

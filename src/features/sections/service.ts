@@ -51,8 +51,10 @@ async function check(ctx: AppContext, userId: number, def: SectionDef, input: Re
   if (def.uniqueBy && !errors[def.uniqueBy] && values[def.uniqueBy] !== null) {
     const others = await listRows(ctx, userId, def.key);
     if (others.some((r) => r.id !== exceptId && r.data[def.uniqueBy!] === values[def.uniqueBy!])) {
-      const label = def.fields.find((f) => f.key === def.uniqueBy)?.label ?? def.uniqueBy;
-      errors[def.uniqueBy] = `${values[def.uniqueBy]}${label}已填写过，每${label}只能填写一条`;
+      const field = def.fields.find((f) => f.key === def.uniqueBy);
+      // A year reads “2025年已填写过，每年只能填写一条” whatever its label (年度考核's is 时间).
+      const unit = field?.type === 'year' ? '年' : field?.label ?? def.uniqueBy;
+      errors[def.uniqueBy] = `${values[def.uniqueBy]}${unit}已填写过，每${unit}只能填写一条`;
     }
   }
   // Derived: the level of a 资格名称, so "highest employed title" needs no dictionary later.

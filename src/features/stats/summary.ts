@@ -12,7 +12,7 @@ import type { CurrentUser } from '../../plugins/auth.js';
 import { statusText, CATEGORY_NAMES, type Status } from '../../domain/declaration.js';
 import { display } from '../../domain/sectionRules.js';
 import type { Snapshot } from '../declaration/service.js';
-import { currentTitleOf, topEducationOf } from '../../print/reviewForm.js';
+import { currentTitleOf, tenureOfSnapshot, topEducationOf } from '../../print/reviewForm.js';
 import { queueQuery, QUEUE_COLUMNS, type QueueFilters } from '../review/queue.js';
 import { mayReveal } from '../security/reveal.js';
 import { xlsxBuffer, type XlsxColumn } from '../../lib/xlsx.js';
@@ -80,15 +80,14 @@ export function chosenColumns(query: unknown): { columns: SummaryColumn[]; error
 /** What the sheet shows of a declared version (blank before the first submission). */
 function declared(s: Snapshot | null) {
   if (!s) return { gender: '', birth: '', education: '', currentTitle: '', titleYears: '' };
-  const p = s.profile ?? {};
-  const years = display(p.title_years);
-  const months = Number(p.title_months) ? `${display(p.title_months)}个月` : '';
+  // The same figures as the form and the eligibility check (src/domain/tenure.ts).
+  const tenure = tenureOfSnapshot(s);
   return {
     gender: s.person?.gender ?? '',
     birth: s.person?.birth ?? '',
     education: topEducationOf(s).highest,
-    currentTitle: currentTitleOf(s),
-    titleYears: years || months ? `${years || 0}年${months}` : '',
+    currentTitle: currentTitleOf(s, tenure),
+    titleYears: tenure.titleText,
   };
 }
 

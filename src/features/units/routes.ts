@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { registerUploads, requestBudget, type FormLimits } from '../../lib/multipart.js';
+import { registerUploads, requestBudget, UPLOAD_ROUTE, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { redirect } from '../../plugins/views.js';
 import { homeOf } from '../../plugins/auth.js';
@@ -77,7 +77,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return registerPage(reply, { kind: 'unit' });
   });
 
-  app.post('/units/register', { preHandler: app.limits.strict }, async (req, reply) => {
+  app.post('/units/register', { ...UPLOAD_ROUTE, preHandler: app.limits.strict }, async (req, reply) => {
     if (!req.isMultipart()) return registerPage(reply, keep((req.body ?? {}) as Body), { license: '请上传营业执照彩色扫描件' });
     const form = await readForm(req, REGISTER_LIMITS);
     if (!form.ok) return uploadRefused(reply, form, '/units/register');
@@ -134,7 +134,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return sendStoredFile(req, reply, f);
   });
 
-  app.post('/org/unit/files/:slot', { preHandler: unitStaff }, async (req, reply) => {
+  app.post('/org/unit/files/:slot', { ...UPLOAD_ROUTE, preHandler: unitStaff }, async (req, reply) => {
     const slot = (req.params as { slot: string }).slot;
     if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
     if (!req.isMultipart()) return reply.flashRedirect('/org/unit', '请选择要上传的文件', 'error');
@@ -339,7 +339,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
 
   app.get('/org/people/import', { preHandler: unitStaff }, async (_req, reply) => importPage(reply));
 
-  app.post('/org/people/import', { preHandler: unitStaff }, async (req, reply) => {
+  app.post('/org/people/import', { ...UPLOAD_ROUTE, preHandler: unitStaff }, async (req, reply) => {
     let text = '';
     let delivery: accounts.Delivery;
     let rows: RawRow[];

@@ -193,8 +193,6 @@ function rowsOf(s: Snapshot, key: string): Record<string, unknown>[] {
 
 export function publicityRowOf(s: Snapshot, today: string): Omit<PublicityRow, 'declarationId' | 'objection' | 'note' | 'state'> {
   const m = reviewFormModel(s, { today, preview: false, pledge: '' });
-  const p = s.profile as Record<string, unknown>;
-  const ym = (y: unknown, mo: unknown) => `${display(y) || 0}年${Number(mo) ? `${display(mo)}个月` : ''}`;
   const edu = m.education.highest ? `${m.education.highest}（${[m.education.school, m.education.major].filter(Boolean).join('，')}${m.education.graduated ? `，${m.education.graduated}毕业` : ''}）` : '无';
   const achievements = [
     ...rowsOf(s, 'main-works').slice(0, 2).map((r) => `${display(r.start)}至${display(r.end)}，${display(r.duty)}：${display(r.content)}${r.effect ? `成效：${display(r.effect)}` : ''}`),
@@ -205,7 +203,7 @@ export function publicityRowOf(s: Snapshot, today: string): Omit<PublicityRow, '
     unit: s.person.unitName ?? '',
     title: `${titleName(s.cover.title)}${s.cover.specialty ? `（${s.cover.specialty}）` : ''}`,
     education: edu,
-    qualification: `现职称：${m.currentTitle}；现职称履职${ym(p.title_years, p.title_months)}；从事专业技术工作${ym(p.work_years, p.work_months)}`,
+    qualification: `现职称：${m.currentTitle}；现职称履职年限：${m.tenure.titleText}；从事专业技术工作年限：${m.tenure.workText}`,
     achievements,
   };
 }

@@ -1,6 +1,6 @@
 import { sendStoredFile } from '../files/send.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { registerUploads, requestBudget, TOTAL_MESSAGE, type FormLimits } from '../../lib/multipart.js';
+import { registerUploads, requestBudget, TOTAL_MESSAGE, UPLOAD_ROUTE, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -198,7 +198,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
 
   app.get('/org/recommend', { preHandler: requireUnitStaff }, async (req, reply) => recommendPage(req, reply, [], {}));
 
-  app.post('/org/recommend', { preHandler: requireUnitStaff }, async (req, reply) => {
+  app.post('/org/recommend', { ...UPLOAD_ROUTE, preHandler: requireUnitStaff }, async (req, reply) => {
     if (!req.isMultipart()) return recommendPage(req, reply, [], { pledge: '请上传诚信承诺书' }, 422);
     const form = await readForm(req, recommendLimits, { total: `${TOTAL_MESSAGE}（${sizeMessage(ctx, 'doc')}）` });
     if (!form.ok) return uploadRefused(reply, form, '/org/recommend');

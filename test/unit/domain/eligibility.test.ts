@@ -291,7 +291,7 @@ const CASES: Case[] = [
     facts: { educations: bachelor, titles: [inter('2020-09-30')], work: [{ start: '2012-08-01', end: '至今' }] },
     ok: true,
     rule: '大学本科',
-    texts: ['现职称（中级，主治医师）任职年限：截至2026年12月31日满6年3个月，要求满5年', '学历：大学本科，符合申报副高级的学历要求'],
+    texts: ['现职称（中级，主治医师）履职年限：截至2026年12月31日满6年3个月，要求满5年', '学历：大学本科，符合申报副高级的学历要求'],
     failed: 0,
   },
   {
@@ -306,7 +306,7 @@ const CASES: Case[] = [
     level: 'senior_vice',
     facts: { educations: bachelor, titles: [inter('2022-01-01')] },
     ok: false,
-    texts: ['现职称任职年限不足：截至2026年12月31日为4年11个月，申报副高级需取得中级职称后满5年', '资格认定时间2022年1月1日'],
+    texts: ['现职称履职年限不足：截至2026年12月31日满4年11个月，申报副高级需取得中级职称后满5年', '资格认定时间2022年1月1日'],
     failed: 1,
   },
   {
@@ -314,7 +314,7 @@ const CASES: Case[] = [
     level: 'senior_vice',
     facts: { educations: bachelor, titles: [inter('2022-10-15')] },
     ok: false,
-    texts: ['截至2026年12月31日为4年2个月', '满5年'],
+    texts: ['截至2026年12月31日满4年2个月', '满5年'],
   },
   {
     name: 'the same title one year later passes (year parameter)',
@@ -390,7 +390,7 @@ const CASES: Case[] = [
     level: 'senior_full',
     facts: { educations: bachelor, titles: [{ title_name: '副主任医师', title_level: 'senior_vice', certified_on: '2019-12-31', employed: '是' }, inter('2012-01-01')] },
     ok: true,
-    texts: ['现职称（副高级，副主任医师）任职年限：截至2026年12月31日满7年，要求满5年'],
+    texts: ['现职称（副高级，副主任医师）履职年限：截至2026年12月31日满7年，要求满5年'],
   },
   {
     name: 'intermediate: master needs 助理级满2年',
@@ -398,7 +398,7 @@ const CASES: Case[] = [
     facts: { educations: [{ education: '硕士研究生' }], titles: [{ title_name: '助理工程师', title_level: 'assistant', certified_on: '2025-07-01', employed: '是' }] },
     ok: false,
     rule: '硕士研究生',
-    texts: ['现职称任职年限不足：截至2026年12月31日为1年5个月，申报中级需取得助理级职称后满2年'],
+    texts: ['现职称履职年限不足：截至2026年12月31日满1年5个月，申报中级需取得助理级职称后满2年'],
   },
   {
     name: 'intermediate: doctor, no title needed',
@@ -423,7 +423,7 @@ const CASES: Case[] = [
     facts: { educations: bachelor, work: [{ start: '2026-05-01', end: '至今' }] },
     ok: false,
     rule: '大学本科',
-    texts: ['专业技术工作年限不足：截至2026年12月31日为8个月，申报助理级（大学本科及以上学历）需从事专业技术工作满1年'],
+    texts: ['从事专业技术工作年限不足：截至2026年12月31日满8个月，申报助理级（大学本科及以上学历）需从事专业技术工作满1年'],
     failed: 1,
   },
   {
@@ -445,14 +445,14 @@ const CASES: Case[] = [
     level: 'assistant',
     facts: { educations: [{ education: '大学专科' }], work: [{ start: '2024-01-01', end: '2025-12-31' }, { start: '2027-01-01', end: '至今' }] },
     ok: false,
-    texts: ['为2年，申报助理级（大学专科及以上学历）需从事专业技术工作满3年'],
+    texts: ['满2年，申报助理级（大学专科及以上学历）需从事专业技术工作满3年'],
   },
   {
     name: 'assistant: no work entered',
     level: 'assistant',
     facts: { educations: bachelor },
     ok: false,
-    texts: ['为0个月', '请在“工作经历”中填写'],
+    texts: ['满0个月', '请在“工作经历”中填写'],
   },
   {
     name: 'assistant: master, no years',
@@ -483,7 +483,7 @@ const CASES: Case[] = [
     rules: [{ level: 'intermediate', education: '大学本科', requiredTitleLevel: 'assistant', minTitleYears: 4, minWorkYears: 6 }],
     facts: { educations: bachelor, titles: [{ title_name: '助理工程师', title_level: 'assistant', certified_on: '2024-01-01', employed: '是' }], work: [{ start: '2022-01-01', end: '至今' }] },
     ok: false,
-    texts: ['为2年11个月，申报中级需取得助理级职称后满4年', '专业技术工作年限不足：截至2026年12月31日为5年', '满6年'],
+    texts: ['满2年11个月，申报中级需取得助理级职称后满4年', '从事专业技术工作年限不足：截至2026年12月31日满5年', '满6年'],
     failed: 2,
   },
   {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
-  DEFAULT_REQUIRED_SLOTS, addDays, chinaDate, daysUntilClose, defaultRequiredSections, isDate, isDefaultSlots, isOpen, parseSlotText,
-  planCategories, planLevels, planSpecialties, requiredSections, requiredSlots, slotsToText, windowState,
+  ANY_SERIES, DEFAULT_REQUIRED_SLOTS, addDays, checkPlanSeries, chinaDate, daysUntilClose, defaultRequiredSections, isDate, isDefaultSlots, isOpen, parseSlotText,
+  planCategories, planLevels, planSeries, planSpecialties, requiredSections, requiredSlots, seriesValue, slotsToText, windowState,
 } from '../../../src/domain/plans.js';
 import { SECTIONS } from '../../../src/domain/sections.js';
 
@@ -105,4 +105,32 @@ t.test('slot text: round trip, stable keys, 选传, errors', async (t) => {
   t.match(parseSlotText('|选传').error, '不能为空');
   t.match(parseSlotText('长'.repeat(101)).error, '不能超过100个字');
   t.match(parseSlotText(Array.from({ length: 31 }, (_, i) => `附件${i}`).join('\n')).error, '最多30项');
+});
+
+t.test('planSeries / seriesValue: a plan offers its committee\'s series unless 不限 was chosen on purpose', async (t) => {
+  const cases: [string, { series_code: string | null; any_series: number }, string | null, string | null, string][] = [
+    ['own series', { series_code: 'S04', any_series: 0 }, 'S04', 'S04', 'S04'],
+    ['series empty, flag off (old default): the committee\'s', { series_code: null, any_series: 0 }, 'S04', 'S04', 'S04'],
+    ['不限 on purpose', { series_code: null, any_series: 1 }, 'S04', null, ANY_SERIES],
+    ['committee without a series, nothing chosen', { series_code: null, any_series: 0 }, null, null, ''],
+    ['a series beats the flag', { series_code: 'S05', any_series: 1 }, 'S04', 'S05', 'S05'],
+  ];
+  for (const [name, plan, committee, series, value] of cases) {
+    t.equal(planSeries(plan, committee), series, `planSeries: ${name}`);
+    t.equal(seriesValue(plan, committee), value, `seriesValue: ${name}`);
+  }
+});
+
+t.test('checkPlanSeries: nothing chosen is an error, 不限 is explicit, only the committee\'s series', async (t) => {
+  const series = [{ code: 'S01', name: '高等学校教师' }, { code: 'S04', name: '卫生技术人员' }];
+  const cases: [string, string, string | null, ReturnType<typeof checkPlanSeries>][] = [
+    ['the committee\'s series', 'S04', 'S04', { ok: true, series_code: 'S04', any_series: 0 }],
+    ['不限', ANY_SERIES, 'S04', { ok: true, series_code: null, any_series: 1 }],
+    ['nothing chosen', '', 'S04', { ok: false, error: '请选择系列；申报人可申报所有系列职称的，请选择“不限（所有系列）”' }],
+    ['unknown code', 'NOPE', 'S04', { ok: false, error: '请选择系列' }],
+    ['another series', 'S01', 'S04', { ok: false, error: '该评委会评审“卫生技术人员”系列职称，请选择“卫生技术人员”；确需受理所有系列的，请选择“不限（所有系列）”' }],
+    ['committee without a series: any known series', 'S01', null, { ok: true, series_code: 'S01', any_series: 0 }],
+    ['committee without a series: still must choose', '', null, { ok: false, error: '请选择系列；申报人可申报所有系列职称的，请选择“不限（所有系列）”' }],
+  ];
+  for (const [name, chosen, committee, want] of cases) t.same(checkPlanSeries(chosen, committee, series), want, name);
 });

@@ -154,7 +154,7 @@ t.test('validateFields: values are returned even when invalid; all errors at onc
   const assess = sectionByKey('assessments')!;
   const r = validateRow(assess, { year: '2019', grade: '特优', leader: '' }, ctx);
   t.same(r.values, { year: '2019', grade: '特优', leader: null });
-  t.same(r.errors, { year: '年度不能早于2021年', grade: '请选择考核等级', leader: '请填写部门负责人' });
+  t.same(r.errors, { year: '时间不能早于2021年', grade: '请选择考核等级', leader: '请填写部门负责人' });
   const ok = validateRow(assess, { year: '2025', grade: '优秀', leader: '李娜', extra: 'ignored' }, { ...ctx, dicts: { has: (d, v) => d === 'assessment_grade' && v === '优秀' } });
   t.same(ok, { values: { year: 2025, grade: '优秀', leader: '李娜' }, errors: {} }, 'unknown keys are dropped');
   // Required messages for the profile fields use 请选择 for choices, 请填写 otherwise.
