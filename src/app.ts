@@ -54,6 +54,7 @@ import pressurePlugin from './plugins/pressure.js';
 import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
+import { createBlobStore } from './lib/blobs.js';
 
 import { ROOT } from './app-root.js';
 export { ROOT };
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     secrets,
     log: app.log,
     dicts: new Dicts(db),
+    blobs: createBlobStore(config, db),
     sms: opts.sms ?? new OutboxSmsSender(db, secrets, app.log, config.env === 'development', config.now),
   };
   app.addHook('onClose', async () => {

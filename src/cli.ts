@@ -157,7 +157,7 @@ function cliLogger(io: CliIo): FastifyBaseLogger {
 }
 
 async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./context.js').AppContext) => Promise<T>): Promise<T> {
-  const [{ openDatabase }, { migrateToLatest }, { loadFixtures }, { createSecrets, loadMasterKey }, { Dicts }, { OutboxSmsSender }, { ROOT }] = await Promise.all([
+  const [{ openDatabase }, { migrateToLatest }, { loadFixtures }, { createSecrets, loadMasterKey }, { Dicts }, { OutboxSmsSender }, { ROOT }, { createBlobStore }] = await Promise.all([
     import('./db/index.js'),
     import('./db/migrate.js'),
     import('./db/fixtures.js'),
@@ -165,6 +165,7 @@ async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./con
     import('./features/dicts/service.js'),
     import('./features/sms/sender.js'),
     import('./app-root.js'),
+    import('./lib/blobs.js'),
   ]);
   const secrets = createSecrets(loadMasterKey(config.dataDir, config.masterKey));
   const store = await openDatabase(config);
@@ -173,7 +174,7 @@ async function withContext<T>(config: Config, io: CliIo, fn: (ctx: import('./con
     await migrateToLatest(db);
     await loadFixtures(db, path.join(ROOT, 'fixtures'), config.now());
     const log = cliLogger(io);
-    return await fn({ db, config, secrets, log, dicts: new Dicts(db), sms: new OutboxSmsSender(db, secrets, log, false, config.now) });
+    return await fn({ db, config, secrets, log, dicts: new Dicts(db), blobs: createBlobStore(config, db), sms: new OutboxSmsSender(db, secrets, log, false, config.now) });
   } finally {
     await store.close();
   }

@@ -4,6 +4,7 @@ import type { DB } from './db/index.js';
 import type { Secrets } from './lib/secrets.js';
 import type { SmsSender } from './features/sms/sender.js';
 import type { Dicts } from './features/dicts/service.js';
+import type { BlobStore } from './lib/blobs.js';
 
 /** What use cases need from the outside world; built once in app.ts, passed to services. */
 export interface AppContext {
@@ -14,4 +15,6 @@ export interface AppContext {
   log: FastifyBaseLogger;
   /** Dictionaries cached in memory (forms, validation). */
   dicts: Dicts;
+  /** Uploaded files' bytes (BLOB_STORE: the upload folder or the database). */
+  blobs: BlobStore;
 }

@@ -19,10 +19,29 @@ import type { DB } from '../db/index.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
-export type BlobSource = { path: string } | { buffer: Buffer };
+/** Bytes to store: in memory, or a temp file (`move`: the store may take the file itself). */
+export type BlobSource = { path: string; move?: boolean } | { buffer: Buffer };
+
+/** Bytes made ready outside any transaction (written and flushed), to be committed inside one. */
+export interface PreparedBlob {
+  sha: string;
+  /** A temp file beside the blob (local store). */
+  tmp?: string;
+  /** The bytes (database store). */
+  buffer?: Buffer;
+}
 
 export interface BlobStore {
   readonly kind: 'local' | 'db';
+  /** The same store, its database work done in `db` (a transaction of the caller's). */
+  in(db: DB): BlobStore;
+  /** Writes the bytes out (slow part, no lock needed). */
+  prepare(sha: string, source: BlobSource): Promise<PreparedBlob>;
+  /** Makes a prepared blob present under its sha; true when it was not there before. */
+  commit(prepared: PreparedBlob): Promise<boolean>;
+  /** Drops what prepare made when commit did not use it. */
+  abandon(prepared: PreparedBlob): Promise<void>;
+  /** prepare + commit. */
   put(sha: string, source: BlobSource): Promise<void>;
   has(sha: string): Promise<boolean>;
   read(sha: string): Promise<Buffer>;
@@ -47,19 +66,24 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async has(sha: string): Promise<boolean> {
+    const p = this.pathOf(sha);
     try {
-      await fsp.access(this.pathOf(sha), fs.constants.F_OK);
+      await fsp.access(p, fs.constants.F_OK);
       return true;
     } catch {
       return false;
     }
   }
 
-  async put(sha: string, source: BlobSource): Promise<void> {
-    const final = this.pathOf(sha);
-    if (await this.has(sha)) return;
-    const dir = path.dirname(final);
+  in(): BlobStore {
+    return this;
+  }
+
+  async prepare(sha: string, source: BlobSource): Promise<PreparedBlob> {
+    const dir = path.dirname(this.pathOf(sha));
     await fsp.mkdir(dir, { recursive: true });
+    // A streamed upload already sits in a temp file on this file system: it is renamed as is.
+    if ('path' in source && source.move && path.dirname(path.dirname(source.path)) === this.dir) return { sha, tmp: source.path };
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       if ('buffer' in source) {
@@ -79,12 +103,34 @@ export class LocalBlobStore implements BlobStore {
           await fh.close();
         }
       }
-      await fsp.rename(tmp, final);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
-    await syncDir(dir);
+    return { sha, tmp };
+  }
+
+  async commit(prepared: PreparedBlob): Promise<boolean> {
+    if (await this.has(prepared.sha)) return false;
+    const final = this.pathOf(prepared.sha);
+    await fsp.rename(prepared.tmp!, final);
+    prepared.tmp = undefined;
+    await syncDir(path.dirname(final));
+    return true;
+  }
+
+  async abandon(prepared: PreparedBlob): Promise<void> {
+    if (prepared.tmp) await fsp.rm(prepared.tmp, { force: true });
+  }
+
+  async put(sha: string, source: BlobSource): Promise<void> {
+    if (await this.has(sha)) return;
+    const prepared = await this.prepare(sha, source);
+    try {
+      await this.commit(prepared);
+    } finally {
+      await this.abandon(prepared);
+    }
   }
 
   async read(sha: string): Promise<Buffer> {
@@ -97,8 +143,12 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async stream(sha: string): Promise<Readable | null> {
-    if (!(await this.has(sha))) return null;
-    return fs.createReadStream(this.pathOf(sha));
+    // Opened before it is handed out: a missing file is null here, not an error mid-response.
+    return new Promise((resolve, reject) => {
+      const s = fs.createReadStream(this.pathOf(sha));
+      s.once('open', () => resolve(s));
+      s.once('error', (err) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? resolve(null) : reject(err)));
+    });
   }
 
   async remove(sha: string): Promise<void> {
@@ -129,14 +179,29 @@ export class DbBlobStore implements BlobStore {
     return !!(await this.db.selectFrom('blobs').select('sha256').where('sha256', '=', sha).executeTakeFirst());
   }
 
-  async put(sha: string, source: BlobSource): Promise<void> {
+  in(db: DB): BlobStore {
+    return new DbBlobStore(db, this.now);
+  }
+
+  async prepare(sha: string, source: BlobSource): Promise<PreparedBlob> {
     checkSha(sha);
-    const data = 'buffer' in source ? source.buffer : await fsp.readFile(source.path);
-    await this.db
+    return { sha, buffer: 'buffer' in source ? source.buffer : await fsp.readFile(source.path) };
+  }
+
+  async commit(prepared: PreparedBlob): Promise<boolean> {
+    const data = prepared.buffer!;
+    const r = await this.db
       .insertInto('blobs')
-      .values({ sha256: sha, size: data.length, data, created_at: this.now().toISOString() })
+      .values({ sha256: prepared.sha, size: data.length, data, created_at: this.now().toISOString() })
       .onConflict((oc) => oc.column('sha256').doNothing())
-      .execute();
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async abandon(): Promise<void> {}
+
+  async put(sha: string, source: BlobSource): Promise<void> {
+    await this.commit(await this.prepare(sha, source));
   }
 
   async read(sha: string): Promise<Buffer> {

@@ -67,6 +67,15 @@ export interface BackupResult {
 
 const blobFile = (uploadDir: string, sha: string) => path.join(uploadDir, sha.slice(0, 2), sha);
 
+/** The shas stored in the database's blobs table (BLOB_STORE=db); none before migration 0010. */
+function blobShas(db: SqliteDatabase.Database): string[] {
+  try {
+    return db.prepare('SELECT sha256 FROM blobs').pluck().all() as string[];
+  } catch {
+    return [];
+  }
+}
+
 /** The master key bytes: MASTER_KEY when set, else `<dataDir>/master.key`. */
 function readKey(config: Config): Buffer {
   if (config.masterKey) return Buffer.from(config.masterKey, 'base64');
@@ -131,6 +140,7 @@ export async function backup(config: Config, file: string, opts: { signal?: Abor
     const snapshot = path.join(work, DB_ENTRY);
     const src = new SqliteDatabase(config.dbFile, { readonly: true, fileMustExist: true });
     let shas: string[];
+    let dbFiles = 0;
     let schema: string | null = null;
     try {
       src.pragma('busy_timeout = 5000');
@@ -140,7 +150,11 @@ export async function backup(config: Config, file: string, opts: { signal?: Abor
     }
     const snap = new SqliteDatabase(snapshot, { readonly: true, fileMustExist: true });
     try {
-      shas = (snap.prepare('SELECT DISTINCT sha256 FROM files ORDER BY sha256').pluck().all() as string[]).filter((s) => SHA_RE.test(s));
+      // Files whose bytes are in the database itself (BLOB_STORE=db) travel inside the copy.
+      const inDb = new Set(blobShas(snap));
+      const all = (snap.prepare('SELECT DISTINCT sha256 FROM files ORDER BY sha256').pluck().all() as string[]).filter((s) => SHA_RE.test(s));
+      shas = all.filter((s) => !inDb.has(s));
+      dbFiles = all.length - shas.length;
       try {
         schema = (snap.prepare('SELECT name FROM kysely_migration ORDER BY name DESC LIMIT 1').pluck().get() as string | undefined) ?? null;
       } catch {
@@ -208,7 +222,7 @@ export async function backup(config: Config, file: string, opts: { signal?: Abor
     }
     await fsyncDir(path.dirname(target));
     const bytes = (await fs.promises.stat(target)).size;
-    return { file: target, bytes, files: shas.length - missingFiles.length, missingFiles, ms: Date.now() - started };
+    return { file: target, bytes, files: shas.length - missingFiles.length + dbFiles, missingFiles, ms: Date.now() - started };
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
   }
@@ -362,7 +376,9 @@ async function checkExtracted(work: string, manifest: Manifest, config: Config):
     const applied = raw.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all() as string[];
     const unknown = applied.filter((n) => !(n in migrations));
     if (unknown.length) throw new BackupError(`备份来自较新版本的程序（迁移 ${unknown[0]}），请先升级程序再恢复`);
-    const shas = raw.prepare('SELECT DISTINCT sha256 FROM files').pluck().all() as string[];
+    const inDb = new Set(blobShas(raw));
+    const all = raw.prepare('SELECT DISTINCT sha256 FROM files').pluck().all() as string[];
+    const shas = all.filter((s) => !inDb.has(s));
     const declared = new Set(Array.isArray(manifest.missingFiles) ? manifest.missingFiles : []);
     const missingFiles: string[] = [];
     for (const sha of shas) {
@@ -381,7 +397,7 @@ async function checkExtracted(work: string, manifest: Manifest, config: Config):
       }
     }
     const audit = await verifyChain(db, secrets.auditKey);
-    return { integrity: 'ok', files: shas.length - missingFiles.length, missingFiles, audit };
+    return { integrity: 'ok', files: all.length - missingFiles.length, missingFiles, audit };
   } finally {
     await db.destroy();
     if (raw.open) raw.close();

@@ -7,7 +7,6 @@ import type { AppContext } from '../context.js';
 import { ROOT } from '../app-root.js';
 import { isPrintable, PLEDGE_TEXT } from '../domain/declaration.js';
 import { versionOf, type Declaration, type Snapshot } from '../features/declaration/service.js';
-import { blobPath } from '../features/files/service.js';
 import { reviewFormModel, type ReviewFormOptions } from './reviewForm.js';
 import { MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN } from './fonts.js';
 import { PdfQueueFullError, PdfTimeoutError, type Resource } from './pdf.js';
@@ -40,7 +39,7 @@ function printCss() {
 async function imageResource(ctx: AppContext, f: { sha256: string; mime: string } | undefined | null, kind: 'photo' | 'seal'): Promise<{ url: string; resource: Resource } | null> {
   if (!f || !['image/jpeg', 'image/png'].includes(f.mime)) return null;
   try {
-    const body = await fs.promises.readFile(blobPath(ctx, f.sha256));
+    const body = await ctx.blobs.read(f.sha256);
     return { url: `${PRINT_ORIGIN}/${kind}/${crypto.randomBytes(12).toString('hex')}`, resource: { contentType: f.mime, body } };
   } catch {
     return null;

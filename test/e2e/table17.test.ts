@@ -13,7 +13,6 @@ import type { ElementHandle } from 'puppeteer-core';
 import { PASSWORD, TestClock, type TestApp } from '../helpers/app.js';
 import { approveByCommittee, kunming, makePng, submittedDeclaration } from '../helpers/world.js';
 import { sniff } from '../../src/domain/images.js';
-import { blobPath } from '../../src/features/files/service.js';
 import { bodyText, boosted, browserOrSkip, fill, plainClick, screenshot, startServer, watchPage } from './helpers.js';
 
 const browser = await browserOrSkip(t);
@@ -47,7 +46,7 @@ if (browser) {
       .where('a.slot', '=', 'table17')
       .executeTakeFirst();
     if (!row) return null;
-    return { ...row, type: sniff(fs.readFileSync(blobPath(app.ctx, row.sha256))) };
+    return { ...row, type: sniff(await app.ctx.blobs.read(row.sha256)) };
   }
 
   t.test('with JS: crop step, rotate, upload the cropped JPEG → 已提交', { timeout: 90_000 }, async (t) => {

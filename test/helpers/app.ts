@@ -46,9 +46,11 @@ async function buildTemplate(url: string) {
 export async function testDatabase(overrides: Partial<Config> = {}): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   // A test that names its own SQLite file (backups, kill -9, the CLI) is about that file.
   if (overrides.dbFile && overrides.dbFile !== ':memory:') return { env: {}, drop: async () => {} };
-  if (!onPostgres) return { env: { DB_FILE: ':memory:' }, drop: async () => {} };
+  // The PostgreSQL half keeps files in the database (BLOB_STORE=db), the SQLite half in the
+  // upload folder: the whole suite runs over both blob stores.
+  if (!onPostgres) return { env: { DB_FILE: ':memory:', BLOB_STORE: process.env.ZC_TEST_BLOB_STORE || 'local' }, drop: async () => {} };
   const name = await createTestDb(await templateDb(buildTemplate));
-  return { env: { DATABASE_URL: dbUrl(name) }, drop: () => dropTestDb(name) };
+  return { env: { DATABASE_URL: dbUrl(name), BLOB_STORE: process.env.ZC_TEST_BLOB_STORE || 'db' }, drop: () => dropTestDb(name) };
 }
 
 /** A fresh app on a temp data dir with a database of its own (SQLite in memory, or PostgreSQL). */

@@ -8,7 +8,6 @@ import { loadConfig } from '../../src/config.js';
 import { sectionByKey } from '../../src/domain/sections.js';
 import { validateRow } from '../../src/domain/sectionRules.js';
 import { sniff } from '../../src/domain/images.js';
-import { blobPath } from '../../src/features/files/service.js';
 import { chinaToday } from '../../src/features/plans/repository.js';
 import { Agent, login, type TestApp } from '../helpers/app.js';
 
@@ -51,7 +50,8 @@ t.test('bench/gen: a tiny dataset the app accepts end to end', async (t) => {
 
   const files = await db.selectFrom('files').select(['sha256', 'mime']).execute();
   t.ok(files.length > 0, 'file rows');
-  const wrong = files.filter((f) => sniff(fs.readFileSync(blobPath(ctx, f.sha256)))?.mime !== f.mime);
+  const wrong = [];
+  for (const f of files) if (sniff(await ctx.blobs.read(f.sha256))?.mime !== f.mime) wrong.push(f);
   t.same(wrong, [], 'every file row has its blob on disk, of the recorded type');
 
   // A draft holder logs in with the shared password and submits through the pages.

@@ -7,7 +7,7 @@ import { makeApp, Agent, createApplicant, login, type TestApp } from '../helpers
 import { multipart } from '../helpers/files.js';
 import { helloPdf, objStmPdf, OPEN_ACTION_JS } from '../helpers/pdf.js';
 import { findDangerousNames } from '../../src/lib/pdfsafe.js';
-import { blobPath, PDF_ENCRYPTED_MESSAGE } from '../../src/features/files/service.js';
+import { PDF_ENCRYPTED_MESSAGE } from '../../src/features/files/service.js';
 
 /** Uploads to the applicant's 身份证人像面 slot (a document slot) the way the form does. */
 async function upload(app: TestApp, agent: Agent, filename: string, bytes: Buffer) {
@@ -34,7 +34,7 @@ t.test('a PDF with /OpenAction /S /JavaScript: stored without active JavaScript,
     t.equal(res.statusCode, 303);
     t.equal(await flashAfter(agent, res.headers.location), '上传成功', `${name}: accepted`);
     const f = await app.ctx.db.selectFrom('files').selectAll().where('original_name', '=', name).executeTakeFirstOrThrow();
-    const stored = fs.readFileSync(blobPath(app.ctx, f.sha256));
+    const stored = await app.ctx.blobs.read(f.sha256);
     t.not(stored.equals(pdf), true, `${name}: the stored copy is not the one sent`);
     t.same(findDangerousNames(stored), [], `${name}: no /JavaScript, /JS or /OpenAction left in the stored bytes`);
     t.notMatch(stored.toString('latin1'), /\/S\s*\/JavaScript/);

@@ -161,7 +161,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const d = await svc.getDeclaration(ctx, req.user!.id, Number((req.params as { id: string }).id));
     const f = d ? await unitSealFile(ctx, d) : null;
     if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, f);
+    return sendStoredFile(req, reply, ctx.blobs, f);
   });
 
   // ---- 附件管理 ----

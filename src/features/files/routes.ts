@@ -112,7 +112,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const file = await getOwnFile(ctx, req.user!.id, id);
     if (!file) return reply.callNotFound();
     await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: id });
-    return sendStoredFile(req, reply, file, (req.query as Query).download === '1');
+    return sendStoredFile(req, reply, ctx.blobs, file, (req.query as Query).download === '1');
   });
 
   app.get('/me/attachments/:id/delete', { preHandler: requireApplicant }, async (req, reply) => {

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { downloadName } from './service.js';
+import type { BlobStore } from '../../lib/blobs.js';
 
 /** RFC 6266/5987: an ASCII fallback plus the exact UTF-8 name. */
 export function contentDisposition(type: 'inline' | 'attachment', name: string): string {
@@ -9,18 +9,9 @@ export function contentDisposition(type: 'inline' | 'attachment', name: string):
   return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Opens a file for streaming, failing here (not mid-response) when it is missing. */
-function openStream(p: string): Promise<fs.ReadStream> {
-  return new Promise((resolve, reject) => {
-    const s = fs.createReadStream(p);
-    s.once('open', () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
 export interface StoredFile {
   id: number;
-  path: string;
+  sha256: string;
   size: number;
   mime: string;
   name: string;
@@ -38,12 +29,11 @@ export interface StoredFile {
  * the reader on the reviewer's PC after the download. Images stay inline (thumbnails, 查看):
  * they are re-encoded from their pixels when stored and cannot carry script.
  */
-export async function sendStoredFile(req: FastifyRequest, reply: FastifyReply, file: StoredFile, download = false) {
-  let stream: fs.ReadStream;
-  try {
-    stream = await openStream(file.path);
-  } catch (err) {
-    req.log.error({ err, fileId: file.id }, 'stored upload is missing');
+export async function sendStoredFile(req: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: StoredFile, download = false) {
+  // Opened before the headers: a missing blob is a 404 here, not a broken response.
+  const stream = await blobs.stream(file.sha256);
+  if (!stream) {
+    req.log.error({ fileId: file.id }, 'stored upload is missing');
     return reply.callNotFound();
   }
   reply

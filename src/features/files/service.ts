@@ -1,15 +1,16 @@
 /**
  * Uploaded files and their attachment to the applicant archive (section rows and profile).
  *
- * Bytes live under `<uploadDir>/<sha[0..2]>/<sha256>` (content-addressed: identical uploads
- * share one blob); a `files` row per upload records owner, name, type and size; an
+ * Bytes live in the blob store (ctx.blobs: `<uploadDir>/<sha[0..2]>/<sha256>` or the database's
+ * blobs table; content-addressed: identical uploads share one blob); a `files` row per upload records owner, name, type and size; an
  * `attachments` row puts a file in a slot of an owner. Everything is scoped by userId: an id
  * from a URL is never trusted on its own.
  *
  * Consistency: the blob is made present and its `files` row inserted inside one write
  * transaction, and a blob is only unlinked inside a (later) write transaction that finds no
- * `files` row for its sha. Kysely's SQLite driver serialises transactions on its single
- * connection, so a delete can never remove a blob that a concurrent upload just reused.
+ * `files` row for its sha. Write transactions are serialised (writeTx: SQLite's write lock,
+ * PostgreSQL's advisory lock), so a delete can never remove a blob that a concurrent upload
+ * just reused, in any process.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -202,51 +203,6 @@ export function resolveSlot(ctx: AppContext, userId: number, ownerType: OwnerTyp
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
-export function blobPath(ctx: AppContext, sha: string): string {
-  if (!SHA_RE.test(sha)) throw new Error('invalid sha256');
-  return path.join(ctx.config.uploadDir, sha.slice(0, 2), sha);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.access(p, fs.constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes bytes to a fresh temp file next to the blob and flushes them to disk. */
-async function writeTemp(dir: string, buffer: Buffer): Promise<string> {
-  await fsp.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(buffer);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  return tmp;
-}
-
-/** Makes the rename durable (best effort: not every platform can fsync a directory). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fsp.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* ignore */
-  }
-}
-
 /**
  * Unlinks the blobs of these shas that no `files` row refers to any more. Runs in its own
  * write transaction (see the header comment); call it after the deleting transaction commits.
@@ -259,7 +215,7 @@ export async function sweepBlobs(ctx: AppContext, shas: Iterable<string>): Promi
       const used = await trx.selectFrom('files').select('id').where('sha256', '=', sha).limit(1).executeTakeFirst();
       if (used) continue;
       try {
-        await fsp.rm(blobPath(ctx, sha), { force: true });
+        await ctx.blobs.in(trx).remove(sha);
       } catch (err) {
         ctx.log.warn({ err, sha }, 'could not remove an unused upload');
       }
@@ -415,27 +371,17 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
   const quota = ctx.config.uploadQuotaBytes;
   if ((await usedBytes(ctx.db, userId)) + size > quota) return { ok: false, error: quotaMessage(ctx) };
 
-  const final = blobPath(ctx, sha);
-  const dir = path.dirname(final);
-  // A temp file next to the blob, ready to be renamed: new bytes are written out; a streamed
-  // upload kept as sent is already one (same file system), and storeFile owns it from here.
-  const materialize = async () => {
-    await fsp.mkdir(dir, { recursive: true });
-    return stored.bytes ? writeTemp(dir, stored.bytes) : (input as TempUpload).path;
-  };
-  let tmp: string | null = (await exists(final)) ? null : await materialize();
+  // The bytes are written out before the write lock (a temp file beside the blob, or a buffer
+  // for the database store); inside it the blob is made present and its files row inserted.
+  const source = stored.bytes ? { buffer: stored.bytes } : { path: (input as TempUpload).path, move: true };
+  const prepared = (await ctx.blobs.has(sha)) ? null : await ctx.blobs.prepare(sha, source);
   try {
     const fileId = await writeTx(ctx.db, async (trx) => {
       // Authoritative quota check: two uploads at once cannot both slip under it.
       if ((await usedBytes(trx, userId)) + size > quota) throw new QuotaExceeded();
+      const blobs = ctx.blobs.in(trx);
       let created = false;
-      if (!(await exists(final))) {
-        tmp ??= await materialize();
-        await fsp.rename(tmp, final);
-        tmp = null;
-        created = true;
-        await syncDir(dir);
-      }
+      if (!(await blobs.has(sha))) created = await blobs.commit(prepared ?? (await blobs.prepare(sha, source)));
       try {
         const row = await trx
           .insertInto('files')
@@ -453,7 +399,7 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
           .executeTakeFirstOrThrow();
         return row.id;
       } catch (err) {
-        if (created) await fsp.rm(final, { force: true });
+        if (created) await blobs.remove(sha);
         throw err;
       }
     });
@@ -462,7 +408,7 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
     if (err instanceof QuotaExceeded) return { ok: false, error: quotaMessage(ctx) };
     throw err;
   } finally {
-    if (tmp) await fsp.rm(tmp, { force: true });
+    if (prepared) await ctx.blobs.abandon(prepared);
   }
 }
 
@@ -620,7 +566,7 @@ export async function getOwnFile(ctx: AppContext, userId: number, fileId: number
     .where('user_id', '=', userId)
     .executeTakeFirst();
   if (!f) return null;
-  return { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime as SniffedMime, name: f.original_name };
+  return { id: f.id, sha256: f.sha256, size: f.size, mime: f.mime as SniffedMime, name: f.original_name };
 }
 
 

@@ -13,7 +13,6 @@ import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declarat
 import { visibleDeclaration } from '../review/service.js';
 import { table17Of } from '../declaration/table17.js';
 import { reviewFormInputs } from '../declaration/formInputs.js';
-import { blobPath } from '../files/service.js';
 import * as svc from './service.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -239,7 +238,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       const dataUrl = async (f: { sha256: string; mime: string } | null | undefined) => {
         if (!f) return '';
         try {
-          return `data:${f.mime};base64,${(await fs.promises.readFile(blobPath(ctx, f.sha256))).toString('base64')}`;
+          return `data:${f.mime};base64,${(await ctx.blobs.read(f.sha256)).toString('base64')}`;
         } catch {
           return ''; // the form shows the empty photo box / no seal
         }

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
 import type { AppContext } from '../../context.js';
@@ -14,7 +13,6 @@ import { addWorkingDays, isValidDate } from '../../domain/workdays.js';
 import { LEVEL_NAMES } from '../../domain/declaration.js';
 import { loadCalendar } from '../holidays/service.js';
 import { chinaToday } from '../plans/repository.js';
-import { blobPath } from '../files/service.js';
 import { parseCover, parseRoute, type Snapshot } from '../declaration/service.js';
 import type { EvaluationInput } from '../../print/reviewForm.js';
 import { audit } from '../audit/service.js';
@@ -517,7 +515,7 @@ export async function attachmentEntries(ctx: AppContext, userId: number, s: Snap
       used.add(name);
       try {
         if (!f) throw new Error('missing');
-        entries.push({ name, data: await fs.promises.readFile(blobPath(ctx, f.sha256)) });
+        entries.push({ name, data: await ctx.blobs.read(f.sha256) });
       } catch {
         missing.push(name);
       }

@@ -12,7 +12,6 @@ import { diffSnapshots } from '../../domain/diff.js';
 import { ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { parseCover, parseRoute, timeline, ACTION_NAMES, type Snapshot } from '../declaration/service.js';
-import { blobPath } from '../files/service.js';
 import { sendStoredFile } from '../files/send.js';
 import { reviewFormInputs } from '../declaration/formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
@@ -200,7 +199,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const file = await ctx.db.selectFrom('files').selectAll().where('id', '=', fileId).where('user_id', '=', x.d.user_id).executeTakeFirst();
     if (!file) return reply.callNotFound();
     await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: file.id, detail: `申报 ${x.d.id}` });
-    return sendStoredFile(req, reply, { id: file.id, path: blobPath(ctx, file.sha256), size: file.size, mime: file.mime, name: file.original_name }, (req.query as Q).download === '1');
+    return sendStoredFile(req, reply, ctx.blobs, { id: file.id, sha256: file.sha256, size: file.size, mime: file.mime, name: file.original_name }, (req.query as Q).download === '1');
   });
 
   // The unit's electronic seal on 表十二 (declarations in scope, once the unit verified them).
@@ -208,7 +207,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const d = await visibleDeclaration(ctx, req.user!, Number((req.params as { id: string }).id));
     const f = d ? await unitSealFile(ctx, d) : null;
     if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, f);
+    return sendStoredFile(req, reply, ctx.blobs, f);
   });
 
   // 追踪: the timeline of any declaration in scope.

@@ -131,7 +131,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (slot !== 'license' && slot !== 'seal') return reply.callNotFound();
     const f = await units.orgFile(ctx, req.user!.orgId!, slot);
     if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, f);
+    return sendStoredFile(req, reply, ctx.blobs, f);
   });
 
   app.post('/org/unit/files/:slot', { ...UPLOAD_ROUTE, preHandler: unitStaff }, async (req, reply) => {

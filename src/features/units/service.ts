@@ -16,7 +16,7 @@ import { newPasswordProblems } from '../auth/passwords.js';
 import { checkImagePixels } from '../../domain/images.js';
 import { regionOptions } from '../admin/orgs.js';
 import {
-  storeFile, discardFile, maxBytes, sizeMessage, extensionContradicts, sanitizeName, blobPath, inspectUpload,
+  storeFile, discardFile, maxBytes, sizeMessage, extensionContradicts, sanitizeName, inspectUpload,
   TYPE_MESSAGE, BROKEN_IMAGE_MESSAGE, type UploadInput,
 } from '../files/service.js';
 import { audit } from '../audit/service.js';
@@ -128,7 +128,7 @@ export async function orgFile(ctx: AppContext, orgId: number, slot: OrgFileSlot)
   const fileId = slot === 'license' ? org?.license_file_id : org?.seal_file_id;
   if (!fileId) return null;
   const f = await ctx.db.selectFrom('files').select(['id', 'sha256', 'size', 'mime', 'original_name']).where('id', '=', fileId).executeTakeFirst();
-  return f ? { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime, name: f.original_name } : null;
+  return f ? { id: f.id, sha256: f.sha256, size: f.size, mime: f.mime, name: f.original_name } : null;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ export async function unitReviewRoutes(app: FastifyInstance, ctx: AppContext) {
     if (!r) return reply.callNotFound();
     const f = await units.orgFile(ctx, r.unit_org_id, 'license');
     if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, f);
+    return sendStoredFile(req, reply, ctx.blobs, f);
   });
 
   app.post('/org/unit-reviews/:id', { preHandler: supervisorStaff }, async (req, reply) => {

@@ -11,7 +11,6 @@ import type { Database, DeclarationsTable } from '../../db/schema.js';
 import { chinaDate } from '../../domain/plans.js';
 import { isUnitStageKind, parseOpinion, sealPrints, type UnitOpinion } from '../../domain/unitstage.js';
 import { parseRoute } from '../declaration/service.js';
-import { blobPath } from '../files/service.js';
 
 export type FormBoxDeclaration = Pick<Selectable<DeclarationsTable>, 'route' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'recommendation_id'>;
 
@@ -63,5 +62,5 @@ export async function unitFormBox(db: Kysely<Database>, d: FormBoxDeclaration): 
 export async function unitSealFile(ctx: AppContext, d: FormBoxDeclaration) {
   const box = await unitFormBox(ctx.db, d);
   if (!box?.seal) return null;
-  return { id: box.seal.fileId, path: blobPath(ctx, box.seal.sha256), size: box.seal.size, mime: box.seal.mime, name: box.seal.name };
+  return { id: box.seal.fileId, sha256: box.seal.sha256, size: box.seal.size, mime: box.seal.mime, name: box.seal.name };
 }

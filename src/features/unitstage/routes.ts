@@ -7,7 +7,7 @@ import { makePage, pageParams } from '../../lib/paging.js';
 import { OPINION_FIELDS, RECOMMEND_METHODS, RECOMMENDATIONS, parseOpinion } from '../../domain/unitstage.js';
 import { parseCover } from '../declaration/service.js';
 import { chinaToday } from '../plans/repository.js';
-import { blobPath, downloadName, sizeMessage } from '../files/service.js';
+import { downloadName, sizeMessage } from '../files/service.js';
 import { contentDisposition, safeBack, uploadRefused, uploadTmpDir } from '../files/routes.js';
 import {
   gate, listRecommendations, recommend, recommendCandidates, recommendationFile, saveOpinion, unitPanel, unitQueue, verify,
@@ -212,6 +212,6 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   app.get('/org/recommend/files/:id', { preHandler: requireUnitStaff }, async (req, reply) => {
     const f = await recommendationFile(ctx, staffOf(req), idParam(req));
     if (!f) return reply.callNotFound();
-    return sendStoredFile(req, reply, { id: f.id, path: blobPath(ctx, f.sha256), size: f.size, mime: f.mime, name: f.original_name });
+    return sendStoredFile(req, reply, ctx.blobs, { id: f.id, sha256: f.sha256, size: f.size, mime: f.mime, name: f.original_name });
   });
 }
