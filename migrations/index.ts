@@ -8,6 +8,7 @@ import * as m0006 from './0006_results.js';
 import * as m0007 from './0007_audit.js';
 import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_auth_hardening.js';
+import * as m0011 from './0011_sessions_fieldtest.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_audit': m0007,
   '0008_roles': m0008,
   '0009_auth_hardening': m0009,
+  '0011_sessions_fieldtest': m0011,
 };

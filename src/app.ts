@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import formbody from '@fastify/formbody';
 import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
-import csrf from '@fastify/csrf-protection';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { createDb } from './db/index.js';
@@ -13,6 +12,8 @@ import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
 import sessionPlugin from './plugins/session.js';
+import csrfPlugin from './plugins/csrf.js';
+import pendingPlugin from './plugins/pending.js';
 import authPlugin from './plugins/auth.js';
 import assetsPlugin, { loadAssets } from './plugins/assets.js';
 import viewsPlugin from './plugins/views.js';
@@ -62,8 +63,6 @@ export interface BuiltApp {
   /** The one-time first-admin link when no admin exists yet (printed by server.ts). */
   setupLink: string | null;
 }
-
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Builds the whole application without listening; tests drive it with app.inject(). */
 export async function buildApp(config: Config, opts: { sms?: SmsSender; logStream?: NodeJS.WritableStream; pressureSampleMs?: number; pressureGraceMs?: number } = {}): Promise<BuiltApp> {
@@ -150,8 +149,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
     return payload;
   });
-  await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret });
-  await app.register(csrf, { sessionPlugin: '@fastify/session' });
+  await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret, cookieSecret: secrets.cookieSecret });
   await app.register(authPlugin, { db, now: config.now });
   await app.register(confinePlugin);
   await app.register(rateLimitPlugin, { config, secrets });
@@ -167,12 +165,11 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }),
   });
 
-  // CSRF on every state-changing request, htmx included (it sends the token as a header).
-  // A preHandler, so urlencoded bodies are parsed and `_csrf` can be read from them.
-  app.addHook('preHandler', (req, reply, done) => {
-    if (!UNSAFE.has(req.method)) return done();
-    app.csrfProtection(req, reply, done);
-  });
+  // CSRF on every state-changing request (after the user is loaded: the error handler below
+  // tells a session that ended from a forged request); then forms posted after their session
+  // ended are kept for the next login.
+  await app.register(csrfPlugin, { config, key: secrets.csrfKey });
+  await app.register(pendingPlugin, { ctx });
 
   // Set before the routes: child plugins capture the handlers in force when they are registered.
   app.setNotFoundHandler(async (req, reply) => {
@@ -181,6 +178,8 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     if (err.code?.startsWith('FST_CSRF')) {
+      // Typed while signed in, posted after the session ended: kept, and on to the login page.
+      if (await app.pendingForms.rescue(req, reply)) return reply;
       const message = req.user
         ? '页面已过期或来源不可信，请返回上一页刷新后重新提交。'
         : '登录已超时或页面已过期，请重新登录后再提交。';
