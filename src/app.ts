@@ -11,7 +11,7 @@ import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
-import sessionPlugin from './plugins/session.js';
+import sessionPlugin, { SESSION_COOKIE } from './plugins/session.js';
 import csrfPlugin from './plugins/csrf.js';
 import pendingPlugin from './plugins/pending.js';
 import authPlugin from './plugins/auth.js';
@@ -50,6 +50,7 @@ import confinePlugin from './features/security/confine.js';
 import rateLimitPlugin from './plugins/ratelimit.js';
 import requestIdPlugin, { loggerOptions, requestId } from './plugins/logging.js';
 import pressurePlugin from './plugins/pressure.js';
+import shedPlugin from './plugins/shed.js';
 import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
@@ -107,6 +108,9 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   const assets = loadAssets(path.join(ROOT, 'public'));
   // First of the hooks: a busy server answers 503 before loading a session or doing any work.
   await app.register(pressurePlugin, { config, cssUrl: assets.url('css/app.css'), sampleIntervalMs: opts.pressureSampleMs, startupGraceMs: opts.pressureGraceMs });
+  // Then load shedding: anonymous requests over their limits answer 503 at once, before any
+  // work; signed-in users are let through (their second look follows the session load).
+  await app.register(shedPlugin, { config, sessionSecret: secrets.sessionSecret, sessionCookie: SESSION_COOKIE, cssUrl: assets.url('css/app.css') });
   await app.register(formbody);
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
   // A fresh CSP nonce for every response, before helmet builds the header from it; pages put
@@ -150,6 +154,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     return payload;
   });
   await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret, cookieSecret: secrets.cookieSecret });
+  app.addHook('onRequest', app.shed.afterSession);
   await app.register(authPlugin, { db, now: config.now });
   await app.register(confinePlugin);
   await app.register(rateLimitPlugin, { config, secrets });
