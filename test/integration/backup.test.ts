@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { backup, restore, runDailyBackup, dailyName } from '../../src/ops/backup.js';
 import { main } from '../../src/cli.js';
 import { audit } from '../../src/features/audit/service.js';
+import { migrations } from '../../migrations/index.js';
 
 function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'zc-bak-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -274,7 +275,7 @@ t.test('backup, restore and migrate on the command line write an audit row (acto
   r = await run(['migrate', '--data-dir', dir2]);
   t.equal(r.code, 0, r.text);
   const m = auditOf(dir2).at(-1)!;
-  t.match(m, { ...cliRow, action: 'migrate', object_type: 'database', object_id: '0009_auth_hardening' });
+  t.match(m, { ...cliRow, action: 'migrate', object_type: 'database', object_id: Object.keys(migrations).at(-1) });
   t.match(m.detail, '数据库已是最新');
   t.equal((await run(['audit-verify', '--data-dir', dir2])).code, 0);
 

@@ -116,17 +116,16 @@ t.test('one signed-in account cannot flood either; the limits can be switched of
 
 t.test('a lagging event loop: anonymous requests beyond what the server keeps up with get 503, signed-in ones pass', async (t) => {
   // Only the lag rule here (the in-progress limits off).
-  const app = await makeApp({ maxAnonInflight: 0, maxAnonInflightPerIp: 0, maxUserInflight: 0, anonMaxEventLoopDelayMs: 50 });
+  const app = await makeApp({ maxAnonInflight: 0, maxAnonInflightPerIp: 0, maxUserInflight: 0, anonMaxEventLoopDelayMs: 100 });
   t.teardown(() => app.close());
   const zhang = await createApplicant(app);
   const a = new Agent(app);
   await login(a, 'applicant', zhang.phone);
-  t.equal((await get(app, '/login', '10.0.0.1')).statusCode, 200, 'no lag: served');
-  t.equal(app.app.shed.inflight().anonymousPerSecond, Infinity, 'no limit while the loop keeps up');
+  t.equal((await get(app, '/login', '10.0.0.1')).statusCode, 200, 'served');
 
-  // What a flood does to the loop: 150 ms of work every 10 ms.
+  // What a flood does to the loop: 300 ms of work every 10 ms.
   const block = setInterval(() => {
-    const end = Date.now() + 150;
+    const end = Date.now() + 300;
     while (Date.now() < end) {
       /* busy on purpose */
     }
@@ -146,6 +145,5 @@ t.test('a lagging event loop: anonymous requests beyond what the server keeps up
   t.same(me.map((r) => r.statusCode), [200, 200, 200], 'signed in: served all the same');
 
   clearInterval(block);
-  await waitFor(() => app.app.shed.inflight().anonymousPerSecond === Infinity);
-  t.equal((await get(app, '/login', '10.0.0.1')).statusCode, 200, 'the loop keeps up again: no limit');
+  t.equal((await get(app, '/login', '10.0.0.1')).statusCode, 200, 'a single visitor is let in (at least 20/s); the rate grows back as the loop keeps up (test/unit/lib/admission.test.ts)');
 });
