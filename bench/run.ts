@@ -143,7 +143,7 @@ const binCold = binStarts.length ? median(binStarts) : null;
 const cold = binCold ?? median(starts);
 
 // 6. Flood (issue #19)
-const floodOpts = { clients: 200, duration: 15 };
+const floodOpts = { clients: 200, duration: 15, rounds: 2 };
 let floodMd = '';
 if (o.flood) {
   console.log(`\n== flood: ${floodOpts.clients} anonymous clients, a signed-in user's /me`);
