@@ -34,7 +34,7 @@ t.test('a section row typed before the session ended comes back after login (pla
   t.teardown(() => app.close());
   const { a, p } = await signedIn(app);
   await a.get('/me/sections/work/new');
-  const typed = { ...(await validForm(app, WORK)), unit_name: '昆明市第一人民医院信息科', duty: '张伟的职务：科长' };
+  const typed: Record<string, string> = { ...(await validForm(app, WORK)), unit_name: '昆明市第一人民医院信息科', duty: '张伟的职务：科长' };
   a.cookies.delete(SESSION_COOKIE); // the session is gone (deleted cookie, server restart, another browser tab's logout)
 
   const res = await a.post('/me/sections/work', typed);
