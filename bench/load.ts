@@ -3,8 +3,11 @@
  *
  * Starts the server as a child process (src/cli.ts serve when it exists, else src/server.ts) on a
  * data dir made by bench/gen.ts, with production settings: NODE_ENV=production, LOG_LEVEL=warn,
- * HOST=127.0.0.1 and RATE_LIMIT=off — every virtual user comes from 127.0.0.1, so the per-IP
- * login limit would otherwise refuse them; it is a guard against abuse, not part of the work.
+ * HOST=127.0.0.1, RATE_LIMIT=off and MAX_ANON_INFLIGHT=0, MAX_ANON_INFLIGHT_PER_IP=0,
+ * ANON_MAX_EVENT_LOOP_DELAY_MS=0 — every
+ * virtual user comes from 127.0.0.1 and all of a step log in at once, so the per-IP login limit
+ * and the anonymous load shedding would otherwise refuse them; they are guards against abuse
+ * (measured by bench/flood.ts), not part of the work.
  *
  * At each concurrency (default 8, 32, 64, 128) that many virtual users log in once (argon2-bound:
  * measured as its own step), then loop without think time for --duration seconds, each with its
@@ -59,12 +62,15 @@ export async function freePort(): Promise<number> {
 }
 
 /** The command that serves the app: the CLI's `serve` when the CLI exists, else src/server.ts. */
-export function serverEntry(): string[] {
-  return fs.existsSync(path.join(ROOT, 'src/cli.ts')) ? ['src/cli.ts', 'serve'] : ['src/server.ts'];
+export function serverEntry(root = ROOT): string[] {
+  return fs.existsSync(path.join(root, 'src/cli.ts')) ? ['src/cli.ts', 'serve'] : ['src/server.ts'];
 }
 
 export function serverEnv(dataDir: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...extra };
+  return {
+    ...process.env, DATA_DIR: dataDir, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT: 'off', MAX_ANON_INFLIGHT: '0', MAX_ANON_INFLIGHT_PER_IP: '0', ANON_MAX_EVENT_LOOP_DELAY_MS: '0',
+    HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...extra,
+  };
 }
 
 /** GET /health until 200 (or the child dies / the time is up). Resolves with ms since `since`. */
@@ -104,14 +110,16 @@ function stopper(child: ChildProcess): () => Promise<void> {
   });
 }
 
-export async function startServer(dataDir: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Server & { startMs: number; spawnedAt: number }> {
+/** `o.root`: another checkout of the app to serve (bench/flood.ts compares with an older commit); `o.env` overrides. */
+export async function startServer(dataDir: string, nodeArgs: string[] = [], o: { root?: string; env?: Record<string, string> } = {}): Promise<Server & { startMs: number; spawnedAt: number }> {
   const port = await freePort();
-  const entries = [serverEntry(), ['src/server.ts']].filter((e, i, all) => i === 0 || e[0] !== all[0]![0]);
+  const root = o.root ?? ROOT;
+  const entries = [serverEntry(root), ['src/server.ts']].filter((e, i, all) => i === 0 || e[0] !== all[0]![0]);
   let lastErr: unknown;
   for (const entry of entries) {
     const log: string[] = [];
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...entry], { cwd: ROOT, env: serverEnv(dataDir, port, env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...entry], { cwd: root, env: { ...serverEnv(dataDir, port), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => { if (log.length < 500) log.push(...b.toString().split('\n').filter(Boolean)); });
     try {
       const startMs = await waitHealthy(port, child, t0);
@@ -394,7 +402,7 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
   const m: Manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'bench-accounts.json'), 'utf8'));
   const say = (s: string) => { if (!o.quiet) console.log(s); };
   const loadavgBefore = os.loadavg();
-  const server = await startServer(dataDir, o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [], o.env);
+  const server = await startServer(dataDir, o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [], { env: o.env });
   say(`bench/load — ${server.entry} on 127.0.0.1:${server.port}, ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavgBefore.map((x) => x.toFixed(2)).join(' ')}`);
   say(`dataset: ${Object.entries(m.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; NODE_ENV=production, RATE_LIMIT=off, LOG_LEVEL=warn`);
   const pid = server.child.pid!;

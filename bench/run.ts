@@ -6,10 +6,11 @@
  *   3. bench/weight.ts: compressed page weight against the budgets
  *   4. bench/pdf.ts: PDF timings (skipped, with a line, when there is no Chromium)
  *   5. cold start: spawn → first 200 on /health on the generated data dir, 5 runs, median
+ *   6. bench/flood.ts: a signed-in user's /me under 200 anonymous clients, limits off and on (issue #19)
  * Not a test: it asserts nothing; a missed target is reported with what limits it.
  *
  * Usage: node --import tsx bench/run.ts [--applicants 20000] [--declarations 5000] [--steps 8,32,64,128]
- *          [--duration 20] [--data DIR] [--skip-pdf] [--no-profile] [--out bench/RESULTS.md]
+ *          [--duration 20] [--data DIR] [--skip-pdf] [--skip-flood] [--no-profile] [--out bench/RESULTS.md]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,13 +19,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runLoad, startServer, startBinary, type LoadResult } from './load.js';
 import { summarizeProfile, formatProfile, type ProfileSummary } from './profile.js';
+import { runFlood, floodMarkdown } from './flood.js';
 import { findBrowser } from '../src/print/browser.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DATA = path.join(os.tmpdir(), 'zhicheng-bench');
 
 const argv = process.argv.slice(2);
-const o = { applicants: 20_000, declarations: 5_000, steps: [8, 32, 64, 128], duration: 20, data: DEFAULT_DATA, pdf: true, profile: true, out: path.join(ROOT, 'bench/RESULTS.md') };
+const o = { applicants: 20_000, declarations: 5_000, steps: [8, 32, 64, 128], duration: 20, data: DEFAULT_DATA, pdf: true, flood: true, profile: true, out: path.join(ROOT, 'bench/RESULTS.md') };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (a === '--applicants') o.applicants = Number(argv[++i]);
@@ -33,6 +35,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--duration') o.duration = Number(argv[++i]);
   else if (a === '--data') o.data = path.resolve(argv[++i]!);
   else if (a === '--skip-pdf') o.pdf = false;
+  else if (a === '--skip-flood') o.flood = false;
   else if (a === '--no-profile') o.profile = false;
   else if (a === '--out') o.out = path.resolve(argv[++i]!);
   else throw new Error(`unknown argument ${a}`);
@@ -138,6 +141,14 @@ if (fs.existsSync(BIN)) {
 } else console.log('  binary: not built (npm run build:binary), skipped');
 const binCold = binStarts.length ? median(binStarts) : null;
 const cold = binCold ?? median(starts);
+
+// 6. Flood (issue #19)
+const floodOpts = { clients: 200, duration: 15, rounds: 2 };
+let floodMd = '';
+if (o.flood) {
+  console.log(`\n== flood: ${floodOpts.clients} anonymous clients, a signed-in user's /me`);
+  floodMd = floodMarkdown(await runFlood(o.data, floodOpts), floodOpts);
+} else console.log('\n== flood: skipped (--skip-flood)');
 const loadAfter = loadavg();
 
 // ---------------------------------------------------------------------------------------
@@ -225,6 +236,6 @@ ${browser ? '```\n' + pdfLines.join('\n') + '\n```' : 'Skipped: no Chromium/Chro
 ## Cold start
 
 Spawn of the server on the generated data dir until the first 200 on /health: from source (\`node --import tsx ${entry}\`) ${starts.map(ms).join(', ')} ms, median ${ms(median(starts))} ms${binCold !== null ? `; the single binary (\`dist/zhicheng-linux-x64 serve\`) ${binStarts.map(ms).join(', ')} ms, median **${ms(binCold)} ms**` : ' (single binary not built)'}.
-`;
+${floodMd ? `\n${floodMd}` : ''}`;
 fs.writeFileSync(o.out, md);
 console.log(`\nwrote ${path.relative(ROOT, o.out)}; load average ${loadBefore} before, ${loadAfter} after`);

@@ -9,6 +9,7 @@ import * as m0007 from './0007_audit.js';
 import * as m0008 from './0008_roles.js';
 import * as m0009 from './0009_auth_hardening.js';
 import * as m0010 from './0010_scale_out.js';
+import * as m0011 from './0011_sessions_fieldtest.js';
 import * as m0012 from './0012_security_fieldtest.js';
 import * as m0013 from './0013_print_fieldtest.js';
 import * as m0014 from './0014_applicant_fieldtest.js';
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0008_roles': m0008,
   '0009_auth_hardening': m0009,
   '0010_scale_out': m0010,
+  '0011_sessions_fieldtest': m0011,
   '0012_security_fieldtest': m0012,
   '0013_print_fieldtest': m0013,
   '0014_applicant_fieldtest': m0014,

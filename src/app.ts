@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import formbody from '@fastify/formbody';
 import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
-import csrf from '@fastify/csrf-protection';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DbHandle } from './db/index.js';
@@ -12,8 +11,9 @@ import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
-import { csrfDeferred } from './lib/multipart.js';
-import sessionPlugin from './plugins/session.js';
+import sessionPlugin, { SESSION_COOKIE } from './plugins/session.js';
+import csrfPlugin from './plugins/csrf.js';
+import pendingPlugin from './plugins/pending.js';
 import authPlugin from './plugins/auth.js';
 import assetsPlugin, { loadAssets } from './plugins/assets.js';
 import viewsPlugin from './plugins/views.js';
@@ -51,6 +51,7 @@ import confinePlugin from './features/security/confine.js';
 import rateLimitPlugin from './plugins/ratelimit.js';
 import requestIdPlugin, { loggerOptions, requestId } from './plugins/logging.js';
 import pressurePlugin from './plugins/pressure.js';
+import shedPlugin from './plugins/shed.js';
 import { unitPanel } from './features/unitstage/service.js';
 import { prepareSetup } from './features/setup/service.js';
 import { Dicts } from './features/dicts/service.js';
@@ -65,8 +66,6 @@ export interface BuiltApp {
   /** The one-time first-admin link when no admin exists yet (printed by server.ts). */
   setupLink: string | null;
 }
-
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Builds the whole application without listening; tests drive it with app.inject(). */
 export async function buildApp(config: Config, opts: { sms?: SmsSender; logStream?: NodeJS.WritableStream; pressureSampleMs?: number; pressureGraceMs?: number; setupLink?: boolean } = {}): Promise<BuiltApp> {
@@ -117,6 +116,9 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   const assets = loadAssets(path.join(ROOT, 'public'));
   // First of the hooks: a busy server answers 503 before loading a session or doing any work.
   await app.register(pressurePlugin, { config, cssUrl: assets.url('css/app.css'), sampleIntervalMs: opts.pressureSampleMs, startupGraceMs: opts.pressureGraceMs });
+  // Then load shedding: anonymous requests over their limits answer 503 at once, before any
+  // work; signed-in users are let through (their second look follows the session load).
+  await app.register(shedPlugin, { config, sessionSecret: secrets.sessionSecret, sessionCookie: SESSION_COOKIE, cssUrl: assets.url('css/app.css') });
   await app.register(formbody);
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
   // A fresh CSP nonce for every response, before helmet builds the header from it; pages put
@@ -159,8 +161,8 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
     return payload;
   });
-  await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret });
-  await app.register(csrf, { sessionPlugin: '@fastify/session' });
+  await app.register(sessionPlugin, { db, config, secret: secrets.sessionSecret, cookieSecret: secrets.cookieSecret });
+  app.addHook('onRequest', app.shed.afterSession);
   await app.register(authPlugin, { db, now: config.now });
   await app.register(confinePlugin);
   await app.register(rateLimitPlugin, { config, secrets, db });
@@ -177,14 +179,11 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }),
   });
 
-  // CSRF on every state-changing request, htmx included (it sends the token as a header).
-  // A preHandler, so urlencoded bodies are parsed and `_csrf` can be read from them. A no-JS
-  // multipart upload carries it as its first field, checked by the strict reader before the
-  // file is read (src/lib/multipart.ts); a token is never put in a URL.
-  app.addHook('preHandler', (req, reply, done) => {
-    if (!UNSAFE.has(req.method) || csrfDeferred(req)) return done();
-    app.csrfProtection(req, reply, done);
-  });
+  // CSRF on every state-changing request (after the user is loaded: the error handler below
+  // tells a session that ended from a forged request); then forms posted after their session
+  // ended are kept for the next login.
+  await app.register(csrfPlugin, { config, key: secrets.csrfKey });
+  await app.register(pendingPlugin, { ctx });
 
   // Set before the routes: child plugins capture the handlers in force when they are registered.
   app.setNotFoundHandler(async (req, reply) => {
@@ -193,6 +192,8 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     if (err.code?.startsWith('FST_CSRF')) {
+      // Typed while signed in, posted after the session ended: kept, and on to the login page.
+      if (await app.pendingForms.rescue(req, reply)) return reply;
       const message = req.user
         ? '页面已过期或来源不可信，请返回上一页刷新后重新提交。'
         : '登录已超时或页面已过期，请重新登录后再提交。';

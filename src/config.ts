@@ -89,6 +89,21 @@ export interface Config {
   imageQueueMax: number;
   /** Longest one image may take, waiting included, ms (IMAGE_TIMEOUT_MS, default 30 s). */
   imageTimeoutMs: number;
+  /**
+   * Load shedding (src/plugins/shed.ts): anonymous requests (no signed-in session) in progress at
+   * once before more are answered 503 + Retry-After (MAX_ANON_INFLIGHT, default 32; 0 = no limit).
+   */
+  maxAnonInflight: number;
+  /** The same per client IP (MAX_ANON_INFLIGHT_PER_IP, default 8; 0 = no limit). */
+  maxAnonInflightPerIp: number;
+  /** Requests of one signed-in account in progress at once (MAX_USER_INFLIGHT, default 16; 0 = no limit). */
+  maxUserInflight: number;
+  /**
+   * While the event loop lags more than this, ms, anonymous requests are admitted only at the
+   * rate the server keeps up with; the rest get 503 (ANON_MAX_EVENT_LOOP_DELAY_MS, default 200;
+   * 0 = off, the default under NODE_ENV=test).
+   */
+  anonMaxEventLoopDelayMs: number;
   /** Clock, injectable so tests can move time (session expiry, SMS windows). */
   now: () => Date;
 }
@@ -197,6 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     imageConcurrency: int('IMAGE_CONCURRENCY', env.IMAGE_CONCURRENCY, Math.max(1, Math.min(2, os.cpus().length - 1)), 1, 16),
     imageQueueMax: int('IMAGE_QUEUE_MAX', env.IMAGE_QUEUE_MAX, 6, 0, 1000),
     imageTimeoutMs: int('IMAGE_TIMEOUT_MS', env.IMAGE_TIMEOUT_MS, 30_000, 1000, 600_000),
+    maxAnonInflight: int('MAX_ANON_INFLIGHT', env.MAX_ANON_INFLIGHT, 32, 0, 100_000),
+    maxAnonInflightPerIp: int('MAX_ANON_INFLIGHT_PER_IP', env.MAX_ANON_INFLIGHT_PER_IP, 8, 0, 100_000),
+    maxUserInflight: int('MAX_USER_INFLIGHT', env.MAX_USER_INFLIGHT, 16, 0, 100_000),
+    // Off by default under NODE_ENV=test, like MAX_EVENT_LOOP_DELAY_MS: a busy CI is not a flood.
+    anonMaxEventLoopDelayMs: int('ANON_MAX_EVENT_LOOP_DELAY_MS', env.ANON_MAX_EVENT_LOOP_DELAY_MS, nodeEnv === 'test' ? 0 : 200, 0, 60_000),
     now: () => new Date(),
     ...overrides,
   };

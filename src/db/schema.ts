@@ -120,6 +120,20 @@ export interface SmsCodesTable {
   used_at: string | null;
 }
 
+/** A form posted after its session ended, kept for the next login in the same browser (0011). */
+export interface PendingFormsTable {
+  /** SHA-256 of the random id in the browser's zc_pending cookie. */
+  key_hash: string;
+  /** Keyed hash of the account that typed it (the user tag of the form's CSRF token). */
+  owner_tag: string;
+  /** The GET page the form is shown on again. */
+  page: string;
+  /** JSON of the urlencoded fields, `_csrf` left out. */
+  body: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface SmsOutboxTable {
   id: Generated<number>;
   phone_masked: string;
@@ -513,6 +527,7 @@ export interface Database {
   password_history: PasswordHistoryTable;
   login_failures: LoginFailuresTable;
   sessions: SessionsTable;
+  pending_forms: PendingFormsTable;
   sms_codes: SmsCodesTable;
   sms_outbox: SmsOutboxTable;
   rate_counters: RateCountersTable;

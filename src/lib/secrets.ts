@@ -12,6 +12,10 @@ export interface Secrets {
   /** Deterministic keyed hash for unique indexes / look-ups. */
   lookupHash(value: string): string;
   sessionSecret: string;
+  /** Signs the other cookies (the CSRF secret cookie). */
+  cookieSecret: string;
+  /** HMAC key of the CSRF tokens: a token is bound to the signed-in account (src/plugins/csrf.ts). */
+  csrfKey: Buffer;
   /** HMAC key of the audit trail's chain (src/features/audit). */
   auditKey: Buffer;
 }
@@ -61,6 +65,8 @@ export function createSecrets(master: Buffer): Secrets {
       return crypto.createHmac('sha256', macKey).update(value).digest('base64url');
     },
     sessionSecret,
+    cookieSecret: derive('zhicheng/cookie/v1').toString('base64'),
+    csrfKey: derive('zhicheng/csrf/v1'),
     auditKey: derive('zhicheng/audit/v1'),
   };
 }

@@ -4,11 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 
 export const BUSY_MESSAGE = '系统繁忙，请稍后再试';
-const RETRY_AFTER_S = 10;
+export const RETRY_AFTER_S = 10;
 const STARTUP_GRACE_MS = 5_000;
 
 /** Small and prebuilt: under pressure the answer must cost next to nothing (no template, no DB). */
-function busyPage(cssUrl: string): string {
+export function busyPage(cssUrl: string): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${BUSY_MESSAGE}</title><link rel="stylesheet" href="${cssUrl}"></head><body><main id="main"><div class="card narrow"><h1>${BUSY_MESSAGE}</h1><p>当前访问人数较多，请 ${RETRY_AFTER_S} 秒后刷新页面。已填写的内容请勿关闭页面，稍后重新提交即可。</p></div></main></body></html>`;
 }
 

@@ -29,6 +29,9 @@ class KyselyStore {
   constructor(private db: DB, private cfg: Config) {}
 
   set(sid: string, session: any, cb: (err?: unknown) => void) {
+    // Nothing to keep (a session regenerated at login before the user is put in, one whose
+    // notice has just been shown): no row — a row is written only when something must be stored.
+    if (isEmpty(session)) return this.destroy(sid, cb);
     const now = this.cfg.now();
     const lastSeen = typeof session.lastSeen === 'number' ? session.lastSeen : now.getTime();
     const expires = new Date(lastSeen + this.cfg.sessionIdleMinutes * 60_000).toISOString();
@@ -63,11 +66,22 @@ class KyselyStore {
   }
 }
 
+/** True when a session holds nothing but its cookie settings. */
+export function isEmpty(session: Record<string, unknown>): boolean {
+  return Object.entries(session).every(([k, v]) => k === 'cookie' || v === undefined);
+}
+
 export const SESSION_COOKIE = 'zc_sid';
 const GRACE_MS = 24 * 3_600_000;
 const UA_MAX = 200;
 
-export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db: DB; config: Config; secret: string }) {
+/**
+ * Sessions are created only when something must be stored: a signed-in user, a notice for the
+ * next page, a login waiting for its second factor. An anonymous visitor's pages (login,
+ * registration) write no row and set no session cookie; their CSRF secret is a cookie of its own
+ * (src/plugins/csrf.ts). `cookieSecret` signs those other cookies.
+ */
+export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db: DB; config: Config; secret: string; cookieSecret: string }) {
   const { db, config, secret } = opts;
   // Added before @fastify/session so it runs before the session's own onSend save: a session
   // signed in during this request (login regenerates it in the handler) is saved with its
@@ -79,12 +93,12 @@ export default fp(async function sessionPlugin(app: FastifyInstance, opts: { db:
     if (s.ip !== req.ip) s.ip = req.ip;
     if (s.ua !== ua) s.ua = ua;
   });
-  await app.register(fastifyCookie);
+  await app.register(fastifyCookie, { secret: opts.cookieSecret });
   await app.register(fastifySession, {
     secret,
     cookieName: SESSION_COOKIE,
     store: new KyselyStore(db, config) as any,
-    // Saved only when touched (login, CSRF secret, flash, the throttled lastSeen below):
+    // Saved only when touched (login, flash, the throttled lastSeen below):
     // a page view must not cost a synchronous disk write.
     saveUninitialized: false,
     rolling: false,

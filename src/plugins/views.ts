@@ -75,9 +75,10 @@ export default fp(async function viewsPlugin(
       unread: pc.unread,
       unreadNotices: pc.unreadNotices,
       smsChallenge: pc.smsChallenge ?? null,
-      flash,
+      // A notice left for this page (PRG) wins over one the handler passes.
+      flash: flash ?? data.flash,
       path: req.url.split('?')[0],
-      csrf: () => (token ??= reply.generateCsrf()),
+      csrf: () => (token ??= reply.csrfToken()),
       // Every <script> tag carries it: the CSP allows no script without (src/lib/csp.ts).
       cspNonce: cspNonceOf(reply.raw),
       fragment: req.isFragment,

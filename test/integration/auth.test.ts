@@ -295,9 +295,9 @@ t.test('session: idle 30 min and absolute 12 h timeouts; logout ends it; fixatio
   const p = await createApplicant(app);
   const a = new Agent(app);
   await a.get('/login');
-  const before = a.cookies.get('zc_sid');
+  t.notOk(a.cookies.get('zc_sid'), 'no session before login');
   await a.post('/login', { type: 'applicant', account: p.phone, password: PASSWORD });
-  t.not(a.cookies.get('zc_sid'), before, 'new session id at login');
+  t.ok(a.cookies.get('zc_sid'), 'a session from login on');
   const stored = await app.ctx.db.selectFrom('sessions').select(['sid', 'user_id']).where('user_id', '=', p.userId).execute();
   t.equal(stored.length, 1, 'server-side session row');
 
@@ -329,9 +329,21 @@ t.test('session: idle 30 min and absolute 12 h timeouts; logout ends it; fixatio
   const rows = await app.ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', p.userId).execute();
   t.equal(rows.length, 0, 'row deleted', { rows });
 
-  const cookie = await app.app.inject({ method: 'GET', url: '/login' });
-  const sid = cookie.cookies.find((c: { name: string }) => c.name === 'zc_sid') as { httpOnly?: boolean; sameSite?: string } | undefined;
-  t.ok(sid?.httpOnly, 'HttpOnly');
+  // An anonymous login page sets no session cookie (issue #19), only the CSRF secret's.
+  const page = await app.app.inject({ method: 'GET', url: '/login' });
+  t.notOk(page.cookies.some((c: { name: string }) => c.name === 'zc_sid'), 'no session for an anonymous page');
+  type C = { name: string; value: string; httpOnly?: boolean; sameSite?: string };
+  const csrfCookie = page.cookies.find((c: C) => c.name === 'zc_csrf') as C | undefined;
+  t.ok(csrfCookie?.httpOnly, 'CSRF cookie HttpOnly');
+  t.equal(csrfCookie?.sameSite, 'Lax');
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  const signIn = await app.app.inject({
+    method: 'POST', url: '/login', cookies: { zc_csrf: csrfCookie!.value },
+    payload: new URLSearchParams({ _csrf: token, type: 'applicant', account: p.phone, password: PASSWORD }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  const sid = signIn.cookies.find((c: C) => c.name === 'zc_sid') as C | undefined;
+  t.ok(sid?.httpOnly, 'session cookie HttpOnly');
   t.equal(sid?.sameSite, 'Lax');
 });
 

@@ -210,16 +210,20 @@ t.test('session fixation: a session id planted before login is dead after it', a
   t.teardown(() => app.close());
   const zhang = await createApplicant(app);
   const victim = new Agent(app);
-  // The attacker obtains a pre-login session (the login page sets one for its CSRF secret)
-  // and plants that cookie in the victim's browser.
+  // The attacker obtains a pre-login session (one holding a notice for the next page: the
+  // login page itself makes none) and plants that cookie — with the CSRF cookie and a token of
+  // the login form — in the victim's browser.
   const attacker = new Agent(app);
-  await attacker.get('/login');
+  await attacker.get('/login/2fa');
   const planted = attacker.cookies.get(SESSION_COOKIE)!;
   t.ok(planted, 'a pre-login session exists');
   const plantedSid = sidOf(attacker);
   t.ok(await app.ctx.db.selectFrom('sessions').select('sid').where('sid', '=', plantedSid).executeTakeFirst(), 'and is stored');
+  const form = new Agent(app);
+  await form.get('/login');
   victim.cookies.set(SESSION_COOKIE, planted);
-  victim.lastHtml = attacker.lastHtml;
+  victim.cookies.set('zc_csrf', form.cookies.get('zc_csrf')!);
+  victim.lastHtml = form.lastHtml;
   const res = await victim.post('/login', { type: 'applicant', account: zhang.phone, password: zhang.password });
   t.equal(res.statusCode, 303);
   const after = victim.cookies.get(SESSION_COOKIE)!;

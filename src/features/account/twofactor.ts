@@ -95,10 +95,11 @@ export default async function twoFactorRoutes(app: FastifyInstance, { ctx }: { c
     await startSession(req, p.userId, ctx.config.now());
     await auth.recordLogin(ctx, p.userId);
     await audit(ctx, req, { action: 'login', objectType: 'user', objectId: p.userId, actor: actorOf(user), detail: '密码 + 双因素认证' });
+    const next = (await app.pendingForms.claim(req, reply, p.userId)) ?? p.next;
     if (r.via === 'recovery' && r.left <= 3) {
-      return reply.flashRedirect(landingOf(user, p.next), `您的恢复码仅剩${r.left}个，请在“双因素认证”中重新生成恢复码`, 'error');
+      return reply.flashRedirect(landingOf(user, next), `您的恢复码仅剩${r.left}个，请在“双因素认证”中重新生成恢复码`, 'error');
     }
-    return redirect(reply, landingOf(user, p.next));
+    return redirect(reply, landingOf(user, next));
   });
 
   // ---- 账号设置：双因素认证 ----

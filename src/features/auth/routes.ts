@@ -7,6 +7,7 @@ import { checkSmsRequest } from '../../domain/smsRequest.js';
 import { issueCode, issueErrors, smsRequester } from '../sms/codes.js';
 import * as auth from './service.js';
 import { audit, maskAccount } from '../audit/service.js';
+import { EXPIRED_NOTICE, SAVED_NOTICE, UPLOAD_NOTICE } from '../../plugins/pending.js';
 
 type Body = Record<string, string | undefined>;
 
@@ -51,7 +52,10 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     if (req.user) return redirect(reply, homeOf(req.user));
     const ended = req.session.endedReason;
     if (ended) delete req.session.endedReason;
-    return reply.page('auth/login.njk', { type: q.type === 'staff' ? 'staff' : 'applicant', next: safeNext(q.next), notice: ended, values: {} });
+    // A form posted after the session ended is waiting for this login (src/plugins/pending.ts).
+    const notice = (await app.pendingForms.waiting(req)) ? SAVED_NOTICE
+      : q.expired === 'upload' ? UPLOAD_NOTICE : q.expired ? EXPIRED_NOTICE : ended;
+    return reply.page('auth/login.njk', { type: q.type === 'staff' ? 'staff' : 'applicant', next: safeNext(q.next), notice, values: {} });
   });
 
   app.post('/login', { preHandler: app.limits.login }, async (req, reply) => {
@@ -73,7 +77,9 @@ export default async function authRoutes(app: FastifyInstance, { ctx }: { ctx: A
     await auth.recordLogin(ctx, r.userId);
     const user = await loadUser(ctx.db, r.userId, ctx.config.now());
     await audit(ctx, req, { action: 'login', objectType: 'user', objectId: r.userId, actor: user && { ...user, username: user.username ?? maskAccount(b.account ?? '') } });
-    return redirect(reply, landingOf(user!, safeNext(b.next)));
+    // Back to a form kept when the last session ended (this account's only), else to `next`.
+    const kept = await app.pendingForms.claim(req, reply, r.userId);
+    return redirect(reply, landingOf(user!, kept ?? safeNext(b.next)));
   });
 
   app.post('/logout', async (req, reply) => {

@@ -5,13 +5,21 @@ import { PROFILE_GROUPS, PROFILE_FIELDS } from '../../domain/profile.js';
 import { formView } from '../sections/form.js';
 import { listAttachments, profileSlots } from '../files/service.js';
 import { loadProfile, identityOf, searchUnits, saveProfile, tenureNow } from './service.js';
+import { RESTORED_TEXT } from '../../plugins/pending.js';
 
 type Body = Record<string, unknown>;
+
+/** The values as typed (a 搜索 button's re-render, a form kept when the session ended). */
+function typedValues(body: Body): Body {
+  const values: Body = {};
+  for (const f of PROFILE_FIELDS) values[f.key] = body[f.key] === '__other__' ? body[`${f.key}_other`] : body[f.key];
+  return values;
+}
 
 export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const opts = { preHandler: requireApplicant };
 
-  async function render(req: FastifyRequest, reply: FastifyReply, o: { values: Body; errors?: Record<string, string>; raw?: Body; search?: { field: string; q: string } }) {
+  async function render(req: FastifyRequest, reply: FastifyReply, o: { values: Body; errors?: Record<string, string>; raw?: Body; search?: { field: string; q: string }; restored?: boolean }) {
     const uid = req.user!.id;
     const dicts = await ctx.dicts.ready();
     const fields = formView(PROFILE_FIELDS, o.values, o.errors ?? {}, dicts, o.search, o.raw);
@@ -31,19 +39,23 @@ export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx
       groups, ident, name: o.raw && typeof o.raw.name === 'string' ? o.raw.name : ident.name,
       unitQ, unitOptions, unitChosen: chosen, unitSearched: !!unitQ, errors: o.errors ?? {},
       slots: profileSlots(ctx), files, tenure: await tenureNow(ctx, uid), title: '基本信息', breadcrumbs: [{ label: '基本信息' }],
+      flash: o.restored ? { kind: 'ok', text: RESTORED_TEXT } : undefined,
     }, o.errors && Object.keys(o.errors).length ? 422 : 200);
   }
 
-  app.get('/me/profile', opts, async (req, reply) => render(req, reply, { values: await loadProfile(ctx, req.user!.id) }));
+  app.get('/me/profile', opts, async (req, reply) => {
+    // A form posted after the session ended comes back here after the next login (src/plugins/pending.ts).
+    const kept = await app.pendingForms.take(req, reply);
+    if (kept) return render(req, reply, { values: typedValues(kept), raw: kept, restored: true });
+    return render(req, reply, { values: await loadProfile(ctx, req.user!.id) });
+  });
 
-  app.post('/me/profile', opts, async (req, reply) => {
+  app.post('/me/profile', { ...opts, config: { pendingForm: () => '/me/profile' } }, async (req, reply) => {
     const body = (req.body ?? {}) as Body;
     // 搜索 buttons (unit, 所学专业, 现从事专业) post the whole form: re-render with everything kept.
     const field = typeof body._search === 'string' ? body._search : '';
     if (field) {
-      const values: Body = {};
-      for (const f of PROFILE_FIELDS) values[f.key] = body[f.key] === '__other__' ? body[`${f.key}_other`] : body[f.key];
-      return render(req, reply, { values, raw: body, search: field === 'unit' ? undefined : { field, q: String(body[`${field}_q`] ?? '') } });
+      return render(req, reply, { values: typedValues(body), raw: body, search: field === 'unit' ? undefined : { field, q: String(body[`${field}_q`] ?? '') } });
     }
     const r = await saveProfile(ctx, req.user!.id, body);
     if (!r.ok) return render(req, reply, { values: r.values, errors: r.errors, raw: body });

@@ -9,6 +9,7 @@ import * as svc from './service.js';
 import { formView, type SearchRequest } from './form.js';
 import { attachmentsFor, cleanupRow } from './attachments.js';
 import { currentRevision } from '../declaration/revision.js';
+import { RESTORED_TEXT } from '../../plugins/pending.js';
 
 type Body = Record<string, unknown>;
 const PAGE_SIZE = 10;
@@ -40,7 +41,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
   const cells = (def: SectionDef, data: RowValues) =>
     def.columns.map((c) => c.fields.map((f) => display(data[f])).filter(Boolean).join(c.join ?? ' '));
 
-  async function renderForm(req: FastifyRequest, reply: FastifyReply, def: SectionDef, o: { id?: number; values: Body; errors?: Record<string, string>; search?: SearchRequest; raw?: Body; status?: number }) {
+  async function renderForm(req: FastifyRequest, reply: FastifyReply, def: SectionDef, o: { id?: number; values: Body; errors?: Record<string, string>; search?: SearchRequest; raw?: Body; status?: number; restored?: boolean }) {
     const dicts = await ctx.dicts.ready();
     const fields = formView(def.fields, o.values, o.errors ?? {}, dicts, o.search, o.raw);
     const action = o.id ? `/me/sections/${def.key}/${o.id}` : `/me/sections/${def.key}`;
@@ -50,6 +51,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
       ...(await revisionOf(req, def)),
       def, fields, action, id: o.id, errors: o.errors ?? {}, attachments, searched: o.search?.field,
       title: `${o.id ? '编辑' : '新增'}${def.title}`, breadcrumbs: crumbs(def, o.id ? '编辑' : '新增'),
+      flash: o.restored ? { kind: 'ok', text: RESTORED_TEXT } : undefined,
     }, o.status ?? (o.errors && Object.keys(o.errors).length ? 422 : 200));
   }
 
@@ -70,14 +72,21 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page(tpl, { ...(await revisionOf(req, def)), def, list, sections: SECTIONS, counts, title: def.title, breadcrumbs: crumbs(def), loadSortable: true });
   });
 
+  // A form posted after the session ended comes back on its page after the next login
+  // (src/plugins/pending.ts): the typed values, as after 搜索.
+  const restoredForm = async (req: FastifyRequest, reply: FastifyReply, def: SectionDef, id?: number) => {
+    const body = await app.pendingForms.take(req, reply);
+    return body ? renderForm(req, reply, def, { id, values: rawValues(def, body), raw: body, restored: true }) : null;
+  };
+
   // ---- new / create ----
   app.get('/me/sections/:key/new', opts, async (req, reply) => {
     const def = defOf(req, reply);
     if (!def) return reply.callNotFound();
-    return renderForm(req, reply, def, { values: {} });
+    return (await restoredForm(req, reply, def)) ?? renderForm(req, reply, def, { values: {} });
   });
 
-  app.post('/me/sections/:key', opts, async (req, reply) => {
+  app.post('/me/sections/:key', { ...opts, config: { pendingForm: (p) => (sectionByKey(p.key!) ? `/me/sections/${p.key}/new` : null) } }, async (req, reply) => {
     const def = defOf(req, reply);
     if (!def) return reply.callNotFound();
     const body = (req.body ?? {}) as Body;
@@ -97,10 +106,10 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
     if (!def) return reply.callNotFound();
     const row = await svc.getRow(ctx, req.user!.id, def.key, Number((req.params as { id: string }).id));
     if (!row) return reply.callNotFound();
-    return renderForm(req, reply, def, { id: row.id, values: row.data });
+    return (await restoredForm(req, reply, def, row.id)) ?? renderForm(req, reply, def, { id: row.id, values: row.data });
   });
 
-  app.post('/me/sections/:key/:id', opts, async (req, reply) => {
+  app.post('/me/sections/:key/:id', { ...opts, config: { pendingForm: (p) => (sectionByKey(p.key!) && /^\d+$/.test(p.id!) ? `/me/sections/${p.key}/${p.id}/edit` : null) } }, async (req, reply) => {
     const def = defOf(req, reply);
     if (!def) return reply.callNotFound();
     const id = Number((req.params as { id: string }).id);
