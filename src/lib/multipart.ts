@@ -141,7 +141,9 @@ export async function registerUploads(app: FastifyInstance, opts: { tmpDir: stri
   const verify: VerifyCsrf = (req, token) =>
     new Promise((resolve) => {
       req.headers['x-csrf-token'] = token;
-      const stand = { send: () => resolve(false) } as unknown as FastifyReply;
+      // The secret may sit in a signed cookie (src/plugins/csrf.ts): the plugin reads it through
+      // reply.unsignCookie, which the request offers as well.
+      const stand = { send: () => resolve(false), unsignCookie: (v: string) => req.unsignCookie(v) } as unknown as FastifyReply;
       app.csrfProtection(req, stand, () => resolve(true));
     });
 

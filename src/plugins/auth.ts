@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DB } from '../db/index.js';
+import { refererPath } from './pending.js';
 import { redirect } from './views.js';
 import { passwordExpiredDays, twoFactorRequired } from '../domain/authPolicy.js';
 import { getPolicy } from '../features/security/authPolicy.js';
@@ -78,7 +79,11 @@ export function homeOf(user: CurrentUser): string {
 function toLogin(req: FastifyRequest, reply: FastifyReply) {
   // Staff pages send people to the 单位用户 tab.
   const staffArea = req.url.startsWith('/org') || req.url.startsWith('/admin');
-  const params = [staffArea ? 'type=staff' : '', req.method === 'GET' ? `next=${encodeURIComponent(req.url)}` : ''].filter(Boolean).join('&');
+  // A post that arrives without a session (a no-JS upload: its CSRF token is only read with the
+  // body) goes back to the page it came from after the login; a file cannot be kept (say so).
+  const back = req.method === 'GET' ? req.url : refererPath(req);
+  const upload = req.method !== 'GET' && /^multipart\//i.test(String(req.headers['content-type'] ?? ''));
+  const params = [staffArea ? 'type=staff' : '', back ? `next=${encodeURIComponent(back)}` : '', upload ? 'expired=upload' : ''].filter(Boolean).join('&');
   const next = params ? `?${params}` : '';
   if (req.headers['hx-request']) {
     // htmx would swap the login page into a fragment target: make it a full navigation.

@@ -45,7 +45,7 @@ const pathOf = (url: string) => url.split('?')[0]!;
 /** A same-site path to come back to (the page the form was on), or null. */
 const safePath = (s: string | null | undefined) => (s && /^\/(?!\/)[^\s\\]*$/.test(s) ? s : null);
 
-function refererPath(req: FastifyRequest): string | null {
+export function refererPath(req: FastifyRequest): string | null {
   const ref = req.headers.referer;
   if (!ref) return null;
   try {

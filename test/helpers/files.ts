@@ -12,11 +12,17 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** What uploads left behind: files rows, attachments rows, blobs on disk under `dir`. */
+/**
+ * What uploads left behind: files rows, attachments rows, and the blobs — files under `dir`
+ * (BLOB_STORE=local), or rows of the blobs table named the same way ('ab/abcd…', BLOB_STORE=db).
+ */
 export async function storedCounts(app: TestApp, dir: string) {
   const f = await app.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const a = await app.ctx.db.selectFrom('attachments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return { files: Number(f.n), attachments: Number(a.n), blobs: listFiles(dir) };
+  const blobs = app.ctx.blobs.kind === 'db'
+    ? (await app.ctx.db.selectFrom('blobs').select('sha256').orderBy('sha256').execute()).map((b) => `${b.sha256.slice(0, 2)}/${b.sha256}`)
+    : listFiles(dir);
+  return { files: Number(f.n), attachments: Number(a.n), blobs };
 }
 
 /**

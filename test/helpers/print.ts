@@ -59,3 +59,6 @@ export function pdfImages(file: string): { width: number; height: number }[] {
 
 /** Whitespace out: pdftotext breaks lines where the layout does. */
 export const ws = (s: string) => s.replace(/\s+/g, '');
+
+/** The printed form wraps numbers in <span class="rf-num …"> (src/lib/printText.ts): the text without them. */
+export const unspan = (x: string) => x.replace(/<span class="rf-num[^"]*">([^<]*)<\/span>/g, '$1');

@@ -78,6 +78,7 @@ t.test('two workers: shared port, serial writes, a killed worker replaced withou
   }
   t.equal(replaced.length, 2, 'back to two workers');
   t.notOk(replaced.includes(victim), 'the killed one was replaced');
+  for (let i = 0; i < 100 && !server.stderr().includes('已退出'); i++) await sleep(100);
   t.match(server.stderr(), '已退出', 'the primary says a worker died');
   const health = await fetch(`${server.base}/health`);
   t.equal(health.status, 200, 'still serving');

@@ -75,7 +75,8 @@ t.test('the unit staff exports its two submitted declarations with a committee s
   t.same(c('申报职称'), [z.title, z.title]);
   t.same(c('专业'), ['心血管内科', '呼吸内科']);
   t.same(c('参评类别'), ['正常评审', '正常评审']);
-  t.same(c('任职年限'), ['6年3个月', '4年']);
+  // The figure of the form and the eligibility check (src/domain/tenure.ts), not the profile's.
+  t.same(c('任职年限'), ['截至2026年12月31日满7年3个月', '无（未填写已聘任的职称）']);
   t.same(c('状态'), ['单位审核中（昆明市第一人民医院）', '单位审核中（昆明市第一人民医院）']);
   const audit = await app.ctx.db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'export').orderBy('id', 'desc').executeTakeFirstOrThrow();
   t.equal(audit.detail, '申报汇总表-20260615.xlsx（2人，12列）');

@@ -191,9 +191,9 @@ t.test('what is not kept: other POSTs, uploads, anonymous and forged posts', asy
   await a.get('/me/sections/work/new');
   const token = a.csrf();
   a.cookies.delete(SESSION_COOKIE);
-  const mp = await multipart('x.png', Buffer.from('not really a png'), 'image/png');
+  const mp = await multipart('x.png', Buffer.from('not really a png'), 'image/png', 'file', { csrf: token });
   res = await app.app.inject({
-    method: 'POST', url: `/me/attachments?owner=row&id=1&slot=contract&back=%2Fme%2Fsections%2Fwork&_csrf=${encodeURIComponent(token)}`,
+    method: 'POST', url: '/me/attachments?owner=row&id=1&slot=contract&back=%2Fme%2Fsections%2Fwork',
     payload: mp.payload, headers: { 'content-type': mp.contentType, cookie: a.cookieHeader(), referer: 'http://localhost/me/sections/work/1/edit' },
   });
   t.equal(res.statusCode, 303);

@@ -26,9 +26,9 @@ async function staffAgent(app: TestApp, username: string) {
 /** The unit's 单位签章 through 单位信息 (the no-JS upload form). */
 async function uploadSeal(app: TestApp, unit: Agent) {
   await unit.get('/org/unit');
-  const { payload, contentType } = await multipart('公章.png', makePng(SEAL_SIZE, SEAL_SIZE, 5), 'image/png');
+  const { payload, contentType } = await multipart('公章.png', makePng(SEAL_SIZE, SEAL_SIZE, 5), 'image/png', 'file', { csrf: unit.csrf() });
   const res = await app.app.inject({
-    method: 'POST', url: `/org/unit/files/seal?_csrf=${encodeURIComponent(unit.csrf())}`, payload,
+    method: 'POST', url: '/org/unit/files/seal', payload,
     headers: { 'content-type': contentType, cookie: unit.cookieHeader() },
   });
   if (res.statusCode !== 303) throw new Error(`seal upload: ${res.statusCode}`);

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import t from 'tap';
+import { unspan } from '../helpers/print.js';
 import { makeApp, Agent, login, createApplicant, createStaff, idNumber, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, declareThroughUi, submitThroughUi, type World } from '../helpers/world.js';
 import { addWorkingDays } from '../../src/domain/workdays.js';
@@ -316,8 +317,6 @@ t.test('评审会议 → 结果确认 → 结果公示 → 发证 → 电子证�
   t.match(csvText, `证书编号：${mine.number}`);
   const html = entries.find((e) => e.name === '申报表.html')!.data.toString('utf8');
   t.match(html, '专业技术职称申报评审表');
-  // Numbers print in <span class="rf-num …"> (src/lib/printText.ts): compare the cells without them.
-  const unspan = (x: string) => x.replace(/<span class="rf-num[^"]*">([^<]*)<\/span>/g, '$1');
   const t15 = unspan(html.slice(html.indexOf('<h2>表十五'), html.indexOf('<h2>表十六')));
   t.match(t15, '<th>评审时间</th><td>2026-06-20</td>');
   t.match(t15, '<th>应到人数</th><td>21</td><th>实到人数</th><td>15</td>');
