@@ -70,6 +70,15 @@ async function reachable() {
   }
 }
 
+// tap rebuilds its test class when the configured plugins differ from the installed set (always
+// after a fresh `npm ci`, since package.json drops @tapjs/typescript). Two halves starting at once
+// would both rebuild and one would load a half-written build (CI failed so): build once, first.
+const built = await run(['build'], {}, null);
+if (built !== 0) {
+  console.error('tap build failed');
+  process.exit(1);
+}
+
 const halves = [];
 if (only !== 'postgres') halves.push(['sqlite', run(extra, {}, null)]);
 if (only !== 'sqlite') {
