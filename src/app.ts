@@ -133,7 +133,8 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
         defaultSrc: ["'self'"],
         // No 'unsafe-inline' or 'unsafe-eval': our own files and tags carrying this response's nonce.
         scriptSrc: ["'self'", (_req, res) => `'nonce-${cspNonceOf(res)}'`],
-        styleSrc: ["'self'"],
+        // The nonce: a first visit's page carries app.css in a <style> tag (src/plugins/views.ts).
+        styleSrc: ["'self'", (_req, res) => `'nonce-${cspNonceOf(res)}'`],
         // data: the empty favicon of layout.njk (href="data:," stops a /favicon.ico request);
         // blob: the 表十七 crop step shows the chosen file from an object URL before upload.
         imgSrc: ["'self'", 'data:', 'blob:'],
@@ -171,6 +172,8 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     viewsDir: path.join(ROOT, 'views'),
     assets,
     dev: config.env === 'development',
+    inlineCss: config.inlineCss,
+    secureCookies: config.secureCookies,
     pageContext: async (req) => ({
       menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0 } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,

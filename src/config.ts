@@ -20,6 +20,8 @@ export interface Config {
   publicUrl: string;
   /** Set cookies Secure (serve behind HTTPS). */
   secureCookies: boolean;
+  /** A first visit gets app.css inside the page (no render-blocking request on a slow link). */
+  inlineCss: boolean;
   /** 'development' prints SMS codes to the log; the default is 'production' (`npm start`). */
   env: 'development' | 'production' | 'test';
   logLevel: string;
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     masterKey: env.MASTER_KEY || undefined,
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     secureCookies: bool('SECURE_COOKIES', env.SECURE_COOKIES, false),
+    inlineCss: bool('INLINE_CSS', env.INLINE_CSS, true),
     env: nodeEnv,
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     sessionIdleMinutes: int('SESSION_IDLE_MINUTES', env.SESSION_IDLE_MINUTES, 30, 1, 24 * 60),

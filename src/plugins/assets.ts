@@ -47,6 +47,7 @@ function walk(dir: string, base = dir): string[] {
 export function loadAssets(publicDir: string) {
   const byUrl = new Map<string, Asset>();
   const urlOf = new Map<string, string>();
+  const hashOf = new Map<string, string>();
   for (const rel of walk(publicDir)) {
     const body = fs.readFileSync(path.join(publicDir, rel));
     const hash = crypto.createHash('sha256').update(body).digest('hex').slice(0, 10);
@@ -58,6 +59,7 @@ export function loadAssets(publicDir: string) {
       etag: `"${hash}"`,
     });
     urlOf.set(rel, url);
+    hashOf.set(rel, hash);
   }
   return {
     /** Hashed URL for a file under public/, e.g. asset('css/app.css'). */
@@ -67,6 +69,11 @@ export function loadAssets(publicDir: string) {
       return u;
     },
     get: (url: string) => byUrl.get(url),
+    /** A file's text and content hash, for inlining it into a page (the critical CSS). */
+    inline(rel: string): { text: string; hash: string } {
+      const url = this.url(rel);
+      return { text: byUrl.get(url)!.body.toString('utf8'), hash: hashOf.get(rel)! };
+    },
   };
 }
 

@@ -29,10 +29,14 @@ export interface PageContext {
   smsChallenge?: { src: string; width: number; height: number } | null;
 }
 
+/** Set once app.css (of the hash it holds) was sent inside a page. */
+export const CSS_COOKIE = 'zc_css';
+
 export default fp(async function viewsPlugin(
   app: FastifyInstance,
-  opts: { viewsDir: string; assets: Assets; dev: boolean; pageContext: (req: FastifyRequest) => Promise<PageContext> },
+  opts: { viewsDir: string; assets: Assets; dev: boolean; inlineCss?: boolean; secureCookies?: boolean; pageContext: (req: FastifyRequest) => Promise<PageContext> },
 ) {
+  const css = opts.assets.inline('css/app.css');
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(opts.viewsDir, { noCache: opts.dev }), {
     autoescape: true, // never turned off: every value is escaped unless a template says |safe
     throwOnUndefined: false,
@@ -68,6 +72,14 @@ export default fp(async function viewsPlugin(
     const flash = session?.flash;
     if (flash) delete session.flash;
     const pc = await opts.pageContext(req);
+    // First paint on a slow link: a browser that has not been sent this version of app.css gets
+    // it inside the page (no second round trip before anything shows) and prefetches the file
+    // for later pages; the cookie says it has been sent. Fragments never need it.
+    let inlineCss: string | null = null;
+    if (opts.inlineCss && !req.isFragment && req.headers['hx-request'] !== 'true' && req.cookies?.[CSS_COOKIE] !== css.hash) {
+      inlineCss = css.text;
+      reply.setCookie(CSS_COOKIE, css.hash, { path: '/', maxAge: 31_536_000, sameSite: 'lax', httpOnly: true, secure: !!opts.secureCookies, signed: false });
+    }
     const html = await reply.viewAsync(template, {
       ...data,
       user: req.user,
@@ -81,6 +93,7 @@ export default fp(async function viewsPlugin(
       csrf: () => (token ??= reply.csrfToken()),
       // Every <script> tag carries it: the CSP allows no script without (src/lib/csp.ts).
       cspNonce: cspNonceOf(reply.raw),
+      inlineCss,
       fragment: req.isFragment,
     });
     // Pages may show personal data: no shared or back-button caching.

@@ -1,4 +1,7 @@
 import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../../src/app.js';
 import { makeApp, Agent, createApplicant, login } from '../helpers/app.js';
 import { kunming, makePng } from '../helpers/world.js';
 import { storeFile } from '../../src/features/files/service.js';
@@ -17,6 +20,7 @@ function csp(header: unknown): Map<string, string[]> {
 const nonceOf = (header: unknown) => /'nonce-([^']+)'/.exec(String(header))?.[1];
 
 /** Every <script …> start tag of a page. */
+const APP_CSS = fs.readFileSync(path.join(ROOT, 'public/css/app.css'), 'utf8');
 const scriptTags = (html: string) => [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
 
 t.test('CSP: a fresh nonce per response on every script tag; no unsafe-*, strict directives', async (t) => {
@@ -35,7 +39,8 @@ t.test('CSP: a fresh nonce per response on every script tag; no unsafe-*, strict
     t.notOk(seen.has(nonce!), `${where}: not reused`);
     seen.add(nonce!);
     t.same(d.get('script-src'), ["'self'", `'nonce-${nonce}'`], `${where}: script-src 'self' + nonce only`);
-    t.same(d.get('style-src'), ["'self'"]);
+    // A first visit carries app.css in a <style> tag with this response's nonce (first paint).
+    t.same(d.get('style-src'), ["'self'", `'nonce-${nonce}'`], `${where}: style-src 'self' + nonce only`);
     t.same(d.get('object-src'), ["'none'"]);
     t.same(d.get('base-uri'), ["'none'"]);
     t.same(d.get('frame-ancestors'), ["'none'"]);
@@ -48,7 +53,11 @@ t.test('CSP: a fresh nonce per response on every script tag; no unsafe-*, strict
       t.match(tag, / src="\/public\//, `${where}: and loads our own file (no inline script)`);
     }
     t.notMatch(res.body, /<script\b(?![^>]*\bsrc=)[^>]*>/i, `${where}: no inline <script> body`);
-    t.notMatch(res.body, /<style\b|\sstyle="/i, `${where}: no inline style`);
+    t.notMatch(res.body, /\sstyle="/i, `${where}: no style attribute`);
+    for (const m of res.body.matchAll(/<style\b([^>]*)>([\s\S]*?)<\/style>/gi)) {
+      t.equal(m[1], ` nonce="${nonce}"`, `${where}: a <style> only with this response's nonce`);
+      t.equal(m[2], APP_CSS, `${where}: and only app.css as it is served`);
+    }
     return tags.length;
   };
 
@@ -123,7 +132,7 @@ t.test('Cache-Control: no-store on pages, fragments, redirects and files; hashed
   const loginPage = await applicant.get('/login');
   t.match(loginPage.body, 'name="_csrf"');
   t.equal(loginPage.headers['cache-control'], 'no-store', 'login page');
-  const asset = /<link rel="stylesheet" href="([^"]+)"/.exec(loginPage.body)![1]!;
+  const asset = /<link rel="(?:stylesheet|prefetch)" href="([^"]+)"/.exec(loginPage.body)![1]!;
   t.equal((await applicant.get(asset)).headers['cache-control'], 'public, max-age=31536000, immutable', 'hashed asset');
   t.equal((await applicant.get('/me')).headers['cache-control'], 'no-store', 'redirect to login');
 
