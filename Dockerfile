@@ -10,6 +10,8 @@ WORKDIR /app
 # better-sqlite3 compiles when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci runs `prepare` (scripts/compile.mjs); without esbuild (a production install) it does nothing.
+COPY scripts/compile.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pgTypes from 'pg';
 import {
   DataTypeNode, Kysely, OperationNodeTransformer, PostgresDialect, PrimitiveValueListNode, ValueNode,
   type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow,
@@ -11,8 +11,15 @@ import {
 
 // count(*), sum() and bigint columns come back as strings by default (int8 can exceed 2^53).
 // Our counts and ids never do; the SQLite side returns numbers, so both sides agree.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+// `pg` is loaded on first use: a SQLite site never pays for it at start-up (issue #18).
+let pgModule: typeof pgTypes | null = null;
+async function loadPg(): Promise<typeof pgTypes> {
+  if (pgModule) return pgModule;
+  const pg = (await import('pg')).default;
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+  pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+  return (pgModule = pg);
+}
 
 /**
  * SQLite binds a NaN parameter as NULL (an id parsed from a bad URL or form value matches
@@ -122,6 +129,7 @@ export function explainPgError(err: unknown, t: PgTarget): DbConnectError {
 /** A pool for the URL, checked with one query before it is handed out. */
 export async function openPostgres<DBT>(opts: PgOptions) {
   const target = pgTarget(opts.url);
+  const pg = await loadPg();
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max ?? 10,

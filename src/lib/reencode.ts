@@ -243,7 +243,8 @@ function workerFile(): string | null {
   }
   try {
     const self = fileURLToPath(import.meta.url);
-    const file = self.replace(/reencode\.(ts|js|mjs)$/, 'reencode-worker.$1');
+    // Compiled (scripts/compile.mjs), this code is inside dist/cli.mjs and the worker is its neighbour.
+    const file = /reencode\.(ts|js|mjs)$/.test(self) ? self.replace(/reencode\.(ts|js|mjs)$/, 'reencode-worker.$1') : path.join(path.dirname(self), 'reencode-worker.mjs');
     return file !== self && fs.existsSync(file) ? file : null;
   } catch {
     return null;

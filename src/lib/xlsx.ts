@@ -1,4 +1,3 @@
-import writeXlsxFile from 'write-excel-file/node';
 import type { Row, Sheet } from 'write-excel-file/node';
 import type { FastifyReply } from 'fastify';
 
@@ -49,6 +48,8 @@ export async function xlsxBuffer<T>(rows: readonly T[], columns: readonly XlsxCo
 
 /** Several sheets in one workbook. */
 export async function xlsxWorkbook(sheets: readonly XlsxSheet<any>[]): Promise<Buffer> {
+  // Loaded on first export, not at start-up (issue #18).
+  const { default: writeXlsxFile } = await import('write-excel-file/node');
   return writeXlsxFile(sheets.map(sheetData) as Sheet<any>[]).toBuffer();
 }
 

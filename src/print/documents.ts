@@ -1,8 +1,8 @@
+import { qrcode } from '../lib/qrcode.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import type { AppContext } from '../context.js';
 import { ROOT } from '../app-root.js';
 import { isPrintable, PLEDGE_TEXT } from '../domain/declaration.js';
@@ -95,7 +95,7 @@ export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Dec
       today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: inputs.evaluation, idNumber: inputs.idNumber,
       unit: inputs.unit ? { ...inputs.unit, sealUrl: seal?.url ?? '' } : undefined,
     });
-    const qrSvg = await QRCode.toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
+    const qrSvg = await (await qrcode()).toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
     const css = printCss();
     const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
     const html = await reply.viewAsync('print/page.njk', {
@@ -132,7 +132,7 @@ export async function certificatePdf(ctx: AppContext, reply: FastifyReply, cert:
   const printer = printerFor(ctx);
   const r = await attempt(ctx, reply.request, async () => {
     const fonts = printer.fonts();
-    const qrSvg = await QRCode.toString(cert.verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
+    const qrSvg = await (await qrcode()).toString(cert.verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
     const html = await reply.viewAsync('results/certificate-print.njk', {
       cert, qrSvg, fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN,
     });

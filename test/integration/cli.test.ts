@@ -86,6 +86,40 @@ t.test('run directly with node: exit codes reach the shell', async (t) => {
   t.match(bad.stderr, '未知选项');
 });
 
+t.test('npm start runs the compiled dist/cli.mjs (made at install), or the sources when it is missing or older', async (t) => {
+  const compile = spawnSync(process.execPath, ['scripts/compile.mjs'], { cwd: PROJECT, encoding: 'utf8', timeout: 300_000 });
+  t.equal(compile.status, 0, compile.stderr);
+  t.ok(fs.existsSync(path.join(PROJECT, 'dist', 'cli.mjs')), 'dist/cli.mjs');
+  const compiled = spawnSync(process.execPath, ['scripts/start.mjs', '--version'], { cwd: PROJECT, encoding: 'utf8', timeout: 120_000 });
+  t.equal(compiled.status, 0, compiled.stderr);
+  t.match(compiled.stdout, `zhicheng ${pkg.version}`);
+  t.notMatch(compiled.stderr, '从源码启动', 'no fallback note: the compiled code ran');
+  const bad = spawnSync(process.execPath, ['scripts/start.mjs', '--no-such-flag'], { cwd: PROJECT, encoding: 'utf8', timeout: 120_000 });
+  t.equal(bad.status, 2, 'exit codes reach the shell');
+  const source = spawnSync(process.execPath, ['scripts/start.mjs', '--version'], { cwd: PROJECT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ZHICHENG_FROM_SOURCE: '1' } });
+  t.equal(source.status, 0, source.stderr);
+  t.match(source.stdout, `zhicheng ${pkg.version}`);
+
+  // The compiled image re-encoder runs in its own worker file next to dist/cli.mjs: a real PNG in, a PNG out.
+  const probe = path.join(tempDir(t), 'probe.mjs');
+  fs.writeFileSync(probe, `import { Worker } from 'node:worker_threads';
+import zlib from 'node:zlib';
+const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+const crc = (b) => { let c = 0xffffffff; for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+const chunk = (type, data) => { const len = Buffer.alloc(4); len.writeUInt32BE(data.length); const td = Buffer.concat([Buffer.from(type), data]); const c = Buffer.alloc(4); c.writeUInt32BE(crc(td)); return Buffer.concat([len, td, c]); };
+const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(4, 0); ihdr.writeUInt32BE(4, 4); ihdr[8] = 8; ihdr[9] = 2;
+const raw = Buffer.alloc(4 * (1 + 4 * 3), 0x80); for (let y = 0; y < 4; y++) raw[y * 13] = 0;
+const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+const w = new Worker(${JSON.stringify(path.join(PROJECT, 'dist', 'reencode-worker.mjs'))});
+w.on('message', (r) => { console.log(JSON.stringify({ ok: r.ok, width: r.width })); process.exit(0); });
+w.on('error', (e) => { console.error(String(e)); process.exit(1); });
+w.postMessage({ input: new Uint8Array(png), mime: 'image/png', maxPixels: 1e6 });
+`);
+  const worker = spawnSync(process.execPath, [probe], { cwd: PROJECT, encoding: 'utf8', timeout: 60_000 });
+  t.equal(worker.status, 0, worker.stderr);
+  t.match(worker.stdout, '{"ok":true,"width":4}', 'the worker re-encoded it');
+});
+
 t.test('migrate on an empty folder creates the database and loads the dictionaries; twice is a no-op', async (t) => {
   const dir = path.join(tempDir(t), 'data');
   const first = await run(['migrate', '--data-dir', dir]);

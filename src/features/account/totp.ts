@@ -1,6 +1,6 @@
+import { qrcode } from '../../lib/qrcode.js';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import QRCode from 'qrcode';
 import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
@@ -65,7 +65,7 @@ export async function pendingSecret(ctx: AppContext, userId: number): Promise<st
 export async function enrolmentQr(secret: string, account: string): Promise<{ uri: string; svg: string }> {
   const uri = otpauthUri({ issuer: ISSUER, account, secret });
   // The Chinese issuer makes a dense code (about 61 modules): 260 px keeps 4 px a module.
-  const svg = await QRCode.toString(uri, { type: 'svg', margin: 2, width: 260, errorCorrectionLevel: 'M' });
+  const svg = await (await qrcode()).toString(uri, { type: 'svg', margin: 2, width: 260, errorCorrectionLevel: 'M' });
   return { uri, svg };
 }
 
