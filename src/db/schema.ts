@@ -408,6 +408,16 @@ export interface RecommendationsTable {
   created_at: string;
 }
 
+/** A rendered review form, kept (migration 0022). */
+export interface PdfCacheTable {
+  key: string;
+  declaration_id: number;
+  code: string;
+  sha256: string;
+  size: number;
+  created_at: string;
+}
+
 export interface PrintRecordsTable {
   code: string;
   declaration_id: number;
@@ -505,6 +515,7 @@ export interface Database {
   result_publicities: ResultPublicitiesTable;
   certificates: CertificatesTable;
   print_records: PrintRecordsTable;
+  pdf_cache: PdfCacheTable;
   supervisor_requests: SupervisorRequestsTable;
   declaration_stages: DeclarationStagesTable;
   publicities: PublicitiesTable;

@@ -12,6 +12,8 @@ import { MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN } from './fo
 import { PdfQueueFullError, PdfTimeoutError, type Resource } from './pdf.js';
 import { printerFor } from './printer.js';
 import { newCode, displayCode } from './codes.js';
+import { APP_VERSION } from '../version.js';
+import { writeTx } from '../db/index.js';
 
 /**
  * The PDFs the system prints, each from the same template as its on-screen page:
@@ -46,12 +48,6 @@ async function imageResource(ctx: AppContext, f: { sha256: string; mime: string 
   }
 }
 
-async function photoResource(ctx: AppContext, d: Declaration, s: Snapshot): Promise<{ url: string; resource: Resource } | null> {
-  if (!s.photoFileId) return null;
-  const f = await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst();
-  return imageResource(ctx, f, 'photo');
-}
-
 /**
  * What the caller adds to the frozen version (src/features/declaration/formInputs.ts): the
  * evaluation, 表十二 with the unit's seal, and the full 身份证号 of the printed form.
@@ -75,42 +71,104 @@ async function attempt<T>(ctx: AppContext, req: FastifyRequest | null, job: () =
   }
 }
 
+/** Placeholders of the canonical page (the cache key): what differs between two prints of the same content. */
+const CANON = { code: '000000000000', printedAt: '1970-01-01T00:00:00.000Z' };
+
 /**
- * The review form of a declaration's current version as a PDF, recorded in print_records
- * (a code on paper always verifies). Refused before 评委会电子材料审核通过 (the print gate).
+ * The review form of a declaration's current version as a PDF (a code on paper always verifies:
+ * print_records). Refused before 评委会电子材料审核通过 (the print gate).
+ *
+ * A version never changes once submitted, so its form is rendered by Chromium once (issue #18: a
+ * heavy form took seconds of CPU every time): the page is first rendered with placeholders for
+ * the code, the time and the images' per-job URLs, and the sha256 of that canonical page (plus
+ * the image and app versions) keys pdf_cache. A hit serves the stored PDF, with the code it was
+ * printed with; a miss renders, stores the bytes in the blob store (every process sees them)
+ * and records the code. Anything that changes what is printed (a new version, the committee's
+ * evaluation, the unit's opinion or seal, the photo, a template) changes the key.
  */
 export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Declaration, printedBy: number | null, inputs: PdfInputs): Promise<PrintResult> {
   if (!isPrintable(d.status)) return { kind: 'gate' };
   const v = await versionOf(ctx, d);
   if (!v || !d.version_id) return { kind: 'missing' };
   const printer = printerFor(ctx);
-  const r = await attempt(ctx, reply.request, async () => {
-    const fonts = printer.fonts();
-    const code = newCode();
-    const printedAt = ctx.config.now().toISOString();
+  if (!printer.executablePath) return { kind: 'no-browser' };
+  const fonts = printer.fonts();
+  const css = printCss();
+  const photoFile = v.snapshot.photoFileId
+    ? await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', v.snapshot.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst()
+    : undefined;
+  const usable = (f: { mime: string } | null | undefined) => !!f && ['image/jpeg', 'image/png'].includes(f.mime);
+  const sealFile = inputs.unit && usable(inputs.seal) ? inputs.seal : null;
+
+  const page = async (code: string, printedAt: string, photoUrl: string, sealUrl: string) => {
     const verifyUrl = `${ctx.config.publicUrl}/verify/${code}`;
-    const photo = await photoResource(ctx, d, v.snapshot);
-    const seal = inputs.unit ? await imageResource(ctx, inputs.seal, 'seal') : null;
     const form = reviewFormModel(v.snapshot, {
       today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: inputs.evaluation, idNumber: inputs.idNumber,
-      unit: inputs.unit ? { ...inputs.unit, sealUrl: seal?.url ?? '' } : undefined,
+      unit: inputs.unit ? { ...inputs.unit, sealUrl } : undefined,
     });
     const qrSvg = await (await qrcode()).toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
-    const css = printCss();
     const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
     const html = await reply.viewAsync('print/page.njk', {
-      ...common, form, cover: v.snapshot.cover, photoUrl: photo?.url ?? '', qrSvg, printedAt, versionNo: v.no, verifyUrl,
+      ...common, form, cover: v.snapshot.cover, photoUrl, qrSvg, printedAt, versionNo: v.no, verifyUrl,
       fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, boldFontUrl: fonts.boldUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
     });
     const footerTemplate = await reply.viewAsync('print/footer.njk', common);
+    return { html, footerTemplate };
+  };
+
+  const canon = await page(CANON.code, CANON.printedAt, usable(photoFile) ? `sha:${photoFile!.sha256}` : '', sealFile ? `sha:${sealFile.sha256}` : '');
+  const key = crypto.createHash('sha256').update(`${APP_VERSION}\0${canon.html}\0${canon.footerTemplate}`).digest('hex');
+  const hit = await cachedPdf(ctx, key);
+  if (hit) return { kind: 'ok', pdf: hit.pdf, code: hit.code, name: v.snapshot.person.name };
+
+  const r = await attempt(ctx, reply.request, async () => {
+    const code = newCode();
+    const printedAt = ctx.config.now().toISOString();
+    const photo = usable(photoFile) ? await imageResource(ctx, photoFile, 'photo') : null;
+    const seal = sealFile ? await imageResource(ctx, sealFile, 'seal') : null;
+    const { html, footerTemplate } = await page(code, printedAt, photo?.url ?? '', seal?.url ?? '');
     const resources = Object.fromEntries([photo, seal].filter((r) => r !== null).map((r) => [r.url, r.resource]));
     const pdf = await printer.render(html, { resources, footerTemplate });
     await ctx.db.insertInto('print_records').values({
       code, declaration_id: d.id, version_id: d.version_id!, sha256: v.sha256, printed_by: printedBy, printed_at: printedAt,
     }).execute();
+    await keepPdf(ctx, key, d.id, code, pdf);
     return { pdf, code, name: v.snapshot.person.name };
   });
   return r.kind === 'done' ? { kind: 'ok', ...r.value } : r;
+}
+
+async function cachedPdf(ctx: AppContext, key: string): Promise<{ pdf: Buffer; code: string } | null> {
+  const row = await ctx.db.selectFrom('pdf_cache').select(['code', 'sha256']).where('key', '=', key).executeTakeFirst();
+  if (!row) return null;
+  try {
+    return { pdf: await ctx.blobs.read(row.sha256), code: row.code };
+  } catch {
+    return null; // bytes gone (a restored database without its uploads): render again
+  }
+}
+
+/**
+ * Stores a rendered form under its key; the declaration's older renders (superseded content)
+ * are dropped so that the cache holds one form per declaration. Two processes rendering the
+ * same content at once both succeed: the second insert finds the key taken and keeps the first.
+ */
+async function keepPdf(ctx: AppContext, key: string, declarationId: number, code: string, pdf: Buffer): Promise<void> {
+  const sha = crypto.createHash('sha256').update(pdf).digest('hex');
+  try {
+    await ctx.blobs.put(sha, { buffer: pdf });
+    const old = await writeTx(ctx.db, async (trx) => {
+      const stale = await trx.selectFrom('pdf_cache').select(['key', 'sha256']).where('declaration_id', '=', declarationId).where('key', '!=', key).execute();
+      if (stale.length) await trx.deleteFrom('pdf_cache').where('key', 'in', stale.map((s) => s.key)).execute();
+      await trx.insertInto('pdf_cache').values({ key, declaration_id: declarationId, code, sha256: sha, size: pdf.length, created_at: ctx.config.now().toISOString() })
+        .onConflict((oc) => oc.column('key').doNothing()).execute();
+      return stale.map((s) => s.sha256);
+    });
+    for (const s of old) await ctx.blobs.remove(s).catch(() => {});
+  } catch (err) {
+    // The PDF was printed and recorded; only the cache failed: the next print renders again.
+    ctx.log.warn({ err }, 'could not keep the rendered form');
+  }
 }
 
 /** What the certificate template shows (results/certificate.njk and certificate-print.njk). */

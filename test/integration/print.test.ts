@@ -235,11 +235,13 @@ t.test('heavy declaration: every table, every last row, embedded CJK font, page 
   t.equal(verify.statusCode, 200);
   t.match(verify.body, '张*');
 
-  // Staff in scope print the same form; each print is a new code.
+  // Staff in scope print the same form: rendered once and kept (issue #18), the same PDF and code.
   const com = await staffAgent(app, w.staff.committee);
   const r2 = await com.get(`/org/reviews/${id}/pdf`);
   t.equal(r2.statusCode, 200);
-  t.equal((await app.ctx.db.selectFrom('print_records').select('code').where('declaration_id', '=', id).execute()).length, 2);
+  t.ok(r2.rawPayload.equals(pdf), 'the stored PDF, byte for byte');
+  t.equal((await app.ctx.db.selectFrom('print_records').select('code').where('declaration_id', '=', id).execute()).length, 1, 'one code');
+  t.equal((await app.ctx.db.selectFrom('pdf_cache').select('code').where('declaration_id', '=', id).execute()).length, 1, 'one cached form');
   t.match((await com.get(`/org/reviews/${id}`)).body, `href="/org/reviews/${id}/pdf"`);
 
   // The QR code opens /verify/<code> (checked when zbarimg is installed: apt-get install zbar-tools).
@@ -286,7 +288,31 @@ t.test('user text cannot make the printer fetch anything; it prints as text', as
   t.ok(flat.includes(ws(link)), 'the <link> prints literally');
   t.ok(flat.includes(ws(css)), 'the <style> prints literally');
 
-  // Busy: the queue is full → 503 with Retry-After, no print record.
+  // Printed again: the kept PDF (same code), not a new render.
+  const code1 = (await app.ctx.db.selectFrom('print_records').select('code').where('declaration_id', '=', id).executeTakeFirstOrThrow()).code;
+  const again = await agent.get(`/me/records/${id}/pdf`);
+  t.ok(again.rawPayload.equals(res.rawPayload), 'the same bytes');
+  t.equal((await app.ctx.db.selectFrom('print_records').select('code').where('declaration_id', '=', id).execute()).length, 1, 'no new code');
+  const cached = await app.ctx.db.selectFrom('pdf_cache').selectAll().where('declaration_id', '=', id).execute();
+  t.equal(cached.length, 1);
+  t.equal(cached[0]!.code, code1);
+  t.ok(await app.ctx.blobs.has(cached[0]!.sha256), 'its bytes are in the blob store');
+
+  // What prints changes (here the 身份证号 on 表一): a new render with a new code; the old one is dropped.
+  const owner = await app.ctx.db.selectFrom('declarations').select('user_id').where('id', '=', id).executeTakeFirstOrThrow();
+  await app.ctx.db.updateTable('users').set({ id_enc: app.ctx.secrets.encrypt('530102199001011239') }).where('id', '=', owner.user_id).execute();
+  const changed = await agent.get(`/me/records/${id}/pdf`);
+  t.equal(changed.statusCode, 200);
+  t.notOk(changed.rawPayload.equals(res.rawPayload), 'a new PDF');
+  t.match(ws(pdftotext(keep('injection-2.pdf', changed.rawPayload))), '530102199001011239', 'with what changed');
+  const now = await app.ctx.db.selectFrom('pdf_cache').selectAll().where('declaration_id', '=', id).execute();
+  t.equal(now.length, 1, 'one cached form per declaration');
+  t.not(now[0]!.code, code1, 'under a new code');
+  t.notOk(await app.ctx.blobs.has(cached[0]!.sha256), 'the superseded bytes are removed');
+  t.equal((await new Agent(app).get(`/verify/${code1}`)).statusCode, 200, 'the old paper still verifies');
+
+  // Busy: the queue is full → 503 with Retry-After, no print record (nothing kept to serve).
+  await app.ctx.db.deleteFrom('pdf_cache').execute();
   const before = (await app.ctx.db.selectFrom('print_records').select('code').execute()).length;
   const both = await Promise.all([agent.get(`/me/records/${id}/pdf`), agent.get(`/me/records/${id}/pdf`)]);
   t.same(both.map((r) => r.statusCode).sort(), [200, 503], 'one printed, one refused');
