@@ -62,7 +62,9 @@ async function declaration(app: TestApp, w: World, o: { name: string; seq: strin
   return { id, agent };
 }
 
-async function pdf(agent: Agent, id: number): Promise<{ ms: number; bytes: number; pages: number }> {
+/** One PDF; `fresh`: the kept copy is dropped first, so Chromium renders it (the path before issue #18). */
+async function pdf(agent: Agent, id: number, fresh = true): Promise<{ ms: number; bytes: number; pages: number }> {
+  if (fresh) await agent.t.ctx.db.deleteFrom('pdf_cache').where('declaration_id', '=', id).execute();
   const t0 = performance.now();
   const res = await agent.get(`/me/records/${id}/pdf`);
   const ms = performance.now() - t0;
@@ -102,16 +104,35 @@ async function main() {
           const line = `${label}: median ${m.toFixed(0)} ms per PDF over ${RUNS} runs (min ${Math.min(...runs.map((r) => r.ms)).toFixed(0)}, max ${Math.max(...runs.map((r) => r.ms)).toFixed(0)}), ${runs[0]!.pages} pages, ${(runs[0]!.bytes / 1024).toFixed(0)} KB`;
           console.log(line);
           results.push(line);
+          // Issue #18: the same form again, as users ask for it — served from the kept copy.
+          await pdf(d.agent, d.id, false);
+          const hits = [];
+          for (let i = 0; i < RUNS; i++) hits.push(await pdf(d.agent, d.id, false));
+          const kept = `${label}, kept (rendered once): median ${median(hits.map((r) => r.ms)).toFixed(1)} ms per PDF over ${RUNS} runs (max ${Math.max(...hits.map((r) => r.ms)).toFixed(1)})`;
+          console.log(kept);
+          results.push(kept);
         }
       }
       for (const [label, d] of [['light', light], ['heavy', heavy]] as const) {
         const n = label === 'light' ? JOBS : Math.max(concurrency, Math.ceil(JOBS / 2));
+        // Uncached: all n start before any is kept, so each is rendered.
+        await app.ctx.db.deleteFrom('pdf_cache').execute();
         const t0 = performance.now();
-        await Promise.all(Array.from({ length: n }, () => pdf(d.agent, d.id)));
+        await Promise.all(Array.from({ length: n }, () => pdf(d.agent, d.id, false)));
         const s = (performance.now() - t0) / 1000;
         const line = `concurrency ${concurrency}: ${label} ${n} PDFs in ${s.toFixed(1)} s → ${(n / s).toFixed(2)} PDF/s`;
         console.log(line);
         results.push(line);
+        if (label === 'heavy') {
+          await pdf(d.agent, d.id, false);
+          const m = 50;
+          const t1 = performance.now();
+          await Promise.all(Array.from({ length: m }, () => pdf(d.agent, d.id, false)));
+          const s1 = (performance.now() - t1) / 1000;
+          const keptLine = `concurrency ${concurrency}: heavy, kept: ${m} PDFs in ${s1.toFixed(2)} s → ${(m / s1).toFixed(0)} PDF/s`;
+          console.log(keptLine);
+          results.push(keptLine);
+        }
       }
     } finally {
       await app.close();
