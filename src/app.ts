@@ -58,6 +58,7 @@ import { Dicts } from './features/dicts/service.js';
 import { createBlobStore } from './lib/blobs.js';
 
 import { ROOT } from './app-root.js';
+import { startPdfPrerender } from './features/declaration/prerender.js';
 export { ROOT };
 
 export interface BuiltApp {
@@ -222,13 +223,16 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   // at once), every hour; stopped before the db closes.
   let stopReminders: (() => Promise<void>) | null = null;
   let stopOutboxPurge: (() => Promise<void>) | null = null;
+  let stopPrerender: (() => Promise<void>) | null = null;
   app.addHook('onReady', async () => {
     stopReminders = startReminderScheduler(ctx);
     stopOutboxPurge = startSmsOutboxPurge(ctx);
+    stopPrerender = startPdfPrerender(ctx, { viewAsync: (page, data) => app.view(page, data) });
   });
   app.addHook('onClose', async () => {
     await stopReminders?.();
     await stopOutboxPurge?.();
+    await stopPrerender?.();
   });
 
   // A cluster worker leaves the one-time link to the primary (a second link would void it).

@@ -22,6 +22,8 @@ export interface Config {
   secureCookies: boolean;
   /** A first visit gets app.css inside the page (no render-blocking request on a slow link). */
   inlineCss: boolean;
+  /** Printable forms rendered in the background, one process at a time (src/features/declaration/prerender.ts). */
+  pdfPrerender: boolean;
   /** 'development' prints SMS codes to the log; the default is 'production' (`npm start`). */
   env: 'development' | 'production' | 'test';
   logLevel: string;
@@ -193,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pdfConcurrency: int('PDF_CONCURRENCY', env.PDF_CONCURRENCY, Math.max(1, Math.min(4, os.cpus().length)), 1, 64),
     pdfQueueMax: int('PDF_QUEUE_MAX', env.PDF_QUEUE_MAX, 20, 0, 10_000),
     pdfTimeoutMs: int('PDF_TIMEOUT_MS', env.PDF_TIMEOUT_MS, 60_000, 1000, 600_000),
+    pdfPrerender: bool('PDF_PRERENDER', env.PDF_PRERENDER, nodeEnv !== 'test'),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', env.AUDIT_RETENTION_DAYS, 184, 184, 36500),
     rateLimit: bool('RATE_LIMIT', env.RATE_LIMIT, true),
     trustProxy: trustProxy(env.TRUST_PROXY),

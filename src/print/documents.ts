@@ -86,7 +86,13 @@ const CANON = { code: '000000000000', printedAt: '1970-01-01T00:00:00.000Z' };
  * and records the code. Anything that changes what is printed (a new version, the committee's
  * evaluation, the unit's opinion or seal, the photo, a template) changes the key.
  */
-export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Declaration, printedBy: number | null, inputs: PdfInputs): Promise<PrintResult> {
+/** What renders the templates: a reply (a user's request), or the app (the background pre-render). */
+export interface PrintRenderer {
+  viewAsync(page: string, data: Record<string, unknown>): Promise<string>;
+  request?: FastifyRequest | null;
+}
+
+export async function reviewFormPdf(ctx: AppContext, reply: PrintRenderer, d: Declaration, printedBy: number | null, inputs: PdfInputs): Promise<PrintResult> {
   if (!isPrintable(d.status)) return { kind: 'gate' };
   const v = await versionOf(ctx, d);
   if (!v || !d.version_id) return { kind: 'missing' };
@@ -121,7 +127,7 @@ export async function reviewFormPdf(ctx: AppContext, reply: FastifyReply, d: Dec
   const hit = await cachedPdf(ctx, key);
   if (hit) return { kind: 'ok', pdf: hit.pdf, code: hit.code, name: v.snapshot.person.name };
 
-  const r = await attempt(ctx, reply.request, async () => {
+  const r = await attempt(ctx, reply.request ?? null, async () => {
     const code = newCode();
     const printedAt = ctx.config.now().toISOString();
     const photo = usable(photoFile) ? await imageResource(ctx, photoFile, 'photo') : null;
