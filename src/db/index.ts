@@ -178,6 +178,6 @@ export function listDeclarations(db: Kysely<Database>) {
 /** The label of the route stage a declaration is at: `route[stage].label` from its JSON (null when absent). */
 export function routeStageLabel(db: Kysely<any>) {
   return dialectOf(db) === 'postgres'
-    ? sql<string | null>`((d.route::json) -> d.stage) ->> 'label'`
+    ? sql<string | null>`((d.route::json) -> (d.stage::int)) ->> 'label'`
     : sql<string | null>`json_extract(d.route, '$[' || d.stage || '].label')`;
 }

@@ -105,9 +105,8 @@ const byCount = (map: Map<string, number>): StatItem[] =>
  * The counts behind /org/stats, grouped in SQL (issue #18: loading every visible declaration
  * with its JSON took 350–470 ms for a big office at 50 000). Every row comes through
  * scopedOnce(): a unit counts its own applicants, a committee only what has reached it, another
- * unit nothing; each declaration once. Three small GROUP BYs over the covering indexes; only
- * the few reset drafts in scope read their route's JSON (their route may have changed since
- * their stages were written), and only in SQL.
+ * unit nothing; each declaration once. Small GROUP BYs over the covering indexes; only the
+ * few reset drafts in scope read their route's JSON, in SQL.
  */
 export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters): Promise<Stats> {
   const base = () => {
@@ -117,19 +116,21 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
     return q;
   };
   const PAST = ['approved', 'passed', 'failed'] as const;
-  const [byStatus, byPlanLevel, byUnit] = await Promise.all([
-    // Status and stage: the kind of the stage it is at (route_stages), the draft's label from its route.
+  const [byStatus, drafts, byPlanLevel, byUnit] = await Promise.all([
+    // Status and stage: the kind of the stage it is at (declaration_stages); index pages only.
     base()
       .leftJoin('declaration_stages as st', (j) => j.onRef('st.declaration_id', '=', 'd.id').onRef('st.idx', '=', 'd.stage'))
       .select((eb) => [
         'd.status',
         eb.case().when('d.status', 'in', PAST).then(sql.lit<string | null>(null)).else(eb.ref('st.kind')).end().as('stage_kind'),
-        eb.case().when('d.status', '=', 'draft').then(routeStageLabel(ctx.db)).else(sql.lit<string | null>(null)).end().as('draft_label'),
         eb.fn.countAll<number>().as('n'),
         eb.fn.sum<number>('d.returns_count').as('returns'),
       ])
-      .groupBy(['d.status', 'stage_kind', 'draft_label'])
+      .groupBy(['d.status', 'stage_kind'])
       .execute(),
+    // A reset draft's stage is read from its route (the applicant may have changed the cover, and
+    // with it the route, since its stages were written): the few drafts only.
+    base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute(),
     base().select((eb) => ['d.plan_id', 'd.cover_level', 'd.cover_level_name', eb.fn.countAll<number>().as('n')]).groupBy(['d.plan_id', 'd.cover_level', 'd.cover_level_name']).execute(),
     base().innerJoin('users as u', 'u.id', 'd.user_id').select((eb) => ['u.unit_org_id', eb.fn.countAll<number>().as('n')]).groupBy('u.unit_org_id').execute(),
   ]);
@@ -155,12 +156,10 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
     total += n;
     returns += Number(r.returns ?? 0);
     if (r.status === 'approved' || r.status === 'passed') passes += n;
-    const label = (PAST as readonly string[]).includes(r.status) ? APPROVED_STAGE
-      : r.status === 'draft' ? r.draft_label ?? '未知环节'
-      : (r.stage_kind && STAGE_LABELS[r.stage_kind as keyof typeof STAGE_LABELS]) ?? '未知环节';
-    add(stages, label, n);
+    if (r.status !== 'draft') add(stages, (PAST as readonly string[]).includes(r.status) ? APPROVED_STAGE : (r.stage_kind && STAGE_LABELS[r.stage_kind as keyof typeof STAGE_LABELS]) ?? '未知环节', n);
     add(statuses, statusText(r.status as Status, null), n);
   }
+  for (const r of drafts) add(stages, r.label ?? '未知环节', Number(r.n));
   for (const r of byPlanLevel) {
     const n = Number(r.n);
     add(plans, planName.get(r.plan_id) ?? '', n);
