@@ -21,6 +21,9 @@ export function openSqlite(file: string): SqliteDatabase.Database {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  // 32 MB of page cache instead of SQLite's 2 MB: a big office's lists walk indexes of tens of
+  // thousands of entries on every page (bench/lists.ts), which the default cache cannot hold.
+  raw.pragma('cache_size = -32768');
   return raw;
 }
 
