@@ -38,7 +38,7 @@ import { sniff } from '../src/domain/images.js';
 import { LEVEL_NAMES } from '../src/domain/declaration.js';
 import type { RouteStage } from '../src/domain/route.js';
 import { chinaToday } from '../src/features/plans/repository.js';
-import { routeFor, buildSnapshot, getPlan, type Cover, type Declaration } from '../src/features/declaration/service.js';
+import { routeFor, buildSnapshot, coverColumns, getPlan, type Cover, type Declaration } from '../src/features/declaration/service.js';
 import { titleOptions } from '../src/features/declaration/cover.js';
 import { rng, personName, phoneOf, sectionRow, rowCounts, profileForm, ID_REGIONS, type Sector, type Vocab, type Person } from './data.js';
 
@@ -134,8 +134,8 @@ const ins = {
   attach: raw.prepare('insert into attachments (user_id, owner_type, owner_id, slot, file_id, created_at) values (?, ?, ?, ?, ?, ?)'),
   plan: raw.prepare(`insert into plans (committee_org_id, year, name, series_code, levels, opens_at, closes_at, notice, created_at) values (?, ?, ?, ?, 'senior_vice,senior_full', ?, ?, ?, ?)`),
   notice: raw.prepare('insert into notices (org_id, plan_id, title, body, author_user_id, published_at, created_at) values (?, ?, ?, ?, null, ?, ?)'),
-  decl: raw.prepare(`insert into declarations (user_id, plan_id, year, status, cover, route, stage, returns_count, submit_token, submitted_at, unit_opinion, unit_verified_at, publicity_state, created_at, updated_at)
-                     values (@user_id, @plan_id, @year, @status, @cover, @route, @stage, @returns_count, @submit_token, @submitted_at, @unit_opinion, @unit_verified_at, @publicity_state, @created_at, @updated_at)`),
+  decl: raw.prepare(`insert into declarations (user_id, plan_id, year, status, cover, cover_level, cover_level_name, route, stage, returns_count, submit_token, submitted_at, unit_opinion, unit_verified_at, publicity_state, created_at, updated_at)
+                     values (@user_id, @plan_id, @year, @status, @cover, @cover_level, @cover_level_name, @route, @stage, @returns_count, @submit_token, @submitted_at, @unit_opinion, @unit_verified_at, @publicity_state, @created_at, @updated_at)`),
   stage: raw.prepare('insert into declaration_stages (declaration_id, idx, org_id, kind) values (?, ?, ?, ?)'),
   event: raw.prepare('insert into workflow_events (declaration_id, actor_user_id, org_id, stage, action, opinion, from_status, to_status, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
   message: raw.prepare('insert into messages (user_id, type, content, read_at, created_at) values (?, ?, ?, ?, ?)'),
@@ -508,7 +508,7 @@ raw.transaction(() => {
     const pastUnit = submitted && (m.stage > 0 || m.status === 'approved' || m.status === 'passed');
     const atUnit = submitted && m.stage === 0 && !pastUnit;
     const decl = {
-      user_id: userId, plan_id: m.planId, year: thisYear, status: m.status, cover: JSON.stringify(m.cover), route: JSON.stringify(m.route), stage: m.stage,
+      user_id: userId, plan_id: m.planId, year: thisYear, status: m.status, cover: JSON.stringify(m.cover), ...coverColumns(m.cover), route: JSON.stringify(m.route), stage: m.stage,
       returns_count: m.status === 'returned' || m.resubmitted ? 1 : 0, submit_token: submitted ? crypto.randomBytes(18).toString('base64url') : null,
       submitted_at: submittedAt ? iso(submittedAt) : null, unit_opinion: pastUnit || (atUnit && r.chance(0.5)) ? OPINION(a.person.name) : null,
       unit_verified_at: pastUnit ? iso(m.created + DAY) : null, publicity_state: pastUnit ? 'no_objection' : null,

@@ -308,6 +308,9 @@ export interface DeclarationsTable {
   paper_received_at: string | null;
   created_at: string;
   updated_at: string;
+  /** The cover's level and level_name (migration 0021: statistics group by them). */
+  cover_level: string | null;
+  cover_level_name: string | null;
 }
 
 export interface DeclarationVersionsTable {

@@ -3,7 +3,7 @@ import { writeTx } from '../../db/index.js';
 import { isOpen, planCategories, planSeries } from '../../domain/plans.js';
 import { EDITABLE, FINAL, LEVEL_NAMES, majorsConsistent, type Status } from '../../domain/declaration.js';
 import { loadProfile } from '../profile/service.js';
-import { getPlan, routeFor, type Cover } from './service.js';
+import { coverColumns, getPlan, routeFor, type Cover } from './service.js';
 
 // Step 1 of 职称申报: 封面填写 (the committee's plan, level, title, specialty, category).
 
@@ -76,13 +76,13 @@ export async function saveCover(ctx: AppContext, userId: number, input: CoverInp
     if (!draft && mine.some((d) => !FINAL.includes(d.status as Status))) return { error: '您本年度已有进行中的申报，不能再新建申报' };
     if (draft) {
       if (samePlan && samePlan.id !== draft.id) return { error: '您本年度已申报过该评委会，不能重复申报' };
-      await trx.updateTable('declarations').set({ plan_id: plan.id, cover: JSON.stringify(cover), route: JSON.stringify(route.stages), updated_at: stamp }).where('id', '=', draft.id).execute();
+      await trx.updateTable('declarations').set({ plan_id: plan.id, cover: JSON.stringify(cover), ...coverColumns(cover), route: JSON.stringify(route.stages), updated_at: stamp }).where('id', '=', draft.id).execute();
       await trx.insertInto('workflow_events').values({ declaration_id: draft.id, actor_user_id: userId, action: 'save_cover', from_status: 'draft', to_status: 'draft', created_at: stamp }).execute();
       return { id: draft.id };
     }
     const row = await trx
       .insertInto('declarations')
-      .values({ user_id: userId, plan_id: plan.id, year: plan.year, status: 'draft', cover: JSON.stringify(cover), route: JSON.stringify(route.stages), created_at: stamp, updated_at: stamp })
+      .values({ user_id: userId, plan_id: plan.id, year: plan.year, status: 'draft', cover: JSON.stringify(cover), ...coverColumns(cover), route: JSON.stringify(route.stages), created_at: stamp, updated_at: stamp })
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx.insertInto('workflow_events').values({ declaration_id: row.id, actor_user_id: userId, action: 'save_cover', from_status: null, to_status: 'draft', created_at: stamp }).execute();

@@ -85,6 +85,10 @@ export async function getDeclaration(ctx: AppContext, userId: number, id: number
 export function parseCover(d: { cover: string }): Cover {
   return JSON.parse(d.cover);
 }
+/** The cover's columns the statistics group by (migration 0021), written with every cover. */
+export function coverColumns(c: { level?: string | null; level_name?: string | null }) {
+  return { cover_level: c.level || null, cover_level_name: c.level_name || null };
+}
 export function parseRoute(d: { route: string | null }): RouteStage[] {
   return d.route ? JSON.parse(d.route) : [];
 }

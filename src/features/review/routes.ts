@@ -17,7 +17,7 @@ import { reviewFormInputs } from '../declaration/formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
 import { SUMMARY_COLUMNS } from '../stats/summary.js';
 import { mayReveal } from '../security/reveal.js';
-import { queuePage, queueCount, parseFilters, STATUS_FILTERS } from './queue.js';
+import { queuePage, queueCount, parseFilters, pageAt, cursorText, STATUS_FILTERS } from './queue.js';
 import { act, visibleDeclaration, isTheirTurn, receivePaper, refusalOf, paperRefusal } from './service.js';
 import * as batch from './batch.js';
 import { audit } from '../audit/service.js';
@@ -37,7 +37,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const f = parseFilters(req.query);
     const { page, size, offset } = pageParams(req.query, PAGE);
     const n = await queueCount(ctx, req.user!, f);
-    const rows = await queuePage(ctx, req.user!, f, size, offset);
+    const rows = await queuePage(ctx, req.user!, f, size, pageAt(req.query, offset));
     const list = makePage(
       rows.map((r) => {
         const route = parseRoute(r);
@@ -52,9 +52,12 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       }),
       Number(n), page, size,
     );
+    // 上一页 / 下一页 continue from this page's first and last rows (keyset: no offset to skip).
+    const first = rows[0], last = rows[rows.length - 1];
+    const cursor = first && last ? { prev: cursorText({ id: first.id, updatedAt: first.updated_at }), next: cursorText({ id: last.id, updatedAt: last.updated_at }) } : null;
     const plans = await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).orderBy('year', 'desc').orderBy('id', 'desc').limit(100).execute();
     return reply.page('review/list.njk', {
-      list, f, plans, statuses: STATUS_FILTERS, exportColumns: SUMMARY_COLUMNS, fullIdExport: mayReveal(req.user!), query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
+      list: { ...list, cursor }, f, plans, statuses: STATUS_FILTERS, exportColumns: SUMMARY_COLUMNS, fullIdExport: mayReveal(req.user!), query: { year: f.year ? String(f.year) : '', plan: f.plan ? String(f.plan) : '', status: f.status ?? '', q: f.q ?? '' },
       batch: {
         shown: list.rows.filter((r) => r.selectable).map((r) => r.id),
         approve: list.rows.some((r) => r.canApprove),

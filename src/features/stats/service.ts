@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import { statusText, LEVEL_NAMES, type Status } from '../../domain/declaration.js';
 import { STAGE_LABELS } from '../../domain/route.js';
 import { parseCover, parseRoute } from '../declaration/service.js';
-import { scoped } from '../review/scope.js';
+import { scopedList, scopedOnce } from '../review/scope.js';
+import { routeStageLabel } from '../../db/index.js';
 import { chinaToday } from '../plans/repository.js';
 import { xlsxBuffer, type XlsxColumn } from '../../lib/xlsx.js';
 
@@ -84,8 +86,8 @@ export function stageLabel(d: { status: string; stage: number; route: string | n
   return safeRoute(d)[d.stage]?.label ?? '未知环节';
 }
 
-function count(map: Map<string, number>, key: string) {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function add(map: Map<string, number>, key: string, n: number) {
+  map.set(key, (map.get(key) ?? 0) + n);
 }
 
 function ordered(map: Map<string, number>, order: readonly string[]): StatItem[] {
@@ -100,44 +102,75 @@ const byCount = (map: Map<string, number>): StatItem[] =>
   [...map].map(([label, value]) => ({ label, value })).sort((a, b) => b.value - a.value || a.label.localeCompare(b.label, 'zh-CN'));
 
 /**
- * The counts behind /org/stats. Every row comes through scoped(): a unit counts its own
- * applicants, a committee only what has reached it, another unit nothing.
+ * The counts behind /org/stats, grouped in SQL (issue #18: loading every visible declaration
+ * with its JSON took 350–470 ms for a big office at 50 000). Every row comes through
+ * scopedOnce(): a unit counts its own applicants, a committee only what has reached it, another
+ * unit nothing; each declaration once. Small GROUP BYs over the covering indexes; only the
+ * few reset drafts in scope read their route's JSON, in SQL.
  */
 export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters): Promise<Stats> {
-  let q = scoped(ctx.db, user)
-    .innerJoin('plans as p', 'p.id', 'd.plan_id')
-    .innerJoin('users as u', 'u.id', 'd.user_id')
-    .leftJoin('orgs as unit', 'unit.id', 'u.unit_org_id')
-    .select(['d.id', 'd.status', 'd.stage', 'd.route', 'd.cover', 'd.returns_count', 'p.name as plan_name', 'unit.name as unit_name']);
-  if (f.year) q = q.where('d.year', '=', f.year);
-  if (f.plan) q = q.where('d.plan_id', '=', f.plan);
-  const rows = await q.execute();
+  const base = () => {
+    let q = scopedOnce(ctx.db, user);
+    if (f.year) q = q.where('d.year', '=', f.year);
+    if (f.plan) q = q.where('d.plan_id', '=', f.plan);
+    return q;
+  };
+  const PAST = ['approved', 'passed', 'failed'] as const;
+  const [byStatus, drafts, byPlanLevel, byUnit] = await Promise.all([
+    // Status and stage: the kind of the stage it is at (declaration_stages); index pages only.
+    base()
+      .leftJoin('declaration_stages as st', (j) => j.onRef('st.declaration_id', '=', 'd.id').onRef('st.idx', '=', 'd.stage'))
+      .select((eb) => [
+        'd.status',
+        eb.case().when('d.status', 'in', PAST).then(sql.lit<string | null>(null)).else(eb.ref('st.kind')).end().as('stage_kind'),
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>('d.returns_count').as('returns'),
+      ])
+      .groupBy(['d.status', 'stage_kind'])
+      .execute(),
+    // A reset draft's stage is read from its route (the applicant may have changed the cover, and
+    // with it the route, since its stages were written): the few drafts only.
+    base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute(),
+    base().select((eb) => ['d.plan_id', 'd.cover_level', 'd.cover_level_name', eb.fn.countAll<number>().as('n')]).groupBy(['d.plan_id', 'd.cover_level', 'd.cover_level_name']).execute(),
+    base().innerJoin('users as u', 'u.id', 'd.user_id').select((eb) => ['u.unit_org_id', eb.fn.countAll<number>().as('n')]).groupBy('u.unit_org_id').execute(),
+  ]);
+  const planIds = [...new Set(byPlanLevel.map((r) => r.plan_id))];
+  const unitIds = [...new Set(byUnit.map((r) => r.unit_org_id).filter((id): id is number => id !== null))];
+  const [planNames, unitNames] = await Promise.all([
+    planIds.length ? ctx.db.selectFrom('plans').select(['id', 'name']).where('id', 'in', planIds).execute() : [],
+    unitIds.length ? ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', 'in', unitIds).execute() : [],
+  ]);
+  const planName = new Map(planNames.map((p) => [p.id, p.name]));
+  const unitName = new Map(unitNames.map((o) => [o.id, o.name]));
 
-  const seen = new Set<number>();
   const plans = new Map<string, number>();
   const stages = new Map<string, number>();
   const statuses = new Map<string, number>();
   const levels = new Map<string, number>();
   const units = new Map<string, number>();
+  let total = 0;
   let returns = 0;
   let passes = 0;
-  for (const d of rows) {
-    if (seen.has(d.id)) continue;
-    seen.add(d.id);
-    const cover = safeCover(d);
-    count(plans, d.plan_name);
-    count(stages, stageLabel(d));
-    count(statuses, statusText(d.status as Status, null));
-    count(levels, (cover.level && LEVEL_NAMES[cover.level]) || cover.level_name || '未填写');
-    count(units, d.unit_name ?? '未选择单位');
-    returns += d.returns_count ?? 0;
-    if (d.status === 'approved' || d.status === 'passed') passes++;
+  for (const r of byStatus) {
+    const n = Number(r.n);
+    total += n;
+    returns += Number(r.returns ?? 0);
+    if (r.status === 'approved' || r.status === 'passed') passes += n;
+    if (r.status !== 'draft') add(stages, (PAST as readonly string[]).includes(r.status) ? APPROVED_STAGE : (r.stage_kind && STAGE_LABELS[r.stage_kind as keyof typeof STAGE_LABELS]) ?? '未知环节', n);
+    add(statuses, statusText(r.status as Status, null), n);
   }
+  for (const r of drafts) add(stages, r.label ?? '未知环节', Number(r.n));
+  for (const r of byPlanLevel) {
+    const n = Number(r.n);
+    add(plans, planName.get(r.plan_id) ?? '', n);
+    add(levels, (r.cover_level && LEVEL_NAMES[r.cover_level]) || r.cover_level_name || '未填写', n);
+  }
+  for (const r of byUnit) add(units, (r.unit_org_id !== null ? unitName.get(r.unit_org_id) : undefined) ?? '未选择单位', Number(r.n));
   const allUnits = byCount(units);
   const statusOrder = STATUS_ORDER.map((s) => statusText(s, null));
   const levelOrder = LEVEL_ORDER.map((k) => LEVEL_NAMES[k]!);
   return {
-    total: seen.size,
+    total,
     returns,
     passes,
     groups: [
@@ -155,16 +188,14 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
   };
 }
 
-/** Years and plans to filter by: only those the user's scope contains. */
+/** Years and plans to filter by: only those the user's scope contains (one grouped scan). */
 export async function statsOptions(ctx: AppContext, user: Scope) {
-  const plans = await scoped(ctx.db, user)
-    .innerJoin('plans as p', 'p.id', 'd.plan_id')
-    .select(['p.id', 'p.name', 'p.year'])
-    .distinct()
-    .orderBy('p.year', 'desc')
-    .orderBy('p.id', 'desc')
-    .execute();
-  const years = (await scoped(ctx.db, user).select('d.year').distinct().orderBy('d.year', 'desc').execute()).map((r) => r.year);
+  const pairs = await scopedList(ctx.db, user).select(['d.year', 'd.plan_id']).groupBy(['d.year', 'd.plan_id']).execute();
+  const planIds = [...new Set(pairs.map((r) => r.plan_id))];
+  const plans = planIds.length
+    ? await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).where('id', 'in', planIds).orderBy('year', 'desc').orderBy('id', 'desc').execute()
+    : [];
+  const years = [...new Set(pairs.map((r) => r.year))].sort((a, b) => b - a);
   return { years, plans: plans.map((p) => ({ code: p.id, name: p.name, year: p.year })) };
 }
 
