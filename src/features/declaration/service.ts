@@ -20,6 +20,7 @@ import { sendMessage } from '../auth/service.js';
 import { chinaToday } from '../plans/repository.js';
 import { writeStages } from '../review/scope.js';
 import { audit } from '../audit/service.js';
+import { applicantIntegrityRefusal } from '../integrity/service.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
 export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series'> & {
@@ -139,10 +140,21 @@ export async function routeFor(ctx: AppContext, userId: number, plan: { committe
 // ---------------------------------------------------------------------------------------
 // Step 2: what is missing, and eligibility
 
+/** A who-may-declare condition shown in step 2 (✓/✗ with its reason); `blocks`: a failure stops the submit. */
+export interface Condition {
+  ok: boolean;
+  text: string;
+  blocks: boolean;
+}
+
 export interface Readiness {
   missing: { text: string; href: string }[];
   eligibility: EligibilityResult;
   eligibilityBlocks: boolean;
+  /** 诚信档案, unit sanction, who may declare (issue #13). */
+  conditions: Condition[];
+  /** The first failed condition that blocks, in the seeds' words; null when none. */
+  refusal: string | null;
   ready: boolean;
 }
 
@@ -172,7 +184,17 @@ export async function readiness(ctx: AppContext, userId: number, d: Declaration,
   }, planRules(plan), cover.year);
   // 破格 (exceptional) applicants are judged by the committee, not by the year rules.
   const eligibilityBlocks = plan.eligibility_mode === 'block' && !eligibility.ok && cover.category !== 'exceptional';
-  return { missing, eligibility, eligibilityBlocks, ready: missing.length === 0 && !eligibilityBlocks };
+  const conditions = await declareConditions(ctx, userId, d, plan);
+  const refusal = conditions.find((c) => !c.ok && c.blocks)?.text ?? null;
+  return { missing, eligibility, eligibilityBlocks, conditions, refusal, ready: missing.length === 0 && !eligibilityBlocks && !refusal };
+}
+
+/** 诚信档案 (always blocks), then the other who-may-declare conditions. */
+export async function declareConditions(ctx: AppContext, userId: number, d: Declaration, plan: Plan, db: Kysely<Database> = ctx.db): Promise<Condition[]> {
+  const out: Condition[] = [];
+  const barred = await applicantIntegrityRefusal(ctx, userId, db);
+  out.push(barred ? { ok: false, text: barred, blocks: true } : { ok: true, text: '职称评审诚信档案：无记录期内的失信记录', blocks: true });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -238,6 +260,8 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   const plan = (await getPlan(ctx, d.plan_id))!;
   if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
   const ready = await readiness(ctx, userId, d, plan);
+  // A person recorded as 失信 (or otherwise not allowed) is told why, in the seeds' words.
+  if (ready.refusal) return { ok: false, error: ready.refusal };
   if (!ready.ready) {
     return { ok: false, error: ready.eligibilityBlocks ? '不符合该评委会的申报条件，不能提交' : '还有必填项未完成，请完善后再提交', missing: ready.missing };
   }
@@ -252,6 +276,9 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   const outcome = await writeTx(ctx.db, async (trx) => {
     const cur = await trx.selectFrom('declarations').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
     if (cur.status !== d.status) return cur.submit_token === token ? 'same' : 'changed';
+    // A 失信 record entered since the check above: refused under the write lock too.
+    const barred = await applicantIntegrityRefusal(ctx, userId, trx);
+    if (barred) return { barred };
     const last = await trx.selectFrom('declaration_versions').select((eb) => eb.fn.max<number>('no').as('n')).where('declaration_id', '=', d.id).executeTakeFirst();
     const no = Number(last?.n ?? 0) + 1;
     const v = await trx
@@ -279,6 +306,7 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
     }, trx);
     return 'done';
   });
+  if (typeof outcome === 'object') return { ok: false, error: outcome.barred };
   if (outcome === 'changed') return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
   if (outcome === 'done') {
     const cover = parseCover(d);
@@ -309,7 +337,7 @@ export async function versionOf(ctx: AppContext, d: Declaration): Promise<{ no: 
 export const ACTION_NAMES: Record<string, string> = {
   save_cover: '保存封面', submit: '提交申报', resubmit: '重新提交', approve: '审核通过', return: '返回修改', reset: '重置流程',
   reject: '不予受理', fail_year: '本年度申报失败', supervisor_changed: '更换主管部门', verify: '单位核验', publicize: '公示', recommend: '推荐上报', paper: '纸质材料已收',
-  evaluate: '评审结果确认', certify: '发证',
+  evaluate: '评审结果确认', certify: '发证', integrity_reject: '不予受理（记入诚信档案）',
 };
 
 export function yearOf(now: Date): number {
