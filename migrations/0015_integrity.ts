@@ -46,11 +46,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Existing databases: the new dictionary (a fresh one gets it from fixtures/enums.json).
   const loaded = await db.selectFrom('series').select('code').limit(1).executeTakeFirst();
-  const has = await db.selectFrom('dict_items').select('code').where('dict', '=', 'staff_type').limit(1).executeTakeFirst();
-  if (loaded && !has) {
-    await db.insertInto('dict_items').values(STAFF_TYPES.map((name, i) => ({ dict: 'staff_type', code: String(i + 1).padStart(2, '0'), name, parent_code: null, sort: i, extra: null }))).execute();
+  for (const [dict, names] of [['staff_type', STAFF_TYPES], ['post_origin', POST_ORIGINS]] as const) {
+    const has = await db.selectFrom('dict_items').select('code').where('dict', '=', dict).limit(1).executeTakeFirst();
+    if (loaded && !has) {
+      await db.insertInto('dict_items').values(names.map((name, i) => ({ dict, code: String(i + 1).padStart(2, '0'), name, parent_code: null, sort: i, extra: null }))).execute();
+    }
   }
 }
 
-// Kept equal to fixtures/enums.json `staff_type`.
+// Kept equal to fixtures/enums.json `staff_type` and `post_origin`.
 const STAFF_TYPES = ['事业单位在编人员', '事业单位编制外聘用人员', '企业及其他组织人员', '自由职业者（人事代理）', '公务员', '参照公务员法管理人员', '离退休人员'];
+const POST_ORIGINS = ['专业技术岗位', '管理岗位', '工勤技能岗位'];

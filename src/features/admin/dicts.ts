@@ -30,6 +30,7 @@ export const DICT_NAMES: Record<string, string> = {
   category: '参评类别',
   employed: '是否在职',
   staff_type: '人员身份',
+  post_origin: '原岗位类别',
   major: '所学专业',
   specialty: '从事专业',
 };
