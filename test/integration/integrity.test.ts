@@ -125,3 +125,51 @@ t.test('recording closes the declaration in flight as 不予受理; records are 
   t.ok(await app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'integrity_lift').where('object_id', '=', String(recId)).executeTakeFirst());
   t.equal((await com.post(`/org/integrity/${recId}/lift`, { lift_reason: 'x', confirm: '1' }, { csrf: (await com.get('/org/integrity'), com.csrf()) })).statusCode, 404);
 });
+
+t.test('a unit sanction refuses that year only: declarations through the unit, its 核验 and 推荐上报', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const sup = await staff(app, w.staff.supervisor);
+  await sup.get('/org/sanctions');
+  const bad = await sup.post('/org/sanctions', { unit_org_id: String(w.unit), year: '2027', reason: '', confirm: '1' });
+  t.equal(bad.statusCode, 422);
+  t.match(bad.body, '请填写暂停原因');
+  // 2027 suspended: this year's (2026) declarations are unaffected.
+  t.equal((await sup.post('/org/sanctions', { unit_org_id: String(w.unit), year: '2027', reason: '推荐不符合条件人员', confirm: '1' })).statusCode, 303);
+  const zhang = await submittedDeclaration(app, w);
+  t.equal((await app.ctx.db.selectFrom('declarations').select('status').where('id', '=', zhang.id).executeTakeFirstOrThrow()).status, 'reviewing');
+
+  // 2026 suspended: a draft cannot be submitted, the unit cannot verify.
+  const wang = await readyApplicant(app, w.unit, { name: '王芳', seq: '232', phone: '13800138001' });
+  const a = new Agent(app);
+  await login(a, 'applicant', wang.phone);
+  const declId = await declareThroughUi(app, a, w, wang.userId);
+  await sup.get('/org/sanctions');
+  t.equal((await sup.post('/org/sanctions', { unit_org_id: String(w.unit), year: '2026', reason: '审核把关不严', confirm: '1' })).statusCode, 303);
+  const msg = '昆明市第一人民医院已被暂停2026年度职称申报推荐工作（原因：审核把关不严）';
+  t.match((await a.get('/me/declaration?step=2')).body, `✗ ${msg}`);
+  const page = await a.get('/me/declaration?step=4');
+  const token = /name="token" value="([^"]+)"/.exec(page.body)![1]!;
+  await a.post('/me/declaration/submit', { declaration_id: String(declId), token, pledge: '1' });
+  t.match((await a.get('/me/declaration?step=4')).body, msg);
+  t.equal((await app.ctx.db.selectFrom('declarations').select('status').where('id', '=', declId).executeTakeFirstOrThrow()).status, 'draft');
+  const unit = await staff(app, w.staff.unit);
+  await unit.get('/org/unit-stage');
+  const v = await unit.post(`/org/unit-stage/${zhang.id}/verify`, {});
+  t.equal(v.statusCode, 409);
+  t.match(v.body, msg);
+  t.ok(await app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'unit_sanction').executeTakeFirst());
+
+  // Another office cannot lift it; lifting needs a reason; then the year is open again.
+  const s2026 = await app.ctx.db.selectFrom('unit_sanctions').select('id').where('year', '=', 2026).executeTakeFirstOrThrow();
+  const com = await staff(app, w.staff.county);
+  await com.get('/org/sanctions');
+  t.equal((await com.post(`/org/sanctions/${s2026.id}/lift`, { lift_reason: '整改完成', confirm: '1' })).statusCode, 404);
+  await sup.get('/org/sanctions');
+  t.equal((await sup.post(`/org/sanctions/${s2026.id}/lift`, { lift_reason: '', confirm: '1' })).statusCode, 422);
+  t.equal((await sup.post(`/org/sanctions/${s2026.id}/lift`, { lift_reason: '整改完成', confirm: '1' })).statusCode, 303);
+  await submitThroughUi(a, declId);
+  t.equal((await app.ctx.db.selectFrom('declarations').select('status').where('id', '=', declId).executeTakeFirstOrThrow()).status, 'reviewing');
+  t.equal((await (await staff(app, w.staff.unit)).get('/org/sanctions')).statusCode, 403);
+});

@@ -23,6 +23,7 @@ import { chinaToday } from '../plans/repository.js';
 import { writeStages } from '../review/scope.js';
 import { audit } from '../audit/service.js';
 import { applicantIntegrityRefusal } from '../integrity/service.js';
+import { unitSanctionRefusal } from '../integrity/sanctions.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
 export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series' | 'declare_rules'> & {
@@ -199,6 +200,10 @@ export async function declareConditions(ctx: AppContext, userId: number, d: Decl
   const out: Condition[] = [];
   const barred = await applicantIntegrityRefusal(ctx, userId, db);
   out.push(barred ? { ok: false, text: barred, blocks: true } : { ok: true, text: '职称评审诚信档案：无记录期内的失信记录', blocks: true });
+  // A unit whose 推荐 is suspended for the plan's year (暂停该单位下一年度职称申报推荐工作).
+  const unit = await db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirst();
+  const sanction = await unitSanctionRefusal(db, unit?.unit_org_id ?? null, plan.year);
+  if (sanction) out.push({ rule: 'sanction', ok: false, text: sanction, blocks: true });
   const cover = parseCover(d);
   const profile = await loadProfileIn(db, userId);
   const u = await db.selectFrom('users').select(['id_enc']).where('id', '=', userId).executeTakeFirst();

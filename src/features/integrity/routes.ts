@@ -8,12 +8,20 @@ import { sizeMessage } from '../files/service.js';
 import { uploadRefused, uploadTmpDir } from '../files/routes.js';
 import { sendStoredFile } from '../files/send.js';
 import { chinaToday } from '../plans/repository.js';
+import { canSanction, createSanction, liftSanction, listSanctions, sanctionableUnits, type SanctionValues } from './sanctions.js';
 import { canRecord, createRecord, evidenceFile, getRecord, liftRecord, listRecords, readRecordValues, type RecordErrors, type RecordValues } from './service.js';
 
 const idParam = (req: FastifyRequest) => {
   const raw = (req.params as { id: string }).id;
   return /^\d{1,12}$/.test(raw) ? Number(raw) : -1;
 };
+
+/** /org/sanctions: staff of a supervisory department or an HR bureau. */
+async function requireSanctioner(req: FastifyRequest, reply: FastifyReply) {
+  const r = await requireStaff(req, reply);
+  if (reply.sent) return r;
+  if (!canSanction(req.user!)) return reply.code(403).page('errors/error.njk', { title: '无权访问', message: '暂停单位职称申报推荐工作由主管部门或人力资源社会保障部门办理。' }, 403);
+}
 
 /** /org/integrity: staff of an HR bureau or a committee office. */
 async function requireRecorder(req: FastifyRequest, reply: FastifyReply) {
@@ -69,6 +77,35 @@ export default async function integrityRoutes(app: FastifyInstance, { ctx }: { c
     const r = await liftRecord(ctx, req.user!, idParam(req), reason, req.ip);
     if (!r.ok) return r.status === 404 ? reply.callNotFound() : viewPage(req, reply, { liftReason: reason, error: r.error }, r.status);
     return reply.flashRedirect(`/org/integrity/${idParam(req)}`, '已提前撤销该记录');
+  });
+
+  // ---- 暂停单位推荐 (seed 002 一(一)2) ----
+  const sanctionsPage = async (req: FastifyRequest, reply: FastifyReply, o: { values?: Partial<SanctionValues>; errors?: Record<string, string>; liftId?: number; liftError?: string } = {}, status = 200) => {
+    const list = await listSanctions(ctx, req.user!.orgId ?? -1, pageParams(req.query, 20));
+    const units = (await sanctionableUnits(ctx.db, req.user!)).map((u) => ({ code: u.id, name: u.name }));
+    const year = Number(chinaToday(ctx.config.now()).slice(0, 4)) + 1;
+    return reply.page('integrity/sanctions.njk', {
+      title: '暂停单位职称申报推荐工作', list, units, values: o.values ?? { year: String(year) }, errors: o.errors ?? {}, liftId: o.liftId, liftError: o.liftError,
+      breadcrumbs: [{ label: '首页', href: '/org' }, { label: '暂停单位推荐' }],
+    }, status);
+  };
+  const sopts = { preHandler: requireSanctioner };
+  app.get('/org/sanctions', sopts, async (req, reply) => sanctionsPage(req, reply));
+  app.post('/org/sanctions', sopts, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, string | undefined>;
+    const values: SanctionValues = { unit_org_id: String(b.unit_org_id ?? ''), year: String(b.year ?? '').trim(), reason: String(b.reason ?? '').trim() };
+    if (b.confirm !== '1') return sanctionsPage(req, reply, { values, errors: { confirm: '请勾选确认' } }, 422);
+    const r = await createSanction(ctx, req.user!, values, req.ip);
+    if (!r.ok) return sanctionsPage(req, reply, { values, errors: r.errors }, 422);
+    return reply.flashRedirect('/org/sanctions', `已暂停该单位${values.year}年度职称申报推荐工作`);
+  });
+  app.post('/org/sanctions/:id/lift', sopts, async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, string | undefined>;
+    const id = idParam(req);
+    if (b.confirm !== '1') return sanctionsPage(req, reply, { liftId: id, liftError: '请勾选确认撤销' }, 422);
+    const r = await liftSanction(ctx, req.user!, id, String(b.lift_reason ?? ''), req.ip);
+    if (!r.ok) return r.status === 404 ? reply.callNotFound() : sanctionsPage(req, reply, { liftId: id, liftError: r.error }, r.status);
+    return reply.flashRedirect('/org/sanctions', '已撤销暂停');
   });
 
   app.get('/org/integrity/:id/evidence', opts, async (req, reply) => {
