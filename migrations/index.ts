@@ -13,6 +13,7 @@ import * as m0011 from './0011_sessions_fieldtest.js';
 import * as m0012 from './0012_security_fieldtest.js';
 import * as m0013 from './0013_print_fieldtest.js';
 import * as m0014 from './0014_applicant_fieldtest.js';
+import * as m0015 from './0015_integrity.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
 
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0012_security_fieldtest': m0012,
   '0013_print_fieldtest': m0013,
   '0014_applicant_fieldtest': m0014,
+  '0015_integrity': m0015,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
 };

@@ -231,6 +231,8 @@ export interface PlansTable {
   major_mismatch: Generated<'warn' | 'block'>;
   eligibility_mode: Generated<'warn' | 'block'>;
   eligibility_rules: string | null;
+  /** Who may declare (migration 0015): JSON {rule: 'warn'|'block'}; a missing rule keeps its default (src/domain/whoMay.ts). */
+  declare_rules: string | null;
   /** 评审通过比例 (migration 0006): 同意 / 实到 ≥ a/b, text "a/b", default '2/3'. */
   pass_ratio: Generated<string>;
   /** 系列 不限 chosen deliberately (migration 0014): every series' titles; 0 = series_code, else the committee's series. */
@@ -509,7 +511,38 @@ export interface BlobsTable {
   created_at: string;
 }
 
+export interface IntegrityRecordsTable {
+  id: Generated<number>;
+  id_hmac: string;
+  id_masked: string;
+  name: string;
+  recorded_on: string;
+  reason: string;
+  evidence_file_id: number | null;
+  org_id: number;
+  created_by: number;
+  created_at: string;
+  lifted_at: string | null;
+  lifted_by: number | null;
+  lift_reason: string | null;
+}
+
+export interface UnitSanctionsTable {
+  id: Generated<number>;
+  unit_org_id: number;
+  year: number;
+  reason: string;
+  org_id: number;
+  created_by: number;
+  created_at: string;
+  lifted_at: string | null;
+  lifted_by: number | null;
+  lift_reason: string | null;
+}
+
 export interface Database {
+  integrity_records: IntegrityRecordsTable;
+  unit_sanctions: UnitSanctionsTable;
   job_runs: JobRunsTable;
   blobs: BlobsTable;
   audit_log: AuditLogTable;

@@ -44,6 +44,18 @@ export const PROFILE_GROUPS: readonly ProfileGroup[] = [
       { key: 'specialty', label: '现从事专业', type: 'tree', dict: 'specialty', required: true },
     ],
   },
+  {
+    // Who may declare (seed 002 Q2, Q7–Q11; src/domain/whoMay.ts): each field says why it is asked.
+    key: 'identity',
+    title: '人员身份',
+    fields: [
+      { key: 'staff_type', label: '人员身份', type: 'select', dict: 'staff_type', hint: '用于确认能否参加职称评审：公务员（含参公管理的人员）、离退休人员不得参加职称评审' },
+      { key: 'agency_start', label: '人事代理开始时间', type: 'date', notFuture: true, hint: '自由职业者填写：须在专业领域工作1年以上，经人事代理机构或行业协会推荐方可参加职称评审' },
+      { key: 'post_origin', label: '原岗位类别', type: 'select', dict: 'post_origin', hint: '事业单位工勤技能人员或管理人员到专业技术岗位工作的，需上传《事业单位工作人员岗位(职务)变动工资审批表》' },
+      { key: 'post_since', label: '现岗位聘用时间', type: 'date', notFuture: true, hint: '转系列申报须转换岗位后在现岗位工作满1年以上（借调期间未在本单位履职的时间不计算在内）' },
+      { key: 'postdoc_out', label: '博士后出站时间', type: 'date', notFuture: true, hint: '企业博士后出站后继续留在企业的，可直接认定副高级职称（非博士后不填）' },
+    ],
+  },
 ];
 
 export const PROFILE_FIELDS: readonly FieldDef[] = PROFILE_GROUPS.flatMap((g) => g.fields);

@@ -69,6 +69,9 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });
   }
+  // 诚信档案 (issue #13): kept by HR bureaus and committee offices; unit sanctions by them and supervisors.
+  if (user.orgKind === 'hrb' || user.orgKind === 'committee') items.push({ label: '诚信档案', href: '/org/integrity' });
+  if (user.orgKind === 'hrb' || user.orgKind === 'supervisor') items.push({ label: '暂停单位推荐', href: '/org/sanctions' });
   if (user.orgKind !== 'platform') items.push({ label: '统计', href: '/org/stats' });
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push(

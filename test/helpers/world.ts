@@ -87,9 +87,9 @@ export async function kunming(t: TestApp, o: { unitLevel?: string; nature?: stri
 }
 
 /** An applicant of the unit with a complete archive (profile, sections, photo, ID scans). */
-export async function readyApplicant(t: TestApp, unitId: number, o: { name?: string; seq?: string; phone?: string } = {}) {
+export async function readyApplicant(t: TestApp, unitId: number, o: { name?: string; seq?: string; phone?: string; birth?: string } = {}) {
   const name = o.name ?? '张伟';
-  const a = await createApplicant(t, { name, id: idNumber('19850612', o.seq ?? '231'), phone: o.phone ?? '13800138000', unitOrgId: unitId });
+  const a = await createApplicant(t, { name, id: idNumber(o.birth ?? '19850612', o.seq ?? '231'), phone: o.phone ?? '13800138000', unitOrgId: unitId });
   await seedDemoArchive(t.ctx, [{ id: a.userId, name, unitId }]);
   const photo = await storeFile(t.ctx, a.userId, { filename: '照片.png', buffer: makePng(390, 567) }, 'photo');
   if (!photo.ok) throw new Error(photo.error);

@@ -29,6 +29,8 @@ export const DICT_NAMES: Record<string, string> = {
   project_role: '本人角色',
   category: '参评类别',
   employed: '是否在职',
+  staff_type: '人员身份',
+  post_origin: '原岗位类别',
   major: '所学专业',
   specialty: '从事专业',
 };

@@ -104,6 +104,10 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   supervisor_withdraw: '撤回主管部门申请',
   file_upload: '上传附件',
   file_delete: '删除附件',
+  integrity_record: '记入诚信档案',
+  integrity_lift: '撤销诚信档案记录',
+  unit_sanction: '暂停单位推荐',
+  unit_sanction_lift: '撤销暂停单位推荐',
 };
 
 /** The actor of rows written by the command line (backup, restore, migrate, create-admin). */

@@ -16,6 +16,7 @@ import { table17Of } from './table17.js';
 import { reviewFormInputs } from './formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
 import { sendStoredFile } from '../files/send.js';
+import { loadProfile } from '../profile/service.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -92,7 +93,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const form = reviewFormModel(snapshot, { ...inputs, today: today(), preview: true, pledge: PLEDGE_TEXT });
     const files = (await listAttachments(ctx, uid, 'declaration', [d.id])).get(d.id) ?? [];
     return reply.page('declaration/info.njk', {
-      ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan), files,
+      ...base, form, photoUrl: snapshot.photoFileId ? `/me/files/${snapshot.photoFileId}` : '', slots: declarationSlots(ctx, plan, svc.extraSlots(d, snapshot.profile)), files,
       ownFiles: await listOwnFiles(ctx, uid), loadFormCss: true, breadcrumbs: [{ label: '职称申报' }, { label: '申报信息预览' }],
     });
   });
@@ -168,12 +169,13 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   app.get('/me/attachments', opts, async (req, reply) => {
     const { d, plan } = await working(req);
     const files = d ? (await listAttachments(ctx, req.user!.id, 'declaration', [d.id])).get(d.id) ?? [] : [];
+    const extra = d ? svc.extraSlots(d, await loadProfile(ctx, req.user!.id)) : [];
     const editable = !!d && EDITABLE.includes(d.status as Status);
     const printable = !!d && isPrintable(d.status);
     return reply.page('declaration/attachments.njk', {
-      d, plan, files, editable, printable, slots: plan ? declarationSlots(ctx, plan) : [],
+      d, plan, files, editable, printable, slots: plan ? declarationSlots(ctx, plan, extra) : [],
       table17: d ? await table17Of(ctx, d) : null, table17Slot: TABLE17_SLOT, uploadRule: sizeMessage(ctx, 'doc'),
-      slotRows: plan ? requiredSlots(plan).map((s) => ({ ...s, files: files.filter((f) => f.slot === s.key) })) : [],
+      slotRows: plan ? [...requiredSlots(plan), ...extra].map((s) => ({ ...s, files: files.filter((f) => f.slot === s.key) })) : [],
       ownFiles: editable ? await listOwnFiles(ctx, req.user!.id) : [], title: '附件管理', breadcrumbs: [{ label: '附件管理' }],
     });
   });

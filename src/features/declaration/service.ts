@@ -10,7 +10,9 @@ import { SECTIONS } from '../../domain/sections.js';
 import { missingProfileItems } from '../../domain/profile.js';
 import { computeRoute, type RouteResult, type RouteStage } from '../../domain/route.js';
 import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
-import { isOpen, requiredSections, requiredSlots } from '../../domain/plans.js';
+import { isOpen, requiredSections, requiredSlots, type PlanSlot } from '../../domain/plans.js';
+import { categorySlots, ruleModes, whoMayDeclare } from '../../domain/whoMay.js';
+import { validateIdNumber } from '../../domain/idcard.js';
 import { statusText, EDITABLE, FINAL, type Status } from '../../domain/declaration.js';
 import { ROOT } from '../../app-root.js';
 import { countRows, listRows } from '../sections/service.js';
@@ -20,9 +22,12 @@ import { sendMessage } from '../auth/service.js';
 import { chinaToday } from '../plans/repository.js';
 import { writeStages } from '../review/scope.js';
 import { audit } from '../audit/service.js';
+import { applicantIntegrityRefusal } from '../integrity/service.js';
+import { unitSanctionRefusal } from '../integrity/sanctions.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
-export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series'> & {
+export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series' | 'declare_rules'> & {
+  declare_rules?: string | null;
   id: number; levels: string; categories: string; max_returns: number; publicity_required: number; publicity_days: number; major_mismatch: 'warn' | 'block'; eligibility_mode: 'warn' | 'block';
   any_series: number;
 };
@@ -143,10 +148,22 @@ export async function routeFor(ctx: AppContext, userId: number, plan: { committe
 // ---------------------------------------------------------------------------------------
 // Step 2: what is missing, and eligibility
 
+/** A who-may-declare condition shown in step 2 (✓/✗ with its reason); `blocks`: a failure stops the submit. */
+export interface Condition {
+  rule?: string;
+  ok: boolean;
+  text: string;
+  blocks: boolean;
+}
+
 export interface Readiness {
   missing: { text: string; href: string }[];
   eligibility: EligibilityResult;
   eligibilityBlocks: boolean;
+  /** 诚信档案, unit sanction, who may declare (issue #13). */
+  conditions: Condition[];
+  /** The first failed condition that blocks, in the seeds' words; null when none. */
+  refusal: string | null;
   ready: boolean;
 }
 
@@ -165,7 +182,7 @@ export async function readiness(ctx: AppContext, userId: number, d: Declaration,
     if (def && !(counts[key] ?? 0)) missing.push({ text: `申报信息：${def.title}`, href: `/me/sections/${key}` });
   }
   const declFiles = (await listAttachments(ctx, userId, 'declaration', [d.id])).get(d.id) ?? [];
-  for (const slot of requiredSlots(plan)) {
+  for (const slot of slotsOf(plan, d, profile)) {
     if (slot.required && !declFiles.some((f) => f.slot === slot.key)) missing.push({ text: `附件：${slot.label}`, href: '/me/declaration?step=3#slots' });
   }
   const cover = parseCover(d);
@@ -174,9 +191,51 @@ export async function readiness(ctx: AppContext, userId: number, d: Declaration,
     titles: (await listRows(ctx, userId, 'titles')).map((r) => r.data as any),
     educations: (await listRows(ctx, userId, 'educations')).map((r) => r.data as any),
   }, planRules(plan), cover.year);
-  // 破格 (exceptional) applicants are judged by the committee, not by the year rules.
-  const eligibilityBlocks = plan.eligibility_mode === 'block' && !eligibility.ok && cover.category !== 'exceptional';
-  return { missing, eligibility, eligibilityBlocks, ready: missing.length === 0 && !eligibilityBlocks };
+  const conditions = await declareConditions(ctx, userId, d, plan);
+  // 破格 applicants, and 博士后 recognised directly at 副高 (seed 002 Q9), are judged by the committee, not by the year rules.
+  const postdoc = conditions.some((c) => c.rule === 'postdoc' && c.ok);
+  const eligibilityBlocks = plan.eligibility_mode === 'block' && !eligibility.ok && cover.category !== 'exceptional' && !postdoc;
+  const refusal = conditions.find((c) => !c.ok && c.blocks)?.text ?? null;
+  return { missing, eligibility, eligibilityBlocks, conditions, refusal, ready: missing.length === 0 && !eligibilityBlocks && !refusal };
+}
+
+/** 诚信档案 (always blocks), then the other who-may-declare conditions. */
+export async function declareConditions(ctx: AppContext, userId: number, d: Declaration, plan: Plan, db: Kysely<Database> = ctx.db): Promise<Condition[]> {
+  const out: Condition[] = [];
+  const barred = await applicantIntegrityRefusal(ctx, userId, db);
+  out.push(barred ? { ok: false, text: barred, blocks: true } : { ok: true, text: '职称评审诚信档案：无记录期内的失信记录', blocks: true });
+  // A unit whose 推荐 is suspended for the plan's year (暂停该单位下一年度职称申报推荐工作).
+  const unit = await db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirst();
+  const sanction = await unitSanctionRefusal(db, unit?.unit_org_id ?? null, plan.year);
+  if (sanction) out.push({ rule: 'sanction', ok: false, text: sanction, blocks: true });
+  const cover = parseCover(d);
+  const profile = await loadProfileIn(db, userId);
+  const u = await db.selectFrom('users').select(['id_enc']).where('id', '=', userId).executeTakeFirst();
+  const id = u?.id_enc ? validateIdNumber(ctx.secrets.decrypt(u.id_enc), ctx.config.now()) : null;
+  const str = (k: string) => (typeof profile[k] === 'string' ? (profile[k] as string) : '');
+  const modes = ruleModes(plan.declare_rules);
+  const checks = whoMayDeclare(
+    { staffType: str('staff_type'), birthDate: id?.ok ? id.birthDate : '', gender: id?.ok ? id.gender : '男', agencyStart: str('agency_start'), postSince: str('post_since'), postOrigin: str('post_origin'), postdocOut: str('postdoc_out') },
+    cover.category, cover.level, plan.closes_at,
+  );
+  for (const c of checks) {
+    const mode = c.rule === 'staff_type' || c.rule === 'postdoc' ? 'warn' : modes[c.rule];
+    out.push({ rule: c.rule, ok: c.ok, text: c.text, blocks: mode === 'block' });
+  }
+  return out;
+}
+
+async function loadProfileIn(db: Kysely<Database>, userId: number): Promise<Record<string, unknown>> {
+  const row = await db.selectFrom('profiles').select('data').where('user_id', '=', userId).executeTakeFirst();
+  return row ? JSON.parse(row.data) : {};
+}
+
+/** The declaration's attachment slots: the plan's, then those its 参评类别 and the 原岗位类别 add. */
+export function slotsOf(plan: { required_slots: string | null }, d: { cover: string }, profile: Record<string, unknown>): PlanSlot[] {
+  return [...requiredSlots(plan), ...extraSlots(d, profile)];
+}
+export function extraSlots(d: { cover: string }, profile: Record<string, unknown>): PlanSlot[] {
+  return categorySlots(parseCover(d).category, typeof profile.post_origin === 'string' ? profile.post_origin : '');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,6 +265,7 @@ export async function buildSnapshot(ctx: AppContext, userId: number, d: Declarat
     sections[s.key] = rows.map((r) => ({ id: r.id, data: r.data, files: (files.get(r.id) ?? []).map((f: any) => ({ slot: f.slot, fileId: f.fileId, name: f.name })) }));
   }
   const declFiles = (await listAttachments(ctx, userId, 'declaration', [d.id])).get(d.id) ?? [];
+  const slots = slotsOf(plan, d, profile);
   return {
     cover: parseCover(d),
     plan: { id: plan.id, name: plan.name, year: plan.year, committee: plan.committee },
@@ -213,7 +273,7 @@ export async function buildSnapshot(ctx: AppContext, userId: number, d: Declarat
     profile,
     photoFileId: profFiles.find((f) => f.slot === 'avatar')?.fileId ?? null,
     sections,
-    attachments: requiredSlots(plan).map((s) => ({ slot: s.key, label: s.label, files: declFiles.filter((f) => f.slot === s.key).map((f) => ({ fileId: f.fileId, name: f.name })) })),
+    attachments: slots.map((s) => ({ slot: s.key, label: s.label, files: declFiles.filter((f) => f.slot === s.key).map((f) => ({ fileId: f.fileId, name: f.name })) })),
     route: parseRoute(d),
     takenAt: ctx.config.now().toISOString(),
   };
@@ -242,6 +302,8 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   const plan = (await getPlan(ctx, d.plan_id))!;
   if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
   const ready = await readiness(ctx, userId, d, plan);
+  // A person recorded as 失信 (or otherwise not allowed) is told why, in the seeds' words.
+  if (ready.refusal) return { ok: false, error: ready.refusal };
   if (!ready.ready) {
     return { ok: false, error: ready.eligibilityBlocks ? '不符合该评委会的申报条件，不能提交' : '还有必填项未完成，请完善后再提交', missing: ready.missing };
   }
@@ -256,6 +318,9 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   const outcome = await writeTx(ctx.db, async (trx) => {
     const cur = await trx.selectFrom('declarations').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow();
     if (cur.status !== d.status) return cur.submit_token === token ? 'same' : 'changed';
+    // A 失信 record entered since the check above: refused under the write lock too.
+    const barred = await applicantIntegrityRefusal(ctx, userId, trx);
+    if (barred) return { barred };
     const last = await trx.selectFrom('declaration_versions').select((eb) => eb.fn.max<number>('no').as('n')).where('declaration_id', '=', d.id).executeTakeFirst();
     const no = Number(last?.n ?? 0) + 1;
     const v = await trx
@@ -283,6 +348,7 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
     }, trx);
     return 'done';
   });
+  if (typeof outcome === 'object') return { ok: false, error: outcome.barred };
   if (outcome === 'changed') return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
   if (outcome === 'done') {
     const cover = parseCover(d);
@@ -313,7 +379,7 @@ export async function versionOf(ctx: AppContext, d: Declaration): Promise<{ no: 
 export const ACTION_NAMES: Record<string, string> = {
   save_cover: '保存封面', submit: '提交申报', resubmit: '重新提交', approve: '审核通过', return: '返回修改', reset: '重置流程',
   reject: '不予受理', fail_year: '本年度申报失败', supervisor_changed: '更换主管部门', verify: '单位核验', publicize: '公示', recommend: '推荐上报', paper: '纸质材料已收',
-  evaluate: '评审结果确认', certify: '发证',
+  evaluate: '评审结果确认', certify: '发证', integrity_reject: '不予受理（记入诚信档案）',
 };
 
 export function yearOf(now: Date): number {

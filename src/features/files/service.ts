@@ -25,7 +25,8 @@ import { reencodeOffThread, type ReencodeLimits } from '../../lib/reencode.js';
 import { neutralizePdf } from '../../lib/pdfsafe.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
-import { requiredSlots } from '../../domain/plans.js';
+import { requiredSlots, type PlanSlot } from '../../domain/plans.js';
+import { categorySlots } from '../../domain/whoMay.js';
 import { isPrintable } from '../../domain/declaration.js';
 
 type Db = Kysely<Database>;
@@ -165,7 +166,7 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
     const d = await db
       .selectFrom('declarations as d')
       .innerJoin('plans as p', 'p.id', 'd.plan_id')
-      .select(['d.status', 'p.required_slots'])
+      .select(['d.status', 'd.cover', 'p.required_slots'])
       .where('d.id', '=', ownerId)
       .where('d.user_id', '=', userId)
       .executeTakeFirst();
@@ -173,7 +174,13 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
     // no version (it comes after the last one) and a new upload replaces the previous scan.
     if (slot === TABLE17_SLOT.key) return d && isPrintable(d.status) ? toUploadSlot(ctx, TABLE17_SLOT, 'doc', true) : null;
     if (!d || (d.status !== 'draft' && d.status !== 'returned')) return null;
-    const def = requiredSlots(d).find((s) => s.key === slot);
+    // The plan's slots, and those the 参评类别 and the profile's 原岗位类别 add (src/domain/whoMay.ts).
+    let def = requiredSlots(d).find((s) => s.key === slot);
+    if (!def) {
+      const profile = await db.selectFrom('profiles').select('data').where('user_id', '=', userId).executeTakeFirst();
+      const origin = profile ? String(JSON.parse(profile.data).post_origin ?? '') : '';
+      def = categorySlots(String(JSON.parse(d.cover).category ?? ''), origin).find((s) => s.key === slot);
+    }
     return def ? toUploadSlot(ctx, def, 'doc', false) : null;
   }
   if (ownerType !== 'row') return null;
@@ -184,8 +191,8 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
 }
 
 /** A declaration's slots for the partial (the plan's 必传/选传 attachments). */
-export function declarationSlots(ctx: AppContext, plan: { required_slots: string | null }): UploadSlot[] {
-  return requiredSlots(plan).map((s) => toUploadSlot(ctx, s, 'doc', false));
+export function declarationSlots(ctx: AppContext, plan: { required_slots: string | null }, extra: readonly PlanSlot[] = []): UploadSlot[] {
+  return [...requiredSlots(plan), ...extra].map((s) => toUploadSlot(ctx, s, 'doc', false));
 }
 
 /** The user's stored files, newest first, to pick an existing one for a slot. */

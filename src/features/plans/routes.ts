@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WHO_RULES } from '../../domain/whoMay.js';
 import type { AppContext } from '../../context.js';
 import { requireUser } from '../../plugins/auth.js';
 import { audit } from '../audit/service.js';
@@ -52,6 +53,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
         committees,
         levels: LEVELS,
         categories: CATEGORIES,
+        whoRules: WHO_RULES,
         sections: SECTIONS.map((s) => ({ code: s.key, name: s.title, registryRequired: s.required })),
         decls,
         stateLabel: state ? WINDOW_LABEL[state] : '',

@@ -10,6 +10,7 @@ import {
 import { syncPlanNotice } from '../notices/service.js';
 import { DEFAULT_PASS_RATIO, parseRatio } from '../../domain/evaluation.js';
 import type { PlanColumns, PlanRecord } from './repository.js';
+import { WHO_RULES, ruleModes, type WhoRule } from '../../domain/whoMay.js';
 
 /** Who manages plans and notices: committee office staff, and platform admins. */
 export function canManagePlans(u: CurrentUser): boolean {
@@ -49,7 +50,25 @@ export interface PlanFormValues {
   major_mismatch: string;
   eligibility_mode: string;
   notice: string;
+  /** Who may declare (src/domain/whoMay.ts): warn or block per rule, keyed `rule_<key>` (the radios' names). */
+  rules: Record<string, string>;
 }
+
+function formRules(json: string | null): Record<string, string> {
+  const m = ruleModes(json);
+  return Object.fromEntries(WHO_RULES.map((r) => [`rule_${r.key}`, m[r.key]]));
+}
+function postedRules(body: unknown, errors: FieldErrors): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of WHO_RULES) {
+    // Not posted (a form from before this rule existed): the rule's default.
+    const v = str(body, `rule_${r.key}`) || r.default;
+    out[`rule_${r.key}`] = v;
+    if (v !== 'warn' && v !== 'block') errors[`rule_${r.key}`] = `请选择“${r.label}”时的处理方式`;
+  }
+  return out;
+}
+const rulesJson = (rules: Record<string, string>) => JSON.stringify(Object.fromEntries(WHO_RULES.map((r) => [r.key, rules[`rule_${r.key}`]])) as Record<WhoRule, string>);
 
 interface PlanScalars {
   committee_org_id?: number;
@@ -125,6 +144,7 @@ export function newPlanValues(now: Date, committee?: { id: number; series_code: 
     major_mismatch: 'warn',
     eligibility_mode: 'warn',
     notice: '',
+    rules: formRules(null),
   };
 }
 
@@ -150,6 +170,7 @@ export function planValues(p: PlanRecord, committeeSeries: string | null = null)
     major_mismatch: p.major_mismatch,
     eligibility_mode: p.eligibility_mode,
     notice: p.notice ?? '',
+    rules: formRules(p.declare_rules),
   };
 }
 
@@ -184,6 +205,7 @@ export async function checkPlan(
     major_mismatch: str(body, 'major_mismatch'),
     eligibility_mode: str(body, 'eligibility_mode'),
     notice: str(body, 'notice'),
+    rules: postedRules(body, errors),
   };
 
   let committeeId: number | undefined;
@@ -244,6 +266,7 @@ export async function checkPlan(
     major_mismatch: v.major_mismatch!,
     eligibility_mode: v.eligibility_mode!,
     notice: v.notice || null,
+    declare_rules: rulesJson(values.rules),
   };
   return { values, errors, row };
 }

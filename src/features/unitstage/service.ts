@@ -24,6 +24,7 @@ import { parseCover, parseRoute } from '../declaration/service.js';
 import { scoped } from '../review/scope.js';
 import { act, isTheirTurn } from '../review/service.js';
 import { discardFile, storeFile, type UploadInput } from '../files/service.js';
+import { unitSanctionRefusal } from '../integrity/sanctions.js';
 import { audit } from '../audit/service.js';
 
 type Db = Kysely<Database>;
@@ -220,6 +221,8 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
   return writeTx(ctx.db, async (trx) => {
     const g = await gate(trx, user, id);
     if (!g.ok) return g;
+    const sanctioned = await unitSanctionRefusal(trx, user.orgId ?? null, g.d.year);
+    if (sanctioned) return { ok: false, status: 409, error: sanctioned };
     if (!g.actions.verify) {
       const error = g.actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
       return { ok: false, status: 409, error };
@@ -264,6 +267,11 @@ export async function recommend(ctx: AppContext, user: Staff, input: { ids: numb
   if (!ids.length) errors.ids = '请勾选推荐上报的人员';
   else if (chosen.length !== ids.length) {
     return { ok: false, status: 409, errors: { ...errors, ids: '所选人员中有不能推荐上报的（未核验、未完成公示、公示有异议或已上报），请刷新后重新选择' } };
+  }
+  for (const c of chosen) {
+    const year = (await ctx.db.selectFrom('declarations').select('year').where('id', '=', c.id).executeTakeFirstOrThrow()).year;
+    const sanctioned = await unitSanctionRefusal(ctx.db, user.orgId ?? null, year);
+    if (sanctioned) return { ok: false, status: 409, errors: { ...errors, ids: sanctioned } };
   }
   const reportRequired = chosen.some((c) => c.publicityRequired);
   if (!errors.pledge && !input.pledge) errors.pledge = '请上传诚信承诺书';
