@@ -27,7 +27,12 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   const today = () => chinaToday(ctx.config.now());
 
   async function coverPage(req: FastifyRequest, reply: FastifyReply, d: svc.Declaration | undefined, values: Q, errors: Record<string, string> = {}, warnings: string[] = []) {
-    const plans = await svc.openPlanList(ctx);
+    // 申报年份 first (seed 001 §4.1.1), then the open plans of that year.
+    const years = await svc.openPlanYears(ctx);
+    const thisYear = svc.yearOf(ctx.config.now());
+    const asked = Number(values.year ?? (d ? svc.parseCover(d).year : NaN));
+    const year = years.includes(asked) ? asked : years.includes(thisYear) ? thisYear : years[0];
+    const plans = year === undefined ? [] : await svc.openPlanList(ctx, year);
     const planId = Number(values.plan_id ?? (d ? svc.parseCover(d).plan_id : NaN));
     const plan = plans.find((p) => p.id === planId) ?? (Number.isFinite(planId) ? await svc.getPlan(ctx, planId) : undefined);
     const level = values.level ?? '';
@@ -35,7 +40,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const titles = plan && level ? await titleOptions(ctx, plan, level) : [];
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
-      d, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
+      d, years, year, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
       steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面填写' }],
     }, Object.keys(errors).length ? 422 : 200);
   }
@@ -124,7 +129,8 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
       if (r.missing?.length) return reply.flashRedirect('/me/declaration?step=2', r.error, 'error');
       return reply.flashRedirect(r.error.includes('已提交') ? '/me/records' : '/me/declaration?step=4', r.error, 'error');
     }
-    return redirect(reply, `/me/declaration/done?id=${r.id}`);
+    if (r.already) return redirect(reply, `/me/declaration/done?id=${r.id}`);
+    return reply.flashRedirect(`/me/declaration/done?id=${r.id}`, svc.SUBMIT_STARTED);
   });
 
   app.get('/me/declaration/done', opts, async (req, reply) => {
