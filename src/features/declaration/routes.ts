@@ -16,6 +16,7 @@ import { table17Of } from './table17.js';
 import { reviewFormInputs } from './formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
 import { sendStoredFile } from '../files/send.js';
+import { openSupplementsOfUser } from '../supplements/service.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -79,7 +80,9 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const uid = req.user!.id;
     // Submitted and not returned: nothing to fill in; show where it is.
     if (d && !EDITABLE.includes(d.status as Status)) {
-      return reply.page('declaration/locked.njk', { d, info: svc.describe(d), cover: svc.parseCover(d), steps: STEPS, title: '职称申报', breadcrumbs: [{ label: '职称申报' }] });
+      return reply.page('declaration/locked.njk', {
+        d, info: svc.describe(d), cover: svc.parseCover(d), supplements: await openSupplementsOfUser(ctx, uid, d.id), steps: STEPS, title: '职称申报', breadcrumbs: [{ label: '职称申报' }],
+      });
     }
     if (step === 1 || !d || !plan) {
       const c = d ? svc.parseCover(d) : undefined;
