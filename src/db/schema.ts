@@ -237,8 +237,30 @@ export interface PlansTable {
   pass_ratio: Generated<string>;
   /** 系列 不限 chosen deliberately (migration 0014): every series' titles; 0 = series_code, else the committee's series. */
   any_series: Generated<number>;
+  /** Opening / closing minute HH:MM China time (migration 0016); null = 00:00 / 24:00. */
+  opens_time: string | null;
+  closes_time: string | null;
+  /** 开始/截止收审材料日期 and 统一报送 of a provincial plan whose window was computed (0016). */
+  materials_from: string | null;
+  materials_until: string | null;
+  central_submit: Generated<number>;
   created_at: string;
   updated_at: string | null;
+}
+
+/** 补充材料 requests (migration 0016): named extra files asked by a review stage. */
+export interface SupplementRequestsTable {
+  id: Generated<number>;
+  declaration_id: number;
+  org_id: number;
+  stage: number;
+  /** JSON [{ key, label }]. */
+  items: string;
+  note: string | null;
+  requested_by: number;
+  created_at: string;
+  /** When the applicant handed in every item; null = still asked. */
+  submitted_at: string | null;
 }
 
 export interface MessagesTable {
@@ -281,7 +303,7 @@ export interface FilesTable {
 export interface AttachmentsTable {
   id: Generated<number>;
   user_id: number;
-  owner_type: 'row' | 'profile' | 'declaration';
+  owner_type: 'row' | 'profile' | 'declaration' | 'supplement';
   owner_id: number;
   slot: string;
   file_id: number;
@@ -567,6 +589,7 @@ export interface Database {
   section_rows: SectionRowsTable;
   files: FilesTable;
   attachments: AttachmentsTable;
+  supplement_requests: SupplementRequestsTable;
   messages: MessagesTable;
   orgs: OrgsTable;
   users: UsersTable;

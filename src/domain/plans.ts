@@ -1,8 +1,8 @@
 /**
  * Review plans (评审计划 / 申报通道): the window and the per-plan rules with their defaults.
  * Pure: no I/O. Dates are China Standard Time (UTC+8, no daylight saving) calendar dates
- * stored as YYYY-MM-DD; a plan is open from 00:00 of opens_at through 24:00 of closes_at
- * ("截止日期当天24:00关闭申报通道").
+ * stored as YYYY-MM-DD, with an opening and a closing minute HH:MM (null: 00:00 and 24:00,
+ * "截止日期当天24:00关闭申报通道").
  */
 import { SECTIONS, type AttachmentSlotDef } from './sections.js';
 
@@ -103,11 +103,6 @@ export function chinaDate(now: Date): string {
   return new Date(now.getTime() + CST_MS).toISOString().slice(0, 10);
 }
 
-/** The instant 00:00 China time of a YYYY-MM-DD date. */
-function chinaMidnight(date: string): number {
-  return Date.parse(`${date}T00:00:00.000Z`) - CST_MS;
-}
-
 /** A date plus n days (YYYY-MM-DD). */
 export function addDays(date: string, n: number): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + n * DAY_MS).toISOString().slice(0, 10);
@@ -116,20 +111,98 @@ export function addDays(date: string, n: number): string {
 export interface PlanWindow {
   opens_at: string;
   closes_at: string;
+  /** HH:MM China time (migration 0016); null = 00:00, the plans of before. */
+  opens_time?: string | null;
+  /** HH:MM China time, '24:00' = end of the day; null = 24:00. Open through the whole minute. */
+  closes_time?: string | null;
 }
 
-/** Open from 00:00 CST of opens_at up to (not including) 00:00 CST of the day after closes_at. */
+export const OPEN_TIME_DEFAULT = '00:00';
+export const CLOSE_TIME_DEFAULT = '24:00';
+
+/** True for HH:MM from 00:00 to 23:59; `allowMidnight` also accepts 24:00 (a closing time). */
+export function isTime(s: string, allowMidnight = false): boolean {
+  return /^([01]\d|2[0-3]):[0-5]\d$/.test(s) || (allowMidnight && s === '24:00');
+}
+
+/** "8:00", "08：00" → "08:00"; null when it is not a time (24:00 only with `allowMidnight`). */
+export function normalizeTime(s: string, allowMidnight = false): string | null {
+  const m = /^(\d{1,2})[:：](\d{2})$/.exec(s.trim());
+  if (!m) return null;
+  const t = `${m[1]!.padStart(2, '0')}:${m[2]}`;
+  return isTime(t, allowMidnight) ? t : null;
+}
+
+/** The China date and minute of an instant: { date: YYYY-MM-DD, time: HH:MM }. */
+export function chinaClock(now: Date): { date: string; time: string } {
+  const iso = new Date(now.getTime() + CST_MS).toISOString();
+  return { date: iso.slice(0, 10), time: iso.slice(11, 16) };
+}
+
+const openKey = (p: PlanWindow) => `${p.opens_at} ${p.opens_time || OPEN_TIME_DEFAULT}`;
+const closeKey = (p: PlanWindow) => `${p.closes_at} ${p.closes_time || CLOSE_TIME_DEFAULT}`;
+
+/**
+ * Minute-exact, like the notices ("11月3日17:00截止"): open from the opening minute through the
+ * last second of the closing minute, so 17:00:59 is in time and 17:01 is late. "24:00" sorts after
+ * every real minute, so a date-only plan is open 00:00 through 23:59:59.999. The SQL twin is
+ * openNowSql in src/features/plans/repository.ts.
+ */
+export function windowState(plan: PlanWindow, now: Date): WindowState {
+  const { date, time } = chinaClock(now);
+  const key = `${date} ${time}`;
+  if (key < openKey(plan)) return 'upcoming';
+  return key <= closeKey(plan) ? 'open' : 'closed';
+}
+
 export function isOpen(plan: PlanWindow, now: Date): boolean {
-  const t = now.getTime();
-  return t >= chinaMidnight(plan.opens_at) && t < chinaMidnight(plan.closes_at) + DAY_MS;
+  return windowState(plan, now) === 'open';
 }
 
 export type WindowState = 'upcoming' | 'open' | 'closed';
 
-export function windowState(plan: PlanWindow, now: Date): WindowState {
-  const t = now.getTime();
-  if (t < chinaMidnight(plan.opens_at)) return 'upcoming';
-  return t < chinaMidnight(plan.closes_at) + DAY_MS ? 'open' : 'closed';
+/** "2026年11月3日17:00" (no leading zeros in month and day, as the notices write it). */
+export function momentText(date: string, time: string, withYear = true): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return `${withYear ? `${y}年` : ''}${m}月${d}日${time}`;
+}
+
+/** "2026年11月1日08:00至11月3日17:00" (the second year only when it differs). */
+export function windowText(p: PlanWindow): string {
+  const closesTime = p.closes_time || CLOSE_TIME_DEFAULT;
+  return `${momentText(p.opens_at, p.opens_time || OPEN_TIME_DEFAULT)}至${momentText(p.closes_at, closesTime, p.closes_at.slice(0, 4) !== p.opens_at.slice(0, 4))}`;
+}
+
+/** Why a submit (or a cover) is refused outside the window, naming the time; null when open. */
+export function windowRefusal(plan: PlanWindow, now: Date, doing = '提交申报'): string | null {
+  const state = windowState(plan, now);
+  if (state === 'open') return null;
+  if (state === 'upcoming') return `申报通道将于${momentText(plan.opens_at, plan.opens_time || OPEN_TIME_DEFAULT)}开通，尚不能${doing}`;
+  return `申报通道已于${momentText(plan.closes_at, plan.closes_time || CLOSE_TIME_DEFAULT)}关闭，不能${doing}`;
+}
+
+/** The window of a 省级评委会 plan (seed 002 一 Q5(4), 五(二)3(5)), computed from 收审材料日期. */
+export interface ProvincialWindowInput {
+  /** 开始收审材料日期 YYYY-MM-DD. */
+  materialsFrom: string;
+  /** 截止收审材料日期; empty = the same day as materialsFrom. */
+  materialsUntil?: string | null;
+  /** 省级评委会要求市级行政部门统一报送材料. */
+  central: boolean;
+}
+
+/**
+ * 网上申报系统将在省评委会开始收审材料的前7天开通；要求统一报送材料的，截止收审材料前3日24:00关闭，
+ * 无要求统一报送的，截止收审材料前一日24:00关闭.
+ */
+export function provincialWindow(i: ProvincialWindowInput): Required<PlanWindow> {
+  const until = i.materialsUntil || i.materialsFrom;
+  return {
+    opens_at: addDays(i.materialsFrom, -7),
+    opens_time: OPEN_TIME_DEFAULT,
+    closes_at: addDays(until, i.central ? -3 : -1),
+    closes_time: CLOSE_TIME_DEFAULT,
+  };
 }
 
 export const WINDOW_LABEL: Record<WindowState, string> = { upcoming: '未开始', open: '申报中', closed: '已截止' };

@@ -6,6 +6,7 @@ import type { Assets } from './assets.js';
 import type { MenuItem } from '../lib/menu.js';
 import { cspNonceOf } from '../lib/csp.js';
 import { printTextHtml } from '../lib/printText.js';
+import { windowText, type PlanWindow } from '../domain/plans.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -51,6 +52,9 @@ export default fp(async function viewsPlugin(
     const s = new Date(d.getTime() + 8 * 3_600_000).toISOString();
     return withTime ? `${s.slice(0, 10)} ${s.slice(11, 16)}` : s.slice(0, 10);
   });
+
+  // A plan's window with its times: "2026年11月1日08:00至11月3日17:00".
+  env.addFilter('planWindow', (p: PlanWindow | null | undefined) => (p && p.opens_at && p.closes_at ? windowText(p) : ''));
 
   // Printed cells: escaped text, numbers in the text's face and never broken (src/lib/printText.ts).
   env.addFilter('printText', (v: unknown) => new nunjucks.runtime.SafeString(printTextHtml(v)));

@@ -203,7 +203,7 @@ t.test("a plan's 申报通知: linked from /me, newest linked notice or the plan
   t.equal(own.statusCode, 200);
   t.match(own.body, '有通知计划申报通知');
   t.match(own.body, '计划自带的申报要求');
-  t.match(own.body, '申报时间 2026-06-01 至 2026-06-30');
+  t.match(own.body, '申报时间 2026年6月1日00:00至6月30日24:00');
   t.equal((await b.get(`/notices/plan/${without.id}`)).statusCode, 404);
 
   // Published notices linked to the plan: the newest one.

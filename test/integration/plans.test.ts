@@ -60,7 +60,7 @@ t.test('committee staff: new form with defaults, create, list, edit (PRG)', asyn
   for (const label of ['系列', '评审专业', '必传附件', '公示工作日数', '申报通知（相关要求）']) t.match(form.body, `${label}</label>`, label);
   for (const legend of ['必填申报信息', '是否需要单位公示', '所学专业与从事专业不一致时', '申报条件不符合时']) t.match(form.body, `${legend}</legend>`, legend);
   t.notMatch(form.body, 'name="committee_org_id"', 'staff do not pick a committee');
-  t.match(form.body, '截止日期当天24:00关闭申报通道');
+  t.match(form.body, '不填为当天24:00关闭申报通道');
   t.match(form.body, 'name="year" type="number" value="2026"', 'this year by default');
   t.match(form.body, 'name="max_returns" type="number" value="4"');
   t.match(form.body, 'name="publicity_days" type="number" value="5"');
@@ -101,7 +101,7 @@ t.test('committee staff: new form with defaults, create, list, edit (PRG)', asyn
   const list = await a.get('/org/plans');
   t.match(list.body, `<a href="/org/plans/${plan.id}">2026年度卫生技术高级职称评审</a>`);
   t.match(list.body, '正高级、副高级');
-  t.match(list.body, '2026-06-01 至 2026-06-30');
+  t.match(list.body, '2026年6月1日00:00至6月30日24:00');
   t.match(list.body, '申报中（剩余15天）');
   t.match(list.body, '共 1 条');
   t.match((await a.get('/org/plans?year=2025')).body, '共 0 条', 'year filter');

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
-import { isOpen, planCategories, planSeries } from '../../domain/plans.js';
+import { isOpen, planCategories, planSeries, windowText } from '../../domain/plans.js';
 import { EDITABLE, FINAL, LEVEL_NAMES, majorsConsistent, type Status } from '../../domain/declaration.js';
 import { loadProfile } from '../profile/service.js';
 import { coverColumns, getPlan, routeFor, type Cover } from './service.js';
@@ -8,6 +8,8 @@ import { coverColumns, getPlan, routeFor, type Cover } from './service.js';
 // Step 1 of 职称申报: 封面填写 (the committee's plan, level, title, specialty, category).
 
 export interface CoverInput {
+  /** 申报年份 chosen first (seed 001 §4.1.1); absent = any year. */
+  year?: string;
   plan_id?: string;
   specialty?: string;
   level?: string;
@@ -32,7 +34,8 @@ export async function saveCover(ctx: AppContext, userId: number, input: CoverInp
   const warnings: string[] = [];
   const plan = await getPlan(ctx, Number(input.plan_id));
   if (!plan) errors.plan_id = '请选择评委会';
-  else if (!isOpen(plan, ctx.config.now())) errors.plan_id = '该评委会的申报通道未开放或已关闭，请选择开放中的评委会';
+  else if (!isOpen(plan, ctx.config.now())) errors.plan_id = `该评委会的申报通道未开放或已关闭，请选择开放中的评委会（${windowText(plan)}）`;
+  else if (input.year && Number(input.year) !== plan.year) errors.plan_id = `所选评委会不是${input.year}年度的评审计划，请重新选择`;
   const levels = plan ? plan.levels.split(',').filter(Boolean) : [];
   if (!input.level || !levels.includes(input.level)) errors.level = '请选择申报等级';
   const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];

@@ -17,6 +17,7 @@ import { reviewFormInputs } from './formInputs.js';
 import { unitSealFile } from '../unitstage/formBox.js';
 import { sendStoredFile } from '../files/send.js';
 import { loadProfile } from '../profile/service.js';
+import { openSupplementsOfUser } from '../supplements/service.js';
 
 type Q = Record<string, string | undefined>;
 
@@ -28,7 +29,12 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   const today = () => chinaToday(ctx.config.now());
 
   async function coverPage(req: FastifyRequest, reply: FastifyReply, d: svc.Declaration | undefined, values: Q, errors: Record<string, string> = {}, warnings: string[] = []) {
-    const plans = await svc.openPlanList(ctx);
+    // 申报年份 first (seed 001 §4.1.1), then the open plans of that year.
+    const years = await svc.openPlanYears(ctx);
+    const thisYear = svc.yearOf(ctx.config.now());
+    const asked = Number(values.year ?? (d ? svc.parseCover(d).year : NaN));
+    const year = years.includes(asked) ? asked : years.includes(thisYear) ? thisYear : years[0];
+    const plans = year === undefined ? [] : await svc.openPlanList(ctx, year);
     const planId = Number(values.plan_id ?? (d ? svc.parseCover(d).plan_id : NaN));
     const plan = plans.find((p) => p.id === planId) ?? (Number.isFinite(planId) ? await svc.getPlan(ctx, planId) : undefined);
     const level = values.level ?? '';
@@ -36,7 +42,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const titles = plan && level ? await titleOptions(ctx, plan, level) : [];
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
-      d, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
+      d, years, year, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,
       steps: STEPS, step: 1, title: '职称申报', breadcrumbs: [{ label: '职称申报' }, { label: '封面填写' }],
     }, Object.keys(errors).length ? 422 : 200);
   }
@@ -75,7 +81,9 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const uid = req.user!.id;
     // Submitted and not returned: nothing to fill in; show where it is.
     if (d && !EDITABLE.includes(d.status as Status)) {
-      return reply.page('declaration/locked.njk', { d, info: svc.describe(d), cover: svc.parseCover(d), steps: STEPS, title: '职称申报', breadcrumbs: [{ label: '职称申报' }] });
+      return reply.page('declaration/locked.njk', {
+        d, info: svc.describe(d), cover: svc.parseCover(d), supplements: await openSupplementsOfUser(ctx, uid, d.id), steps: STEPS, title: '职称申报', breadcrumbs: [{ label: '职称申报' }],
+      });
     }
     if (step === 1 || !d || !plan) {
       const c = d ? svc.parseCover(d) : undefined;
@@ -125,7 +133,8 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
       if (r.missing?.length) return reply.flashRedirect('/me/declaration?step=2', r.error, 'error');
       return reply.flashRedirect(r.error.includes('已提交') ? '/me/records' : '/me/declaration?step=4', r.error, 'error');
     }
-    return redirect(reply, `/me/declaration/done?id=${r.id}`);
+    if (r.already) return redirect(reply, `/me/declaration/done?id=${r.id}`);
+    return reply.flashRedirect(`/me/declaration/done?id=${r.id}`, svc.SUBMIT_STARTED);
   });
 
   app.get('/me/declaration/done', opts, async (req, reply) => {

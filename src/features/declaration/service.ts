@@ -10,7 +10,7 @@ import { SECTIONS } from '../../domain/sections.js';
 import { missingProfileItems } from '../../domain/profile.js';
 import { computeRoute, type RouteResult, type RouteStage } from '../../domain/route.js';
 import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
-import { isOpen, requiredSections, requiredSlots, type PlanSlot } from '../../domain/plans.js';
+import { isOpen, requiredSections, requiredSlots, windowRefusal, type PlanSlot } from '../../domain/plans.js';
 import { categorySlots, ruleModes, whoMayDeclare } from '../../domain/whoMay.js';
 import { validateIdNumber } from '../../domain/idcard.js';
 import { statusText, EDITABLE, FINAL, type Status } from '../../domain/declaration.js';
@@ -19,7 +19,7 @@ import { countRows, listRows } from '../sections/service.js';
 import { loadProfile, identityOf } from '../profile/service.js';
 import { listAttachments } from '../files/service.js';
 import { sendMessage } from '../auth/service.js';
-import { chinaToday } from '../plans/repository.js';
+import { chinaToday, openNowSql } from '../plans/repository.js';
 import { writeStages } from '../review/scope.js';
 import { audit } from '../audit/service.js';
 import { applicantIntegrityRefusal } from '../integrity/service.js';
@@ -58,21 +58,35 @@ export async function getPlan(ctx: AppContext, id: number): Promise<(Plan & { co
     .executeTakeFirst() as any;
 }
 
-/** Plans open right now (for the cover's 评委会 list). */
-export async function openPlanList(ctx: AppContext) {
-  const today = chinaToday(ctx.config.now());
-  const rows = await ctx.db
+/**
+ * Plans open right now (for the cover's 评委会 list); `year` (申报年份, seed 001 §4.1.1) keeps
+ * only that year's plans.
+ */
+export async function openPlanList(ctx: AppContext, year?: number) {
+  let q = ctx.db
     .selectFrom('plans as p')
     .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
     .selectAll('p')
     .select(['c.name as committee', 'c.series_code as committee_series'])
-    .where('p.opens_at', '<=', today)
-    .where('p.closes_at', '>=', today)
+    .where(openNowSql(ctx.config.now()))
+    .where('c.disabled', '=', 0);
+  if (year !== undefined) q = q.where('p.year', '=', year);
+  const rows = await q.orderBy('c.name').orderBy('p.id').execute();
+  return rows as unknown as (Plan & { committee: string; committee_series: string | null })[];
+}
+
+/** 申报年份 the cover offers: the years of the plans open now, newest first. */
+export async function openPlanYears(ctx: AppContext): Promise<number[]> {
+  const rows = await ctx.db
+    .selectFrom('plans as p')
+    .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
+    .select('p.year')
+    .distinct()
+    .where(openNowSql(ctx.config.now()))
     .where('c.disabled', '=', 0)
-    .orderBy('c.name')
-    .orderBy('p.id')
+    .orderBy('p.year', 'desc')
     .execute();
-  return rows.filter((p) => isOpen(p as any, ctx.config.now())) as unknown as (Plan & { committee: string; committee_series: string | null })[];
+  return rows.map((r) => r.year);
 }
 
 /** The declaration the applicant works on now: this year's, not ended; else the newest of this year. */
@@ -282,6 +296,9 @@ export async function buildSnapshot(ctx: AppContext, userId: number, d: Declarat
 // ---------------------------------------------------------------------------------------
 // Step 4: 申报
 
+/** The flash and the 系统消息 of a submission, in the seed's words (001 §5.1). */
+export const SUBMIT_STARTED = '申报流程开始!';
+
 export type SubmitResult =
   | { ok: true; id: number; already: boolean }
   | { ok: false; error: string; missing?: { text: string; href: string }[] };
@@ -300,7 +317,8 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
   if (!EDITABLE.includes(d.status as Status)) return { ok: false, error: '您的申报已提交，正在审核中，无需重复提交' };
   if (!pledged) return { ok: false, error: '请阅读并勾选同意条款' };
   const plan = (await getPlan(ctx, d.plan_id))!;
-  if (!isOpen(plan, ctx.config.now())) return { ok: false, error: `申报通道已于${plan.closes_at} 24:00关闭，不能提交申报` };
+  const closed = windowRefusal(plan, ctx.config.now());
+  if (closed) return { ok: false, error: closed };
   const ready = await readiness(ctx, userId, d, plan);
   // A person recorded as 失信 (or otherwise not allowed) is told why, in the seeds' words.
   if (ready.refusal) return { ok: false, error: ready.refusal };
@@ -354,6 +372,8 @@ export async function submit(ctx: AppContext, userId: number, declId: number, to
     const cover = parseCover(d);
     const stages = resumed ? parseRoute(d) : route.stages;
     const at = stages[resumed ? d.stage : 0];
+    // Seed 001 §5.1: every submission leaves "申报流程开始!" among the 系统消息.
+    await sendMessage(ctx, userId, '系统消息', SUBMIT_STARTED);
     await sendMessage(ctx, userId, '审核消息', `您已${resumed ? '重新提交' : '提交'}“${cover.title}”申报（${cover.committee}），当前进度：${at ? `${at.label}（${at.name}）` : '审核中'}。`);
   }
   return { ok: true, id: d.id, already: outcome === 'same' };
@@ -379,7 +399,7 @@ export async function versionOf(ctx: AppContext, d: Declaration): Promise<{ no: 
 export const ACTION_NAMES: Record<string, string> = {
   save_cover: '保存封面', submit: '提交申报', resubmit: '重新提交', approve: '审核通过', return: '返回修改', reset: '重置流程',
   reject: '不予受理', fail_year: '本年度申报失败', supervisor_changed: '更换主管部门', verify: '单位核验', publicize: '公示', recommend: '推荐上报', paper: '纸质材料已收',
-  evaluate: '评审结果确认', certify: '发证', integrity_reject: '不予受理（记入诚信档案）',
+  evaluate: '评审结果确认', certify: '发证', integrity_reject: '不予受理（记入诚信档案）', supplement: '要求补充材料', supplement_upload: '上传补充材料',
 };
 
 export function yearOf(now: Date): number {

@@ -10,6 +10,7 @@ import { openPlans } from '../plans/repository.js';
 import { countRows } from '../sections/service.js';
 import { currentDeclaration, describe, parseCover } from '../declaration/service.js';
 import { revisionFor } from '../declaration/revision.js';
+import { openSupplementsOfUser } from '../supplements/service.js';
 
 export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   // 首页 (seed 001 §2.1): progress, 填写完成情况, 开评评委会 with search.
@@ -27,7 +28,8 @@ export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: App
       const { steps, at } = progressSteps(d.status as Status, d.stage, info.route.map((r) => r.label));
       progress = { steps, at, text: info.text, cover: parseCover(d), id: d.id, status: d.status };
     }
-    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, progress, revision, breadcrumbs: [{ label: '首页' }] });
+    const supplements = d ? await openSupplementsOfUser(ctx, req.user!.id, d.id) : [];
+    return reply.page('me/home.njk', { q, plans: makePage(rows, total, page, size), done, progress, revision, supplements, breadcrumbs: [{ label: '首页' }] });
   });
 
   app.get('/me/sections', { preHandler: requireApplicant }, async (_req, reply) => redirect(reply, '/me#completion'));

@@ -29,7 +29,7 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     const notice = await findPublished(ctx, Number((req.params as { id: string }).id));
     if (!notice) return reply.callNotFound();
     await markRead(ctx, notice.id, req.user!.id);
-    const state = notice.opens_at && notice.closes_at ? windowState({ opens_at: notice.opens_at, closes_at: notice.closes_at }, ctx.config.now()) : null;
+    const state = notice.opens_at && notice.closes_at ? windowState({ opens_at: notice.opens_at, closes_at: notice.closes_at, opens_time: notice.opens_time, closes_time: notice.closes_time }, ctx.config.now()) : null;
     return reply.page('notices/detail.njk', {
       notice, stateLabel: state ? WINDOW_LABEL[state] : '', title: notice.title,
       breadcrumbs: [{ label: '通知公告', href: '/notices' }, { label: '通知详情' }],
@@ -46,7 +46,7 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     if (!plan || !plan.notice) return reply.callNotFound();
     const org = await ctx.db.selectFrom('orgs').select('name').where('id', '=', plan.committee_org_id).executeTakeFirst();
     return reply.page('notices/detail.njk', {
-      notice: { title: planNoticeTitle(plan.name), body: plan.notice, org: org?.name ?? '', published_at: plan.updated_at ?? plan.created_at, plan_name: plan.name, opens_at: plan.opens_at, closes_at: plan.closes_at },
+      notice: { title: planNoticeTitle(plan.name), body: plan.notice, org: org?.name ?? '', published_at: plan.updated_at ?? plan.created_at, plan_name: plan.name, opens_at: plan.opens_at, closes_at: plan.closes_at, opens_time: plan.opens_time, closes_time: plan.closes_time },
       stateLabel: WINDOW_LABEL[windowState(plan, ctx.config.now())], title: planNoticeTitle(plan.name),
       breadcrumbs: [{ label: '通知公告', href: '/notices' }, { label: '申报通知' }],
     });

@@ -51,7 +51,7 @@ export async function findPublished(ctx: AppContext, id: number) {
     .selectFrom('notices as n')
     .innerJoin('orgs as o', 'o.id', 'n.org_id')
     .leftJoin('plans as p', 'p.id', 'n.plan_id')
-    .select(['n.id', 'n.title', 'n.body', 'n.published_at', 'n.plan_id', 'o.name as org', 'p.name as plan_name', 'p.opens_at', 'p.closes_at'])
+    .select(['n.id', 'n.title', 'n.body', 'n.published_at', 'n.plan_id', 'o.name as org', 'p.name as plan_name', 'p.opens_at', 'p.closes_at', 'p.opens_time', 'p.closes_time'])
     .where('n.id', '=', id)
     .where('n.published_at', '<=', ctx.config.now().toISOString())
     .executeTakeFirst();

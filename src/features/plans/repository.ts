@@ -1,19 +1,28 @@
 import { sql, type Selectable } from 'kysely';
 import type { DB } from '../../db/index.js';
 import type { PlansTable } from '../../db/schema.js';
+import { chinaClock } from '../../domain/plans.js';
 
-/** A plan is open from 00:00 of opens_at through 24:00 of closes_at, China Standard Time. */
+/**
+ * "Open now" in SQL for a plan aliased `p`: the twin of windowState (src/domain/plans.ts). Dates
+ * and HH:MM compare as text on both databases; a null time is 00:00 (opening) or 24:00 (closing).
+ */
+export function openNowSql(now: Date) {
+  const { date, time } = chinaClock(now);
+  return sql<boolean>`((p.opens_at < ${date} or (p.opens_at = ${date} and coalesce(p.opens_time, '00:00') <= ${time}))
+    and (p.closes_at > ${date} or (p.closes_at = ${date} and coalesce(p.closes_time, '24:00') >= ${time})))`;
+}
+
+/** Today's date in China Standard Time, YYYY-MM-DD. */
 export function chinaToday(now: Date): string {
   return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
 export async function openPlans(db: DB, now: Date, q: string, limit: number, offset: number) {
-  const today = chinaToday(now);
   let base = db
     .selectFrom('plans as p')
     .innerJoin('orgs as c', 'c.id', 'p.committee_org_id')
-    .where('p.opens_at', '<=', today)
-    .where('p.closes_at', '>=', today)
+    .where(openNowSql(now))
     .where('c.disabled', '=', 0);
   if (q) {
     const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
@@ -21,7 +30,7 @@ export async function openPlans(db: DB, now: Date, q: string, limit: number, off
   }
   const [{ n }] = await base.select((eb) => eb.fn.countAll<number>().as('n')).execute();
   const rows = await base
-    .select(['p.id', 'p.year', 'p.name', 'p.opens_at', 'p.closes_at', 'p.notice', 'c.name as committee', 'c.scope', 'c.phone', 'c.committee_level'])
+    .select(['p.id', 'p.year', 'p.name', 'p.opens_at', 'p.closes_at', 'p.opens_time', 'p.closes_time', 'p.notice', 'c.name as committee', 'c.scope', 'c.phone', 'c.committee_level'])
     .orderBy('p.closes_at')
     .orderBy('p.id')
     .limit(limit)
@@ -56,7 +65,7 @@ export async function listPlans(db: DB, f: { committeeOrgId: number | null; year
   const [{ n }] = await base.select((eb) => eb.fn.countAll<number>().as('n')).execute();
   const rows = await base
     .select([
-      'p.id', 'p.year', 'p.name', 'p.levels', 'p.categories', 'p.opens_at', 'p.closes_at', 'p.committee_org_id', 'c.name as committee',
+      'p.id', 'p.year', 'p.name', 'p.levels', 'p.categories', 'p.opens_at', 'p.closes_at', 'p.opens_time', 'p.closes_time', 'p.committee_org_id', 'c.name as committee',
       (eb) => eb.selectFrom('declarations as d').select((e) => e.fn.countAll<number>().as('n')).whereRef('d.plan_id', '=', 'p.id').as('declarations'),
     ])
     .orderBy('p.year', 'desc')

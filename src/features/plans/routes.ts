@@ -6,9 +6,9 @@ import { audit } from '../audit/service.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import type { FieldErrors } from '../../lib/forms.js';
 import { SECTIONS } from '../../domain/sections.js';
-import { ANY_SERIES, CATEGORIES, LEVELS, WINDOW_LABEL, daysUntilClose, planCategories, planLevels, windowState } from '../../domain/plans.js';
+import { ANY_SERIES, CATEGORIES, CLOSE_TIME_DEFAULT, LEVELS, windowText, WINDOW_LABEL, daysUntilClose, planCategories, planLevels, windowState } from '../../domain/plans.js';
 import { committeeOptions, declarationCount, findPlan, listPlans, planYears, type PlanRecord } from './repository.js';
-import { canManagePlans, checkPlan, committeeSeriesOf, createPlan, isPlatformAdmin, newPlanValues, planScope, planValues, updatePlan, type PlanFormValues } from './service.js';
+import { canManagePlans, checkPlan, committeeSeriesOf, computePlanWindow, createPlan, isPlatformAdmin, newPlanValues, planScope, planValues, updatePlan, type PlanFormValues } from './service.js';
 
 /**
  * For /org/plans and /org/notices: staff of a committee office, or a platform admin.
@@ -27,7 +27,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
   const formPage = async (
     req: FastifyRequest,
     reply: FastifyReply,
-    data: { plan?: PlanRecord; values: PlanFormValues; errors?: FieldErrors },
+    data: { plan?: PlanRecord; values: PlanFormValues; errors?: FieldErrors; computed?: string },
   ) => {
     const errors = data.errors ?? {};
     const admin = isPlatformAdmin(req.user!);
@@ -42,6 +42,9 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
     const committees = admin ? (await committeeOptions(ctx.db)).map((c) => ({ code: c.id, name: c.disabled ? `${c.name}（已停用）` : c.name })) : [];
     const decls = data.plan ? await declarationCount(ctx.db, data.plan.id) : 0;
     const state = data.plan ? windowState(data.plan, ctx.config.now()) : null;
+    const tier = ownCommittee ? (await ctx.db.selectFrom('orgs').select('committee_tier').where('id', '=', ownCommittee).executeTakeFirst())?.committee_tier : null;
+    // The 收审材料日期 calculator is for provincial committees (an admin may pick any committee).
+    const provincial = admin || tier === 'province';
     return reply.page(
       'plans/form.njk',
       {
@@ -56,6 +59,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
         whoRules: WHO_RULES,
         sections: SECTIONS.map((s) => ({ code: s.key, name: s.title, registryRequired: s.required })),
         decls,
+        provincial,
         stateLabel: state ? WINDOW_LABEL[state] : '',
         title: data.plan ? `编辑评审计划：${data.plan.name}` : '新增评审计划',
         breadcrumbs: crumbs(data.plan ? data.plan.name : '新增评审计划'),
@@ -86,7 +90,8 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
           ...r,
           declarations: Number(r.declarations ?? 0),
           state,
-          stateLabel: WINDOW_LABEL[state] + (state === 'open' ? (days === 0 ? '（今日24:00截止）' : `（剩余${days}天）`) : ''),
+          stateLabel: WINDOW_LABEL[state] + (state === 'open' ? (days === 0 ? `（今日${r.closes_time || CLOSE_TIME_DEFAULT}截止）` : `（剩余${days}天）`) : ''),
+          window: windowText(r),
           levelNames: planLevels(r).map((l) => l.name).join('、'),
           categoryNames: planCategories(r).map((c) => c.name).join('、'),
         };
@@ -108,7 +113,15 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
     return formPage(req, reply, { values: newPlanValues(ctx.config.now(), committee) });
   });
 
+  /** 计算 (a submit button, no JS): re-render the form with the computed window, nothing saved. */
+  const compute = async (req: FastifyRequest, reply: FastifyReply, plan?: PlanRecord) => {
+    const { values } = await checkPlan(ctx, req.body, { user: req.user!, existing: plan });
+    const r = await computePlanWindow(ctx, req.body, { user: req.user!, existing: plan, base: values });
+    return formPage(req, reply, { plan, values: r.values, errors: r.errors, computed: r.computed });
+  };
+
   app.post('/org/plans/new', { preHandler: requirePlanManager }, async (req, reply) => {
+    if ((req.body as Record<string, unknown> | undefined)?._compute) return compute(req, reply);
     const { values, errors, row } = await checkPlan(ctx, req.body, { user: req.user! });
     if (!row) return formPage(req, reply, { values, errors });
     const id = await createPlan(ctx, row, req.user!.id);
@@ -125,6 +138,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
   app.post('/org/plans/:id', { preHandler: requirePlanManager }, async (req, reply) => {
     const plan = await loadPlan(req);
     if (!plan) return reply.callNotFound();
+    if ((req.body as Record<string, unknown> | undefined)?._compute) return compute(req, reply, plan);
     const { values, errors, row } = await checkPlan(ctx, req.body, { user: req.user!, existing: plan });
     if (!row) return formPage(req, reply, { plan, values, errors });
     await updatePlan(ctx, plan, row, req.user!.id);

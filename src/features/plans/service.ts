@@ -4,7 +4,7 @@ import type { CurrentUser } from '../../plugins/auth.js';
 import { compileForm, type FieldErrors } from '../../lib/forms.js';
 import { SECTIONS } from '../../domain/sections.js';
 import {
-  CATEGORIES, LEVELS, DEFAULT_MAX_RETURNS, DEFAULT_PUBLICITY_DAYS, DEFAULT_REQUIRED_SLOTS, chinaDate, checkPlanSeries, defaultRequiredSections, isDate,
+  CATEGORIES, CLOSE_TIME_DEFAULT, LEVELS, OPEN_TIME_DEFAULT, normalizeTime, provincialWindow, windowText, DEFAULT_MAX_RETURNS, DEFAULT_PUBLICITY_DAYS, DEFAULT_REQUIRED_SLOTS, chinaDate, checkPlanSeries, defaultRequiredSections, isDate,
   isDefaultSlots, parseSlotText, requiredSections, requiredSlots, seriesValue, slotsToText, splitLines,
 } from '../../domain/plans.js';
 import { syncPlanNotice } from '../notices/service.js';
@@ -40,7 +40,12 @@ export interface PlanFormValues {
   specialties: string;
   categories: string[];
   opens_at: string;
+  opens_time: string;
   closes_at: string;
+  closes_time: string;
+  materials_from: string;
+  materials_until: string;
+  central_submit: string;
   required_sections: string[];
   required_slots: string;
   max_returns: string;
@@ -134,7 +139,12 @@ export function newPlanValues(now: Date, committee?: { id: number; series_code: 
     specialties: '',
     categories: CATEGORIES.map((c) => c.code),
     opens_at: '',
+    opens_time: OPEN_TIME_DEFAULT,
     closes_at: '',
+    closes_time: CLOSE_TIME_DEFAULT,
+    materials_from: '',
+    materials_until: '',
+    central_submit: '0',
     required_sections: defaultRequiredSections(),
     required_slots: slotsToText(DEFAULT_REQUIRED_SLOTS),
     max_returns: String(DEFAULT_MAX_RETURNS),
@@ -160,7 +170,12 @@ export function planValues(p: PlanRecord, committeeSeries: string | null = null)
     specialties: p.specialties ?? '',
     categories: CATEGORIES.map((c) => c.code).filter((c) => split(p.categories).includes(c)),
     opens_at: p.opens_at,
+    opens_time: p.opens_time || OPEN_TIME_DEFAULT,
     closes_at: p.closes_at,
+    closes_time: p.closes_time || CLOSE_TIME_DEFAULT,
+    materials_from: p.materials_from ?? '',
+    materials_until: p.materials_until ?? '',
+    central_submit: p.central_submit ? '1' : '0',
     required_sections: requiredSections(p),
     required_slots: slotsToText(requiredSlots(p)),
     max_returns: String(p.max_returns),
@@ -195,7 +210,12 @@ export async function checkPlan(
     specialties: str(body, 'specialties'),
     categories: boxes(body, 'categories', CATEGORIES.map((c) => c.code)),
     opens_at: str(body, 'opens_at'),
+    opens_time: str(body, 'opens_time'),
     closes_at: str(body, 'closes_at'),
+    closes_time: str(body, 'closes_time'),
+    materials_from: str(body, 'materials_from'),
+    materials_until: str(body, 'materials_until'),
+    central_submit: str(body, 'central_submit') === '1' ? '1' : '0',
     required_sections: boxes(body, 'required_sections', sectionKeys),
     required_slots: str(body, 'required_slots'),
     max_returns: str(body, 'max_returns'),
@@ -225,9 +245,20 @@ export async function checkPlan(
   if (!values.categories.length) errors.categories = '请选择参评类别';
   if (v.opens_at && !errors.opens_at && !isDate(v.opens_at)) errors.opens_at = '申报开始日期不是有效日期';
   if (v.closes_at && !errors.closes_at && !isDate(v.closes_at)) errors.closes_at = '申报截止日期不是有效日期';
+  // Times: empty is the old meaning (00:00 / 24:00); "8:00" and a full-width colon are accepted.
+  const opensTime = values.opens_time ? normalizeTime(values.opens_time) : OPEN_TIME_DEFAULT;
+  const closesTime = values.closes_time ? normalizeTime(values.closes_time, true) : CLOSE_TIME_DEFAULT;
+  if (!opensTime) errors.opens_time = '申报开始时间格式应为“时:分”，如08:00';
+  else values.opens_time = opensTime;
+  if (!closesTime) errors.closes_time = '申报截止时间格式应为“时:分”，如17:00；当天24:00截止的填24:00';
+  else values.closes_time = closesTime;
   if (v.opens_at && v.closes_at && !errors.opens_at && !errors.closes_at && v.closes_at < v.opens_at) {
     errors.closes_at = '申报截止日期不能早于申报开始日期';
+  } else if (opensTime && closesTime && v.opens_at === v.closes_at && closesTime <= opensTime && !errors.closes_at) {
+    errors.closes_time = '申报截止时间应晚于申报开始时间';
   }
+  const materials = checkMaterials(values);
+  Object.assign(errors, materials.errors);
   // 系列: chosen on purpose (不限 included), and only the committee's own series.
   const seriesList = await ctx.db.selectFrom('series').select(['code', 'name']).orderBy('sort').orderBy('code').execute();
   const committeeSeries = committeeId === undefined ? null : (await committeeSeriesOf(ctx, committeeId));
@@ -256,6 +287,11 @@ export async function checkPlan(
     categories: values.categories.join(','),
     opens_at: v.opens_at!,
     closes_at: v.closes_at!,
+    opens_time: opensTime === OPEN_TIME_DEFAULT ? null : opensTime,
+    closes_time: closesTime === CLOSE_TIME_DEFAULT ? null : closesTime,
+    materials_from: values.materials_from || null,
+    materials_until: values.materials_until || null,
+    central_submit: values.materials_from && values.central_submit === '1' ? 1 : 0,
     // null keeps "the defaults" (and follows the registry if it changes).
     required_sections: sections.length === defaults.length && sections.every((k, i) => k === defaults[i]) ? null : sections.join(','),
     required_slots: isDefaultSlots(slots.slots) ? null : JSON.stringify(slots.slots),
@@ -269,6 +305,41 @@ export async function checkPlan(
     declare_rules: rulesJson(values.rules),
   };
   return { values, errors, row };
+}
+
+/** 收审材料日期 (optional): real dates, the end not before the start. */
+function checkMaterials(values: PlanFormValues): { errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  if (values.materials_from && !isDate(values.materials_from)) errors.materials_from = '开始收审材料日期不是有效日期（YYYY-MM-DD）';
+  if (values.materials_until && !isDate(values.materials_until)) errors.materials_until = '截止收审材料日期不是有效日期（YYYY-MM-DD）';
+  if (values.materials_until && !values.materials_from && !errors.materials_until) errors.materials_from = '请填写开始收审材料日期';
+  if (!errors.materials_from && !errors.materials_until && values.materials_until && values.materials_until < values.materials_from) {
+    errors.materials_until = '截止收审材料日期不能早于开始收审材料日期';
+  }
+  return { errors };
+}
+
+/**
+ * 计算 (no save): the window of a provincial committee's plan from its 收审材料日期 (seed 002
+ * 一 Q5(4)). Returns the form values with the computed times, or the reason it cannot.
+ */
+export async function computePlanWindow(
+  ctx: AppContext,
+  body: unknown,
+  opts: { user: CurrentUser; existing?: PlanRecord; base: PlanFormValues },
+): Promise<{ values: PlanFormValues; errors: FieldErrors; computed?: string }> {
+  const values = opts.base;
+  const errors: FieldErrors = {};
+  const committeeId = opts.existing?.committee_org_id ?? (isPlatformAdmin(opts.user) ? Number(values.committee_org_id) : opts.user.orgId);
+  const c = committeeId ? await ctx.db.selectFrom('orgs').select('committee_tier').where('id', '=', committeeId).where('kind', '=', 'committee').executeTakeFirst() : undefined;
+  if (!c) errors.committee_org_id = '请选择评委会';
+  else if (c.committee_tier !== 'province') errors.materials_from = '按收审材料日期计算申报时间只适用于省级评委会；市级评委会的申报时间以当年的申报通知为准';
+  if (!values.materials_from && !errors.materials_from) errors.materials_from = '请填写开始收审材料日期';
+  Object.assign(errors, checkMaterials(values).errors, errors);
+  if (Object.keys(errors).length) return { values, errors };
+  const w = provincialWindow({ materialsFrom: values.materials_from, materialsUntil: values.materials_until, central: values.central_submit === '1' });
+  Object.assign(values, { opens_at: w.opens_at, opens_time: w.opens_time, closes_at: w.closes_at, closes_time: w.closes_time });
+  return { values, errors, computed: windowText(w) };
 }
 
 /** The 系列 a committee evaluates (committees.json series_code); null when it has none. */

@@ -3,22 +3,15 @@ import type { AppContext } from '../../context.js';
 import { requireApplicant, requireStaff } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { maskName } from '../../domain/mask.js';
-import { SECTIONS } from '../../domain/sections.js';
-import { PLEDGE_TEXT, isPrintable } from '../../domain/declaration.js';
 import { ratioText, resultPublicityTitle, votesNeeded } from '../../domain/evaluation.js';
 import { chinaDate } from '../../domain/plans.js';
-import { reviewFormModel } from '../../print/reviewForm.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
-import { ACTION_NAMES, timeline, versionOf, type Declaration } from '../declaration/service.js';
+import { getDeclaration, type Declaration } from '../declaration/service.js';
 import { visibleDeclaration } from '../review/service.js';
-import { table17Of } from '../declaration/table17.js';
-import { reviewFormInputs } from '../declaration/formInputs.js';
 import * as svc from './service.js';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ROOT } from '../../app-root.js';
+import { materialsZip } from './dossier.js';
 import { audit } from '../audit/service.js';
-import { certificatePdf, printProblem, reviewFormPdf, type CertificateDoc } from '../../print/documents.js';
+import { certificatePdf, printProblem, type CertificateDoc } from '../../print/documents.js';
 
 type Q = Record<string, string | undefined>;
 const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
@@ -223,50 +216,28 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     if (!d) return reply.callNotFound();
     const route = svc.parseRoute(d);
     if (route[route.length - 1]?.orgId !== req.user!.orgId) return forbidden(reply);
-    const v = await versionOf(ctx, d);
-    if (!v) return reply.callNotFound();
-    const s = v.snapshot;
-    const now = ctx.config.now();
-    // The printed form (with its verification code) once printable; before that, or without a
-    // browser on the server, the on-screen preview as a standalone HTML file.
-    let formEntry: svc.ZipEntry | null = null;
-    const inputs = await reviewFormInputs(ctx, d, { fullId: isPrintable(d.status) });
-    const printed = await reviewFormPdf(ctx, reply, d, req.user!.id, inputs);
-    if (printed.kind === 'ok') formEntry = { name: '申报评审表.pdf', data: printed.pdf, date: now };
-    else if (printed.kind === 'busy') return printProblem(req, reply, printed, `/org/reviews/${d.id}`);
-    else {
-      const dataUrl = async (f: { sha256: string; mime: string } | null | undefined) => {
-        if (!f) return '';
-        try {
-          return `data:${f.mime};base64,${(await ctx.blobs.read(f.sha256)).toString('base64')}`;
-        } catch {
-          return ''; // the form shows the empty photo box / no seal
-        }
-      };
-      const photo = s.photoFileId ? await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst() : undefined;
-      const photoUrl = await dataUrl(photo);
-      const unit = inputs.unit ? { ...inputs.unit, sealUrl: await dataUrl(inputs.seal) } : undefined;
-      const form = reviewFormModel(s, { ...inputs, unit, today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT });
-      const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
-      const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
-      formEntry = { name: printed.kind === 'gate' ? '申报表-预览.html' : '申报表.html', data: Buffer.from(html, 'utf8'), date: now };
-    }
-    const sectionTitles = Object.fromEntries(SECTIONS.map((x) => [x.key, x.title]));
-    const t17 = await table17Of(ctx, d);
-    const { entries, missing } = await svc.attachmentEntries(ctx, d.user_id, s, sectionTitles, t17.file ? [{ label: '表十七', fileIds: [t17.file.fileId] }] : []);
-    const events = await timeline(ctx, d.id);
-    const files: svc.ZipEntry[] = [
-      formEntry,
-      ...entries.map((e) => ({ ...e, date: now })),
-      { name: '审核记录.csv', data: svc.timelineCsv(events, route, ACTION_NAMES), date: now },
-    ];
-    if (missing.length) files.push({ name: '缺失文件.txt', data: Buffer.from(`以下附件在存储中缺失：\r\n${missing.join('\r\n')}\r\n`, 'utf8'), date: now });
-    const zip = svc.zipBuffer(files);
-    const name = `申报材料-${s.person.name}-${d.id}.zip`;
+    const r = await materialsZip(ctx, reply, d, req.user!.id);
+    if (r.kind === 'missing') return reply.callNotFound();
+    if (r.kind === 'problem') return printProblem(req, reply, r.printed, `/org/reviews/${d.id}`);
     return reply
       .header('Content-Type', 'application/zip')
-      .header('Content-Disposition', attachmentHeader(name, `materials-${d.id}.zip`))
+      .header('Content-Disposition', attachmentHeader(r.name, `materials-${d.id}.zip`))
       .header('Cache-Control', 'no-store')
-      .send(zip);
+      .send(r.zip);
+  });
+
+  // 申报记录 → 下载申报材料: the applicant's own declaration (their id only), once submitted.
+  app.get('/me/records/:id/dossier.zip', { preHandler: requireApplicant }, async (req, reply) => {
+    const d = await getDeclaration(ctx, req.user!.id, idOf(req));
+    if (!d) return reply.callNotFound();
+    const r = await materialsZip(ctx, reply, d, req.user!.id);
+    if (r.kind === 'missing') return reply.page('errors/error.njk', { title: '尚未提交', message: '该申报尚未提交，没有可下载的申报材料。' }, 404);
+    if (r.kind === 'problem') return printProblem(req, reply, r.printed, `/me/records/${d.id}/form`);
+    await audit(ctx, req, { action: 'file_download', objectType: 'declaration', objectId: d.id, detail: '下载本人申报材料' });
+    return reply
+      .header('Content-Type', 'application/zip')
+      .header('Content-Disposition', attachmentHeader(r.name, `dossier-${d.id}.zip`))
+      .header('Cache-Control', 'no-store')
+      .send(r.zip);
   });
 }

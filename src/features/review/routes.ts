@@ -21,6 +21,7 @@ import { queuePage, queueCount, parseFilters, pageAt, cursorText, STATUS_FILTERS
 import { act, visibleDeclaration, isTheirTurn, receivePaper, refusalOf, paperRefusal } from './service.js';
 import * as batch from './batch.js';
 import { audit } from '../audit/service.js';
+import { supplementsOf } from '../supplements/service.js';
 
 type Q = Record<string, string | undefined>;
 const ACTIONS: ReviewAction[] = ['approve', 'return', 'reset', 'reject'];
@@ -160,7 +161,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       // The committee office is the route's last stage; only it records paper copies and downloads materials.
       isCommittee: route[route.length - 1]?.orgId === req.user!.orgId,
       table17: isPrintable(d.status) ? await table17Of(ctx, d) : null,
-      unitPanel: panel, loadFormCss: true, title: '审核申报', breadcrumbs: [{ label: '申报审核', href: '/org/reviews' }, { label: (await ctx.db.selectFrom('users').select('name').where('id', '=', d.user_id).executeTakeFirstOrThrow()).name }],
+      unitPanel: panel, supplements: await supplementsOf(ctx, d.id), loadFormCss: true, title: '审核申报', breadcrumbs: [{ label: '申报审核', href: '/org/reviews' }, { label: (await ctx.db.selectFrom('users').select('name').where('id', '=', d.user_id).executeTakeFirstOrThrow()).name }],
     });
   });
 

@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   ANY_SERIES, DEFAULT_REQUIRED_SLOTS, addDays, checkPlanSeries, chinaDate, daysUntilClose, defaultRequiredSections, isDate, isDefaultSlots, isOpen, parseSlotText,
   planCategories, planLevels, planSeries, planSpecialties, requiredSections, requiredSlots, seriesValue, slotsToText, windowState,
+  chinaClock, isTime, normalizeTime, provincialWindow, windowRefusal, windowText, type WindowState, type PlanWindow,
 } from '../../../src/domain/plans.js';
 import { SECTIONS } from '../../../src/domain/sections.js';
 
@@ -133,4 +134,64 @@ t.test('checkPlanSeries: nothing chosen is an error, 不限 is explicit, only th
     ['committee without a series: still must choose', '', null, { ok: false, error: '请选择系列；申报人可申报所有系列职称的，请选择“不限（所有系列）”' }],
   ];
   for (const [name, chosen, committee, want] of cases) t.same(checkPlanSeries(chosen, committee, series), want, name);
+});
+
+t.test('timed windows: minute-exact in China time, null times keep 00:00–24:00', async (t) => {
+  // 2023年11月1日08:00至11月3日17:00 (seed 003 §1): CST = UTC+8.
+  const timed = { opens_at: '2023-11-01', opens_time: '08:00', closes_at: '2023-11-03', closes_time: '17:00' };
+  const cases: [PlanWindow, string, WindowState, string][] = [
+    [timed, '2023-11-01T00:00:00.000Z', 'open', 'opening day 08:00 CST'],
+    [timed, '2023-10-31T23:59:59.999Z', 'upcoming', 'opening day 07:59:59.999 CST'],
+    [timed, '2023-11-03T08:59:59.999Z', 'open', 'closing day 16:59:59 CST'],
+    [timed, '2023-11-03T09:00:00.000Z', 'open', 'closing day 17:00:00 CST'],
+    [timed, '2023-11-03T09:00:59.999Z', 'open', 'closing day 17:00:59.999 CST (the closing minute counts)'],
+    [timed, '2023-11-03T09:01:00.000Z', 'closed', 'closing day 17:01 CST'],
+    [timed, '2023-11-02T15:30:00.000Z', 'open', 'the middle night, 23:30 CST'],
+    [plan, '2026-06-30T15:59:59.999Z', 'open', 'date-only plan: 23:59:59.999 of the close date'],
+    [plan, '2026-06-30T16:00:00.000Z', 'closed', 'date-only plan: 24:00'],
+    [{ ...plan, opens_time: null, closes_time: null }, '2026-05-31T16:00:00.000Z', 'open', 'null times = 00:00'],
+    [{ ...plan, closes_time: '24:00' }, '2026-06-30T15:59:59.999Z', 'open', "'24:00' stored literally"],
+  ];
+  for (const [p, iso, state, why] of cases) t.equal(windowState(p, new Date(iso)), state, why);
+  t.same(chinaClock(new Date('2023-11-03T09:01:00.000Z')), { date: '2023-11-03', time: '17:01' });
+});
+
+t.test('windowText and windowRefusal name the times in the notices\' words', async (t) => {
+  const timed = { opens_at: '2023-11-01', opens_time: '08:00', closes_at: '2023-11-03', closes_time: '17:00' };
+  t.equal(windowText(timed), '2023年11月1日08:00至11月3日17:00');
+  t.equal(windowText(plan), '2026年6月1日00:00至6月30日24:00');
+  t.equal(windowText({ opens_at: '2026-12-20', closes_at: '2027-01-05' }), '2026年12月20日00:00至2027年1月5日24:00', 'the year repeats across new year');
+  t.equal(windowRefusal(timed, new Date('2023-11-03T09:00:59.000Z')), null);
+  t.equal(windowRefusal(timed, new Date('2023-11-03T09:01:00.000Z')), '申报通道已于2023年11月3日17:00关闭，不能提交申报');
+  t.equal(windowRefusal(timed, new Date('2023-10-31T12:00:00.000Z')), '申报通道将于2023年11月1日08:00开通，尚不能提交申报');
+});
+
+t.test('normalizeTime / isTime', async (t) => {
+  const cases: [string, boolean, string | null][] = [
+    ['08:00', false, '08:00'], ['8:00', false, '08:00'], ['17：00', false, '17:00'], [' 23:59 ', false, '23:59'],
+    ['24:00', false, null], ['24:00', true, '24:00'], ['24:01', true, null], ['25:00', true, null], ['12:60', false, null],
+    ['1700', false, null], ['', true, null], ['ab:cd', false, null],
+  ];
+  for (const [s, midnight, want] of cases) t.equal(normalizeTime(s, midnight), want, `${JSON.stringify(s)} ${midnight}`);
+  t.ok(isTime('00:00'));
+  t.notOk(isTime('24:00'));
+  t.ok(isTime('24:00', true));
+});
+
+t.test('provincialWindow: 收审材料 前7天开通；统一报送 前3日24:00、否则前一日24:00关闭 (seed 002)', async (t) => {
+  const cases: [{ materialsFrom: string; materialsUntil?: string | null; central: boolean }, string, string, string][] = [
+    [{ materialsFrom: '2026-09-10', central: true }, '2026-09-03', '2026-09-07', 'one day of receiving, 统一报送'],
+    [{ materialsFrom: '2026-09-10', central: false }, '2026-09-03', '2026-09-09', 'one day of receiving, 个人报送'],
+    [{ materialsFrom: '2026-09-10', materialsUntil: '2026-09-20', central: true }, '2026-09-03', '2026-09-17', 'closes from the 截止 date'],
+    [{ materialsFrom: '2026-09-10', materialsUntil: '2026-09-20', central: false }, '2026-09-03', '2026-09-19', ''],
+    [{ materialsFrom: '2026-03-03', materialsUntil: '', central: false }, '2026-02-24', '2026-03-02', 'across February'],
+    [{ materialsFrom: '2027-01-05', central: true }, '2026-12-29', '2027-01-02', 'across the new year'],
+  ];
+  for (const [input, opens, closes, why] of cases) {
+    t.same(provincialWindow(input), { opens_at: opens, opens_time: '00:00', closes_at: closes, closes_time: '24:00' }, why || `${opens}–${closes}`);
+  }
+  // The computed window is open through 24:00 of its closing day.
+  const w = provincialWindow({ materialsFrom: '2026-09-10', central: true });
+  t.equal(windowState(w, new Date('2026-09-07T15:59:59.000Z')), 'open');
+  t.equal(windowState(w, new Date('2026-09-07T16:00:00.000Z')), 'closed');
 });
