@@ -206,9 +206,10 @@ export async function filesOf(ctx: AppContext, r: { id: number; user_id: number 
   return (await listAttachments(ctx, r.user_id, 'recognition', [r.id])).get(r.id) ?? [];
 }
 
-export async function missingFiles(ctx: AppContext, r: { id: number; user_id: number }): Promise<string[]> {
-  const files = await filesOf(ctx, r);
-  return REC_SLOTS.filter((s) => s.required && !files.some((f) => f.slot === s.key)).map((s) => s.label);
+/** The required slots still empty (`db`: the caller's transaction inside writeTx). */
+export async function missingFiles(db: Kysely<Database>, r: { id: number; user_id: number }): Promise<string[]> {
+  const rows = await db.selectFrom('attachments').select('slot').where('user_id', '=', r.user_id).where('owner_type', '=', 'recognition').where('owner_id', '=', r.id).execute();
+  return REC_SLOTS.filter((s) => s.required && !rows.some((f) => f.slot === s.key)).map((s) => s.label);
 }
 
 type Move = { ok: true } | { ok: false; error: string; errors?: Errors };
@@ -217,7 +218,7 @@ type Move = { ok: true } | { ok: false; error: string; errors?: Errors };
 async function readyToMove(ctx: AppContext, trx: Kysely<Database>, r: Recognition): Promise<Move> {
   const c = await checkForm(ctx, trx, r.user_id, r.unit_org_id, valuesOf(r), r.id);
   if (Object.keys(c.errors).length) return { ok: false, error: Object.values(c.errors)[0]!, errors: c.errors };
-  const missing = await missingFiles(ctx, r);
+  const missing = await missingFiles(trx, r);
   if (missing.length) return { ok: false, error: `请上传：${missing.join('、')}` };
   return { ok: true };
 }
