@@ -45,6 +45,8 @@ import unitStageRoutes from './features/unitstage/routes.js';
 import printRoutes from './print/routes.js';
 import resultsRoutes from './features/results/routes.js';
 import integrityRoutes from './features/integrity/routes.js';
+import recognitionRoutes from './features/recognition/routes.js';
+import { recognitionTodo } from './features/recognition/service.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -178,7 +180,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     inlineCss: config.inlineCss,
     secureCookies: config.secureCookies,
     pageContext: async (req) => ({
-      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0 } : null),
+      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0 } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
       unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
       smsChallenge: await smsChallengeView(ctx, req),
@@ -216,7 +218,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

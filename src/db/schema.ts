@@ -33,6 +33,8 @@ export interface OrgsTable {
   supervisor_status: 'pending' | 'approved' | 'rejected' | null;
   /** 证书编号 pattern of a committee (src/domain/evaluation.ts); null = default. */
   cert_pattern?: string | null;
+  /** Months a bureau accepts 初定/认定, e.g. '1,4,7,10'; null = the default (migrations/0017). */
+  recognition_months?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -303,7 +305,7 @@ export interface FilesTable {
 export interface AttachmentsTable {
   id: Generated<number>;
   user_id: number;
-  owner_type: 'row' | 'profile' | 'declaration' | 'supplement';
+  owner_type: 'row' | 'profile' | 'declaration' | 'supplement' | 'recognition';
   owner_id: number;
   slot: string;
   file_id: number;
@@ -498,6 +500,52 @@ export interface CertificatesTable {
   issued_at: string;
 }
 
+export type RecognitionStatus = 'draft' | 'unit' | 'office' | 'returned' | 'approved' | 'refused';
+
+/** 初定/认定 (migrations/0017_recognition.ts, src/features/recognition). */
+export interface RecognitionsTable {
+  id: Generated<number>;
+  user_id: number;
+  unit_org_id: number;
+  level: 'junior' | 'assistant' | 'intermediate' | 'senior_vice';
+  title_name: string;
+  specialty: string;
+  education: string | null;
+  degree: string | null;
+  double_bachelor: Generated<number>;
+  postdoc: Generated<number>;
+  hired_on: string;
+  filing_date: string;
+  decider_org_id: number;
+  decider_kind: string;
+  status: RecognitionStatus;
+  by_unit: Generated<number>;
+  operator_name: string | null;
+  operator_phone: string | null;
+  created_by: number | null;
+  submitted_at: string | null;
+  decided_at: string | null;
+  decided_by: number | null;
+  cert_year: number | null;
+  cert_seq: number | null;
+  cert_number: string | null;
+  verify_code: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RecognitionEventsTable {
+  id: Generated<number>;
+  recognition_id: number;
+  actor_user_id: number | null;
+  org_id: number | null;
+  action: string;
+  reason: string | null;
+  from_status: string | null;
+  to_status: string;
+  created_at: string;
+}
+
 /** Append-only audit trail, HMAC-chained (migrations/0007_audit.ts, src/features/audit). */
 export interface AuditLogTable {
   id: Generated<number>;
@@ -610,4 +658,6 @@ export interface Database {
   holidays: HolidaysTable;
   holiday_years: HolidayYearsTable;
   plans: PlansTable;
+  recognitions: RecognitionsTable;
+  recognition_events: RecognitionEventsTable;
 }

@@ -11,6 +11,8 @@ export interface MenuUser {
   orgKind: string | null;
   /** Declarations waiting for this user's organisation (shown on 申报审核). */
   todo?: number;
+  /** Recognitions (初定/认定) waiting for this organisation: the unit's 待上报 or the office's 待审核. */
+  recognitionTodo?: number;
 }
 
 import { SECTIONS } from '../domain/sections.js';
@@ -44,6 +46,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
           { label: '我的证书', href: '/me/certificates' },
         ],
       },
+      { label: '职称认定', href: '/me/recognition' },
       { label: '消息中心', href: '/me/messages' },
       { label: '通知公告', href: '/notices' },
       ACCOUNT,
@@ -60,6 +63,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   const items: MenuItem[] = [{ label: '首页', href: '/org' }];
   if (user.orgKind !== 'platform') {
     items.push({ label: user.todo ? `申报审核（待审 ${user.todo}）` : '申报审核', href: '/org/reviews' });
+    if (user.orgKind !== 'committee') items.push({ label: user.recognitionTodo ? `职称认定（待办 ${user.recognitionTodo}）` : '职称认定', href: '/org/recognitions' });
   }
   items.push({ label: '消息中心', href: '/org/messages' });
   if (user.orgKind === 'committee') {

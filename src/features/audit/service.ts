@@ -108,6 +108,14 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   integrity_lift: '撤销诚信档案记录',
   unit_sanction: '暂停单位推荐',
   unit_sanction_lift: '撤销暂停单位推荐',
+  recognition_create: '填写职称认定材料',
+  recognition_update: '修改职称认定材料',
+  recognition_send: '职称认定提交单位',
+  recognition_submit: '上报职称认定',
+  recognition_approve: '认定通过',
+  recognition_return: '退回职称认定',
+  recognition_refuse: '不予认定',
+  recognition_windows: '设置认定申报时间',
 };
 
 /** The actor of rows written by the command line (backup, restore, migrate, create-admin). */

@@ -60,7 +60,7 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const uid = req.user!.id;
     const q = req.query as Query;
     const back = safeBack(q.back);
-    const ownerType: OwnerType | null = q.owner === 'row' || q.owner === 'profile' || q.owner === 'declaration' ? q.owner : null;
+    const ownerType: OwnerType | null = q.owner === 'row' || q.owner === 'profile' || q.owner === 'declaration' || q.owner === 'recognition' ? q.owner : null;
     if (!ownerType) return reply.callNotFound();
     const ownerId = ownerType === 'profile' && (q.id === undefined || q.id === '') ? uid : Number(q.id);
     const slot = await resolveSlot(ctx, uid, ownerType, ownerId, q.slot ?? '');

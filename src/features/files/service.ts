@@ -28,11 +28,15 @@ import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots, type PlanSlot } from '../../domain/plans.js';
 import { categorySlots } from '../../domain/whoMay.js';
 import { isPrintable } from '../../domain/declaration.js';
+import { REC_SLOTS } from '../../domain/recognition.js';
+
+/** A recognition's files change only while it is with the applicant or the unit. */
+export const RECOGNITION_EDITABLE: readonly string[] = ['draft', 'unit', 'returned'];
 
 type Db = Kysely<Database>;
 
 export type FileKind = 'photo' | 'doc';
-export type OwnerType = 'row' | 'profile' | 'declaration';
+export type OwnerType = 'row' | 'profile' | 'declaration' | 'recognition';
 
 export interface ProfileSlotDef {
   key: 'avatar' | 'id_front' | 'id_back';
@@ -182,6 +186,13 @@ async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerT
       def = categorySlots(String(JSON.parse(d.cover).category ?? ''), origin).find((s) => s.key === slot);
     }
     return def ? toUploadSlot(ctx, def, 'doc', false) : null;
+  }
+  if (ownerType === 'recognition') {
+    // 初定/认定 (Q14): the fixed files, one each, changeable while the unit has not sent it up.
+    const r = await db.selectFrom('recognitions').select(['status']).where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
+    if (!r || !RECOGNITION_EDITABLE.includes(r.status)) return null;
+    const def = REC_SLOTS.find((x) => x.key === slot);
+    return def ? toUploadSlot(ctx, def, 'doc', true) : null;
   }
   if (ownerType !== 'row') return null;
   const row = await db.selectFrom('section_rows').select('section').where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
@@ -521,7 +532,7 @@ export async function deleteAttachment(ctx: AppContext, userId: number, attachme
     const a = await trx.selectFrom('attachments').select(['id', 'file_id', 'owner_type', 'owner_id', 'slot']).where('id', '=', attachmentId).where('user_id', '=', userId).executeTakeFirst();
     if (!a) return null;
     // A declaration's files are frozen while it is under review.
-    if (a.owner_type === 'declaration' && !(await slotOf(ctx, trx, userId, 'declaration', a.owner_id, a.slot))) return null;
+    if ((a.owner_type === 'declaration' || a.owner_type === 'recognition') && !(await slotOf(ctx, trx, userId, a.owner_type, a.owner_id, a.slot))) return null;
     await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
     return releaseFiles(trx, userId, [a.file_id]);
   });

@@ -11,7 +11,9 @@ import { visibleDeclaration } from '../review/service.js';
 import * as svc from './service.js';
 import { materialsZip } from './dossier.js';
 import { audit } from '../audit/service.js';
-import { certificatePdf, printProblem, type CertificateDoc } from '../../print/documents.js';
+import { recognitionByCode } from '../recognition/service.js';
+import { REC_LEVEL_NAMES, recKindOf } from '../../domain/recognition.js';
+import { certificatePdf, printProblem, reviewFormPdf, type CertificateDoc } from '../../print/documents.js';
 
 type Q = Record<string, string | undefined>;
 const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id);
@@ -206,7 +208,17 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     const raw = String((req.params as { code: string }).code ?? '').slice(0, 40);
     const code = svc.normalizeVerifyCode(raw);
     const c = code ? await svc.certificateQuery(ctx.db).where('c.verify_code', '=', code).executeTakeFirst() : undefined;
-    if (!c) return reply.page('results/verify.njk', { c: null, codeDisplay: raw, title: '未找到该验证码对应的证书' }, 404);
+    if (!c) {
+      // 初定/认定 certificates carry their code on the recognition itself.
+      const rec = code ? await recognitionByCode(ctx.db, code) : undefined;
+      if (rec) {
+        return reply.page('results/verify.njk', {
+          c: { name: maskName(rec.name), number: rec.cert_number, committee: rec.office, issued_at: rec.decided_at },
+          certTitle: `${rec.title_name}（${REC_LEVEL_NAMES[rec.level]}，${recKindOf(rec.level)}）`, issuerLabel: '认定部门', codeDisplay: svc.displayVerifyCode(code!), title: '证书核验',
+        });
+      }
+      return reply.page('results/verify.njk', { c: null, codeDisplay: raw, title: '未找到该验证码对应的证书' }, 404);
+    }
     return reply.page('results/verify.njk', { c: { ...c, name: maskName(c.name) }, ...svc.certificateView(c), title: '证书核验' });
   });
 

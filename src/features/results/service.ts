@@ -6,7 +6,7 @@ import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import {
-  DEFAULT_CERT_PATTERN, DEFAULT_PASS_RATIO, docNoError, formatCertNumber, meetingError, parseRatio, patternError, voteResult, votesError,
+  DEFAULT_PASS_RATIO, docNoError, meetingError, parseRatio, voteResult, votesError,
   type Ratio, type Votes,
 } from '../../domain/evaluation.js';
 import { addWorkingDays, isValidDate } from '../../domain/workdays.js';
@@ -16,6 +16,7 @@ import { chinaToday } from '../plans/repository.js';
 import { parseCover, parseRoute, type Snapshot } from '../declaration/service.js';
 import type { EvaluationInput } from '../../print/reviewForm.js';
 import { audit } from '../audit/service.js';
+import { certNumberer } from './certnumber.js';
 
 /**
  * 评后管理 (seed 004 高中级评后管理): 评审会议 and votes → 结果确认 → 评审结果公示 → 发证.
@@ -317,20 +318,16 @@ export async function issueCertificates(ctx: AppContext, u: Staff, planId: numbe
   return writeTx(ctx.db, async (trx) => {
     const blocker = await issueBlocker(trx, plan.id, todayStr);
     if (blocker) return { ok: false as const, error: blocker };
-    const committee = await trx.selectFrom('orgs').select(['id', 'code', 'cert_pattern']).where('id', '=', plan.committee_org_id).executeTakeFirstOrThrow();
-    const pattern = committee.cert_pattern && !patternError(committee.cert_pattern) ? committee.cert_pattern : DEFAULT_CERT_PATTERN;
     const todo = (await passedOfPlan(trx, plan.id)).filter((r) => !r.number);
     if (!todo.length) return { ok: false as const, error: '没有待发证的评审通过人员' };
     const year = plan.year;
-    const max = await trx.selectFrom('certificates').select((eb) => eb.fn.max<number>('seq').as('m')).where('committee_org_id', '=', committee.id).where('year', '=', year).executeTakeFirst();
-    let seq = Number(max?.m ?? 0);
+    const numberer = await certNumberer(trx, plan.committee_org_id, year);
     const issued: { declarationId: number; number: string }[] = [];
     for (const d of todo) {
-      seq++;
-      const number = formatCertNumber(pattern, { year, seq, org: committee.code || String(committee.id) });
+      const { seq, number } = numberer.next();
       const cert = await trx
         .insertInto('certificates')
-        .values({ declaration_id: d.id, committee_org_id: committee.id, year, seq, number, doc_no: docNo, verify_code: newVerifyCode(), issued_by: u.id, issued_at: stamp })
+        .values({ declaration_id: d.id, committee_org_id: plan.committee_org_id, year, seq, number, doc_no: docNo, verify_code: newVerifyCode(), issued_by: u.id, issued_at: stamp })
         .returning('id')
         .executeTakeFirstOrThrow();
       await trx.insertInto('workflow_events').values({

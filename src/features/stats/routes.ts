@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { recognitionCounts } from '../recognition/service.js';
 import type { AppContext } from '../../context.js';
 import { requireStaff } from '../../plugins/auth.js';
 import { parseFilters } from '../review/queue.js';
@@ -39,6 +40,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return reply.page('stats/index.njk', {
       title: '统计',
       stats,
+      recognitions: await recognitionCounts(ctx.db, req.user!),
       charts,
       options,
       filters,
