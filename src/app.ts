@@ -23,6 +23,7 @@ import accountRoutes from './features/account/routes.js';
 import meRoutes from './features/me/routes.js';
 import orgRoutes from './features/org/routes.js';
 import orgTreeRoutes from './features/orgtree/routes.js';
+import staffRecoveryRoutes from './features/auth/staffRecoveryRoutes.js';
 import messageRoutes, { unreadCount } from './features/messages/routes.js';
 import setupRoutes from './features/setup/routes.js';
 import healthRoutes from './features/health/routes.js';
@@ -211,7 +212,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });
