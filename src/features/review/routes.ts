@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { requireStaff, refuseWithoutDuty } from '../../plugins/auth.js';
+import { requireStaff, refuseWithoutDuty, hasDuty } from '../../plugins/auth.js';
 import type { Duty } from '../../domain/duties.js';
 import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -155,7 +155,9 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
-      sections: SECTIONS, actionLabels: ACTION_LABELS, available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)),
+      sections: SECTIONS, actionLabels: ACTION_LABELS,
+      // Only the actions this staff user's duties allow (本级人员授权); the POST checks again.
+      available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)).filter((a) => hasDuty(req.user, a === 'approve' ? 'review' : 'return')),
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],
       // The committee office is the route's last stage; only it records paper copies and downloads materials.
       isCommittee: route[route.length - 1]?.orgId === req.user!.orgId,
