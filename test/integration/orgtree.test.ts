@@ -160,3 +160,25 @@ t.test('本级人员授权: a clerk with 资格审查经办 only approves, and i
   t.equal((await old.get('/org/stats')).statusCode, 200);
   void PASSWORD;
 });
+
+t.test('the platform admin makes an existing bureau’s 机构管理员, never on the platform itself', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  await createStaff(app, { username: 'ops1', name: '运维一', roles: 'admin' });
+  const a = new Agent(app);
+  await login(a, 'staff', 'ops1');
+  const platform = (await app.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'platform').executeTakeFirstOrThrow()).id;
+  await a.get('/admin/users/new');
+  const bad = await a.post('/admin/users/new', { username: 'px_admin', name: '王强', org_id: String(platform), roles: 'org_admin' });
+  t.equal(bad.statusCode, 422);
+  t.match(bad.body, '机构管理员角色授予平台以外机构的用户');
+  const ok = await a.post('/admin/users/new', { username: 'km_admin', name: '刘洋', org_id: String(w.cityHrb), roles: 'org_admin' });
+  t.equal(ok.statusCode, 303);
+  t.equal((await app.ctx.db.selectFrom('users').select('roles').where('username', '=', 'km_admin').executeTakeFirstOrThrow()).roles, 'org_admin');
+  // The platform admin's own tree: its children are the provincial bureaus and committees.
+  const form = await a.get('/org/tree/new');
+  t.equal(form.statusCode, 200);
+  t.match(form.body, 'value="hrb:province"');
+  t.notMatch(form.body, 'value="unit"');
+});
