@@ -16,6 +16,7 @@ import * as m0014 from './0014_applicant_fieldtest.js';
 import * as m0015 from './0015_integrity.js';
 import * as m0016 from './0016_windows_supplements.js';
 import * as m0017 from './0017_recognition.js';
+import * as m0018 from './0018_org_tree.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
 
@@ -41,6 +42,7 @@ export const migrations: Record<string, Migration> = {
   '0015_integrity': m0015,
   '0016_windows_supplements': m0016,
   '0017_recognition': m0017,
+  '0018_org_tree': m0018,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
 };

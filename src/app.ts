@@ -22,6 +22,8 @@ import authRoutes from './features/auth/routes.js';
 import accountRoutes from './features/account/routes.js';
 import meRoutes from './features/me/routes.js';
 import orgRoutes from './features/org/routes.js';
+import orgTreeRoutes from './features/orgtree/routes.js';
+import staffRecoveryRoutes from './features/auth/staffRecoveryRoutes.js';
 import messageRoutes, { unreadCount } from './features/messages/routes.js';
 import setupRoutes from './features/setup/routes.js';
 import healthRoutes from './features/health/routes.js';
@@ -218,7 +220,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

@@ -37,6 +37,21 @@ export interface OrgsTable {
   recognition_months?: string | null;
   created_at: string;
   updated_at: string;
+  /** The organisation that created this one (0018, the tree); null = made by the platform. */
+  parent_org_id?: number | null;
+  /** Removed from the tree by its parent's admin (0018); the row stays for history. */
+  removed_at?: string | null;
+}
+
+/** 更名记录 (0018). */
+export interface OrgRenamesTable {
+  id: Generated<number>;
+  org_id: number;
+  old_name: string;
+  new_name: string;
+  by_user_id: number | null;
+  by_name: string;
+  renamed_at: string;
 }
 
 export interface UsersTable {
@@ -71,6 +86,8 @@ export interface UsersTable {
   /** Last accepted TOTP time step: codes of this or an earlier step are refused (replay). */
   totp_last_step: number | null;
   totp_enabled_at: string | null;
+  /** 本级人员授权 (0018): comma list of duties (src/domain/duties.ts); null = all of the org's. */
+  duties?: string | null;
 }
 
 /** Single-use 2FA recovery codes, stored as keyed hashes (0009). */
@@ -613,6 +630,7 @@ export interface UnitSanctionsTable {
 export interface Database {
   integrity_records: IntegrityRecordsTable;
   unit_sanctions: UnitSanctionsTable;
+  org_renames: OrgRenamesTable;
   job_runs: JobRunsTable;
   blobs: BlobsTable;
   audit_log: AuditLogTable;

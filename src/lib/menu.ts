@@ -86,12 +86,17 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
     );
   }
   if (user.orgKind === 'supervisor') items.push({ label: '下属单位审核', href: '/org/unit-reviews' });
+  // 机构管理员 (src/features/orgtree): the org's children and its staff's duties.
+  if (user.orgKind !== 'platform' && (user.roles.includes('org_admin') || user.roles.includes('unit_admin'))) {
+    items.push({ label: '用户管理', href: '/org/tree', children: [{ label: '组织机构管理', href: '/org/tree' }, { label: '本级人员授权', href: '/org/staff' }] });
+  }
   if (user.roles.includes('admin')) {
     items.push({
       label: '平台管理',
       href: '/admin',
       children: [
         { label: '组织机构', href: '/admin/orgs' },
+        { label: '组织机构管理（逐级）', href: '/org/tree' },
         { label: '用户管理', href: '/admin/users' },
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },

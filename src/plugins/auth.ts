@@ -5,6 +5,7 @@ import { refererPath } from './pending.js';
 import { redirect } from './views.js';
 import { passwordExpiredDays, twoFactorRequired } from '../domain/authPolicy.js';
 import { getPolicy } from '../features/security/authPolicy.js';
+import { dutiesOf, dutyRefusal, type Duty } from '../domain/duties.js';
 
 export interface CurrentUser {
   id: number;
@@ -25,6 +26,8 @@ export interface CurrentUser {
   passwordExpiredDays: number | null;
   /** The policy requires two-factor login and it is not set up yet: enrol before anything else. */
   mustEnrol2fa: boolean;
+  /** 本级人员授权: what this staff account may do in its organisation (src/domain/duties.ts). */
+  duties: Duty[];
 }
 
 declare module 'fastify' {
@@ -41,7 +44,7 @@ export async function loadUser(db: DB, id: number, now: Date = new Date()): Prom
     .select([
       'u.id', 'u.kind', 'u.name', 'u.username', 'u.roles', 'u.org_id', 'u.unit_org_id', 'u.id_masked',
       'u.phone_masked', 'u.must_change_password', 'u.disabled', 'u.locked_at', 'o.kind as org_kind', 'o.name as org_name',
-      'u.permissions', 'u.totp_enabled', 'u.password_changed_at', 'u.created_at',
+      'u.permissions', 'u.duties', 'u.totp_enabled', 'u.password_changed_at', 'u.created_at',
     ])
     .where('u.id', '=', id)
     .executeTakeFirst();
@@ -65,6 +68,7 @@ export async function loadUser(db: DB, id: number, now: Date = new Date()): Prom
     // The policy is applied on every request, so a change (or a 2FA reset) bites at once.
     passwordExpiredDays: passwordExpiredDays(policy, who, row.password_changed_at ?? row.created_at, now),
     mustEnrol2fa: !row.totp_enabled && twoFactorRequired(policy, who),
+    duties: row.kind === 'staff' ? dutiesOf(row.duties, row.org_kind, row.roles ? row.roles.split(',') : []) : [],
   };
 }
 
@@ -124,6 +128,28 @@ export const requireSystemAdmin = requireAdmin;
 export const requireSecurityAdmin = guard((u) => hasPlatformRole(u, 'security'));
 /** 审计管理员: reads the audit log, nothing else. */
 export const requireAuditAdmin = guard((u) => hasPlatformRole(u, 'audit'));
+
+/** Does this staff user hold the duty? Platform admins act as the platform, never as a reviewer. */
+export const hasDuty = (u: CurrentUser | null, duty: Duty) => !!u && u.kind === 'staff' && u.duties.includes(duty);
+
+/**
+ * The one duty check of every staff action (本级人员授权): a 403 page naming the missing duty.
+ * Returns true when it refused (the reply is sent), so a handler does `if (await refuseWithoutDuty(…)) return reply;`.
+ */
+export async function refuseWithoutDuty(req: FastifyRequest, reply: FastifyReply, duty: Duty): Promise<boolean> {
+  if (hasDuty(req.user, duty)) return false;
+  await reply.code(403).page('errors/error.njk', { title: '无权操作', message: dutyRefusal(duty) }, 403);
+  return true;
+}
+
+/** A preHandler: a signed-in staff user holding `duty`. */
+export function requireDuty(duty: Duty): Guard {
+  return async (req, reply) => {
+    await requireStaff(req, reply);
+    if (reply.sent) return reply;
+    if (await refuseWithoutDuty(req, reply, duty)) return reply;
+  };
+}
 
 export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB; now?: () => Date }) {
   app.decorateRequest('user', null);

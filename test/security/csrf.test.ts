@@ -38,7 +38,7 @@ const concrete = (url: string) => url.replace(/:(\w+)/g, (_, p: string) => PARAM
 const MULTIPART_SCOPES = ['/me/attachments', '/units/register', '/org/unit', '/org/people', '/org/recommend', '/org/publicity'];
 const MULTIPART = { has: (url: string) => MULTIPART_SCOPES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}-`)) };
 /** Reachable without signing in. */
-const PUBLIC = ['/login', '/login/2fa', '/register', '/register/sms', '/forgot', '/forgot/sms', '/unlock', '/unlock/sms', '/units/register', '/setup/:token'];
+const PUBLIC = ['/login', '/login/2fa', '/register', '/register/sms', '/forgot', '/forgot/sms', '/forgot/staff', '/forgot/staff/sms', '/forgot/staff/unit', '/unlock', '/unlock/sms', '/units/register', '/setup/:token'];
 
 const cookieOf = (a: Agent) => [...a.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 

@@ -19,7 +19,12 @@ import { PLATFORM_ROLES, parseList, platformRolesOf, separationError } from '../
  * 三权分立: the system admin gives a NEW platform account one initial role (so the security and
  * audit admins can be created); roles of existing accounts are the security admin's job.
  */
-export const ROLES: { code: string; name: string }[] = PLATFORM_ROLES.map((r) => ({ code: r.code, name: r.name }));
+export const ROLES: { code: string; name: string }[] = [
+  ...PLATFORM_ROLES.map((r) => ({ code: r.code, name: r.name })),
+  // 机构管理员 (src/features/orgtree): an existing bureau's or committee's first admin, who then
+  // creates its children and staff itself.
+  { code: 'org_admin', name: '机构管理员（平台以外机构：管理下级机构和本级人员）' },
+];
 const ROLE_LABEL: Record<string, string> = Object.fromEntries(ROLES.map((r) => [r.code, r.name]));
 
 const LOWER = 'abcdefghijkmnpqrstuvwxyz';
@@ -146,6 +151,7 @@ export default async function usersRoutes(app: FastifyInstance, { ctx }: { ctx: 
     const platform = platformRolesOf(roles)[0];
     if (!org) errors.org_id = '请选择所属机构';
     else if (org.disabled && org.id !== currentOrgId) errors.org_id = '该机构已停用，请选择其他机构';
+    else if (roles.includes('org_admin') && org.kind === 'platform') errors.roles ??= '机构管理员角色授予平台以外机构的用户；平台由系统管理员管理';
     else if (platform && org.kind !== 'platform') {
       if (currentOrgId === undefined) errors.roles ??= `${ROLE_LABEL[platform]}角色只能授予平台运营机构的用户`;
       else errors.org_id = `该用户是${ROLE_LABEL[platform]}，只能属于平台运营机构；如需调整请先由安全管理员取消其角色`;

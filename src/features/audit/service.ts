@@ -67,6 +67,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   pii_reveal: '查看完整个人信息',
   org_create: '新增机构',
   org_update: '修改机构',
+  org_remove: '注销机构',
+  user_duties: '本级人员授权',
   audit_read: '查阅审计日志',
   '2fa.enroll': '启用双因素认证',
   '2fa.ok': '双因素认证通过',

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { requireApplicant, requireStaff } from '../../plugins/auth.js';
+import { requireApplicant, requireStaff, requireDuty } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { maskName } from '../../domain/mask.js';
 import { ratioText, resultPublicityTitle, votesNeeded } from '../../domain/evaluation.js';
@@ -31,7 +31,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('results/evaluations.njk', { plans, rows, values: {}, errors: {}, title: '评审会议', breadcrumbs: [{ label: '评审会议' }] });
   });
 
-  app.post('/org/evaluations', staff, async (req, reply) => {
+  app.post('/org/evaluations', { preHandler: requireDuty('evaluation') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const b = (req.body ?? {}) as svc.MeetingInput;
     const r = await svc.createEvaluation(ctx, req.user!, b);
@@ -65,7 +65,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return meetingPage(req, reply);
   });
 
-  app.post('/org/evaluations/:id/votes', staff, async (req, reply) => {
+  app.post('/org/evaluations/:id/votes', { preHandler: requireDuty('evaluation') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const r = await svc.saveVotes(ctx, req.user!, idOf(req), body);
@@ -78,7 +78,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.flashRedirect(`/org/evaluations/${idOf(req)}`, `已保存${r.saved}人的表决结果`);
   });
 
-  app.post('/org/evaluations/:id/confirm', staff, async (req, reply) => {
+  app.post('/org/evaluations/:id/confirm', { preHandler: requireDuty('evaluation') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const r = await svc.confirmEvaluation(ctx, req.user!, idOf(req), req.ip);
     if (!r.ok) {
@@ -95,7 +95,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('results/publicities.njk', { plans, rows, values: { days: '5' }, errors: {}, min: svc.MIN_RESULT_PUBLICITY_DAYS, title: '结果公示', breadcrumbs: [{ label: '结果公示' }] });
   });
 
-  app.post('/org/result-publicity', staff, async (req, reply) => {
+  app.post('/org/result-publicity', { preHandler: requireDuty('publicity') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const b = (req.body ?? {}) as { plan_id?: string; start_date?: string; days?: string };
     const r = await svc.createPublicity(ctx, req.user!, b);
@@ -132,12 +132,12 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('results/certificates.njk', { cards, list: makePage(list.rows, list.total, page, size), errors, values, title: '证书', breadcrumbs: [{ label: '证书' }] }, status);
   }
 
-  app.get('/org/certificates', staff, async (req, reply) => {
+  app.get('/org/certificates', { preHandler: requireDuty('certificate') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     return certificatesPage(req, reply);
   });
 
-  app.post('/org/certificates/issue', staff, async (req, reply) => {
+  app.post('/org/certificates/issue', { preHandler: requireDuty('certificate') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const b = (req.body ?? {}) as Q;
     const planId = Number(b.plan_id);
@@ -193,7 +193,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
     return sendCertificate(req, reply, c, `/me/certificates/${c.id}`);
   });
 
-  app.get('/org/certificates/:id/pdf', staff, async (req, reply) => {
+  app.get('/org/certificates/:id/pdf', { preHandler: requireDuty('certificate') }, async (req, reply) => {
     if (!svc.canManage(req.user!)) return forbidden(reply);
     const id = idOf(req);
     if (!Number.isSafeInteger(id)) return reply.callNotFound();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { requireStaff } from '../../plugins/auth.js';
+import { requireStaff, refuseWithoutDuty, hasDuty } from '../../plugins/auth.js';
+import type { Duty } from '../../domain/duties.js';
 import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { SECTIONS } from '../../domain/sections.js';
@@ -101,6 +102,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const b = (req.body ?? {}) as Record<string, unknown>;
     const op = batch.parseOp(b.op);
     if (!op) return reply.flashRedirect(listUrl(b), '请选择批量操作', 'error');
+    if (await refuseWithoutDuty(req, reply, 'review')) return reply;
     const ticked = batch.parseIds(b.ids);
     // 全选本页 (no JS needed): every row of the page that had a checkbox, as the page listed them.
     const shown = ([] as unknown[]).concat(b.all).includes('1') ? batch.parseIds(b.shown).filter((id) => !ticked.includes(id)) : [];
@@ -118,6 +120,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const op = batch.parseOp(b.op);
     const items = batch.parseItems(b.items);
     if (!op || !items.length) return reply.flashRedirect(listUrl(b), '请勾选要办理的申报', 'error');
+    if (await refuseWithoutDuty(req, reply, 'review')) return reply;
     if (items.length > batch.BATCH_MAX) return reply.flashRedirect(listUrl(b), `每次最多批量办理${batch.BATCH_MAX}份申报`, 'error');
     const opinion = op === 'approve' && typeof b.opinion === 'string' ? b.opinion.trim() : '';
     if ([...opinion].length > 1000) return confirmPage(req, reply, op, items.map((i) => i.id), b, '审核意见不能超过1000个字');
@@ -156,7 +159,9 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
-      sections: SECTIONS, actionLabels: ACTION_LABELS, available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)),
+      sections: SECTIONS, actionLabels: ACTION_LABELS,
+      // Only the actions this staff user's duties allow (本级人员授权); the POST checks again.
+      available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)).filter((a) => hasDuty(req.user, a === 'approve' ? 'review' : 'return')),
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],
       // The committee office is the route's last stage; only it records paper copies and downloads materials.
       isCommittee: route[route.length - 1]?.orgId === req.user!.orgId,
@@ -170,6 +175,9 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
     const b = (req.body ?? {}) as Record<string, unknown>;
     const action = ACTIONS.find((a) => a === b.action);
     if (!action) return reply.flashRedirect(`/org/reviews/${id}`, '请选择审核结果', 'error');
+    // 本级人员授权: 通过 is 资格审查经办; 返回修改, 重置流程 and 不予受理 are 退回审查.
+    const duty: Duty = action === 'approve' ? 'review' : 'return';
+    if (await refuseWithoutDuty(req, reply, duty)) return reply;
     const raw = b.sections === undefined ? [] : Array.isArray(b.sections) ? b.sections : [b.sections];
     const r = await act(ctx, req.user!, id, { action, opinion: typeof b.opinion === 'string' ? b.opinion : '', sections: raw.map(String), ip: req.ip });
     if (!r.ok) {
@@ -182,6 +190,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
 
   // 纸质材料已收: the committee office records the paper copy of an approved declaration.
   app.post('/org/reviews/:id/paper', opts, async (req, reply) => {
+    if (await refuseWithoutDuty(req, reply, 'review')) return reply;
     const id = Number((req.params as { id: string }).id);
     const r = await receivePaper(ctx, req.user!, id, req.ip);
     if (!r.ok) return r.status === 404 ? reply.callNotFound() : reply.flashRedirect(`/org/reviews/${id}`, r.error, 'error');

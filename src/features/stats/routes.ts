@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { recognitionCounts } from '../recognition/service.js';
 import type { AppContext } from '../../context.js';
-import { requireStaff } from '../../plugins/auth.js';
+import { requireStaff, requireDuty } from '../../plugins/auth.js';
 import { parseFilters } from '../review/queue.js';
 import { sendXlsx } from '../../lib/xlsx.js';
 import { audit } from '../audit/service.js';
@@ -16,7 +16,7 @@ import { chosenColumns, summaryXlsx } from './summary.js';
 export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   // The review list as currently filtered (same GET parameters), as an .xlsx with the columns
   // chosen in 定制导出 (cols=…; none: the preset ones). A plain GET form: works without JS.
-  app.get('/org/reviews/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
+  app.get('/org/reviews/export.xlsx', { preHandler: requireDuty('stats') }, async (req, reply) => {
     const filters = parseFilters(req.query);
     const { columns, error } = chosenColumns(req.query);
     if (error) {
@@ -28,7 +28,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return sendXlsx(reply, file.buffer, file.filename, file.ascii);
   });
 
-  app.get('/org/stats', { preHandler: requireStaff }, async (req, reply) => {
+  app.get('/org/stats', { preHandler: requireDuty('stats') }, async (req, reply) => {
     const filters = parseStatsFilters(req.query);
     const [stats, options] = await Promise.all([computeStats(ctx, req.user!, filters), statsOptions(ctx, req.user!)]);
     const charts = stats.groups.map((g) => ({
@@ -49,7 +49,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     });
   });
 
-  app.get('/org/stats/export.xlsx', { preHandler: requireStaff }, async (req, reply) => {
+  app.get('/org/stats/export.xlsx', { preHandler: requireDuty('stats') }, async (req, reply) => {
     const file = await statsXlsx(ctx, req.user!, parseStatsFilters(req.query));
     await audit(ctx, req, { action: 'export', objectType: 'stats', detail: file.filename });
     return sendXlsx(reply, file.buffer, file.filename, file.ascii);

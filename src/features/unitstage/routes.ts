@@ -2,7 +2,7 @@ import { sendStoredFile } from '../files/send.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerUploads, requestBudget, TOTAL_MESSAGE, UPLOAD_ROUTE, type FormLimits } from '../../lib/multipart.js';
 import type { AppContext } from '../../context.js';
-import { requireStaff } from '../../plugins/auth.js';
+import { requireStaff, requireDuty } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { OPINION_FIELDS, RECOMMEND_METHODS, RECOMMENDATIONS, parseOpinion } from '../../domain/unitstage.js';
 import { parseCover } from '../declaration/service.js';
@@ -92,7 +92,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
     return opinionPage(req, reply, g, { ...(op ?? {}) }, {}, safeBack((req.query as Query).back, `/org/unit-stage/${g.d.id}`));
   });
 
-  app.post('/org/unit-stage/:id/opinion', { preHandler: requireStaff }, async (req, reply) => {
+  app.post('/org/unit-stage/:id/opinion', { preHandler: requireDuty('review') }, async (req, reply) => {
     const id = idParam(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const back = safeBack(body.back, `/org/unit-stage/${id}`);
@@ -107,7 +107,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
   // ------------------------------------------------------------------------------------
   // 核验通过
 
-  app.post('/org/unit-stage/:id/verify', { preHandler: requireStaff }, async (req, reply) => {
+  app.post('/org/unit-stage/:id/verify', { preHandler: requireDuty('review') }, async (req, reply) => {
     const id = idParam(req);
     const back = safeBack(((req.body ?? {}) as Record<string, unknown>).back, `/org/unit-stage/${id}`);
     const r = await verify(ctx, staffOf(req), id, req.ip);
@@ -142,7 +142,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
     return newPage(req, reply, values, {}, check.end, check.warning);
   });
 
-  app.post('/org/publicity', { preHandler: requireUnitStaff }, async (req, reply) => {
+  app.post('/org/publicity', { preHandler: [requireUnitStaff, requireDuty('publicity')] }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = readPublicityForm(body);
     if (body._preview) {
@@ -175,7 +175,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
     return reply.page('unitstage/publicity-print.njk', { title: det.publicity.title, ...det });
   });
 
-  app.post('/org/publicity/:id/complete', { preHandler: requireUnitStaff }, async (req, reply) => {
+  app.post('/org/publicity/:id/complete', { preHandler: [requireUnitStaff, requireDuty('publicity')] }, async (req, reply) => {
     const id = idParam(req);
     const values = readCompleteForm((req.body ?? {}) as Record<string, unknown>);
     const r = await completePublicity(ctx, staffOf(req), id, values, req.ip);
@@ -198,7 +198,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
 
   app.get('/org/recommend', { preHandler: requireUnitStaff }, async (req, reply) => recommendPage(req, reply, [], {}));
 
-  app.post('/org/recommend', { ...UPLOAD_ROUTE, preHandler: requireUnitStaff }, async (req, reply) => {
+  app.post('/org/recommend', { ...UPLOAD_ROUTE, preHandler: [requireUnitStaff, requireDuty('review')] }, async (req, reply) => {
     if (!req.isMultipart()) return recommendPage(req, reply, [], { pledge: '请上传诚信承诺书' }, 422);
     const form = await readForm(req, recommendLimits, { total: `${TOTAL_MESSAGE}（${sizeMessage(ctx, 'doc')}）` });
     if (!form.ok) return uploadRefused(reply, form, '/org/recommend');
