@@ -235,6 +235,10 @@ export interface PlansTable {
   pass_ratio: Generated<string>;
   /** 系列 不限 chosen deliberately (migration 0014): every series' titles; 0 = series_code, else the committee's series. */
   any_series: Generated<number>;
+  /** 否决比例 "a/b" or null (migration 0019). */
+  reject_ratio: string | null;
+  /** 最少参加表决评委人数 or null = no quorum rule (migration 0019). */
+  min_members: number | null;
   created_at: string;
   updated_at: string | null;
 }
@@ -426,6 +430,61 @@ export interface EvaluationsTable {
   confirmed_at: string | null;
   created_by: number | null;
   created_at: string;
+  /** 'paper': totals typed by the office; 'online': members vote (migration 0019). */
+  mode: Generated<'paper' | 'online'>;
+}
+
+/** 学科组 of a plan (migration 0019). */
+export interface EvalGroupsTable {
+  id: Generated<number>;
+  plan_id: number;
+  name: string;
+  specialties: Generated<string>;
+  created_at: string;
+}
+
+export interface EvalGroupDeclsTable {
+  declaration_id: number;
+  group_id: number;
+  moved: Generated<number>;
+  recommendation: 'agree' | 'disagree' | null;
+  recommendation_note: string | null;
+  recommended_by: number | null;
+  recommended_at: string | null;
+}
+
+export interface EvaluationMembersTable {
+  id: Generated<number>;
+  evaluation_id: number;
+  user_id: number;
+  group_id: number;
+  created_at: string;
+}
+
+export interface EvaluationRoundsTable {
+  id: Generated<number>;
+  evaluation_id: number;
+  no: number;
+  kind: 'first' | 'reconsider';
+  opened_by: number | null;
+  opened_at: string;
+  closed_at: string | null;
+}
+
+/** Anonymous counters of a round per declaration: never who voted how. */
+export interface RoundTalliesTable {
+  round_id: number;
+  declaration_id: number;
+  agree: Generated<number>;
+  disagree: Generated<number>;
+  abstain: Generated<number>;
+}
+
+/** That a member voted (no choice): the primary key refuses a second vote. */
+export interface RoundVotedTable {
+  round_id: number;
+  member_id: number;
+  declaration_id: number;
 }
 
 export interface EvaluationVotesTable {
@@ -502,6 +561,12 @@ export interface Database {
   audit_log: AuditLogTable;
   evaluations: EvaluationsTable;
   evaluation_votes: EvaluationVotesTable;
+  eval_groups: EvalGroupsTable;
+  eval_group_decls: EvalGroupDeclsTable;
+  evaluation_members: EvaluationMembersTable;
+  evaluation_rounds: EvaluationRoundsTable;
+  round_tallies: RoundTalliesTable;
+  round_voted: RoundVotedTable;
   result_publicities: ResultPublicitiesTable;
   certificates: CertificatesTable;
   print_records: PrintRecordsTable;

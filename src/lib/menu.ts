@@ -57,6 +57,10 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       : { label: '审计日志', href: '/admin/audit' };
     return [area, { label: '消息中心', href: '/org/messages' }, { label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' }];
   }
+  // 评委 (issue #16): their meetings only.
+  if (user.roles.includes('member')) {
+    return [{ label: '评审表决', href: '/vote' }, { label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' }];
+  }
   const items: MenuItem[] = [{ label: '首页', href: '/org' }];
   if (user.orgKind !== 'platform') {
     items.push({ label: user.todo ? `申报审核（待审 ${user.todo}）` : '申报审核', href: '/org/reviews' });
