@@ -79,4 +79,50 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('declaration_id', 'integer', (c) => c.notNull().references('declarations.id'))
     .addPrimaryKeyConstraint('round_voted_pk', ['round_id', 'member_id', 'declaration_id'])
     .execute();
+
+  // 评委专家库 of a committee and its draws (评委抽取): each draw keeps its seed, its whole input
+  // and its result, so that re-running src/domain/draw.ts on the input re-checks it.
+  await db.schema
+    .createTable('experts')
+    .addColumn('id', 'integer', autoId(db))
+    .addColumn('committee_org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('series_code', 'text')
+    .addColumn('specialty', 'text', (c) => c.notNull())
+    .addColumn('level', 'text')
+    .addColumn('unit', 'text', (c) => c.notNull())
+    .addColumn('region_code', 'text')
+    .addColumn('available', 'integer', (c) => c.notNull().defaultTo(1))
+    // 专家诚信 record: null = none; text = the breach (keeps the expert out of draws)
+    .addColumn('integrity_note', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('experts_committee').on('experts').column('committee_org_id').execute();
+
+  await db.schema
+    .createTable('expert_conflicts')
+    .addColumn('expert_id', 'integer', (c) => c.notNull().references('experts.id'))
+    .addColumn('declaration_id', 'integer', (c) => c.notNull().references('declarations.id'))
+    .addPrimaryKeyConstraint('expert_conflicts_pk', ['expert_id', 'declaration_id'])
+    .execute();
+
+  await db.schema
+    .createTable('expert_draws')
+    .addColumn('id', 'integer', autoId(db))
+    .addColumn('evaluation_id', 'integer', (c) => c.notNull().references('evaluations.id'))
+    .addColumn('seed', 'text', (c) => c.notNull())
+    .addColumn('input', 'text', (c) => c.notNull())
+    .addColumn('result', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'integer', (c) => c.references('users.id'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('drawn_experts')
+    .addColumn('draw_id', 'integer', (c) => c.notNull().references('expert_draws.id'))
+    .addColumn('expert_id', 'integer', (c) => c.notNull().references('experts.id'))
+    .addColumn('group_id', 'integer', (c) => c.notNull().references('eval_groups.id'))
+    .addColumn('declined', 'integer', (c) => c.notNull().defaultTo(0))
+    .addPrimaryKeyConstraint('drawn_experts_pk', ['draw_id', 'expert_id'])
+    .execute();
 }

@@ -487,6 +487,45 @@ export interface RoundVotedTable {
   declaration_id: number;
 }
 
+/** 评委专家库 (migration 0019). */
+export interface ExpertsTable {
+  id: Generated<number>;
+  committee_org_id: number;
+  name: string;
+  series_code: string | null;
+  specialty: string;
+  level: string | null;
+  unit: string;
+  region_code: string | null;
+  available: Generated<number>;
+  integrity_note: string | null;
+  created_at: string;
+}
+
+export interface ExpertConflictsTable {
+  expert_id: number;
+  declaration_id: number;
+}
+
+export interface ExpertDrawsTable {
+  id: Generated<number>;
+  evaluation_id: number;
+  seed: string;
+  /** JSON of the DrawInput (src/domain/draw.ts): re-running it re-checks the result. */
+  input: string;
+  /** JSON of the DrawResult. */
+  result: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface DrawnExpertsTable {
+  draw_id: number;
+  expert_id: number;
+  group_id: number;
+  declined: Generated<number>;
+}
+
 export interface EvaluationVotesTable {
   evaluation_id: number;
   declaration_id: number;
@@ -567,6 +606,10 @@ export interface Database {
   evaluation_rounds: EvaluationRoundsTable;
   round_tallies: RoundTalliesTable;
   round_voted: RoundVotedTable;
+  experts: ExpertsTable;
+  expert_conflicts: ExpertConflictsTable;
+  expert_draws: ExpertDrawsTable;
+  drawn_experts: DrawnExpertsTable;
   result_publicities: ResultPublicitiesTable;
   certificates: CertificatesTable;
   print_records: PrintRecordsTable;

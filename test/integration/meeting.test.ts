@@ -207,3 +207,80 @@ t.test('学科组 → online meeting → rounds, 复议, secrecy, quorum → 结
   for (const a of audits) t.notMatch(a.detail ?? '', /同意|弃权|agree|abstain/);
   t.equal((await app.ctx.db.selectFrom('round_voted').selectAll().execute()).length, 4 * 2 + 2 + 1 + 1 + 4 + 3, 'round 1: 内科 4×2, 外科 2+1+1; round 2: 4 + 3');
 });
+
+t.test('评委专家库 and 评委抽取: rules, recorded seed, re-check, a declined expert replaced', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const first = await submittedDeclaration(app, w);
+  await approveByCommittee(app, first.id);
+  const office = new Agent(app);
+  await login(office, 'staff', w.staff.committee);
+  await office.get(`/org/plans/${w.plan}/groups`);
+  await office.post(`/org/plans/${w.plan}/groups`, { name: '内科组', specialties: '内科' });
+  await office.get(`/org/plans/${w.plan}/groups`);
+  await office.post(`/org/plans/${w.plan}/groups/assign`);
+
+  await office.get('/org/experts');
+  const bad = await office.post('/org/experts', { name: '', specialty: '内科', unit: '', conflicts: '' });
+  t.equal(bad.statusCode, 422);
+  t.match(bad.body, '请填写专家姓名');
+  t.match(bad.body, '请填写工作单位');
+  t.match(bad.body, 'value="内科"', 'typed values kept');
+  const pool: Record<string, string>[] = [
+    { name: '杨帆', specialty: '心血管内科', unit: '云南省第一人民医院' },
+    { name: '朱琳', specialty: '呼吸内科', unit: '云南省第一人民医院' },
+    { name: '许可', specialty: '消化内科', unit: '昆明医科大学第一附属医院' },
+    { name: '何平', specialty: '内科', unit: '昆明市第二人民医院' },
+    { name: '高洁', specialty: '内科', unit: '昆明市第一人民医院' }, // the applicant's unit: 回避
+    { name: '罗成', specialty: '内科', unit: '昆明市第三人民医院', integrity_note: '2025年评审中泄露评审信息' },
+    { name: '梁爽', specialty: '内科', unit: '昆明市延安医院', conflicts: String(first.id) }, // declared a conflict
+    { name: '宋涛', specialty: '内科', unit: '昆明市儿童医院', available: '0' },
+    { name: '唐宁', specialty: '内科', unit: '昆明市中医医院' },
+  ];
+  for (const e of pool) {
+    await office.get('/org/experts');
+    t.equal((await office.post('/org/experts', e)).statusCode, 303, e.name!);
+  }
+  t.match((await office.get('/org/experts')).body, '共 9 条');
+
+  await office.get('/org/evaluations');
+  await office.post('/org/evaluations/online', { plan_id: String(w.plan), meeting_date: '2026-12-20' });
+  const meeting = (await app.ctx.db.selectFrom('evaluations').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+  const group = (await app.ctx.db.selectFrom('eval_groups').select('id').executeTakeFirstOrThrow()).id;
+  await office.get(`/org/evaluations/${meeting}`);
+  await office.post(`/org/evaluations/${meeting}/draw`, { [`count_${group}`]: '3', seed: '昆明2026-第1次' });
+  const drawn = async () =>
+    app.ctx.db.selectFrom('drawn_experts as x').innerJoin('experts as e', 'e.id', 'x.expert_id').select(['e.name', 'e.unit', 'x.declined', 'x.expert_id']).orderBy('x.draw_id').orderBy('x.expert_id').execute();
+  const picked = await drawn();
+  t.equal(picked.length, 3);
+  const allowed = ['杨帆', '朱琳', '许可', '何平', '唐宁'];
+  for (const p of picked) t.ok(allowed.includes(p.name), `${p.name} may be drawn`);
+  t.equal(new Set(picked.map((p) => p.unit)).size, 3, 'at most one per unit');
+  const rec = await app.ctx.db.selectFrom('expert_draws').selectAll().executeTakeFirstOrThrow();
+  t.equal(rec.seed, '昆明2026-第1次', 'the seed is recorded');
+  const page = await office.get(`/org/evaluations/${meeting}`);
+  t.match(page.body, '昆明2026-第1次');
+
+  // A second draw is refused; a declined expert is replaced by a fresh one.
+  await office.post(`/org/evaluations/${meeting}/draw`, { [`count_${group}`]: '3' });
+  t.match(flash(await office.get(`/org/evaluations/${meeting}`)), '本次会议已抽取评委');
+  const out = picked[0]!;
+  await office.post(`/org/evaluations/${meeting}/draw/${out.expert_id}/decline`);
+  const after = await drawn();
+  t.equal(after.length, 4);
+  t.equal(after.find((x) => x.expert_id === out.expert_id)!.declined, 1);
+  const fresh = after[3]!;
+  t.notOk(picked.some((p) => p.expert_id === fresh.expert_id), 'a new expert');
+  t.ok(allowed.includes(fresh.name));
+  const kept = after.filter((x) => !x.declined);
+  t.equal(new Set(kept.map((p) => p.unit)).size, kept.length, 'still one per unit');
+
+  await office.get(`/org/evaluations/${meeting}`);
+  await office.post(`/org/evaluations/${meeting}/draw/check`);
+  t.match(flash(await office.get(`/org/evaluations/${meeting}`)), '复核一致');
+  // Tampering with a recorded result is found by the re-check.
+  await app.ctx.db.updateTable('expert_draws').set({ result: JSON.stringify({ picks: [], shortfalls: [] }) }).where('id', '=', rec.id).execute();
+  await office.post(`/org/evaluations/${meeting}/draw/check`);
+  t.match(flash(await office.get(`/org/evaluations/${meeting}`)), '复核不一致');
+});

@@ -11,6 +11,8 @@ import { audit } from '../audit/service.js';
 import { canManage, getEvaluation, planInScope } from '../results/service.js';
 import * as groups from './groups.js';
 import * as voting from './voting.js';
+import * as experts from './experts.js';
+import { makePage, pageParams } from '../../lib/paging.js';
 
 type Body = Record<string, string | undefined>;
 const num = (req: FastifyRequest, k = 'id') => Number((req.params as Record<string, string>)[k]);
@@ -119,6 +121,43 @@ export default async function meetingRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.page('meeting/online.njk', await onlineModel(ctx, x, extra), status);
   }
 
+  // ---- 评委专家库 and 评委抽取 ----
+  async function expertsPage(req: FastifyRequest, reply: FastifyReply, errors: Record<string, string> = {}, values: Body = {}, status = 200) {
+    const committee = req.user!.orgId!;
+    const { page, size, offset } = pageParams(req.query, 20);
+    const rows = await experts.expertsOf(ctx.db, committee, size, offset);
+    const list = makePage(rows, await experts.expertCount(ctx.db, committee), page, size);
+    return reply.page('meeting/experts.njk', { list, errors, values, title: '评委专家库', breadcrumbs: [{ label: '评委专家库' }] }, status);
+  }
+  app.get('/org/experts', staff, async (req, reply) => (office(req) && experts.canKeepPool(req.user!) ? expertsPage(req, reply) : forbidden(reply)));
+  app.post('/org/experts', staff, async (req, reply) => {
+    if (!office(req) || !experts.canKeepPool(req.user!)) return forbidden(reply);
+    const b = (req.body ?? {}) as Body;
+    const r = await experts.addExpert(ctx, req.user!, b);
+    if (!r.ok) return expertsPage(req, reply, r.errors, b, 422);
+    return reply.flashRedirect('/org/experts', `已加入评委专家库：${(b.name ?? '').trim()}`);
+  });
+
+  const drawBack = (req: FastifyRequest) => `/org/evaluations/${num(req)}#draw`;
+  app.post('/org/evaluations/:id/draw', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const r = await experts.runDraw(ctx, req.user!, num(req), (req.body ?? {}) as Body);
+    if (!r.ok) return r.notFound ? reply.callNotFound() : reply.flashRedirect(drawBack(req), r.error, 'error');
+    return reply.flashRedirect(drawBack(req), `已抽取评委${r.result.picks.length}人${r.result.shortfalls.length ? `；${r.result.shortfalls.join('；')}` : ''}`, r.result.shortfalls.length ? 'error' : 'ok');
+  });
+  app.post('/org/evaluations/:id/draw/:expertId/decline', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const r = await experts.declineAndReplace(ctx, req.user!, num(req), num(req, 'expertId'));
+    if (!r.ok) return r.notFound ? reply.callNotFound() : reply.flashRedirect(drawBack(req), r.error, 'error');
+    return reply.flashRedirect(drawBack(req), r.result.picks.length ? '已补抽1人' : `未能补抽：${r.result.shortfalls.join('；')}`, r.result.picks.length ? 'ok' : 'error');
+  });
+  app.post('/org/evaluations/:id/draw/check', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const r = await experts.recheck(ctx, req.user!, num(req));
+    if (!r) return reply.callNotFound();
+    return reply.flashRedirect(drawBack(req), r.ok ? `复核一致：按记录的随机种子重新抽取${r.checked}次，结果与记录相同` : '复核不一致：抽取记录与重新计算的结果不同', r.ok ? 'ok' : 'error');
+  });
+
   // ---- 评委 (members) ----
   const member = { preHandler: requireStaff };
   const notMember = (reply: FastifyReply) => reply.code(403).page('errors/error.njk', { title: '无权访问', message: '只有登记参加评审会议的评委可以投票。' }, 403);
@@ -166,7 +205,7 @@ export async function onlineModel(ctx: AppContext, x: NonNullable<Awaited<Return
   const groupList = await groups.groupsOfPlan(ctx.db, x.plan.id);
   const rule = view.rule;
   return {
-    e: x.e, plan: x.plan, ...view, groups: groupList, decisions: DECISION_NAMES, errors: {}, values: {},
+    e: x.e, plan: x.plan, ...view, groups: groupList, draw: await experts.drawsOf(ctx.db, x.e.id), decisions: DECISION_NAMES, errors: {}, values: {},
     ruleText: `同意票数 ≥ 实到人数的 ${ratioText(rule.pass)}${rule.reject ? `；不同意票数 ≥ 实到人数的 ${ratioText(rule.reject)} 为否决` : ''}${rule.minMembers ? `；参加表决的评委少于 ${rule.minMembers} 人的表决无效` : ''}`,
     title: '评审会议', breadcrumbs: [{ label: '评审会议', href: '/org/evaluations' }, { label: `${x.e.meeting_date} 在线表决` }],
     ...extra,
