@@ -1,4 +1,6 @@
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
 import { kunming, submittedDeclaration, approveByCommittee, likeDeclaration } from '../helpers/world.js';
 
@@ -283,4 +285,21 @@ t.test('评委专家库 and 评委抽取: rules, recorded seed, re-check, a decl
   await app.ctx.db.updateTable('expert_draws').set({ result: JSON.stringify({ picks: [], shortfalls: [] }) }).where('id', '=', rec.id).execute();
   await office.post(`/org/evaluations/${meeting}/draw/check`);
   t.match(flash(await office.get(`/org/evaluations/${meeting}`)), '复核不一致');
+
+  // 评审简表: the preview and the PDF of the batch (pdftotext).
+  const preview = await office.get(`/org/evaluations/${meeting}/briefs`);
+  t.equal(preview.statusCode, 200);
+  t.match(preview.body, '评审简表');
+  t.match(preview.body, '张伟');
+  t.match(preview.body, '心血管内科');
+  t.match(preview.body, '内科组');
+  const pdf = await office.get(`/org/evaluations/${meeting}/briefs.pdf`);
+  t.equal(pdf.statusCode, 200);
+  t.equal(pdf.headers['content-type'], 'application/pdf');
+  const file = `${app.dir}/briefs.pdf`;
+  writeFileSync(file, pdf.rawPayload);
+  const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  t.match(text, '评审简表');
+  t.match(text, '张伟');
+  t.match(text, '代表作及主要业绩');
 });

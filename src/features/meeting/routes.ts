@@ -12,6 +12,9 @@ import { canManage, getEvaluation, planInScope } from '../results/service.js';
 import * as groups from './groups.js';
 import * as voting from './voting.js';
 import * as experts from './experts.js';
+import { meetingBriefs } from './briefs.js';
+import { briefsPdf, printProblem } from '../../print/documents.js';
+import { attachmentHeader } from '../../lib/xlsx.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 
 type Body = Record<string, string | undefined>;
@@ -156,6 +159,29 @@ export default async function meetingRoutes(app: FastifyInstance, { ctx }: { ctx
     const r = await experts.recheck(ctx, req.user!, num(req));
     if (!r) return reply.callNotFound();
     return reply.flashRedirect(drawBack(req), r.ok ? `复核一致：按记录的随机种子重新抽取${r.checked}次，结果与记录相同` : '复核不一致：抽取记录与重新计算的结果不同', r.ok ? 'ok' : 'error');
+  });
+
+  // ---- 评审简表: the batch of a meeting in queue order (preview and PDF, one template) ----
+  app.get('/org/evaluations/:id/briefs', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const x = await getEvaluation(ctx, req.user!, num(req));
+    if (!x) return reply.callNotFound();
+    const html = await reply.viewAsync('print/brief.njk', { title: x.plan.name, briefs: await meetingBriefs(ctx, x.plan.id), fontFamily: 'serif' });
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+  app.get('/org/evaluations/:id/briefs.pdf', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const x = await getEvaluation(ctx, req.user!, num(req));
+    if (!x) return reply.callNotFound();
+    const briefs = await meetingBriefs(ctx, x.plan.id);
+    const r = await briefsPdf(ctx, reply, x.plan.name, briefs);
+    if (r.kind !== 'ok') return printProblem(req, reply, r, `/org/evaluations/${x.e.id}/briefs`);
+    await audit(ctx, req, { action: 'export', objectType: 'evaluation', objectId: x.e.id, detail: `评审简表 PDF（${briefs.length}份）` });
+    return reply
+      .header('Content-Type', 'application/pdf')
+      .header('Content-Disposition', attachmentHeader(`评审简表-${x.e.meeting_date}.pdf`, `briefs-${x.e.id}.pdf`))
+      .header('Cache-Control', 'no-store')
+      .send(r.pdf);
   });
 
   // ---- 评委 (members) ----
