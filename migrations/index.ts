@@ -17,6 +17,7 @@ import * as m0015 from './0015_integrity.js';
 import * as m0016 from './0016_windows_supplements.js';
 import * as m0017 from './0017_recognition.js';
 import * as m0018 from './0018_org_tree.js';
+import * as m0019 from './0019_meeting.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
 
@@ -43,6 +44,7 @@ export const migrations: Record<string, Migration> = {
   '0016_windows_supplements': m0016,
   '0017_recognition': m0017,
   '0018_org_tree': m0018,
+  '0019_meeting': m0019,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
 };

@@ -31,6 +31,7 @@ export const EXPIRY_MAX_DAYS = 3650;
 interface Who {
   kind: 'applicant' | 'staff';
   orgKind: string | null;
+  roles?: readonly string[];
 }
 
 /** Platform staff (system, security and audit admins) are 平台管理员; other staff are staff. */
@@ -39,10 +40,12 @@ export function policyClass(u: Who): PolicyClass {
   return u.orgKind === 'platform' ? 'admin' : 'staff';
 }
 
-/** Admins always; HRB and committee office staff when the policy says so; applicants never. */
+/** Admins and committee members (评委) always; HRB and committee office staff when the policy says so; applicants never. */
 export function twoFactorRequired(p: AuthPolicy, u: Who): boolean {
   if (u.kind !== 'staff') return false;
   if (u.orgKind === 'platform') return true;
+  // 评委 cast secret ballots: a stolen password alone must not vote (issue #16).
+  if (u.roles?.includes('member')) return true;
   if (u.orgKind === 'hrb') return p.twofaHrb;
   if (u.orgKind === 'committee') return p.twofaCommittee;
   return false;

@@ -60,6 +60,10 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       : { label: '审计日志', href: '/admin/audit' };
     return [area, { label: '消息中心', href: '/org/messages' }, { label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' }];
   }
+  // 评委 (issue #16): their meetings only.
+  if (user.roles.includes('member')) {
+    return [{ label: '评审表决', href: '/vote' }, { label: '修改密码', href: '/account/password' }, { label: '双因素认证', href: '/account/2fa' }, { label: '帮助', href: '/help' }];
+  }
   const items: MenuItem[] = [{ label: '首页', href: '/org' }];
   if (user.orgKind !== 'platform') {
     items.push({ label: user.todo ? `申报审核（待审 ${user.todo}）` : '申报审核', href: '/org/reviews' });
@@ -68,7 +72,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   items.push({ label: '消息中心', href: '/org/messages' });
   if (user.orgKind === 'committee') {
     items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
-    items.push({ label: '评审会议', href: '/org/evaluations' }, { label: '结果公示', href: '/org/result-publicity' }, { label: '证书', href: '/org/certificates' });
+    items.push({ label: '评审会议', href: '/org/evaluations' }, { label: '评委专家库', href: '/org/experts' }, { label: '结果公示', href: '/org/result-publicity' }, { label: '证书', href: '/org/certificates' });
   }
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });

@@ -50,7 +50,7 @@ export async function loadUser(db: DB, id: number, now: Date = new Date()): Prom
     .executeTakeFirst();
   if (!row || row.disabled) return null;
   const policy = await getPolicy(db);
-  const who = { kind: row.kind, orgKind: row.org_kind ?? null };
+  const who = { kind: row.kind, orgKind: row.org_kind ?? null, roles: row.roles ? row.roles.split(',') : [] };
   return {
     id: row.id,
     kind: row.kind,
@@ -77,6 +77,7 @@ export function homeOf(user: CurrentUser): string {
   if (user.kind === 'applicant') return '/me';
   if (user.orgKind === 'platform' && user.roles.includes('security')) return '/admin/security/users';
   if (user.orgKind === 'platform' && user.roles.includes('audit')) return '/admin/audit';
+  if (user.roles.includes('member')) return '/vote';
   return user.roles.includes('admin') ? '/admin' : '/org';
 }
 

@@ -205,6 +205,17 @@ export async function certificatePdf(ctx: AppContext, reply: FastifyReply, cert:
   return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
 }
 
+/** 评审简表 of a meeting as one PDF (one A4 page per declaration, in the order given). */
+export async function briefsPdf(ctx: AppContext, reply: FastifyReply, title: string, briefs: readonly import('./brief.js').BriefDoc[]): Promise<{ kind: 'ok'; pdf: Buffer } | PrintProblem> {
+  const printer = printerFor(ctx);
+  const r = await attempt(ctx, reply.request, async () => {
+    const fonts = printer.fonts();
+    const html = await reply.viewAsync('print/brief.njk', { title, briefs, fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN });
+    return printer.render(html, {});
+  });
+  return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
+}
+
 /** The page for a PrintProblem (409 for the gate, 503 otherwise, Retry-After when busy). */
 export function printProblem(_req: FastifyRequest, reply: FastifyReply, p: PrintProblem, previewUrl: string, doc: '申报表' | '证书' = '申报表') {
   const view = doc === '申报表' ? '在线预览申报表' : '在线查看证书';

@@ -45,7 +45,7 @@ export async function openPlans(db: DB, now: Date, q: string, limit: number, off
 export type PlanRecord = Selectable<PlansTable>;
 
 /** The plan's editable columns (everything but id and the stamps). */
-export type PlanColumns = Omit<PlanRecord, 'id' | 'created_at' | 'updated_at' | 'eligibility_rules'>;
+export type PlanColumns = Omit<PlanRecord, 'id' | 'created_at' | 'updated_at' | 'eligibility_rules' | 'reject_ratio' | 'min_members'>;
 
 /**
  * One plan, scoped: `committeeOrgId` null means any committee (platform admin); otherwise a

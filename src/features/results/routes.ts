@@ -10,6 +10,10 @@ import { getDeclaration, type Declaration } from '../declaration/service.js';
 import { visibleDeclaration } from '../review/service.js';
 import * as svc from './service.js';
 import { materialsZip } from './dossier.js';
+import { onlineModel } from '../meeting/routes.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../../app-root.js';
 import { audit } from '../audit/service.js';
 import { recognitionByCode } from '../recognition/service.js';
 import { REC_LEVEL_NAMES, recKindOf } from '../../domain/recognition.js';
@@ -46,6 +50,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   async function meetingPage(req: FastifyRequest, reply: import('fastify').FastifyReply, errors: svc.VoteErrors = {}, posted: Record<string, unknown> = {}, status = 200) {
     const x = await svc.getEvaluation(ctx, req.user!, idOf(req));
     if (!x) return reply.callNotFound();
+    if (x.e.mode === 'online') return reply.page('meeting/online.njk', await onlineModel(ctx, x), status);
     const ratio = svc.ratioOf(x.plan);
     const rows = await svc.meetingRows(ctx, x.e.id, x.plan.id);
     const val = (id: number, k: 'agree' | 'disagree' | 'abstain', saved: number | null) => {

@@ -128,6 +128,8 @@ export async function saveVotes(ctx: AppContext, u: Staff, evaluationId: number,
   const x = await getEvaluation(ctx, u, evaluationId);
   if (!x) return { ok: false, errors: {}, error: '评审会议不存在' };
   if (x.e.confirmed_at) return { ok: false, errors: {}, error: '评审结果已确认，不能再修改票数' };
+  // An online meeting's totals come from the members' ballots (src/features/meeting/voting.ts).
+  if (x.e.mode === 'online') return { ok: false, errors: {}, error: '在线表决的会议由评委投票计算结果，不能录入票数' };
   const m = { expected: x.e.members_expected, present: x.e.members_present };
   const ratio = ratioOf(x.plan);
   const str = (k: string) => {
@@ -171,6 +173,9 @@ export async function confirmEvaluation(ctx: AppContext, u: Staff, evaluationId:
   return writeTx(ctx.db, async (trx) => {
     const e = await trx.selectFrom('evaluations').selectAll().where('id', '=', evaluationId).executeTakeFirstOrThrow();
     if (e.confirmed_at) return { ok: false as const, error: '评审结果已确认' };
+    if (await trx.selectFrom('evaluation_rounds').select('id').where('evaluation_id', '=', evaluationId).where('closed_at', 'is', null).executeTakeFirst()) {
+      return { ok: false as const, error: '表决尚未结束，请先结束本轮表决' };
+    }
     const votes = await trx
       .selectFrom('evaluation_votes as v')
       .innerJoin('declarations as d', 'd.id', 'v.declaration_id')

@@ -11,6 +11,7 @@ const AREAS = [
   { role: 'audit', allowed: /^\/admin\/audit(\/|$)/ },
   { role: 'security', allowed: /^\/admin\/security(\/|$)/ },
 ] as const;
+const MEMBER_AREA = { role: 'member', allowed: /^\/vote(\/|$)/ } as const;
 
 /**
  * A global guard after the auth plugin: an audit admin reaches the audit screens and their own
@@ -22,7 +23,8 @@ export default fp(async function confinePlugin(app: FastifyInstance) {
   app.addHook('preHandler', async (req, reply) => {
     const u = req.user;
     if (!u) return;
-    const area = AREAS.find((a) => hasPlatformRole(u, a.role));
+    // 评委 (a committee's member accounts, issue #16) vote and read their meeting's declarations only.
+    const area = u.kind === 'staff' && u.roles.includes('member') ? MEMBER_AREA : AREAS.find((a) => hasPlatformRole(u, a.role));
     if (!area) return;
     const route = req.routeOptions.url;
     if (!route || area.allowed.test(route) || OWN.some((re) => re.test(route))) return;

@@ -8,11 +8,12 @@ const applicant = { kind: 'applicant' as const, orgKind: null };
 const ON: AuthPolicy = { ...DEFAULT_AUTH_POLICY, twofaHrb: true, twofaCommittee: true };
 
 t.test('who must use 2FA', async (t) => {
-  const cases: [string, { kind: 'staff' | 'applicant'; orgKind: string | null }, boolean, boolean][] = [
+  const cases: [string, { kind: 'staff' | 'applicant'; orgKind: string | null; roles?: string[] }, boolean, boolean][] = [
     // who, default policy, both switches on
     ['platform admin', staff('platform'), true, true],
     ['HRB staff', staff('hrb'), false, true],
     ['committee office staff', staff('committee'), false, true],
+    ['committee member (评委)', { ...staff('committee'), roles: ['member'] }, true, true],
     ['unit staff', staff('unit'), false, false],
     ['supervisor staff', staff('supervisor'), false, false],
     ['agency staff', staff('agency'), false, false],
