@@ -13,6 +13,7 @@ import * as m0011 from './0011_sessions_fieldtest.js';
 import * as m0012 from './0012_security_fieldtest.js';
 import * as m0013 from './0013_print_fieldtest.js';
 import * as m0014 from './0014_applicant_fieldtest.js';
+import * as m0020 from './0020_exchange.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_security_fieldtest': m0012,
   '0013_print_fieldtest': m0013,
   '0014_applicant_fieldtest': m0014,
+  '0020_exchange': m0020,
 };

@@ -43,6 +43,7 @@ import { todoCount } from './features/review/queue.js';
 import unitStageRoutes from './features/unitstage/routes.js';
 import printRoutes from './print/routes.js';
 import resultsRoutes from './features/results/routes.js';
+import exchangeRoutes from './features/exchange/routes.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -210,7 +211,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, exchangeRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

@@ -104,6 +104,12 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   supervisor_withdraw: '撤回主管部门申请',
   file_upload: '上传附件',
   file_delete: '删除附件',
+  exchange_check: '数据导入预检',
+  exchange_import: '数据导入',
+  exchange_export: '数据导出',
+  api_token_create: '创建接口令牌',
+  api_token_revoke: '吊销接口令牌',
+  api_call: '接口调用',
 };
 
 /** The actor of rows written by the command line (backup, restore, migrate, create-admin). */
