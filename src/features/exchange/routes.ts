@@ -9,6 +9,8 @@ import { CERT_COLUMNS } from '../../domain/legacyCert.js';
 import { EXCHANGE_MAX_BYTES, EXCHANGE_MAX_ROWS } from './table.js';
 import { CLASSES, CLASS_NAMES, getBatch, recentBatches, reportPage, type Kind, type Summary } from './batches.js';
 import * as certs from './certImport.js';
+import * as orgs from './orgImport.js';
+import { ORG_COLUMNS } from '../../domain/orgImportRow.js';
 
 const MB = Math.round(EXCHANGE_MAX_BYTES / 1024 / 1024);
 export const TOO_LARGE = `导入文件不能超过${MB}MB`;
@@ -40,6 +42,10 @@ export default async function exchangeRoutes(app: FastifyInstance, { ctx, kinds 
     {
       kind: 'certificates', title: '导入历史证书', base: '/admin/exchange/certificates', columns: CERT_COLUMNS, reportCols: ['姓名', '身份证号', '证书编号'],
       dryRun: certs.dryRun, confirm: certs.confirm,
+    },
+    {
+      kind: 'orgs', title: '导入单位和主管部门', base: '/admin/exchange/orgs', columns: ORG_COLUMNS, reportCols: ['单位名称', '统一社会信用代码', '类型'],
+      dryRun: orgs.dryRun, confirm: orgs.confirm,
     },
     ...kinds,
   ];
