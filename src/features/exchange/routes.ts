@@ -10,6 +10,9 @@ import { EXCHANGE_MAX_BYTES, EXCHANGE_MAX_ROWS } from './table.js';
 import { CLASSES, CLASS_NAMES, getBatch, recentBatches, reportPage, type Kind, type Summary } from './batches.js';
 import * as certs from './certImport.js';
 import * as orgs from './orgImport.js';
+import * as dictx from './dictExchange.js';
+import { attachmentHeader } from '../../lib/xlsx.js';
+import { audit } from '../audit/service.js';
 import { ORG_COLUMNS } from '../../domain/orgImportRow.js';
 
 const MB = Math.round(EXCHANGE_MAX_BYTES / 1024 / 1024);
@@ -97,5 +100,61 @@ export default async function exchangeRoutes(app: FastifyInstance, { ctx, kinds 
     const r = await k.confirm(ctx, req, batch.id);
     if (!r.ok) return reply.flashRedirect(back, r.error, 'error');
     return reply.flashRedirect(back, `已导入 ${r.imported} 条${r.linked ? `，其中 ${r.linked} 条已填入已注册人员的现有职称` : ''}`);
+  });
+
+  // ---- 导出基本代码 / 接收更新代码: the whole dictionary set as one versioned JSON file ----
+  const dictPage = async (reply: FastifyReply, data: Record<string, unknown> = {}, status = 200) => {
+    const batches = await ctx.db.selectFrom('import_batches').select(['id', 'filename', 'status', 'summary', 'created_at', 'imported_at']).where('kind', '=', 'dicts').orderBy('id', 'desc').limit(10).execute();
+    return reply.page('exchange/dicts.njk', { title: '字典导出与导入', maxMb: MB, batches: batches.map((b) => ({ ...b, summary: JSON.parse(b.summary) })), breadcrumbs: crumbs({ label: '字典导出与导入' }), ...data }, status);
+  };
+  app.get('/admin/exchange/dicts', admin, async (_req, reply) => dictPage(reply));
+
+  app.get('/admin/exchange/dicts.json', admin, async (req, reply) => {
+    const now = ctx.config.now();
+    const set = await dictx.exportSet(ctx.db, now);
+    await audit(ctx, req, { action: 'exchange_export', objectType: 'dicts', detail: '导出基本代码（字典 JSON）' });
+    const day = now.toISOString().slice(0, 10);
+    return reply
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .header('Content-Disposition', attachmentHeader(`基本代码-${day}.json`, `dicts-${day}.json`))
+      .send(JSON.stringify(set, null, 1));
+  });
+
+  app.post('/admin/exchange/dicts', { ...UPLOAD_ROUTE, ...admin }, async (req, reply) => {
+    const form = await readForm(req, LIMITS, { total: TOO_LARGE });
+    if (!form.ok) return uploadRefused(reply, form, '/admin/exchange/dicts');
+    if (form.tooLarge.length) return dictPage(reply, { error: TOO_LARGE }, 413);
+    const file = form.files.file;
+    if (!file) return dictPage(reply, { error: '请选择要导入的文件' }, 422);
+    const r = await dictx.dryRun(ctx, req, file, await fs.promises.readFile(file.path));
+    if (!r.ok) return dictPage(reply, { error: r.error }, 422);
+    return reply.redirect(`/admin/exchange/dicts/batches/${r.batchId}`, 303);
+  });
+
+  const dictBatch = async (req: FastifyRequest) => {
+    const b = await getBatch(ctx.db, Number((req.params as { id: string }).id));
+    return b?.kind === 'dicts' ? b : undefined;
+  };
+  app.get('/admin/exchange/dicts/batches/:id', admin, async (req, reply) => {
+    const batch = await dictBatch(req);
+    if (!batch) return reply.callNotFound();
+    const q = req.query as Record<string, string | undefined>;
+    const kind = q.kind && q.kind in dictx.CHANGE_NAMES ? q.kind : '';
+    const all = JSON.parse(batch.report) as import('../../domain/dictDiff.js').DictChange[];
+    const rows = kind ? all.filter((c) => c.kind === kind) : all;
+    const { page, size } = pageParams(q, 50);
+    const list = { rows: rows.slice((page - 1) * size, page * size), total: rows.length, page, size, pages: Math.max(1, Math.ceil(rows.length / size)) };
+    return reply.page('exchange/dicts-batch.njk', {
+      title: '接收更新代码：预览', batch, summary: JSON.parse(batch.summary), list, kind, changeNames: dictx.CHANGE_NAMES, groupNames: dictx.GROUP_NAMES,
+      breadcrumbs: crumbs({ label: '字典导出与导入', href: '/admin/exchange/dicts' }, { label: `批次 ${batch.id}` }),
+    });
+  });
+  app.post('/admin/exchange/dicts/batches/:id/confirm', admin, async (req, reply) => {
+    const batch = await dictBatch(req);
+    if (!batch) return reply.callNotFound();
+    const back = `/admin/exchange/dicts/batches/${batch.id}`;
+    const r = await dictx.confirm(ctx, req, batch.id);
+    if (!r.ok) return reply.flashRedirect(back, r.error, 'error');
+    return reply.flashRedirect(back, `已更新 ${r.imported} 项字典`);
   });
 }
