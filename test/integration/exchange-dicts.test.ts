@@ -77,3 +77,31 @@ t.test('dictionaries: export → edit → import with a preview of added, rename
   t.match(broken.body, '字典文件有1项缺少代码或名称（如 series[0]），未导入任何内容');
   t.equal(Number((await app.ctx.db.selectFrom('import_batches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n), before);
 });
+
+t.test('职称系列 and 行政区域 are editable: rename, disable (no longer offered), enable', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  await createStaff(app);
+  const a = new Agent(app);
+  await login(a, 'staff', 'admin1');
+  const page = await a.get('/admin/dicts');
+  t.notMatch(page.body, '只读浏览');
+  await a.get('/admin/dicts/series');
+  t.equal((await a.post('/admin/dicts/series/S04', { name: '卫生系列' })).statusCode, 303);
+  t.equal((await app.ctx.db.selectFrom('series').select('name').where('code', '=', 'S04').executeTakeFirstOrThrow()).name, '卫生系列');
+  await app.ctx.dicts.ready();
+  t.ok(app.ctx.dicts.options('titles').some((o) => o.name === '卫生系列 - 副主任医师'), 'titles follow the new series name');
+  await a.get('/admin/dicts/series');
+  await a.post('/admin/dicts/series/S04', { toggle: '1' });
+  await app.ctx.dicts.ready();
+  t.notOk(app.ctx.dicts.options('titles').some((o) => o.name.startsWith('卫生系列')), 'a disabled series offers no titles');
+  t.match((await a.get('/admin/dicts/series')).body, '已停用');
+  await a.post('/admin/dicts/series/S04', { toggle: '1' });
+  t.equal((await app.ctx.db.selectFrom('series').select('disabled').where('code', '=', 'S04').executeTakeFirstOrThrow()).disabled, 0);
+  await a.get('/admin/dicts/regions');
+  t.equal((await a.post('/admin/dicts/regions/530102', { name: '五华' })).statusCode, 303);
+  t.equal((await app.ctx.db.selectFrom('regions').select('name').where('code', '=', '530102').executeTakeFirstOrThrow()).name, '五华');
+  t.equal((await a.post('/admin/dicts/regions/999999', { name: 'x' })).statusCode, 404);
+  const audits = await app.ctx.db.selectFrom('audit_log').select('object_type').where('action', '=', 'config_change').execute();
+  t.equal(audits.length, 4);
+});
