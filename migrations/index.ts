@@ -18,6 +18,7 @@ import * as m0016 from './0016_windows_supplements.js';
 import * as m0017 from './0017_recognition.js';
 import * as m0018 from './0018_org_tree.js';
 import * as m0019 from './0019_meeting.js';
+import * as m0020 from './0020_exchange.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
 
@@ -45,6 +46,7 @@ export const migrations: Record<string, Migration> = {
   '0017_recognition': m0017,
   '0018_org_tree': m0018,
   '0019_meeting': m0019,
+  '0020_exchange': m0020,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
 };

@@ -50,6 +50,7 @@ import integrityRoutes from './features/integrity/routes.js';
 import recognitionRoutes from './features/recognition/routes.js';
 import { recognitionTodo } from './features/recognition/service.js';
 import meetingRoutes from './features/meeting/routes.js';
+import exchangeRoutes from './features/exchange/routes.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -221,7 +222,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

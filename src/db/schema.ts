@@ -202,12 +202,15 @@ export interface RegionsTable {
   parent_code: string | null;
   level: 'province' | 'city' | 'county';
   zone: Generated<number>;
+  disabled: Generated<number>;
 }
 
 export interface SeriesTable {
   code: string;
   name: string;
   sort: Generated<number>;
+  /** 0020: a series no longer offered (kept while in use). */
+  disabled: Generated<number>;
 }
 
 export interface TitlesTable {
@@ -217,6 +220,7 @@ export interface TitlesTable {
   level: string;
   name: string;
   sort: Generated<number>;
+  disabled: Generated<number>;
 }
 
 export interface HolidaysTable {
@@ -725,10 +729,67 @@ export interface UnitSanctionsTable {
   lift_reason: string | null;
 }
 
+/** An uploaded exchange file between its dry run and its confirmation (0020). */
+export interface ImportBatchesTable {
+  id: Generated<number>;
+  kind: 'certificates' | 'orgs' | 'dicts';
+  sha256: string;
+  size: number;
+  filename: string;
+  status: 'checked' | 'imported';
+  /** JSON counts per class. */
+  summary: string;
+  /** JSON array: one entry per row (line, class, reason, what the row says). */
+  report: string;
+  created_by: number | null;
+  created_at: string;
+  imported_at: string | null;
+  imported_count: number | null;
+}
+
+/** A certificate issued before this system, imported from a file (0020). */
+export interface LegacyCertificatesTable {
+  id: Generated<number>;
+  batch_id: number;
+  id_enc: string;
+  id_hmac: string;
+  id_masked: string;
+  name: string;
+  title_name: string;
+  /** Level code (senior_full…junior). */
+  level: string;
+  specialty: string;
+  obtained_on: string;
+  number: string;
+  issuer: string;
+  method: string;
+  verify_code: string;
+  /** The holder's account once linked (现有职称 filled). */
+  user_id: number | null;
+  created_at: string;
+}
+
+/** A read-only API token of another system (0020): only its SHA-256 is kept. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  org_id: number;
+  token_hash: string;
+  prefix: string;
+  created_by: number | null;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by: number | null;
+  last_used_at: string | null;
+}
+
 export interface Database {
   integrity_records: IntegrityRecordsTable;
   unit_sanctions: UnitSanctionsTable;
   org_renames: OrgRenamesTable;
+  import_batches: ImportBatchesTable;
+  legacy_certificates: LegacyCertificatesTable;
+  api_tokens: ApiTokensTable;
   job_runs: JobRunsTable;
   blobs: BlobsTable;
   audit_log: AuditLogTable;

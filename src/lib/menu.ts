@@ -104,6 +104,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
         { label: '用户管理', href: '/admin/users' },
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },
+        { label: '数据交换', href: '/admin/exchange' },
         { label: '短信发件箱', href: '/admin/sms' },
         { label: '评审计划', href: '/org/plans' },
         { label: '通知公告', href: '/org/notices' },

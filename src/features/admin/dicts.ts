@@ -218,4 +218,28 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     await audit(ctx, req, { action: 'config_change', objectType: `dict:${dict}`, objectId: code, detail: `改名：${item.name} → ${name}` });
     return reply.flashRedirect(back, `已改名：${item.name} → ${name}（已填写的信息保留原名称）`);
   });
+
+  // 职称系列 and 行政区域: rename, disable/enable (0020: never deleted, rows already filled keep their text).
+  for (const table of ['series', 'regions'] as const) {
+    const label = table === 'series' ? '职称系列' : '行政区域';
+    app.post(`/admin/dicts/${table}/:code`, async (req, reply) => {
+      const code = (req.params as { code: string }).code;
+      const item = await ctx.db.selectFrom(table).select(['code', 'name', 'disabled']).where('code', '=', code).executeTakeFirst();
+      if (!item) return reply.callNotFound();
+      const back = `/admin/dicts/${table}`;
+      const b = (req.body ?? {}) as Record<string, string>;
+      if (b.toggle) {
+        await ctx.db.updateTable(table).set({ disabled: item.disabled ? 0 : 1 }).where('code', '=', code).execute();
+        await ctx.dicts.changed();
+        await audit(ctx, req, { action: 'config_change', objectType: `dict:${table}`, objectId: code, detail: item.disabled ? '启用' : '停用' });
+        return reply.flashRedirect(back, item.disabled ? `已启用${label}：${item.name}` : `已停用${label}：${item.name}（已填写的信息不受影响）`);
+      }
+      const name = (b.name ?? '').trim();
+      if (!name || [...name].length > 50) return reply.flashRedirect(back, '请填写名称（不超过50个字）', 'error');
+      await ctx.db.updateTable(table).set({ name }).where('code', '=', code).execute();
+      await ctx.dicts.changed();
+      await audit(ctx, req, { action: 'config_change', objectType: `dict:${table}`, objectId: code, detail: `改名：${item.name} → ${name}` });
+      return reply.flashRedirect(back, `已改名：${item.name} → ${name}（已填写的信息保留原名称）`);
+    });
+  }
 }

@@ -118,6 +118,12 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   recognition_return: '退回职称认定',
   recognition_refuse: '不予认定',
   recognition_windows: '设置认定申报时间',
+  exchange_check: '数据导入预检',
+  exchange_import: '数据导入',
+  exchange_export: '数据导出',
+  api_token_create: '创建接口令牌',
+  api_token_revoke: '吊销接口令牌',
+  api_call: '接口调用',
 };
 
 /** The actor of rows written by the command line (backup, restore, migrate, create-admin). */

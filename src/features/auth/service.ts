@@ -9,6 +9,7 @@ import { idColumns, idHmac, phoneColumns, phoneHmac } from '../../lib/pii.js';
 import type { FieldErrors } from '../../lib/forms.js';
 import { verifyCode } from '../sms/codes.js';
 import { clearLoginFailures, newPasswordProblems, recordPassword, reusedPassword, REUSE_MESSAGE } from './passwords.js';
+import { claimAtRegistration } from '../exchange/certImport.js';
 
 // Seed 002 §五(四)1 and the issue: the 3rd consecutive wrong password locks the account —
 // from that source (IP) only (login_failures), so nobody can lock someone else out everywhere.
@@ -86,6 +87,8 @@ export async function register(ctx: AppContext, v: RegisterInput): Promise<{ ok:
       .returning('id')
       .executeTakeFirstOrThrow();
     await recordPassword(ctx.db, row.id, hash, stamp);
+    // Certificates imported from the old system (导入历史证书) fill 现有职称 at once.
+    await claimAtRegistration(ctx, row.id, idHmac(ctx.secrets, id));
     return { ok: true, userId: row.id };
   } catch (err) {
     // Two tabs racing past the duplicate check: the unique index decides.

@@ -97,6 +97,9 @@ export class Dicts implements DictLookup {
       .selectFrom('titles as t')
       .innerJoin('series as s', 's.code', 't.series_code')
       .select(['t.name', 't.level', 't.track', 's.name as series', 's.sort as ssort', 't.sort'])
+      // A disabled series or title is no longer offered (0020); rows that name it keep their text.
+      .where('t.disabled', '=', 0)
+      .where('s.disabled', '=', 0)
       .orderBy('s.sort')
       .orderBy('t.sort')
       .execute();

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { requireApplicant, requireStaff, requireDuty } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { maskName } from '../../domain/mask.js';
+import { legacyByVerifyCode } from '../exchange/certImport.js';
 import { ratioText, resultPublicityTitle, votesNeeded } from '../../domain/evaluation.js';
 import { chinaDate } from '../../domain/plans.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
@@ -157,7 +158,11 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   // ---- 电子证书 (applicant) and its public check ----
   app.get('/me/certificates', { preHandler: requireApplicant }, async (req, reply) => {
     const rows = await svc.certificateQuery(ctx.db).where('d.user_id', '=', req.user!.id).orderBy('c.id', 'desc').execute();
-    return reply.page('results/my-certificates.njk', { rows: rows.map((c) => ({ ...c, ...svc.certificateView(c) })), title: '我的证书', breadcrumbs: [{ label: '我的证书' }] });
+    const legacy = await ctx.db.selectFrom('legacy_certificates').select(['number', 'title_name', 'specialty', 'issuer', 'obtained_on', 'verify_code']).where('user_id', '=', req.user!.id).orderBy('obtained_on').execute();
+    return reply.page('results/my-certificates.njk', {
+      rows: rows.map((c) => ({ ...c, ...svc.certificateView(c) })), legacy: legacy.map((c) => ({ ...c, codeDisplay: svc.displayVerifyCode(c.verify_code) })),
+      title: '我的证书', breadcrumbs: [{ label: '我的证书' }],
+    });
   });
 
   app.get('/me/certificates/:id', { preHandler: requireApplicant }, async (req, reply) => {
@@ -222,6 +227,9 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
           certTitle: `${rec.title_name}（${REC_LEVEL_NAMES[rec.level]}，${recKindOf(rec.level)}）`, issuerLabel: '认定部门', codeDisplay: svc.displayVerifyCode(code!), title: '证书核验',
         });
       }
+      // A certificate of the old system, imported (导入历史证书): marked as such.
+      const legacy = code ? await legacyByVerifyCode(ctx.db, code) : undefined;
+      if (legacy) return reply.page('results/verify.njk', { c: null, legacy: { ...legacy, name: maskName(legacy.name) }, codeDisplay: svc.displayVerifyCode(code!), title: '证书核验' });
       return reply.page('results/verify.njk', { c: null, codeDisplay: raw, title: '未找到该验证码对应的证书' }, 404);
     }
     return reply.page('results/verify.njk', { c: { ...c, name: maskName(c.name) }, ...svc.certificateView(c), title: '证书核验' });

@@ -32,6 +32,11 @@ export function parsePasted(text: string): RawRow[] {
 
 /** CSV text (quotes allowed; comma, Chinese comma or tab as separators). */
 export function parseCsv(text: string): RawRow[] {
+  return finish(csvRows(text));
+}
+
+/** Every row of a CSV text as written (header and empty rows included), with its line number. */
+export function csvRows(text: string): RawRow[] {
   const rows: RawRow[] = [];
   const src = String(text ?? '').replace(/^\ufeff/, '');
   let line = 1;
@@ -74,7 +79,7 @@ export function parseCsv(text: string): RawRow[] {
     } else cell += ch;
   }
   if (cell !== '' || cells.length) endRow();
-  return finish(rows);
+  return rows;
 }
 
 /** UTF-8 (with or without BOM); Excel on Chinese Windows saves CSV as GBK. */
@@ -90,7 +95,7 @@ export function decodeText(buf: Buffer): string {
   }
 }
 
-function cellText(v: unknown): { text: string; problem?: string } {
+export function cellText(v: unknown): { text: string; problem?: string } {
   if (v === null || v === undefined) return { text: '' };
   if (typeof v === 'number') {
     // An 18-digit ID typed as a number has lost its last digits (Excel keeps 15 significant).
