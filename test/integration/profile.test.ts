@@ -199,6 +199,8 @@ t.test('a full valid save: 303, values shown, account name and unit updated', as
     former_name: '张小伟', native_place: '云南昆明', ethnic: '汉族', political: '中共党员', major: MAJOR, academic_roles: '云南省计算机学会会员',
     email: 'zhangwei@example.com', address: '昆明市五华区人民中路1号',
     postcode: '650000', department: '信息科', position: '无', specialty,
+    // 人员身份 (issue #13), optional, left empty here.
+    staff_type: null, agency_start: null, post_origin: null, post_since: null, postdoc_out: null,
   }, 'stored normalised (numbers as numbers); name and unit live on the account');
 
   // Saving again (an update) works, and an emptied optional field is cleared.
