@@ -64,6 +64,8 @@ if (browser) {
     await me.select('#f-title_name', titleLabel);
     await fill(me, '#f-specialty', '软件工程');
     await me.$eval('#f-filing_date', (el) => { (el as HTMLInputElement).value = '2026-06-20'; });
+    const invalid = await me.$$eval('form[action="/me/recognition"] :invalid', (els) => els.map((e) => (e as HTMLInputElement).name + '=' + (e as HTMLInputElement).value));
+    t.same(invalid, [], 'the form is valid in the browser');
     await plainClick(me, 'form[action="/me/recognition"] button[type="submit"]', /^\/me\/recognition\/\d+$/);
     const recId = Number(new URL(me.url()).pathname.split('/').pop());
     for (const [i, s] of REC_SLOTS.entries()) {

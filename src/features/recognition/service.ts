@@ -121,7 +121,9 @@ export async function checkForm(ctx: AppContext, db: Kysely<Database>, userId: n
   const now = today(ctx);
   const level = isRecLevel(v.level) ? v.level : undefined;
   if (!level) errors.level = '请选择认定级别';
-  const dicts = await ctx.dicts.ready();
+  // The callers load the dictionaries before their writeTx: ready() may read ctx.db, which the
+  // transaction holds (a deadlock on SQLite).
+  const dicts = ctx.dicts;
   if (!v.title_name) errors.title_name = '请选择资格名称';
   else if (level && dicts.titleLevel(v.title_name) !== level) errors.title_name = `资格名称“${v.title_name}”不是${REC_LEVEL_NAMES[level]}职称，请重新选择`;
   if (!v.specialty) errors.specialty = '请填写职称专业';
@@ -169,6 +171,7 @@ export async function createRecognition(ctx: AppContext, actor: Actor, userId: n
   const user = await ctx.db.selectFrom('users').select(['unit_org_id']).where('id', '=', userId).executeTakeFirstOrThrow();
   if (!user.unit_org_id) return { ok: false, errors: { form: '未选择工作单位：请先在“基本信息”中选择工作单位。' } };
   const unitOrgId = user.unit_org_id;
+  await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const c = await checkForm(ctx, trx, userId, unitOrgId, v);
     if (Object.keys(c.errors).length) return { ok: false as const, errors: c.errors };
@@ -188,6 +191,7 @@ export async function createRecognition(ctx: AppContext, actor: Actor, userId: n
 
 export async function updateRecognition(ctx: AppContext, actor: Actor, r: Recognition, v: RecInput, ip?: string): Promise<SaveResult> {
   if (!RECOGNITION_EDITABLE.includes(r.status)) return { ok: false, errors: { form: '已上报的材料不能修改' } };
+  await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const c = await checkForm(ctx, trx, r.user_id, r.unit_org_id, v, r.id);
     if (Object.keys(c.errors).length) return { ok: false as const, errors: c.errors };
@@ -226,6 +230,7 @@ async function readyToMove(ctx: AppContext, trx: Kysely<Database>, r: Recognitio
 /** The applicant hands the filled recognition to the unit. */
 export async function sendToUnit(ctx: AppContext, actor: Actor, r: Recognition, ip?: string): Promise<Move> {
   if (r.status !== 'draft' && r.status !== 'returned') return { ok: false, error: '当前状态不能提交单位' };
+  await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const ready = await readyToMove(ctx, trx, r);
     if (!ready.ok) return ready;
@@ -248,6 +253,7 @@ export async function unitSubmit(ctx: AppContext, actor: Actor, r: Recognition, 
   else if (phone && !phone.ok && !/^0\d{2,3}-?\d{7,8}$/.test(phoneRaw)) errors.operator_phone = '联系电话格式不正确（手机号或带区号的固定电话）';
   if (Object.keys(errors).length) return { ok: false, error: Object.values(errors)[0]!, errors };
   if (!RECOGNITION_EDITABLE.includes(r.status)) return { ok: false, error: '材料已上报' };
+  await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const ready = await readyToMove(ctx, trx, r);
     if (!ready.ok) return ready;
