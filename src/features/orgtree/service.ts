@@ -225,7 +225,7 @@ export async function removeChild(ctx: AppContext, req: FastifyRequest, org: { i
   const stamp = ctx.config.now().toISOString();
   return writeTx(ctx.db, async (trx) => {
     // Counted again under the write lock: a declaration or account added since the confirmation page.
-    const why = removalError(await contents(trx as unknown as DB, org.id));
+    const why = removalError(await contents(trx, org.id));
     if (why) return why;
     await trx.updateTable('orgs').set({ removed_at: stamp, disabled: 1, updated_at: stamp }).where('id', '=', org.id).execute();
     await audit(ctx, req, { action: 'org_remove', objectType: 'org', objectId: org.id, detail: `注销下级机构：${org.name}` }, trx);
