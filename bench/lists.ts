@@ -166,7 +166,7 @@ function pgFor(label: string, size: number, root: string, data: string): string 
   console.log(`moving ${data} into PostgreSQL ${name} (migrate-to-postgres)`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate-to-postgres', url.toString()], { cwd: root, env: { ...process.env, DATA_DIR: data, NODE_ENV: 'production', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`migrate-to-postgres failed for ${name}`);
-  psql(`\\c ${name}\nanalyze`);
+  execFileSync('psql', [url.toString(), '-qtAc', 'vacuum analyze'], { encoding: 'utf8' });
   fs.writeFileSync(mark, '1');
   return url.toString();
 }
