@@ -76,7 +76,7 @@ if (browser) {
     await boosted(page, '#row-form .actions button[type="submit"]', landsOn);
   }
 
-  t.test('archive: profile, rows in three sections, drag and 上移 order (JS), 上移 without JS', { timeout: 60_000 }, async (t) => {
+  t.test('archive: profile, rows in three sections, drag and 上移 order (JS), 上移 without JS', { timeout: 150_000 }, async (t) => {
     const started = Date.now();
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());

@@ -50,7 +50,7 @@ if (browser) {
 
   for (const j of journeys) {
     const label = j.js ? 'with JavaScript (htmx-boosted forms)' : 'without JavaScript (plain HTML forms)';
-    t.test(`register, log out, log in — ${label}`, { timeout: 30_000 }, async (t) => {
+    t.test(`register, log out, log in — ${label}`, { timeout: 90_000 }, async (t) => {
       const started = Date.now();
       const context = await browser.createBrowserContext();
       t.teardown(() => context.close());
@@ -154,7 +154,7 @@ if (browser) {
     });
   }
 
-  t.test('图片验证码 with JavaScript: 换一张 reloads only the image; the digits of the new image send the code', { timeout: 30_000 }, async (t) => {
+  t.test('图片验证码 with JavaScript: 换一张 reloads only the image; the digits of the new image send the code', { timeout: 90_000 }, async (t) => {
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());
     const page = await context.newPage();

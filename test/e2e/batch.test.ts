@@ -14,7 +14,7 @@ import { bodyText, boosted, browserOrSkip, fill, plainClick, screenshot, startSe
 const browser = await browserOrSkip(t);
 
 if (browser) {
-  t.test('批量通过: JavaScript on at the supervisor, off at the committee', { timeout: 60_000 }, async (t) => {
+  t.test('批量通过: JavaScript on at the supervisor, off at the committee', { timeout: 150_000 }, async (t) => {
     const clock = new TestClock(Date.parse('2026-06-15T02:00:00Z'));
     const server = await startServer({ now: clock.now });
     t.teardown(() => server.close());

@@ -125,7 +125,7 @@ async function failWith(t: { fail: (...args: any[]) => unknown }, label: string,
 
 if (browser) {
   // ------------------------------------------------------------------------------------------
-  t.test('an applicant declares end to end and sees the record (JavaScript on)', { timeout: 45_000 }, async (t) => {
+  t.test('an applicant declares end to end and sees the record (JavaScript on)', { timeout: 120_000 }, async (t) => {
     const started = Date.now();
     const { server, app } = await serverWithClock();
     t.teardown(() => server.close());
@@ -246,7 +246,7 @@ if (browser) {
   });
 
   // ------------------------------------------------------------------------------------------
-  t.test('review chain: unit verifies, publicises, recommends; HRB returns; applicant resubmits; diff; committee approves', { timeout: 70_000 }, async (t) => {
+  t.test('review chain: unit verifies, publicises, recommends; HRB returns; applicant resubmits; diff; committee approves', { timeout: 240_000 }, async (t) => {
     const started = Date.now();
     const { server, clock, app } = await serverWithClock();
     t.teardown(() => server.close());

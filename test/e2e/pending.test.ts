@@ -92,10 +92,10 @@ if (browser) {
     }
   }
 
-  t.test('JavaScript on: htmx form, session gone, 保存 → login → the text is back', { timeout: 60_000 }, async (t) => {
+  t.test('JavaScript on: htmx form, session gone, 保存 → login → the text is back', { timeout: 150_000 }, async (t) => {
     await journey(t, true, '本年度完成医院信息系统升级改造，主持𠮷祥数据平台建设，发表论文两篇（张伟，JS）。');
   });
-  t.test('JavaScript off: plain form, session gone, 保存 → login → the text is back', { timeout: 60_000 }, async (t) => {
+  t.test('JavaScript off: plain form, session gone, 保存 → login → the text is back', { timeout: 150_000 }, async (t) => {
     await journey(t, false, '本年度负责电子病历系统的运行维护，培训新进人员十二名（张伟，无JS）。');
   });
 }

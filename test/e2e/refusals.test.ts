@@ -48,7 +48,7 @@ if (browser) {
     { who: 'sanctioned unit', phone: li.phone, text: '昆明市第二人民医院已被暂停2026年度职称申报推荐工作（原因：审核把关不严）' },
   ];
   for (const c of cases) {
-    t.test(`${c.who}: the refusal on 基本信息确认 and 提交申报`, { timeout: 60_000 }, async (t) => {
+    t.test(`${c.who}: the refusal on 基本信息确认 and 提交申报`, { timeout: 150_000 }, async (t) => {
       const context = await browser.createBrowserContext();
       t.teardown(() => context.close());
       const page = await context.newPage();

@@ -49,7 +49,7 @@ if (browser) {
     return { ...row, type: sniff(await app.ctx.blobs.read(row.sha256)) };
   }
 
-  t.test('with JS: crop step, rotate, upload the cropped JPEG → 已提交', { timeout: 90_000 }, async (t) => {
+  t.test('with JS: crop step, rotate, upload the cropped JPEG → 已提交', { timeout: 180_000 }, async (t) => {
     const a = await approvedApplicant('317', '13912340317', '张伟');
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());
@@ -91,7 +91,7 @@ if (browser) {
     }
   });
 
-  t.test('without JS: the same form uploads the file as chosen', { timeout: 60_000 }, async (t) => {
+  t.test('without JS: the same form uploads the file as chosen', { timeout: 150_000 }, async (t) => {
     const a = await approvedApplicant('318', '13912340318', '王芳');
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());

@@ -53,7 +53,7 @@ if (browser) {
 
   const noToken = (page: Page) => !/_csrf/i.test(page.url());
 
-  t.test('without JS: a wrong file and an oversized photo are reported next to their slots', { timeout: 60_000 }, async (t) => {
+  t.test('without JS: a wrong file and an oversized photo are reported next to their slots', { timeout: 150_000 }, async (t) => {
     const uid = await applicant('401', '13700137401');
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());
@@ -104,7 +104,7 @@ if (browser) {
     }
   });
 
-  t.test('with JS: the same messages in place (htmx), an oversized photo refused before it is sent', { timeout: 60_000 }, async (t) => {
+  t.test('with JS: the same messages in place (htmx), an oversized photo refused before it is sent', { timeout: 150_000 }, async (t) => {
     const uid = await applicant('402', '13700137402');
     const context = await browser.createBrowserContext();
     t.teardown(() => context.close());
