@@ -35,7 +35,11 @@ const concrete = (url: string) => url.replace(/:(\w+)/g, (_, p: string) => PARAM
  * Routes in the plugin scopes that register @fastify/multipart (files, units, unitstage):
  * every route of those scopes parses a multipart body, so the CSRF check is what refuses it.
  */
-const MULTIPART_SCOPES = ['/me/attachments', '/units/register', '/org/unit', '/org/people', '/org/recommend', '/org/publicity'];
+const MULTIPART_SCOPES = [
+  '/me/attachments', '/units/register', '/org/unit', '/org/people', '/org/recommend', '/org/publicity',
+  // #13 (evidence, supplements), #14 (recognition files), #17 (import files): each feature's own multipart scope.
+  '/org/integrity', '/org/sanctions', '/me/supplements', '/org/reviews/:id/supplements', '/org/recognitions', '/admin/exchange',
+];
 const MULTIPART = { has: (url: string) => MULTIPART_SCOPES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}-`)) };
 /** Reachable without signing in. */
 const PUBLIC = ['/login', '/login/2fa', '/register', '/register/sms', '/forgot', '/forgot/sms', '/forgot/staff', '/forgot/staff/sms', '/forgot/staff/unit', '/unlock', '/unlock/sms', '/units/register', '/setup/:token'];

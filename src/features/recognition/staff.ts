@@ -141,6 +141,9 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
   });
 
   app.post('/org/recognitions/:id/files', { ...UPLOAD_ROUTE, preHandler: requireStaff }, async (req, reply) => {
+    // The CSRF token is the form's first field: read (and checked) before anything else answers,
+    // so a forged post gets the 403 whatever the id (test/security/csrf.test.ts).
+    const form = req.isMultipart() ? await readForm(req, uploadFormLimits(ctx, 'doc'), { total: sizeMessage(ctx, 'doc') }) : null;
     const r = await load(req);
     if (!r || !r.asUnit || !svc.RECOGNITION_EDITABLE.includes(r.status)) return reply.callNotFound();
     const def = REC_SLOTS.find((s) => s.key === (req.query as Record<string, string>).slot);
@@ -148,8 +151,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const back = `/org/recognitions/${r.id}`;
     const slotId = `att-recognition-${r.id}-${def.key}`;
     const refuse = (m: string) => reply.flashRedirect(`${back}#${slotId}`, m, 'error', slotId);
-    if (!req.isMultipart()) return refuse(EMPTY_MESSAGE);
-    const form = await readForm(req, uploadFormLimits(ctx, 'doc'), { total: sizeMessage(ctx, 'doc') });
+    if (!form) return refuse(EMPTY_MESSAGE);
     if (!form.ok) return refuse(form.error);
     if (form.tooLarge.length) return refuse(sizeMessage(ctx, 'doc'));
     const file = form.files.file;
