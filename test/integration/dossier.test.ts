@@ -1,37 +1,10 @@
-import zlib from 'node:zlib';
 import t from 'tap';
+import { unzip } from '../helpers/files.js';
 import { makeApp, Agent, login } from '../helpers/app.js';
 import { kunming, readyApplicant, submittedDeclaration, declareThroughUi } from '../helpers/world.js';
 
 // 申报记录 → 下载申报材料 (issue #13; seed 002 五(二)3(6)): the applicant's own dossier.
 
-function unzip(buf: Buffer): { name: string; data: Buffer; flags: number; method: number }[] {
-  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0) throw new Error('no end of central directory');
-  const count = buf.readUInt16LE(eocd + 10);
-  let p = buf.readUInt32LE(eocd + 16);
-  const out = [];
-  for (let i = 0; i < count; i++) {
-    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central header');
-    const flags = buf.readUInt16LE(p + 8);
-    const method = buf.readUInt16LE(p + 10);
-    const crc = buf.readUInt32LE(p + 16);
-    const csize = buf.readUInt32LE(p + 20);
-    const nlen = buf.readUInt16LE(p + 28);
-    const xlen = buf.readUInt16LE(p + 30);
-    const clen = buf.readUInt16LE(p + 32);
-    const off = buf.readUInt32LE(p + 42);
-    const name = buf.subarray(p + 46, p + 46 + nlen).toString('utf8');
-    if (buf.readUInt32LE(off) !== 0x04034b50) throw new Error('bad local header');
-    const start = off + 30 + buf.readUInt16LE(off + 26) + buf.readUInt16LE(off + 28);
-    const raw = buf.subarray(start, start + csize);
-    const data = method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw);
-    if ((zlib.crc32(data) >>> 0) !== crc) throw new Error(`crc mismatch: ${name}`);
-    out.push({ name, data, flags, method });
-    p += 46 + nlen + xlen + clen;
-  }
-  return out;
-}
 
 t.test('the applicant downloads their own dossier: form preview, attachments, timeline', async (t) => {
   const app = await makeApp();

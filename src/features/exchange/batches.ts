@@ -78,3 +78,18 @@ export function displayName(name: string): string {
 }
 
 export class StaleBatch extends Error {}
+
+/**
+ * The stored file of a batch that may still be confirmed: its kind, not yet imported, bytes still
+ * in the blob store. One check for every import's confirmation.
+ */
+export async function checkedBatchFile(ctx: AppContext, batchId: number, kind: Kind): Promise<{ ok: true; buf: Buffer; batch: NonNullable<Awaited<ReturnType<typeof getBatch>>> } | { ok: false; error: string }> {
+  const batch = await getBatch(ctx.db, batchId);
+  if (!batch || batch.kind !== kind) return { ok: false, error: '导入批次不存在' };
+  if (batch.status !== 'checked') return { ok: false, error: '该批次已导入，不能重复导入' };
+  try {
+    return { ok: true, buf: await ctx.blobs.read(batch.sha256), batch };
+  } catch {
+    return { ok: false, error: '导入文件已丢失，请重新上传' };
+  }
+}

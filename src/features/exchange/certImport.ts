@@ -19,7 +19,7 @@ import { chinaToday } from '../plans/repository.js';
 import { newVerifyCode } from '../results/service.js';
 import { audit } from '../audit/service.js';
 import { readTable, type Table } from './table.js';
-import { createBatch, getBatch, keepUpload, summarize, displayName, type ReportEntry } from './batches.js';
+import { createBatch, keepUpload, summarize, displayName, type ReportEntry, checkedBatchFile } from './batches.js';
 
 type Db = Kysely<Database>;
 const CHUNK = 500;
@@ -108,15 +108,9 @@ export type Confirm = { ok: true; imported: number; linked: number } | { ok: fal
 
 /** Imports the rows that are still new, all in one transaction (all or nothing). */
 export async function confirm(ctx: AppContext, req: FastifyRequest, batchId: number): Promise<Confirm> {
-  const batch = await getBatch(ctx.db, batchId);
-  if (!batch || batch.kind !== 'certificates') return { ok: false, error: '导入批次不存在' };
-  if (batch.status !== 'checked') return { ok: false, error: '该批次已导入，不能重复导入' };
-  let buf: Buffer;
-  try {
-    buf = await ctx.blobs.read(batch.sha256);
-  } catch {
-    return { ok: false, error: '导入文件已丢失，请重新上传' };
-  }
+  const file = await checkedBatchFile(ctx, batchId, 'certificates');
+  if (!file.ok) return file;
+  const { buf, batch } = file;
   const table = await readTable(buf);
   if (!table.ok) return table;
   const dicts = await ctx.dicts.ready();

@@ -12,7 +12,7 @@ import { writeTx } from '../../db/index.js';
 import { DICT_FORMAT, DICT_VERSION, diffDicts, parseDictSet, titleKey, type DictChange, type DictEntry } from '../../domain/dictDiff.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { audit } from '../audit/service.js';
-import { getBatch, keepUpload, displayName } from './batches.js';
+import { keepUpload, displayName, checkedBatchFile } from './batches.js';
 
 type Db = Kysely<Database>;
 
@@ -116,15 +116,9 @@ async function apply(trx: Db, c: DictChange, stamp: string): Promise<void> {
 }
 
 export async function confirm(ctx: AppContext, req: FastifyRequest, batchId: number): Promise<{ ok: true; imported: number } | { ok: false; error: string }> {
-  const batch = await getBatch(ctx.db, batchId);
-  if (!batch || batch.kind !== 'dicts') return { ok: false, error: '导入批次不存在' };
-  if (batch.status !== 'checked') return { ok: false, error: '该批次已导入，不能重复导入' };
-  let buf: Buffer;
-  try {
-    buf = await ctx.blobs.read(batch.sha256);
-  } catch {
-    return { ok: false, error: '导入文件已丢失，请重新上传' };
-  }
+  const file = await checkedBatchFile(ctx, batchId, 'dicts');
+  if (!file.ok) return file;
+  const { buf, batch } = file;
   const parsed = parseDictSet(buf.toString('utf8').replace(/^\ufeff/, ''));
   if (!parsed.ok) return parsed;
   const stamp = ctx.config.now().toISOString();

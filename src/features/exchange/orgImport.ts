@@ -13,7 +13,7 @@ import { checkOrgRow, ORG_ALIASES, ORG_COLUMNS, type OrgColumn, type OrgLookups,
 import type { TempUpload } from '../../lib/multipart.js';
 import { audit } from '../audit/service.js';
 import { readTable, type Table } from './table.js';
-import { createBatch, getBatch, keepUpload, summarize, displayName, type ReportEntry } from './batches.js';
+import { createBatch, keepUpload, summarize, displayName, type ReportEntry, checkedBatchFile } from './batches.js';
 
 type Db = Kysely<Database>;
 const KIND_NAME = { unit: '用人单位', supervisor: '主管部门' } as const;
@@ -114,15 +114,9 @@ export async function dryRun(ctx: AppContext, req: FastifyRequest, file: TempUpl
 }
 
 export async function confirm(ctx: AppContext, req: FastifyRequest, batchId: number): Promise<{ ok: true; imported: number } | { ok: false; error: string }> {
-  const batch = await getBatch(ctx.db, batchId);
-  if (!batch || batch.kind !== 'orgs') return { ok: false, error: '导入批次不存在' };
-  if (batch.status !== 'checked') return { ok: false, error: '该批次已导入，不能重复导入' };
-  let buf: Buffer;
-  try {
-    buf = await ctx.blobs.read(batch.sha256);
-  } catch {
-    return { ok: false, error: '导入文件已丢失，请重新上传' };
-  }
+  const file = await checkedBatchFile(ctx, batchId, 'orgs');
+  if (!file.ok) return file;
+  const { buf, batch } = file;
   const table = await readTable(buf);
   if (!table.ok) return table;
   const stamp = ctx.config.now().toISOString();
