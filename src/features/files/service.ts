@@ -29,6 +29,8 @@ import { requiredSlots, type PlanSlot } from '../../domain/plans.js';
 import { categorySlots } from '../../domain/whoMay.js';
 import { isPrintable } from '../../domain/declaration.js';
 import { REC_SLOTS } from '../../domain/recognition.js';
+// Files put in a slot of an owner (a row, the profile, a declaration, a recognition): attachments.ts.
+export * from './attachments.js';
 
 /** A recognition's files change only while it is with the applicant or the unit. */
 export const RECOGNITION_EDITABLE: readonly string[] = ['draft', 'unit', 'returned'];
@@ -157,7 +159,7 @@ export function rowSlots(ctx: AppContext, sectionKey: string): UploadSlot[] {
  * The slot `slot` of an owner when the owner is the user's: a section row of theirs whose
  * section declares the slot, or their own profile (ownerId = userId). null otherwise.
  */
-async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerType, ownerId: number, slot: string): Promise<UploadSlot | null> {
+export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerType, ownerId: number, slot: string): Promise<UploadSlot | null> {
   if (!Number.isSafeInteger(ownerId) || ownerId <= 0 || typeof slot !== 'string') return null;
   if (ownerType === 'profile') {
     if (ownerId !== userId) return null;
@@ -242,7 +244,7 @@ export async function sweepBlobs(ctx: AppContext, shas: Iterable<string>): Promi
 }
 
 /** Deletes the files rows among `fileIds` that no attachment refers to; returns their shas. */
-async function releaseFiles(trx: Db, userId: number, fileIds: number[]): Promise<string[]> {
+export async function releaseFiles(trx: Db, userId: number, fileIds: number[]): Promise<string[]> {
   const shas: string[] = [];
   for (const fileId of new Set(fileIds)) {
     const ref = await trx.selectFrom('attachments').select('id').where('file_id', '=', fileId).limit(1).executeTakeFirst();
@@ -431,144 +433,6 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
 }
 
 /** May this stored file go in a slot of this kind? (A photo slot holds only checked photos.) */
-function fitsKind(file: { mime: string; size: number; width: number | null; height: number | null }, kind: FileKind): boolean {
-  // No byte limit here: storeFile checked the limit of its slot kind on what was sent, and a
-  // stored image is its re-encoded form (quality 90), which can be larger than the upload.
-  if (kind === 'doc') return true;
-  return (file.mime === 'image/jpeg' || file.mime === 'image/png')
-    && file.width !== null && file.height !== null && checkPortrait(file.width, file.height) === null;
-}
-
-/**
- * Puts the user's file `fileId` in `slot` of the owner. Single-file slots (the profile's)
- * replace what was there. Returns the attachment id, or null when the owner, slot or file
- * is not the user's (or the file does not fit the slot).
- */
-export async function attach(ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, slot: string, fileId: number): Promise<number | null> {
-  const res = await writeTx(ctx.db, async (trx) => {
-    const def = await slotOf(ctx, trx, userId, ownerType, ownerId, slot);
-    if (!def) return null;
-    const file = await trx.selectFrom('files').select(['id', 'mime', 'size', 'width', 'height']).where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
-    if (!file || !fitsKind(file, def.kind)) return null;
-    let released: string[] = [];
-    if (def.single) {
-      const old = await trx
-        .selectFrom('attachments')
-        .select(['id', 'file_id'])
-        .where('user_id', '=', userId)
-        .where('owner_type', '=', ownerType)
-        .where('owner_id', '=', ownerId)
-        .where('slot', '=', slot)
-        .execute();
-      if (old.length > 0) {
-        await trx.deleteFrom('attachments').where('id', 'in', old.map((o) => o.id)).execute();
-        released = await releaseFiles(trx, userId, old.map((o) => o.file_id).filter((id) => id !== fileId));
-      }
-    }
-    const row = await trx
-      .insertInto('attachments')
-      .values({ user_id: userId, owner_type: ownerType, owner_id: ownerId, slot, file_id: fileId, created_at: ctx.config.now().toISOString() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: row.id, released };
-  });
-  if (!res) return null;
-  await sweepBlobs(ctx, res.released);
-  return res.id;
-}
-
-/** The user's attachments of these owners, by owner id (owners without any are absent). */
-export async function listAttachments(ctx: AppContext, userId: number, ownerType: OwnerType, ownerIds: number[]): Promise<Map<number, AttachmentItem[]>> {
-  const out = new Map<number, AttachmentItem[]>();
-  const ids = [...new Set(ownerIds)].filter((n) => Number.isSafeInteger(n));
-  if (ids.length === 0) return out;
-  const rows = await ctx.db
-    .selectFrom('attachments as a')
-    .innerJoin('files as f', 'f.id', 'a.file_id')
-    .select(['a.id', 'a.owner_id', 'a.slot', 'a.file_id', 'f.original_name', 'f.mime', 'f.size', 'f.width', 'f.height'])
-    .where('a.user_id', '=', userId)
-    .where('f.user_id', '=', userId)
-    .where('a.owner_type', '=', ownerType)
-    .where('a.owner_id', 'in', ids)
-    .orderBy('a.id')
-    .execute();
-  for (const r of rows) {
-    const item: AttachmentItem = {
-      id: r.id,
-      slot: r.slot,
-      fileId: r.file_id,
-      name: r.original_name,
-      mime: r.mime,
-      size: r.size,
-      width: r.width,
-      height: r.height,
-      isImage: r.mime.startsWith('image/'),
-      sizeText: formatBytes(r.size),
-    };
-    const list = out.get(r.owner_id);
-    if (list) list.push(item);
-    else out.set(r.owner_id, [item]);
-  }
-  return out;
-}
-
-/** One of the user's attachments (for the delete confirmation), or null. */
-export async function getAttachment(ctx: AppContext, userId: number, attachmentId: number) {
-  if (!Number.isSafeInteger(attachmentId)) return null;
-  const r = await ctx.db
-    .selectFrom('attachments as a')
-    .innerJoin('files as f', 'f.id', 'a.file_id')
-    .select(['a.id', 'a.owner_type', 'a.owner_id', 'a.slot', 'a.file_id', 'f.original_name'])
-    .where('a.id', '=', attachmentId)
-    .where('a.user_id', '=', userId)
-    .executeTakeFirst();
-  return r ? { id: r.id, ownerType: r.owner_type, ownerId: r.owner_id, slot: r.slot, fileId: r.file_id, name: r.original_name } : null;
-}
-
-/** Removes one of the user's attachments (and the file/blob when nothing else uses them). */
-export async function deleteAttachment(ctx: AppContext, userId: number, attachmentId: number): Promise<boolean> {
-  if (!Number.isSafeInteger(attachmentId)) return false;
-  const shas = await writeTx(ctx.db, async (trx) => {
-    const a = await trx.selectFrom('attachments').select(['id', 'file_id', 'owner_type', 'owner_id', 'slot']).where('id', '=', attachmentId).where('user_id', '=', userId).executeTakeFirst();
-    if (!a) return null;
-    // A declaration's files are frozen while it is under review.
-    if ((a.owner_type === 'declaration' || a.owner_type === 'recognition') && !(await slotOf(ctx, trx, userId, a.owner_type, a.owner_id, a.slot))) return null;
-    await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
-    return releaseFiles(trx, userId, [a.file_id]);
-  });
-  if (shas === null) return false;
-  await sweepBlobs(ctx, shas);
-  return true;
-}
-
-/**
- * Removes all the user's attachments of one owner (call it when a section row is deleted).
- * Without `trx` it runs its own transaction and removes unused blobs itself. Inside the
- * caller's transaction (`trx` = the writeTx connection) it only touches rows: call
- * `sweepBlobs(ctx, result.orphanShas)` after that transaction commits.
- */
-export async function deleteOwnerAttachments(
-  ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, trx?: Db,
-): Promise<{ deleted: number; orphanShas: string[] }> {
-  const work = async (db: Db) => {
-    const rows = await db
-      .selectFrom('attachments')
-      .select(['id', 'file_id'])
-      .where('user_id', '=', userId)
-      .where('owner_type', '=', ownerType)
-      .where('owner_id', '=', ownerId)
-      .execute();
-    if (rows.length === 0) return { deleted: 0, orphanShas: [] as string[] };
-    await db.deleteFrom('attachments').where('id', 'in', rows.map((r) => r.id)).execute();
-    return { deleted: rows.length, orphanShas: await releaseFiles(db, userId, rows.map((r) => r.file_id)) };
-  };
-  if (trx) return work(trx);
-  const res = await writeTx(ctx.db, work);
-  await sweepBlobs(ctx, res.orphanShas);
-  return res;
-}
-
-/** A stored file that was never attached (e.g. attach refused): drop it. */
 export async function discardFile(ctx: AppContext, userId: number, fileId: number): Promise<void> {
   const shas = await writeTx(ctx.db, (trx) => releaseFiles(trx, userId, [fileId]));
   await sweepBlobs(ctx, shas);
