@@ -48,6 +48,16 @@ export function withBlanks<T extends object>(values: T, keys: readonly string[])
 const SELECTS = ['kind', 'region_code', 'hrb_level', 'committee_level', 'committee_tier', 'nature', 'unit_level', 'supervisor_org_id'] as const;
 
 /** Every region with its full path label: "云南省 / 昆明市 / 五华区". */
+/** A unit's 统一社会信用代码: valid, and not another organisation's (`exceptId`: the one being edited). */
+export async function checkOrgUscc(db: DB, raw: string, exceptId?: number): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  const v = validateUscc(raw);
+  if (!v.ok) return v;
+  let q = db.selectFrom('orgs').select('id').where('uscc', '=', v.value);
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  if (await q.executeTakeFirst()) return { ok: false, error: '该统一社会信用代码已注册' };
+  return { ok: true, value: v.value };
+}
+
 export async function regionOptions(db: DB): Promise<{ code: string; name: string }[]> {
   const rows = await db.selectFrom('regions').select(['code', 'name', 'parent_code']).orderBy('code').execute();
   const byCode = new Map(rows.map((r) => [r.code, r]));
@@ -122,14 +132,9 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
 
   let uscc: string | null = null;
   if (isUnit && values.uscc && !errors.uscc) {
-    const v = validateUscc(values.uscc);
+    const v = await checkOrgUscc(ctx.db, values.uscc, existing?.id);
     if (!v.ok) errors.uscc = v.error;
-    else {
-      uscc = v.value;
-      let q = ctx.db.selectFrom('orgs').select('id').where('uscc', '=', uscc);
-      if (existing) q = q.where('id', '!=', existing.id);
-      if (await q.executeTakeFirst()) errors.uscc = '该统一社会信用代码已注册';
-    }
+    else uscc = v.value;
   }
   if (isUnit && values.nature && !errors.nature) {
     const ok = await ctx.db.selectFrom('dict_items').select('id').where('dict', '=', 'unit_nature').where('code', '=', values.nature).executeTakeFirst();

@@ -8,6 +8,9 @@ import type { AppContext } from '../../context.js';
 import type { Database, ImportBatchesTable } from '../../db/schema.js';
 import type { TempUpload } from '../../lib/multipart.js';
 import { makePage, type Page } from '../../lib/paging.js';
+import type { FastifyRequest } from 'fastify';
+import { audit } from '../audit/service.js';
+import { readTable, type Table } from './table.js';
 
 export type RowClass = 'new' | 'duplicate' | 'conflict' | 'invalid';
 export const CLASS_NAMES: Record<RowClass, string> = { new: '新增', duplicate: '重复（已导入）', conflict: '冲突', invalid: '无效' };
@@ -92,4 +95,24 @@ export async function checkedBatchFile(ctx: AppContext, batchId: number, kind: K
   } catch {
     return { ok: false, error: '导入文件已丢失，请重新上传' };
   }
+}
+
+/**
+ * The dry run of a table import (certificates, units): reads the file, classifies its rows,
+ * keeps the file and its report as a batch (nothing is imported) and audits the check.
+ */
+export async function dryRunTable(
+  ctx: AppContext, req: FastifyRequest, file: TempUpload, buf: Buffer, kind: Kind, what: string,
+  classify: (table: Extract<Table, { ok: true }>) => Promise<{ ok: true; value: { report: ReportEntry[] } } | { ok: false; error: string }>,
+): Promise<{ ok: true; batchId: number } | { ok: false; error: string }> {
+  const table = await readTable(buf);
+  if (!table.ok) return table;
+  const c = await classify(table);
+  if (!c.ok) return c;
+  await keepUpload(ctx, file);
+  const summary = summarize(c.value.report, table.encoding);
+  const name = displayName(file.filename);
+  const batchId = await createBatch(ctx, req.user!.id, kind, file, name, c.value.report, summary);
+  await audit(ctx, req, { action: 'exchange_check', objectType: 'import_batch', objectId: batchId, detail: `${what}预检：${name}，新增${summary.new}，重复${summary.duplicate}，冲突${summary.conflict}，无效${summary.invalid}` });
+  return { ok: true, batchId };
 }

@@ -19,7 +19,7 @@ import { chinaToday } from '../plans/repository.js';
 import { newVerifyCode } from '../results/service.js';
 import { audit } from '../audit/service.js';
 import { readTable, type Table } from './table.js';
-import { createBatch, keepUpload, summarize, displayName, type ReportEntry, checkedBatchFile } from './batches.js';
+import { summarize, type ReportEntry, checkedBatchFile, dryRunTable } from './batches.js';
 
 type Db = Kysely<Database>;
 const CHUNK = 500;
@@ -92,16 +92,7 @@ export type DryRun = { ok: true; batchId: number } | { ok: false; error: string 
 
 /** Reads, classifies and keeps an uploaded file; nothing is imported. */
 export async function dryRun(ctx: AppContext, req: FastifyRequest, file: TempUpload, buf: Buffer): Promise<DryRun> {
-  const table = await readTable(buf);
-  if (!table.ok) return table;
-  const c = await classify(ctx, ctx.db, table);
-  if (!c.ok) return c;
-  await keepUpload(ctx, file);
-  const summary = summarize(c.value.report, table.encoding);
-  const name = displayName(file.filename);
-  const batchId = await createBatch(ctx, req.user!.id, 'certificates', file, name, c.value.report, summary);
-  await audit(ctx, req, { action: 'exchange_check', objectType: 'import_batch', objectId: batchId, detail: `导入历史证书预检：${name}，新增${summary.new}，重复${summary.duplicate}，冲突${summary.conflict}，无效${summary.invalid}` });
-  return { ok: true, batchId };
+  return dryRunTable(ctx, req, file, buf, 'certificates', '导入历史证书', (table) => classify(ctx, ctx.db, table));
 }
 
 export type Confirm = { ok: true; imported: number; linked: number } | { ok: false; error: string };

@@ -13,7 +13,7 @@ import { checkOrgRow, ORG_ALIASES, ORG_COLUMNS, type OrgColumn, type OrgLookups,
 import type { TempUpload } from '../../lib/multipart.js';
 import { audit } from '../audit/service.js';
 import { readTable, type Table } from './table.js';
-import { createBatch, keepUpload, summarize, displayName, type ReportEntry, checkedBatchFile } from './batches.js';
+import { summarize, type ReportEntry, checkedBatchFile, dryRunTable } from './batches.js';
 
 type Db = Kysely<Database>;
 const KIND_NAME = { unit: '用人单位', supervisor: '主管部门' } as const;
@@ -101,16 +101,7 @@ export async function classify(ctx: AppContext, db: Db, table: Extract<Table, { 
 }
 
 export async function dryRun(ctx: AppContext, req: FastifyRequest, file: TempUpload, buf: Buffer) {
-  const table = await readTable(buf);
-  if (!table.ok) return table;
-  const c = await classify(ctx, ctx.db, table);
-  if (!c.ok) return c;
-  await keepUpload(ctx, file);
-  const summary = summarize(c.value.report, table.encoding);
-  const name = displayName(file.filename);
-  const batchId = await createBatch(ctx, req.user!.id, 'orgs', file, name, c.value.report, summary);
-  await audit(ctx, req, { action: 'exchange_check', objectType: 'import_batch', objectId: batchId, detail: `导入单位和主管部门预检：${name}，新增${summary.new}，重复${summary.duplicate}，冲突${summary.conflict}，无效${summary.invalid}` });
-  return { ok: true as const, batchId };
+  return dryRunTable(ctx, req, file, buf, 'orgs', '导入单位和主管部门', (table) => classify(ctx, ctx.db, table));
 }
 
 export async function confirm(ctx: AppContext, req: FastifyRequest, batchId: number): Promise<{ ok: true; imported: number } | { ok: false; error: string }> {

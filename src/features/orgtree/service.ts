@@ -13,9 +13,8 @@ import type { CurrentUser } from '../../plugins/auth.js';
 import { charCount, type FieldErrors } from '../../lib/forms.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { childError, childOptions, removalError, subtreeIds, wouldCycle, type OrgContents } from '../../domain/orgtree.js';
-import { validateUscc } from '../../domain/uscc.js';
 import { generatePassword } from '../admin/users.js';
-import { ORG_KIND_LABEL, HRB_LEVELS } from '../admin/orgs.js';
+import { ORG_KIND_LABEL, HRB_LEVELS, checkOrgUscc } from '../admin/orgs.js';
 import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from '../units/service.js';
 import { audit } from '../audit/service.js';
 
@@ -119,14 +118,9 @@ async function checkFields(ctx: AppContext, b: Body, parent: { kind: string; hrb
   let uscc: string | null = null;
   const isUnit = kind === 'unit' || kind === 'agency';
   if (isUnit && (b.uscc ?? '').trim()) {
-    const v = validateUscc((b.uscc ?? '').trim());
+    const v = await checkOrgUscc(ctx.db, (b.uscc ?? '').trim(), existing?.id);
     if (!v.ok) errors.uscc = v.error;
-    else {
-      uscc = v.value;
-      let q = ctx.db.selectFrom('orgs').select('id').where('uscc', '=', uscc);
-      if (existing) q = q.where('id', '!=', existing.id);
-      if (await q.executeTakeFirst()) errors.uscc = '该统一社会信用代码已注册';
-    }
+    else uscc = v.value;
   }
   const phone = (b.phone ?? '').trim();
   if (phone && (!PHONE_RE.test(phone) || phone.length > 50)) errors.phone = '联系电话只能包含数字、空格、“-”和“转”';
