@@ -61,6 +61,8 @@ export async function startServer(t: Teardown, env: Record<string, string>, wait
 export class HttpAgent {
   cookies = new Map<string, string>();
   lastHtml = '';
+  /** What the last request answered (for a failure message that says what came back). */
+  last = '';
   constructor(public base: string) {}
 
   private remember(res: Response, body: string) {
@@ -73,6 +75,7 @@ export class HttpAgent {
       else this.cookies.set(name, value);
     }
     if ((res.headers.get('content-type') ?? '').startsWith('text/html')) this.lastHtml = body;
+    this.last = `${res.status} ${res.url} ${body.replace(/\s+/g, ' ').slice(0, 400)}`;
   }
 
   private cookieHeader() {
@@ -88,7 +91,7 @@ export class HttpAgent {
 
   csrf(): string {
     const m = /name="_csrf" value="([^"]+)"/.exec(this.lastHtml);
-    if (!m) throw new Error('no _csrf field on the last page');
+    if (!m) throw new Error(`no _csrf field on the last page: ${this.last}`);
     return m[1]!;
   }
 
