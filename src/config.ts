@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   /** SQLite file; ':memory:' in tests. Unused when databaseUrl is set. */
   dbFile: string;
+  /** Tests only (src/db/index.ts DbConfig.sqliteImage): a serialized SQLite database to start from. */
+  sqliteImage?: Buffer;
   /** DATABASE_URL: postgres://user:password@host:5432/database selects PostgreSQL; unset = the SQLite file. */
   databaseUrl?: string;
   /** PostgreSQL connections per process (DATABASE_POOL_MAX, default 10). */

@@ -14,8 +14,9 @@ export type Dialect = 'sqlite' | 'postgres';
  * power cut (official records); busy_timeout lets a second process (worker, backup, CLI) wait
  * instead of failing; foreign_keys is off by default in SQLite.
  */
-export function openSqlite(file: string): SqliteDatabase.Database {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+export function openSqlite(file: string | Buffer): SqliteDatabase.Database {
+  if (typeof file === 'string' && file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  // A Buffer is a serialized database opened in memory (tests start from a migrated copy).
   const raw = new SqliteDatabase(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
@@ -56,7 +57,7 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500): SqliteData
 }
 
 /** The embedded store: one SQLite file (the default, the single binary). */
-export function createDb(file: string): { db: DB; raw: SqliteDatabase.Database } {
+export function createDb(file: string | Buffer): { db: DB; raw: SqliteDatabase.Database } {
   const raw = openSqlite(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return { db, raw };
@@ -75,6 +76,12 @@ export interface DbConfig {
   /** postgres://… selects PostgreSQL; absent = the SQLite file. */
   databaseUrl?: string;
   dbFile: string;
+  /**
+   * Tests only, never from the environment: a serialized SQLite database (better-sqlite3
+   * `serialize()`) opened in memory instead of dbFile — the migrated schema and dictionaries,
+   * copied in a millisecond instead of migrated again for every test app.
+   */
+  sqliteImage?: Buffer;
   dbPoolMax?: number;
   /** PostgreSQL: statement timeout for ordinary queries, ms. */
   dbStatementTimeoutMs?: number;
@@ -89,7 +96,7 @@ export async function openDatabase(cfg: DbConfig): Promise<DbHandle> {
     const opts: PgOptions = { url: cfg.databaseUrl, max: cfg.dbPoolMax, statementTimeoutMs: cfg.dbStatementTimeoutMs };
     return openPostgres<Database>(opts);
   }
-  const { db, raw } = createDb(cfg.dbFile);
+  const { db, raw } = createDb(cfg.sqliteImage ?? cfg.dbFile);
   return {
     db,
     dialect: 'sqlite',

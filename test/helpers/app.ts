@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp, ROOT, type BuiltApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db/index.js';
+import { createDb, openDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { loadFixtures } from '../../src/db/fixtures.js';
 import { onPostgres, templateDb, createTestDb, dropTestDb, dbUrl } from './pg.js';
@@ -39,16 +39,42 @@ async function buildTemplate(url: string) {
   }
 }
 
+let image: Promise<Buffer> | null = null;
+/**
+ * The SQLite counterpart of the PostgreSQL template: migrated and loaded once per test process,
+ * serialized, and opened from that copy by every in-memory test app (a third of a test app's
+ * start-up was migrating and loading the dictionaries again).
+ */
+function sqliteImage(): Promise<Buffer> {
+  image ??= (async () => {
+    const { db, raw } = createDb(':memory:');
+    await migrateToLatest(db);
+    await loadFixtures(db, path.join(ROOT, 'fixtures'), new TestClock().now());
+    const buf = raw.serialize();
+    await db.destroy();
+    return buf;
+  })();
+  return image;
+}
+
+/** Fixture users share one argon2id hash per password (hashing is the slow part of making them). */
+const hashes = new Map<string, Promise<string>>();
+function fixtureHash(pw: string): Promise<string> {
+  let h = hashes.get(pw);
+  if (!h) hashes.set(pw, (h = hashPassword(pw)));
+  return h;
+}
+
 /**
  * A database of its own for one test app: in-memory SQLite, or (ZC_TEST_PG set) a PostgreSQL
  * database copied from the template and dropped at close.
  */
-export async function testDatabase(overrides: Partial<Config> = {}): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function testDatabase(overrides: Partial<Config> = {}): Promise<{ env: Record<string, string>; image?: Buffer; drop(): Promise<void> }> {
   // A test that names its own SQLite file (backups, kill -9, the CLI) is about that file.
   if (overrides.dbFile && overrides.dbFile !== ':memory:') return { env: {}, drop: async () => {} };
   // The PostgreSQL half keeps files in the database (BLOB_STORE=db), the SQLite half in the
   // upload folder: the whole suite runs over both blob stores.
-  if (!onPostgres) return { env: { DB_FILE: ':memory:', BLOB_STORE: process.env.ZC_TEST_BLOB_STORE || 'local' }, drop: async () => {} };
+  if (!onPostgres) return { env: { DB_FILE: ':memory:', BLOB_STORE: process.env.ZC_TEST_BLOB_STORE || 'local' }, image: await sqliteImage(), drop: async () => {} };
   const name = await createTestDb(await templateDb(buildTemplate));
   return { env: { DATABASE_URL: dbUrl(name), BLOB_STORE: process.env.ZC_TEST_BLOB_STORE || 'db' }, drop: () => dropTestDb(name) };
 }
@@ -58,7 +84,7 @@ export async function makeApp(overrides: Partial<Config> = {}, buildOpts: Parame
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-test-'));
   const clock = new TestClock();
   const database = await testDatabase(overrides);
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...database.env }, { now: clock.now, rateLimit: false, ...overrides });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...database.env }, { now: clock.now, rateLimit: false, ...(database.image ? { sqliteImage: database.image } : {}), ...overrides });
   let built: BuiltApp;
   try {
     built = await buildApp(config, buildOpts);
@@ -155,7 +181,7 @@ export async function createApplicant(t: TestApp, o: { name?: string; id?: strin
     .insertInto('users')
     .values({
       kind: 'applicant', name: o.name ?? '张伟', ...idColumns(t.ctx.secrets, id), ...phoneColumns(t.ctx.secrets, phone),
-      password_hash: await hashPassword(o.password ?? PASSWORD), unit_org_id: o.unitOrgId ?? null, created_at: stamp, updated_at: stamp,
+      password_hash: await fixtureHash(o.password ?? PASSWORD), unit_org_id: o.unitOrgId ?? null, created_at: stamp, updated_at: stamp,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -170,7 +196,7 @@ export async function createStaff(t: TestApp, o: { username?: string; name?: str
     .insertInto('users')
     .values({
       kind: 'staff', username: o.username ?? 'admin1', name: o.name ?? '李娜', org_id: orgId, roles: o.roles ?? 'admin',
-      password_hash: await hashPassword(o.password ?? PASSWORD), created_at: stamp, updated_at: stamp,
+      password_hash: await fixtureHash(o.password ?? PASSWORD), created_at: stamp, updated_at: stamp,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
