@@ -23,6 +23,8 @@ export interface SheetOptions {
   refDate: string;
   planName: string;
   committee: string;
+  /** The full birth date from the 身份证号 (the version keeps the month only); else the version's. */
+  birthDate?: string;
 }
 
 export interface SheetRow {
@@ -60,7 +62,7 @@ export function eligibilitySheet(src: SheetSource, o: SheetOptions): Eligibility
   const category = src.cover.category ?? '';
   const gender = src.person.gender === '女' ? '女' : '男';
   const who = whoMayDeclare(
-    { staffType: str(src.profile.staff_type), birthDate: /^\d{4}-\d{2}-\d{2}$/.test(src.person.birth) ? src.person.birth : '', gender, agencyStart: str(src.profile.agency_start), postSince: str(src.profile.post_since), postOrigin: str(src.profile.post_origin), postdocOut: str(src.profile.postdoc_out) },
+    { staffType: str(src.profile.staff_type), birthDate: [o.birthDate ?? '', src.person.birth].find((b) => /^\d{4}-\d{2}-\d{2}$/.test(b)) ?? '', gender, agencyStart: str(src.profile.agency_start), postSince: str(src.profile.post_since), postOrigin: str(src.profile.post_origin), postdocOut: str(src.profile.postdoc_out) },
     category, level, o.refDate,
   );
   const out: SheetRow[] = who.map((c) => {

@@ -34,6 +34,7 @@ t.test('资格审查表 and blank forms', async (t) => {
   t.match(preview.body, /class="check (ok|bad)"/);
   t.match(preview.body, '人员身份');
   t.match(preview.body, '学历');
+  t.match(preview.body, '未达到法定退休年龄', 'the birth date from the 身份证号 (the version keeps the month)');
   t.match(preview.body, '审查人（签字）');
 
   const pdf = await office.get(`/org/reviews/${d.id}/eligibility.pdf`);

@@ -11,6 +11,7 @@ import { getPlan, planRules, versionOf, type Declaration } from '../declaration/
 import { visibleDeclaration } from '../review/service.js';
 import { audit } from '../audit/service.js';
 import { isMember } from './voting.js';
+import { validateIdNumber } from '../../domain/idcard.js';
 
 /**
  * 资格审查表 of a declaration (staff on its route; from its current frozen version) and
@@ -23,7 +24,10 @@ export async function eligibilitySheetOf(ctx: AppContext, user: CurrentUser, dec
   const v = await versionOf(ctx, d);
   const plan = await getPlan(ctx, d.plan_id);
   if (!v || !plan) return undefined;
+  const u = await ctx.db.selectFrom('users').select('id_enc').where('id', '=', d.user_id).executeTakeFirst();
+  const id = u?.id_enc ? validateIdNumber(ctx.secrets.decrypt(u.id_enc), ctx.config.now()) : null;
   const sheet = eligibilitySheet(v.snapshot, {
+    birthDate: id?.ok ? id.birthDate : undefined,
     rules: planRules(plan), modes: ruleModes(plan.declare_rules), refDate: plan.closes_at.slice(0, 10), planName: plan.name, committee: plan.committee,
   });
   return { d, sheet };

@@ -47,6 +47,13 @@ t.test('资格审查表: √/× per rule of whoMay.ts and eligibility.ts, from t
   t.same([...new Set(s.rows.map((r) => r.group))], ['申报资格', '学历和任职年限']);
 });
 
+t.test('the retirement check needs the full birth date: from the 身份证号 when the version keeps the month', async (t) => {
+  const month = { ...base(), person: { ...base().person, birth: '1960-01' } };
+  t.notOk(eligibilitySheet(month, opts).rows.some((r) => r.text.includes('退休')), 'a month alone: no guess');
+  t.match(eligibilitySheet(month, { ...opts, birthDate: '1960-01-15' }).rows.find((r) => r.text.includes('退休'))?.mark, '×');
+  t.match(eligibilitySheet(month, { ...opts, birthDate: '1985-06-12' }).rows.find((r) => r.text.includes('退休'))?.mark, '√');
+});
+
 t.test('a who-may-declare rule the plan only warns on is marked for the committee', async (t) => {
   const warn = { ...opts, modes: ruleModes(JSON.stringify({ civil_servant: 'warn' })) };
   t.equal(eligibilitySheet(base({ staff: '公务员' }), warn).rows.find((r) => !r.ok)?.note, '提示，由评委会认定');
