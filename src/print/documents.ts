@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { ROOT } from '../app-root.js';
 import { isPrintable, PLEDGE_TEXT } from '../domain/declaration.js';
 import { versionOf, type Declaration, type Snapshot } from '../features/declaration/service.js';
-import { reviewFormModel, type ReviewFormOptions } from './reviewForm.js';
+import { reviewFormModel, type ReviewFormModel, type ReviewFormOptions } from './reviewForm.js';
 import { MissingFontError, FONT_FAMILY, FOOTER_FAMILY, PRINT_ORIGIN } from './fonts.js';
 import { PdfQueueFullError, PdfTimeoutError, type Resource } from './pdf.js';
 import { printerFor } from './printer.js';
@@ -212,6 +212,36 @@ export async function briefsPdf(ctx: AppContext, reply: FastifyReply, title: str
     const fonts = printer.fonts();
     const html = await reply.viewAsync('print/brief.njk', { title, briefs, fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN });
     return printer.render(html, {});
+  });
+  return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
+}
+
+/** A standalone one-template document (评审简表-like: its own fonts and @page) as a PDF. */
+export async function sheetPdf(ctx: AppContext, reply: FastifyReply, view: string, data: Record<string, unknown>): Promise<{ kind: 'ok'; pdf: Buffer } | PrintProblem> {
+  const printer = printerFor(ctx);
+  const r = await attempt(ctx, reply.request, async () => {
+    const fonts = printer.fonts();
+    const html = await reply.viewAsync(view, { ...data, fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, printOrigin: PRINT_ORIGIN });
+    return printer.render(html, {});
+  });
+  return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
+}
+
+/**
+ * The blank review form (打印空白表格): the review form's template with every value empty and no
+ * verification code (nothing to verify); page numbers in the footer.
+ */
+export async function blankReviewFormPdf(ctx: AppContext, reply: FastifyReply, form: ReviewFormModel): Promise<{ kind: 'ok'; pdf: Buffer } | PrintProblem> {
+  const printer = printerFor(ctx);
+  const r = await attempt(ctx, reply.request, async () => {
+    const fonts = printer.fonts();
+    const css = printCss();
+    const html = await reply.viewAsync('print/page.njk', {
+      form, cover: {}, photoUrl: '', codeDisplay: '', footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl,
+      fontFamily: FONT_FAMILY, fontUrl: fonts.mainUrl, boldFontUrl: fonts.boldUrl, printOrigin: PRINT_ORIGIN, formCss: css.formCss, preRule: css.preRule,
+    });
+    const footerTemplate = '<div style="width:100%;text-align:center;font-size:8.5pt;font-family:serif"><span class="pageNumber"></span> / <span class="totalPages"></span></div>';
+    return printer.render(html, { footerTemplate });
   });
   return r.kind === 'done' ? { kind: 'ok', pdf: r.value } : r;
 }

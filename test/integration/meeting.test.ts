@@ -157,7 +157,17 @@ t.test('学科组 → online meeting → rounds, 复议, secrecy, quorum → 结
   const tallyCols = Object.keys((await app.ctx.db.selectFrom('round_tallies').selectAll().executeTakeFirstOrThrow()));
   t.notOk(tallyCols.some((c) => /member|user/.test(c)));
 
+  // 结束本轮 asks first (a no-JS confirm page that posts back), and nothing closes on the GET.
+  t.match(openPage.body, `href="/org/evaluations/${meeting.id}/rounds/close"`);
+  const ask = await office.get(`/org/evaluations/${meeting.id}/rounds/close`);
+  t.equal(ask.statusCode, 200);
+  t.match(ask.body, '确定结束第1轮表决吗');
+  t.match(ask.body, `action="/org/evaluations/${meeting.id}/rounds/close"`);
+  t.equal((await app.ctx.db.selectFrom('evaluation_rounds').select('closed_at').where('evaluation_id', '=', meeting.id).executeTakeFirstOrThrow()).closed_at, null, 'the confirm page closes nothing');
   await office.post(`/org/evaluations/${meeting.id}/rounds/close`);
+  const noAsk = await office.get(`/org/evaluations/${meeting.id}/rounds/close`);
+  t.equal(noAsk.statusCode, 303, 'no confirm page without an open round');
+  t.match(flash(await office.get(`/org/evaluations/${meeting.id}`)), '当前没有进行中的表决');
   const late = await vote('m_li', { [d1]: 'agree' });
   t.equal(late.statusCode, 422);
   t.match(late.body, '本轮表决已结束，不能再投票');
@@ -216,6 +226,8 @@ t.test('评委专家库 and 评委抽取: rules, recorded seed, re-check, a decl
   const w = await kunming(app);
   const first = await submittedDeclaration(app, w);
   await approveByCommittee(app, first.id);
+  await likeDeclaration(app, first.id, '王芳', '302'); // same unit and specialty: a second 简表 page
+  const briefCount = 2;
   const office = new Agent(app);
   await login(office, 'staff', w.staff.committee);
   await office.get(`/org/plans/${w.plan}/groups`);
@@ -268,7 +280,12 @@ t.test('评委专家库 and 评委抽取: rules, recorded seed, re-check, a decl
   await office.post(`/org/evaluations/${meeting}/draw`, { [`count_${group}`]: '3' });
   t.match(flash(await office.get(`/org/evaluations/${meeting}`)), '本次会议已抽取评委');
   const out = picked[0]!;
+  const askDecline = await office.get(`/org/evaluations/${meeting}/draw/${out.expert_id}/decline`);
+  t.equal(askDecline.statusCode, 200);
+  t.match(askDecline.body, `确定将“${out.name}”`);
+  t.equal((await drawn()).find((x) => x.expert_id === out.expert_id)!.declined, 0, 'the confirm page declines nobody');
   await office.post(`/org/evaluations/${meeting}/draw/${out.expert_id}/decline`);
+  t.equal((await office.get(`/org/evaluations/${meeting}/draw/${out.expert_id}/decline`)).statusCode, 404, 'no confirm page for one already declined');
   const after = await drawn();
   t.equal(after.length, 4);
   t.equal(after.find((x) => x.expert_id === out.expert_id)!.declined, 1);
@@ -302,4 +319,6 @@ t.test('评委专家库 and 评委抽取: rules, recorded seed, re-check, a decl
   t.match(text, '评审简表');
   t.match(text, '张伟');
   t.match(text, '代表作及主要业绩');
+  const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
+  t.equal(pages, briefCount, 'one page per declaration of the meeting');
 });

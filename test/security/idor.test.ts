@@ -120,9 +120,9 @@ t.test('nobody reaches another party\'s records by id', async (t) => {
     ['other applicant', wa, 403], ['other unit staff', unit2a, 404], ['other supervisor', sup2a, 404],
     ['county HRB not on the route', county, 404], ['committee before its stage', com, 404], ['other committee', com2a, 404],
   ];
-  for (const url of [`/org/reviews/${zDecl}`, `/org/reviews/${zDecl}/track`, `/org/reviews/${zDecl}/files/${zSnapFile}`, `/org/reviews/${zDecl}/pdf`]) {
-    // The PDF needs Chromium: only the refusals are checked here.
-    cases.push({ url, owner: url.endsWith('/pdf') ? null : sup, victim: '张伟', attackers: reviewAttackers });
+  for (const url of [`/org/reviews/${zDecl}`, `/org/reviews/${zDecl}/track`, `/org/reviews/${zDecl}/files/${zSnapFile}`, `/org/reviews/${zDecl}/pdf`, `/org/reviews/${zDecl}/eligibility`, `/org/reviews/${zDecl}/eligibility.pdf`]) {
+    // The PDFs need Chromium: only the refusals are checked here.
+    cases.push({ url, owner: /[/.]pdf$/.test(url) ? null : sup, victim: '张伟', attackers: reviewAttackers });
   }
   const unitStageAttackers: [string, Agent, number][] = [['other applicant', za, 403], ['other unit staff', unit1, 404], ['supervisor', sup, 404], ['committee', com, 404]];
   for (const url of [`/org/unit-stage/${wDecl}`, `/org/unit-stage/${wDecl}/opinion`]) {

@@ -13,6 +13,7 @@ import * as groups from './groups.js';
 import * as voting from './voting.js';
 import * as experts from './experts.js';
 import { meetingBriefs } from './briefs.js';
+import sheetRoutes from './sheets.js';
 import { briefsPdf, printProblem } from '../../print/documents.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -26,6 +27,8 @@ export default async function meetingRoutes(app: FastifyInstance, { ctx }: { ctx
   const staff = { preHandler: requireStaff };
   const forbidden = (reply: FastifyReply) => reply.code(403).page('errors/error.njk', { title: '无权访问', message: '只有评委会办公室和平台管理员可以办理评审会议。' }, 403);
   const office = (req: FastifyRequest) => canManage(req.user!) && !voting.isMember(req.user!);
+
+  await sheetRoutes(app, ctx);
 
   // ---- 学科组 ----
   async function groupsPage(req: FastifyRequest, reply: FastifyReply, errors: Record<string, string> = {}, values: Body = {}, status = 200) {
@@ -111,6 +114,19 @@ export default async function meetingRoutes(app: FastifyInstance, { ctx }: { ctx
     return reply.flashRedirect(`/org/evaluations/${num(req)}`, `第${r.no}轮${r.no === 1 ? '表决' : '复议'}已开始（${r.count}份申报）`);
   });
 
+  // 结束本轮 cannot be undone: a confirm page first (the page's button is a link to it).
+  app.get('/org/evaluations/:id/rounds/close', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const x = await getEvaluation(ctx, req.user!, num(req));
+    if (!x || x.e.mode !== 'online') return reply.callNotFound();
+    const open = (await voting.roundsOf(ctx.db, x.e.id)).find((r) => !r.closed_at);
+    if (!open) return reply.flashRedirect(`/org/evaluations/${x.e.id}`, '当前没有进行中的表决', 'error');
+    return reply.page('components/confirm.njk', {
+      title: '结束本轮表决', message: `确定结束第${open.no}轮${open.no === 1 ? '表决' : '复议'}吗？结束后评委不能再投票，系统按评审计划的通过比例计算结果；结束后不能重新开放本轮。`,
+      action: `/org/evaluations/${x.e.id}/rounds/close`, cancel: `/org/evaluations/${x.e.id}#round-${open.no}`, confirmLabel: '确认结束本轮表决',
+    });
+  });
+
   app.post('/org/evaluations/:id/rounds/close', staff, async (req, reply) => {
     if (!office(req)) return forbidden(reply);
     const r = await voting.closeRound(ctx, req.user!, num(req));
@@ -147,6 +163,17 @@ export default async function meetingRoutes(app: FastifyInstance, { ctx }: { ctx
     const r = await experts.runDraw(ctx, req.user!, num(req), (req.body ?? {}) as Body);
     if (!r.ok) return r.notFound ? reply.callNotFound() : reply.flashRedirect(drawBack(req), r.error, 'error');
     return reply.flashRedirect(drawBack(req), `已抽取评委${r.result.picks.length}人${r.result.shortfalls.length ? `；${r.result.shortfalls.join('；')}` : ''}`, r.result.shortfalls.length ? 'error' : 'ok');
+  });
+  app.get('/org/evaluations/:id/draw/:expertId/decline', staff, async (req, reply) => {
+    if (!office(req)) return forbidden(reply);
+    const x = await getEvaluation(ctx, req.user!, num(req));
+    if (!x || x.e.mode !== 'online') return reply.callNotFound();
+    const pick = (await experts.drawsOf(ctx.db, x.e.id)).drawn.find((p) => p.expert_id === num(req, 'expertId') && !p.declined);
+    if (!pick) return reply.callNotFound();
+    return reply.page('components/confirm.njk', {
+      title: '专家不能参加，补抽', message: `确定将“${pick.name}”（${pick.unit}，${pick.group_name}）记为不能参加并从评委专家库补抽1人吗？记为不能参加后不能撤销。`,
+      action: `/org/evaluations/${x.e.id}/draw/${pick.expert_id}/decline`, cancel: drawBack(req), confirmLabel: '确认补抽',
+    });
   });
   app.post('/org/evaluations/:id/draw/:expertId/decline', staff, async (req, reply) => {
     if (!office(req)) return forbidden(reply);
