@@ -4,6 +4,7 @@ import { makeApp, Agent, login, createStaff, type TestApp } from '../helpers/app
 import { kunming, org, submittedDeclaration, approveByCommittee, likeDeclaration } from '../helpers/world.js';
 import { EXPORT_COLUMNS, exportPage } from '../../src/features/exchange/export.js';
 import { idColumns } from '../../src/lib/pii.js';
+import { maskIdNumber } from '../../src/domain/mask.js';
 
 /**
  * Issue #17: 导出申报与评审结果 (scope, JSON schema, xlsx) and the read-only API /api/v1
@@ -69,7 +70,7 @@ t.test('exports and API', async (t) => {
     const z = doc.rows.find((r: { name: string }) => r.name === '张伟');
     t.same(Object.keys(z).sort(), ['declaration_id', 'plan_id', 'plan_name', 'year', 'committee', 'name', 'id_number', 'unit', 'title', 'level', 'level_name', 'specialty', 'category', 'status', 'status_text', 'submitted_at', 'result', 'meeting_date', 'votes', 'certificate_number', 'certificate_issued_at'].sort(), 'the documented fields');
     t.match(z, { declaration_id: zhang.id, plan_id: w.plan, unit: '昆明市第一人民医院', level: 'senior_vice', level_name: '副高级', specialty: '心血管内科', status: 'passed', result: 'passed', meeting_date: '2026-06-10', votes: { agree: 7, disagree: 1, abstain: 0 }, certificate_number: 'WJ2026-0001' });
-    t.match(z.id_number, /^530102\*+\d{3}[\dX]$|\*/, 'masked without the reveal permission');
+    t.equal(z.id_number, maskIdNumber(zhang.user.id), 'masked without the reveal permission');
     t.notMatch(json.body, zhang.user.id, 'no full ID number anywhere');
     t.match(doc.rows.find((r: { name: string }) => r.name === '陈静'), { result: null, votes: null, certificate_number: null, status: 'reviewing' });
 
@@ -127,9 +128,18 @@ t.test('exports and API', async (t) => {
     }
     t.same(seen, [zhang.id, wang.id, liu.id, chen.id].sort((a, b) => a - b));
 
+    // With 查看完整身份证号、手机号 the file carries full numbers, and its audit row says so.
+    await app.ctx.db.updateTable('users').set({ permissions: 'reveal_pii' }).where('username', '=', w.staff.committee).execute();
+    const com = await staff(app, w.staff.committee);
+    const full = JSON.parse((await raw(app, com, '/org/exports/declarations.json')).body);
+    t.equal(full.id_number_full, true);
+    t.equal(full.rows.find((r: { name: string }) => r.name === '张伟').id_number, zhang.user.id);
+
     const audits = await app.ctx.db.selectFrom('audit_log').select(['action', 'object_type', 'detail', 'username']).where('action', '=', 'exchange_export').where('object_type', '=', 'declarations').execute();
     t.ok(audits.length >= 9, 'every download audited');
     t.ok(audits.some((a) => a.username === 'sup_zhao' && /格式XLSX，4条，计划/.test(a.detail ?? '')), 'format, count and filters in the row');
+    t.ok(audits.some((a) => a.username === w.staff.committee && /含完整身份证号/.test(a.detail ?? '')));
+    t.notOk(audits.some((a) => (a.detail ?? '').includes(zhang.user.id)), 'never a full number in the log');
   });
 
   const tokens: Record<string, string> = {};
@@ -220,6 +230,8 @@ t.test('exports and API', async (t) => {
     t.same(pl.data.map((c: { number: string; source: string }) => `${c.source}:${c.number}`), ['issued:WJ2026-0001', 'legacy:YN2015-0009']);
     t.match(pl.data[0], { name: '张伟', title: String, level_name: '副高级', issuer: String, doc_no: '云职改〔2026〕1号', issued_on: '2026-06-15', plan_id: w.plan });
     t.notMatch(JSON.stringify(pl), zhang.user.id);
+    const viaHeader = await app.app.inject({ method: 'GET', url: '/api/v1/certificates', headers: { authorization: `Bearer ${tokens.platform}`, 'x-id-number': zhang.user.id } });
+    t.equal(viaHeader.json().total, 2, 'the number in the X-Id-Number header');
     const page2 = (await byId(tokens.platform!, '&limit=1&page=2')).json();
     t.match(page2, { page: 2, limit: 1, total: 2, has_more: false });
     t.equal(page2.data[0].number, 'YN2015-0009');
@@ -238,7 +250,7 @@ t.test('exports and API', async (t) => {
 
     // Every call audited, with the token as the actor; never the ID number asked for.
     const rows = await app.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'api_call').orderBy('id').execute();
-    t.equal(rows.length - before, 26, 'one api_call row per call (26 calls above), refused ones and unknown paths included');
+    t.equal(rows.length - before, 27, 'one api_call row per call (27 calls above), refused ones and unknown paths included');
     t.ok(rows.some((r) => r.result === 'fail' && /访问令牌已被吊销/.test(r.detail ?? '')));
     const ok = rows.find((r) => r.result === 'ok' && /按身份证号/.test(r.detail ?? ''))!;
     t.match(ok, { role: 'api', name: '接口：省人社厅政务服务平台', object_type: 'api_token' });

@@ -109,8 +109,10 @@ export default async function apiRoutes(app: FastifyInstance, { ctx }: { ctx: Ap
     const q = (req.query ?? {}) as Record<string, unknown>;
     const p = paging(req.query);
     if (!p.ok) return answer(req, reply, 400, bad(p.message), p.message);
-    const raw = typeof q.id_number === 'string' ? q.id_number : '';
-    if (!raw) return answer(req, reply, 400, bad('请提供 id_number（身份证号），或按证书编号查询 /api/v1/certificates/{证书编号}'), '缺少身份证号');
+    // The header keeps the number out of URLs (a reverse proxy's access log); the query is accepted too.
+    const header = req.headers['x-id-number'];
+    const raw = typeof header === 'string' && header ? header : typeof q.id_number === 'string' ? q.id_number : '';
+    if (!raw) return answer(req, reply, 400, bad('请在请求头 X-Id-Number 或参数 id_number 中提供身份证号，或按证书编号查询 /api/v1/certificates/{证书编号}'), '缺少身份证号');
     const id = validateIdNumber(raw, ctx.config.now());
     if (!id.ok) return answer(req, reply, 400, bad(id.error), id.error);
     const r = await certificatesByIdNumber(ctx, req.apiClient!, id.value, p.page, p.limit);
