@@ -51,6 +51,9 @@ import recognitionRoutes from './features/recognition/routes.js';
 import { recognitionTodo } from './features/recognition/service.js';
 import meetingRoutes from './features/meeting/routes.js';
 import exchangeRoutes from './features/exchange/routes.js';
+import exchangeExportRoutes from './features/exchange/exportRoutes.js';
+import apiRoutes from './features/api/routes.js';
+import apiTokenRoutes from './features/api/adminRoutes.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -222,10 +225,12 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes, exchangeExportRoutes, apiTokenRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });
+  // 对外只读接口 (issue #17): token only, JSON errors and 404s of its own under the prefix.
+  await app.register(apiRoutes, { ctx, prefix: '/api/v1' });
 
   // Deadline reminders and the SMS outbox purge (rows older than 7 days): from ready (first run
   // at once), every hour; stopped before the db closes.

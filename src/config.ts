@@ -53,6 +53,8 @@ export interface Config {
   auditRetentionDays: number;
   /** Per-IP / per-account rate limits on login, registration, SMS, forgot/unlock (RATE_LIMIT, default on). */
   rateLimit: boolean;
+  /** Calls per minute and API token on /api/v1 (API_RATE_LIMIT, default 120; needs RATE_LIMIT on). */
+  apiRateLimit: number;
   /**
    * Whose X-Forwarded-For/-Proto to believe (TRUST_PROXY, default off): false, true (any
    * proxy), a hop count, or comma-separated addresses/CIDRs of the reverse proxy. Decides
@@ -200,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pdfPrerender: bool('PDF_PRERENDER', env.PDF_PRERENDER, nodeEnv !== 'test'),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', env.AUDIT_RETENTION_DAYS, 184, 184, 36500),
     rateLimit: bool('RATE_LIMIT', env.RATE_LIMIT, true),
+    apiRateLimit: int('API_RATE_LIMIT', env.API_RATE_LIMIT, 120, 1, 100_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', env.HEADERS_TIMEOUT_MS, 10_000, 500, 600_000),
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 120_000, 1000, 3_600_000),

@@ -80,7 +80,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   // 诚信档案 (issue #13): kept by HR bureaus and committee offices; unit sanctions by them and supervisors.
   if (user.orgKind === 'hrb' || user.orgKind === 'committee') items.push({ label: '诚信档案', href: '/org/integrity' });
   if (user.orgKind === 'hrb' || user.orgKind === 'supervisor') items.push({ label: '暂停单位推荐', href: '/org/sanctions' });
-  if (user.orgKind !== 'platform') items.push({ label: '统计', href: '/org/stats' });
+  if (user.orgKind !== 'platform') items.push({ label: '统计', href: '/org/stats' }, { label: '数据导出', href: '/org/exports' });
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push(
       { label: '单位信息', href: '/org/unit' },
@@ -105,6 +105,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
         { label: '节假日', href: '/admin/holidays' },
         { label: '数据字典', href: '/admin/dicts' },
         { label: '数据交换', href: '/admin/exchange' },
+        { label: '接口令牌', href: '/admin/api-tokens' },
         { label: '短信发件箱', href: '/admin/sms' },
         { label: '评审计划', href: '/org/plans' },
         { label: '通知公告', href: '/org/notices' },

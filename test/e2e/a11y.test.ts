@@ -124,13 +124,13 @@ if (browser) {
     await staffPages(t, 'supervisor', w.staff.supervisor, 1, ['/org/unit-reviews']);
   });
   t.test('county HRB', { timeout: 120_000 }, async (t) => {
-    await staffPages(t, 'county', w.staff.county, 2, ['/org/stats']);
+    await staffPages(t, 'county', w.staff.county, 2, ['/org/stats', '/org/exports']);
   });
   t.test('committee', { timeout: 180_000 }, async (t) => {
     await staffPages(t, 'committee', w.staff.committee, route.length - 1, ['/org/plans', '/org/notices', '/org/evaluations', '/org/result-publicity', '/org/certificates']);
   });
   t.test('platform admin', { timeout: 180_000 }, async (t) => {
     const a = await signedIn('staff', 'admin1');
-    await check(t, 'admin', a, ['/admin', '/admin/users', '/admin/orgs', '/admin/dicts', '/admin/holidays', '/admin/sms', '/account/2fa']);
+    await check(t, 'admin', a, ['/admin', '/admin/users', '/admin/orgs', '/admin/dicts', '/admin/holidays', '/admin/sms', '/admin/api-tokens', '/account/2fa']);
   });
 }

@@ -89,6 +89,9 @@ t.test('every state-changing route refuses a request without a valid CSRF token'
   const routes = routeTable(app).filter((r) => UNSAFE.includes(r.method));
   t.ok(routes.length >= 65, `found ${routes.length} state-changing routes`);
   t.comment(`checked:\n${routes.map((r) => `${r.method} ${r.url}${MULTIPART.has(r.url) ? ' (multipart)' : ''}`).join('\n')}`);
+  // The token API (/api/v1, issue #17) reads no session and no CSRF token: it must stay GET only.
+  t.same(routes.filter((r) => r.url.startsWith('/api/')), [], 'no state-changing route under /api');
+  t.ok(routeTable(app).some((r) => r.method === 'GET' && r.url === '/api/v1/plans/:id/results'), 'the API routes are in the table (their GETs are checked below)');
   // The table really is parsed: a few known routes are in it.
   for (const u of ['/logout', '/me/sections/:key/:id/delete', '/org/reviews/:id/act', '/admin/dicts/:dict/items/:code', '/org/unit-stage/:id/verify']) {
     t.ok(routes.some((r) => r.url === u), `route table has ${u}`);
