@@ -51,6 +51,7 @@ import recognitionRoutes from './features/recognition/routes.js';
 import { recognitionTodo } from './features/recognition/service.js';
 import meetingRoutes from './features/meeting/routes.js';
 import exchangeRoutes from './features/exchange/routes.js';
+import transferRoutes from './features/exchange/transferRoutes.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -226,6 +227,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });
+  await app.register(transferRoutes, { ctx }); // 转评委会 / 接收评审情况 (issue #17)
 
   // Deadline reminders and the SMS outbox purge (rows older than 7 days): from ready (first run
   // at once), every hour; stopped before the db closes.
