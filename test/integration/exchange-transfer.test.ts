@@ -157,6 +157,9 @@ t.test('转评委会 round trip between two deployments; tampered archives refus
   const detail = await b.get(`/org/reviews/${received[0]!.id}`);
   t.equal(detail.statusCode, 200);
   t.match(detail.body, '张伟');
+  t.match((await b.get(`/org/reviews/${received[0]!.id}/track`)).body, '转入：来自云南省卫生系列高级评委会（甲系统）', 'the timeline says where it came from');
+  const materials = await b.get(`/org/reviews/${received[0]!.id}/materials.zip`);
+  t.equal(materials.statusCode, 200, '一键下载材料 works on a received declaration');
   // Its files are served from B, byte for byte those A sent.
   const snap = JSON.parse((await B.ctx.db.selectFrom('declaration_versions').select('snapshot').where('id', '=', received[0]!.version_id!).executeTakeFirstOrThrow()).snapshot);
   const fid = snap.attachments.flatMap((x: any) => x.files)[0].fileId;
