@@ -54,6 +54,7 @@ import exchangeRoutes from './features/exchange/routes.js';
 import exchangeExportRoutes from './features/exchange/exportRoutes.js';
 import apiRoutes from './features/api/routes.js';
 import apiTokenRoutes from './features/api/adminRoutes.js';
+import transferRoutes from './features/exchange/transferRoutes.js';
 import auditRoutes from './features/audit/routes.js';
 import securityRoutes from './features/security/routes.js';
 import twoFactorRoutes from './features/account/twofactor.js';
@@ -231,6 +232,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   await app.register(reviewRoutes, { ctx, unitPanel });
   // 对外只读接口 (issue #17): token only, JSON errors and 404s of its own under the prefix.
   await app.register(apiRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(transferRoutes, { ctx }); // 转评委会 / 接收评审情况 (issue #17)
 
   // Deadline reminders and the SMS outbox purge (rows older than 7 days): from ready (first run
   // at once), every hour; stopped before the db closes.

@@ -3,6 +3,7 @@ import type { TotpRecoveryCodesTable, PasswordHistoryTable, LoginFailuresTable, 
 import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
 import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable } from './schema/recognition.js';
+import type { TransferPeersTable, TransferBatchesTable, TransferItemsTable } from './schema/transfer.js';
 import type { IntegrityRecordsTable, UnitSanctionsTable, ImportBatchesTable, LegacyCertificatesTable, ApiTokensTable } from './schema/integrity-exchange.js';
 
 // Tables by area live beside this file (src/db/schema/); the core ones and `Database` stay here.
@@ -11,6 +12,7 @@ export * from './schema/review.js';
 export * from './schema/meeting.js';
 export * from './schema/recognition.js';
 export * from './schema/integrity-exchange.js';
+export * from './schema/transfer.js';
 
 export type OrgKind = 'unit' | 'supervisor' | 'hrb' | 'committee' | 'agency' | 'platform';
 
@@ -284,6 +286,8 @@ export interface DeclarationsTable {
   /** The cover's level and level_name (migration 0021: statistics group by them). */
   cover_level: string | null;
   cover_level_name: string | null;
+  /** 转入: the sending committee's name on a declaration received by 转评委会 (0029). */
+  transfer_from?: string | null;
 }
 
 export interface DeclarationVersionsTable {
@@ -374,6 +378,9 @@ export interface Database {
   import_batches: ImportBatchesTable;
   legacy_certificates: LegacyCertificatesTable;
   api_tokens: ApiTokensTable;
+  transfer_peers: TransferPeersTable;
+  transfer_batches: TransferBatchesTable;
+  transfer_items: TransferItemsTable;
   job_runs: JobRunsTable;
   blobs: BlobsTable;
   audit_log: AuditLogTable;

@@ -73,6 +73,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
   if (user.orgKind === 'committee') {
     items.push({ label: '评审计划', href: '/org/plans' }, { label: '通知公告', href: '/org/notices' });
     items.push({ label: '评审会议', href: '/org/evaluations' }, { label: '评委专家库', href: '/org/experts' }, { label: '结果公示', href: '/org/result-publicity' }, { label: '证书', href: '/org/certificates' }, { label: '打印空白表格', href: '/forms/blank' });
+    items.push({ label: '转评委会', href: '/org/transfers' });
   }
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });

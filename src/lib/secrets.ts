@@ -18,6 +18,26 @@ export interface Secrets {
   csrfKey: Buffer;
   /** HMAC key of the audit trail's chain (src/features/audit). */
   auditKey: Buffer;
+  /** Ed25519 key signing the archives this deployment sends to another (转评委会, src/features/exchange/transfer.ts). */
+  signingKey: crypto.KeyObject;
+  /** Its public key, base64 of the raw 32 bytes: shown for the other deployment to copy. */
+  signingPublic: string;
+}
+
+/** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows (RFC 8410). */
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** SPKI DER prefix of an Ed25519 public key; the 32 raw bytes follow. */
+export const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** An Ed25519 public key from its base64 raw form (null when it is not one). */
+export function ed25519Public(base64: string): crypto.KeyObject | null {
+  const raw = Buffer.from(base64.trim(), 'base64');
+  if (raw.length !== 32 || raw.toString('base64') !== base64.trim()) return null;
+  try {
+    return crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
+  } catch {
+    return null;
+  }
 }
 
 /** Reads `<dataDir>/master.key`, creating it (0600) on first start. */
@@ -47,6 +67,7 @@ export function createSecrets(master: Buffer): Secrets {
   const encKey = derive('zhicheng/pii-enc/v1');
   const macKey = derive('zhicheng/pii-hmac/v1');
   const sessionSecret = derive('zhicheng/session/v1').toString('base64');
+  const signingKey = crypto.createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, derive('zhicheng/transfer-sign/v1')]), format: 'der', type: 'pkcs8' });
   return {
     encrypt(plain) {
       const iv = crypto.randomBytes(12);
@@ -68,5 +89,7 @@ export function createSecrets(master: Buffer): Secrets {
     cookieSecret: derive('zhicheng/cookie/v1').toString('base64'),
     csrfKey: derive('zhicheng/csrf/v1'),
     auditKey: derive('zhicheng/audit/v1'),
+    signingKey,
+    signingPublic: (crypto.createPublicKey(signingKey).export({ format: 'der', type: 'spki' }) as Buffer).subarray(ED25519_SPKI.length).toString('base64'),
   };
 }

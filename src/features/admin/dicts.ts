@@ -97,7 +97,7 @@ export default async function dictsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   app.get('/admin/dicts/regions', async (_req, reply) => {
     const rows = await ctx.db.selectFrom('regions').selectAll().orderBy('code').execute();
-    const labels = new Map((await regionOptions(ctx.db)).map((r) => [r.code, r.name]));
+    const labels = new Map((await regionOptions(ctx.db, { all: true })).map((r) => [r.code, r.name]));
     return reply.page('admin/dicts-regions.njk', {
       rows: rows.map((r) => ({ ...r, levelLabel: REGION_LEVEL[r.level] ?? r.level, path: labels.get(r.code) ?? r.name })),
       breadcrumbs: crumbs({ label: '行政区域' }),

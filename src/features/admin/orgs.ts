@@ -58,8 +58,14 @@ export async function checkOrgUscc(db: DB, raw: string, exceptId?: number): Prom
   return { ok: true, value: v.value };
 }
 
-export async function regionOptions(db: DB): Promise<{ code: string; name: string }[]> {
-  const rows = await db.selectFrom('regions').select(['code', 'name', 'parent_code']).orderBy('code').execute();
+/**
+ * Regions with their path label (省 / 市 / 县区). For a picker (the default): the enabled ones, plus
+ * those in `keep` (the region an existing record already has, marked 已停用), so a disabled region is
+ * no longer offered but an old record still shows and keeps its own. `all`: every region, for labels.
+ */
+export async function regionOptions(db: DB, o: { all?: boolean; keep?: readonly (string | null | undefined)[] } = {}): Promise<{ code: string; name: string }[]> {
+  const all = await db.selectFrom('regions').select(['code', 'name', 'parent_code', 'disabled']).orderBy('code').execute();
+  const rows = o.all ? all : all.filter((r) => !r.disabled || o.keep?.includes(r.code));
   const byCode = new Map(rows.map((r) => [r.code, r]));
   const label = (code: string): string => {
     const parts: string[] = [];
@@ -70,7 +76,13 @@ export async function regionOptions(db: DB): Promise<{ code: string; name: strin
     }
     return parts.join(' / ');
   };
-  return rows.map((r) => ({ code: r.code, name: label(r.code) }));
+  return rows.map((r) => ({ code: r.code, name: !o.all && r.disabled ? `${label(r.code)}（已停用）` : label(r.code) }));
+}
+
+/** A region a form may save: it exists and is enabled, or it is the record's own (`keep`). */
+export async function regionUsable(db: DB, code: string, keep?: string | null): Promise<{ level: string } | undefined> {
+  const r = await db.selectFrom('regions').select(['level', 'disabled']).where('code', '=', code).executeTakeFirst();
+  return r && (!r.disabled || code === keep) ? { level: r.level } : undefined;
 }
 
 interface OrgForm {
@@ -121,7 +133,7 @@ const parseOrg = compileForm<OrgForm>({
 type OrgRow = Omit<OrgsTable, 'id' | 'created_at' | 'updated_at' | 'disabled' | 'code' | 'plan_months' | 'series_code' | 'legal_rep' | 'industry' | 'location' | 'fax' | 'remark' | 'license_file_id' | 'seal_file_id'> & { disabled: number };
 
 /** Server-side checks beyond the schema; irrelevant fields of the chosen kind become null. */
-async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number; kind: OrgKind }): Promise<{ values: OrgForm; errors: FieldErrors; row?: OrgRow }> {
+async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number; kind: OrgKind; region_code?: string | null }): Promise<{ values: OrgForm; errors: FieldErrors; row?: OrgRow }> {
   const { values, errors } = parseOrg(body);
   const kind = values.kind;
   const isUnit = kind === 'unit' || kind === 'agency';
@@ -149,8 +161,7 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
     if (!sup || sup.id === existing?.id) errors.supervisor_org_id = '请选择主管部门';
   }
   if (values.region_code && !errors.region_code) {
-    const ok = await ctx.db.selectFrom('regions').select('code').where('code', '=', values.region_code).executeTakeFirst();
-    if (!ok) errors.region_code = '请选择行政区域';
+    if (!(await regionUsable(ctx.db, values.region_code, existing?.region_code))) errors.region_code = '请选择行政区域';
   }
   if (kind === 'committee' && values.cert_pattern && !errors.cert_pattern) {
     const bad = patternError(values.cert_pattern);
@@ -185,7 +196,7 @@ async function checkOrg(ctx: AppContext, body: unknown, existing?: { id: number;
 }
 
 export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
-  const formOptions = async (selfId?: number, selfKind?: OrgKind) => {
+  const formOptions = async (selfId?: number, selfKind?: OrgKind, keepRegion?: string | null) => {
     const dict = (d: string) => ctx.db.selectFrom('dict_items').select(['code', 'name']).where('dict', '=', d).where('disabled', '=', 0).orderBy('sort').execute();
     let sup = ctx.db.selectFrom('orgs').select(['id as code', 'name']).where('kind', '=', 'supervisor').orderBy('name');
     if (selfId) sup = sup.where('id', '!=', selfId);
@@ -197,13 +208,13 @@ export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: A
       natures: await dict('unit_nature'),
       unitLevels: await dict('unit_level'),
       supervisors: await sup.execute(),
-      regions: await regionOptions(ctx.db),
+      regions: await regionOptions(ctx.db, { keep: [keepRegion] }),
     };
   };
 
   const formPage = async (reply: FastifyReply, data: { org?: { id: number; name: string; kind: OrgKind; code: string | null; users: number }; values: object; errors?: FieldErrors }) => {
     const errors = data.errors ?? {};
-    return reply.page('admin/orgs-form.njk', { ...data, values: withBlanks(data.values, SELECTS), errors, ...(await formOptions(data.org?.id, data.org?.kind)) }, Object.keys(errors).length ? 422 : 200);
+    return reply.page('admin/orgs-form.njk', { ...data, values: withBlanks(data.values, SELECTS), errors, ...(await formOptions(data.org?.id, data.org?.kind, data.org ? (await loadOrg(String(data.org.id)))?.region_code : null)) }, Object.keys(errors).length ? 422 : 200);
   };
 
   const loadOrg = async (raw: string) => {
@@ -234,7 +245,7 @@ export default async function orgsRoutes(app: FastifyInstance, { ctx }: { ctx: A
       .limit(size)
       .offset(offset)
       .execute();
-    const regions = new Map((await regionOptions(ctx.db)).map((r) => [r.code, r.name]));
+    const regions = new Map((await regionOptions(ctx.db, { all: true })).map((r) => [r.code, r.name]));
     const list = makePage(
       rows.map((r) => ({
         ...r,

@@ -9,6 +9,7 @@ import orgsRoutes from './orgs.js';
 import usersRoutes from './users.js';
 import holidaysRoutes from './holidays.js';
 import dictsRoutes from './dicts.js';
+import titlesRoutes from './titles.js';
 
 /** Platform administration. Every route here is behind requireAdmin. */
 export default async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
@@ -21,6 +22,7 @@ export default async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: 
   await app.register(usersRoutes, { ctx });
   await app.register(holidaysRoutes, { ctx });
   await app.register(dictsRoutes, { ctx });
+  await app.register(titlesRoutes, { ctx });
 
   app.get('/admin', async (_req, reply) => {
     const count = async (t: 'users' | 'orgs' | 'sms_outbox' | 'plans') =>

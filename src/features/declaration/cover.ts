@@ -19,14 +19,25 @@ export interface CoverInput {
 
 /**
  * Titles (资格名称) the cover offers for a plan and level, from the titles dictionary: only the
- * plan's series, which is its committee's unless 不限 was chosen on purpose (planSeries).
+ * plan's series, which is its committee's unless 不限 was chosen on purpose (planSeries). A disabled
+ * title or series is not offered, except `keep` (the title the declaration already has).
  */
-export async function titleOptions(ctx: AppContext, plan: { series_code: string | null; any_series?: number | null; committee_series?: string | null }, level: string) {
-  let q = ctx.db.selectFrom('titles as t').innerJoin('series as s', 's.code', 't.series_code').select(['t.name', 's.name as series']).where('t.level', '=', level);
+export async function titleOptions(ctx: AppContext, plan: { series_code: string | null; any_series?: number | null; committee_series?: string | null }, level: string, keep?: string) {
+  let q = ctx.db.selectFrom('titles as t').innerJoin('series as s', 's.code', 't.series_code').select(['t.name', 's.name as series', 't.disabled', 's.disabled as series_disabled']).where('t.level', '=', level);
   const series = planSeries(plan, plan.committee_series ?? null);
   if (series) q = q.where('t.series_code', '=', series);
   const rows = await q.orderBy('s.sort').orderBy('t.sort').orderBy('t.id').execute();
-  return [...new Set(rows.map((r) => `${r.series} - ${r.name}`))];
+  return [...new Set(rows.map((r) => ({ label: `${r.series} - ${r.name}`, off: r.disabled || r.series_disabled })).filter((r) => !r.off || r.label === keep).map((r) => r.label))];
+}
+
+/** The title the applicant's latest declaration names (kept on its cover though disabled since). */
+export async function currentTitle(ctx: AppContext, userId: number): Promise<string | undefined> {
+  const d = await ctx.db.selectFrom('declarations').select('cover').where('user_id', '=', userId).orderBy('id', 'desc').executeTakeFirst();
+  try {
+    return d ? (JSON.parse(d.cover).title as string | undefined) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function saveCover(ctx: AppContext, userId: number, input: CoverInput) {
@@ -45,7 +56,7 @@ export async function saveCover(ctx: AppContext, userId: number, input: CoverInp
   else if ([...specialty].length > 50) errors.specialty = '申报专业不能超过50个字';
   const title = (input.title ?? '').trim();
   if (plan && input.level && !errors.level) {
-    const opts = await titleOptions(ctx, plan, input.level);
+    const opts = await titleOptions(ctx, plan, input.level, await currentTitle(ctx, userId));
     if (!title || !opts.includes(title)) errors.title = '请选择申报职称';
   } else if (!title) errors.title = '请选择申报职称';
   const cats = plan ? planCategories(plan) : [];

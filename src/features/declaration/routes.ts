@@ -39,7 +39,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
     const plan = plans.find((p) => p.id === planId) ?? (Number.isFinite(planId) ? await svc.getPlan(ctx, planId) : undefined);
     const level = values.level ?? '';
     const levels = plan ? plan.levels.split(',').filter(Boolean).map((code) => ({ code, name: LEVEL_NAMES[code] ?? code })) : [];
-    const titles = plan && level ? await titleOptions(ctx, plan, level) : [];
+    const titles = plan && level ? await titleOptions(ctx, plan, level, d ? svc.parseCover(d).title : undefined) : [];
     const specialties = plan?.specialties ? plan.specialties.split('\n').map((s) => s.trim()).filter(Boolean) : [];
     return reply.page('declaration/cover.njk', {
       d, years, year, plans, plan, levels, titles, specialties, categories: plan ? planCategories(plan) : [], values, errors, warnings,

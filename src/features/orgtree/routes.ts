@@ -75,7 +75,7 @@ export default async function orgTreeRoutes(app: FastifyInstance, { ctx }: { ctx
     const parents = [{ id: me.id, name: me.name }, ...(await tree.subtreeRows(ctx.db, me.id)).filter((r) => !below.has(r.id)).map((r) => ({ id: r.id, name: `${'　'.repeat(r.depth)}${r.name}` }))];
     return reply.page('orgtree/edit.njk', {
       title: `编辑机构：${org.name}`, org, kindLabel: ORG_KIND_LABEL[org.kind] ?? org.kind, values: { region_code: '', ...values, parent_org_id: String((values as Body).parent_org_id ?? org.parent_org_id ?? me.id) }, errors,
-      parents: parents.map((p) => ({ code: String(p.id), name: p.name })), regions: await regionOptions(ctx.db),
+      parents: parents.map((p) => ({ code: String(p.id), name: p.name })), regions: await regionOptions(ctx.db, { keep: [org.region_code] }),
       renames: await tree.renames(ctx.db, org.id), staff: await tree.childStaff(ctx.db, org.id), contents: await tree.contents(ctx.db, org.id),
       breadcrumbs: crumbs({ label: '组织机构管理', href: '/org/tree' }, { label: org.name }),
     }, Object.keys(errors).length ? 422 : 200);

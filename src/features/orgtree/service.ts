@@ -14,7 +14,7 @@ import { charCount, type FieldErrors } from '../../lib/forms.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { childError, childOptions, removalError, subtreeIds, wouldCycle, type OrgContents } from '../../domain/orgtree.js';
 import { generatePassword } from '../admin/users.js';
-import { ORG_KIND_LABEL, HRB_LEVELS, checkOrgUscc } from '../admin/orgs.js';
+import { ORG_KIND_LABEL, HRB_LEVELS, checkOrgUscc, regionUsable } from '../admin/orgs.js';
 import { UNIT_ADMIN, USERNAME_RE, USERNAME_MESSAGE } from '../units/service.js';
 import { audit } from '../audit/service.js';
 
@@ -93,7 +93,7 @@ interface ChildValues { kind: OrgKind; hrbLevel: 'province' | 'city' | 'county' 
 const PHONE_RE = /^[0-9][0-9 +()（）,，、/转-]*$/;
 
 /** The fields shared by the create and edit forms; `kindLocked` on edit (a kind never changes). */
-async function checkFields(ctx: AppContext, b: Body, parent: { kind: string; hrb_level: string | null }, existing?: { id: number; kind: OrgKind; hrb_level: string | null }) {
+async function checkFields(ctx: AppContext, b: Body, parent: { kind: string; hrb_level: string | null }, existing?: { id: number; kind: OrgKind; hrb_level: string | null; region_code?: string | null }) {
   const errors: FieldErrors = {};
   let kind: OrgKind | undefined;
   let hrbLevel: ChildValues['hrbLevel'] = null;
@@ -129,7 +129,7 @@ async function checkFields(ctx: AppContext, b: Body, parent: { kind: string; hrb
   const address = (b.address ?? '').trim();
   if (charCount(address) > 200) errors.address = '地址不能超过200个字';
   const region = (b.region_code ?? '').trim();
-  if (region && !(await ctx.db.selectFrom('regions').select('code').where('code', '=', region).executeTakeFirst())) errors.region_code = '请选择行政区域';
+  if (region && !(await regionUsable(ctx.db, region, existing?.region_code))) errors.region_code = '请选择行政区域';
   const values: ChildValues | null = kind && !Object.keys(errors).length
     ? { kind, hrbLevel, name, uscc, contact: contact || null, phone: phone || null, address: address || null, region_code: region || null }
     : null;
@@ -179,7 +179,7 @@ export async function createChild(ctx: AppContext, req: FastifyRequest, parent: 
 }
 
 /** Saves a child's details, its parent (within the subtree: no cycle, one level down) and keeps the 更名记录. */
-export async function updateChild(ctx: AppContext, req: FastifyRequest, rootId: number, org: { id: number; name: string; kind: OrgKind; hrb_level: string | null; parent_org_id?: number | null }, b: Body) {
+export async function updateChild(ctx: AppContext, req: FastifyRequest, rootId: number, org: { id: number; name: string; kind: OrgKind; hrb_level: string | null; parent_org_id?: number | null; region_code?: string | null }, b: Body) {
   const parentId = b.parent_org_id ? Number(b.parent_org_id) : org.parent_org_id ?? rootId;
   const errors0: FieldErrors = {};
   const map = await parentMap(ctx.db);

@@ -59,7 +59,7 @@ function filtered<Q extends ReturnType<typeof scoped>>(q0: Q, f: QueueFilters): 
 
 export const QUEUE_COLUMNS = [
   'd.id', 'd.user_id', 'd.status', 'd.stage', 'd.route', 'd.cover', 'd.year', 'd.plan_id', 'd.submitted_at', 'd.updated_at', 'd.returns_count', 'd.unit_verified_at',
-  'd.publicity_state', 'd.paper_received_at', 's.idx as my_idx', 'u.name as applicant', 'u.id_masked', 'unit.name as unit_name', 'p.name as plan_name', 'c.name as committee',
+  'd.publicity_state', 'd.paper_received_at', 'd.transfer_from', 's.idx as my_idx', 'u.name as applicant', 'u.id_masked', 'unit.name as unit_name', 'p.name as plan_name', 'c.name as committee',
 ] as const;
 
 /** A row's place in the queue's order (updated_at desc, id desc): the keyset of a page link. */

@@ -94,7 +94,7 @@ export default async function unitRoutes(app: FastifyInstance, { ctx }: { ctx: A
   const infoPage = async (req: FastifyRequest, reply: FastifyReply, values?: Body, errors: FieldErrors = {}) => {
     const org = await unitOf(req);
     const dicts = await ctx.dicts.ready();
-    const { regions, counties } = await units.regionLists(ctx);
+    const { regions, counties } = await units.regionLists(ctx, { keep: [org.region_code, org.location] });
     const regionName = new Map(regions.map((r) => [r.code, r.name]));
     const sup = org.supervisor_org_id ? await ctx.db.selectFrom('orgs').select('name').where('id', '=', org.supervisor_org_id).executeTakeFirst() : undefined;
     const pending = await ctx.db

@@ -71,16 +71,20 @@ function optional(errors: FieldErrors, b: Body, key: string, label: string, max:
   return v || null;
 }
 
-/** Every region with its path label, and the counties only (单位所在地). */
-export async function regionLists(ctx: AppContext) {
-  const all = await regionOptions(ctx.db);
+/**
+ * Every region with its path label, and the counties only (单位所在地): enabled ones, plus `keep`
+ * (the unit's own, even if disabled since); `{ all: true }` for labels.
+ */
+export async function regionLists(ctx: AppContext, o: { all?: boolean; keep?: readonly (string | null | undefined)[] } = {}) {
+  const all = await regionOptions(ctx.db, o);
   const levels = new Map((await ctx.db.selectFrom('regions').select(['code', 'level']).execute()).map((r) => [r.code, r.level]));
   return { regions: all, counties: all.filter((r) => levels.get(r.code) === 'county') };
 }
 
-async function regionLevel(db: Db, code: string): Promise<string | null> {
-  const r = await db.selectFrom('regions').select('level').where('code', '=', code).executeTakeFirst();
-  return r?.level ?? null;
+/** The level of a region a form may save: enabled, or the unit's own (`keep`); null otherwise. */
+async function regionLevel(db: Db, code: string, keep: readonly (string | null | undefined)[] = []): Promise<string | null> {
+  const r = await db.selectFrom('regions').select(['level', 'disabled']).where('code', '=', code).executeTakeFirst();
+  return r && (!r.disabled || keep.includes(code)) ? r.level : null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -262,7 +266,7 @@ export async function missingInfo(ctx: AppContext, org: OrgRow): Promise<string[
     if (!org.unit_level) out.push('单位等级');
   }
   if (!org.region_code) out.push('行政区域');
-  else if ((await regionLevel(ctx.db, org.region_code)) !== 'county') out.push('行政区域（须选到区县）');
+  else if ((await regionLevel(ctx.db, org.region_code, [org.region_code])) !== 'county') out.push('行政区域（须选到区县）');
   else if (isAgency || !isPublic || org.unit_level === 'county') {
     // These routes pass the county HRB of the region (DESIGN.md §3): it must exist.
     const hrb = await ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'hrb').where('hrb_level', '=', 'county').where('region_code', '=', org.region_code).where('disabled', '=', 0).executeTakeFirst();
@@ -284,7 +288,7 @@ export async function saveUnitInfo(ctx: AppContext, org: OrgRow, b: Body): Promi
   const industry = str(b, 'industry') || null;
   if (industry && !INDUSTRIES.includes(industry)) errors.industry = '请选择单位行业';
   const location = str(b, 'location') || null;
-  if (location && !(await regionLevel(ctx.db, location))) errors.location = '请选择单位所在地';
+  if (location && !(await regionLevel(ctx.db, location, [org.location]))) errors.location = '请选择单位所在地';
   const dictOk = async (dict: string, code: string) =>
     !!(await ctx.db.selectFrom('dict_items').select('id').where('dict', '=', dict).where('code', '=', code).where('disabled', '=', 0).executeTakeFirst());
   const nature = str(b, 'nature') || null;
@@ -294,7 +298,7 @@ export async function saveUnitInfo(ctx: AppContext, org: OrgRow, b: Body): Promi
   const region = str(b, 'region_code');
   if (!region) errors.region_code = '请选择行政区域';
   else {
-    const level = await regionLevel(ctx.db, region);
+    const level = await regionLevel(ctx.db, region, [org.region_code]);
     if (!level) errors.region_code = '请选择行政区域';
     else if (level !== 'county') errors.region_code = '行政区域须选到区县';
   }

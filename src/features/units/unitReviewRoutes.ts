@@ -28,7 +28,7 @@ export async function unitReviewRoutes(app: FastifyInstance, ctx: AppContext) {
 
   const reviewPage = async (req: FastifyRequest, reply: FastifyReply, r: NonNullable<Awaited<ReturnType<typeof supervision.requestForSupervisor>>>, error?: string, opinion = '') => {
     const dicts = await ctx.dicts.ready();
-    const { regions } = await units.regionLists(ctx);
+    const { regions } = await units.regionLists(ctx, { all: true });
     const regionName = new Map(regions.map((x) => [x.code, x.name]));
     const inFlight = r.supervisor_org_id && r.supervisor_org_id !== req.user!.orgId ? await supervision.leftTheUnit(ctx, r.unit_org_id) : 0;
     return reply.page('units/review.njk', {
