@@ -66,7 +66,7 @@ export function anyDutyRefusal(duties: readonly Duty[]): string {
  * links by. Routes check the same duties in their preHandlers (requireDuty / requireAnyDuty).
  */
 export const PAGE_DUTIES: readonly [RegExp, readonly Duty[]][] = [
-  [/^\/org\/plans\/\d+\/(groups|vote-rule)(\/|$)/, ['evaluation']],
+  [/^\/org\/plans\/[^/]+\/(groups|vote-rule)(\/|$)/, ['evaluation']],
   [/^\/org\/(plans|notices)(\/|$)/, ['plans']],
   [/^\/org\/(stats|posts\/stats|reviews\/export|recognitions\/export)(\/|\.|$)/, ['stats']],
   [/^\/org\/(posts|people)(\/|$)/, ['people']],

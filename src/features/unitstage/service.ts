@@ -243,7 +243,7 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
       declaration_id: id, actor_user_id: user.id, org_id: user.orgId, stage: g.d.stage, action: 'verify', opinion: '核验通过',
       from_status: g.d.status, to_status: g.d.status, data: null, created_at: stamp,
     }).execute();
-    await audit(ctx, null, { action: 'unit_verify', objectType: 'declaration', objectId: id, detail: `核验通过（环节${g.d.stage}）${vacancy.warning ? `；提示：${vacancy.warning}` : ''}`, actor: user, ip }, trx);
+    await audit(ctx, null, { action: 'unit_verify', objectType: 'declaration', objectId: id, detail: `核验通过（环节${g.d.stage}）`, actor: user, ip }, trx);
     return { ok: true, warning: vacancy.warning };
   });
 }
