@@ -112,8 +112,8 @@ function menuItems(user: MenuUser | null): MenuItem[] {
       { label: '岗位设置与聘任', href: '/org/posts' },
     );
   }
-  // 岗位统计 (结构比例): a unit's own posts, a supervisor's units.
-  if (user.orgKind === 'unit' || user.orgKind === 'agency' || user.orgKind === 'supervisor') items.push({ label: '岗位统计', href: '/org/posts/stats' });
+  // 岗位统计 (结构比例): a unit's own posts, a supervisor's units, an HR bureau's region.
+  if (user.orgKind === 'unit' || user.orgKind === 'agency' || user.orgKind === 'supervisor' || user.orgKind === 'hrb') items.push({ label: '岗位统计', href: '/org/posts/stats' });
   if (user.orgKind === 'supervisor') items.push({ label: '下属单位审核', href: '/org/unit-reviews' });
   // 机构管理员 (src/features/orgtree): the org's children and its staff's duties.
   if (user.orgKind !== 'platform' && (user.roles.includes('org_admin') || user.roles.includes('unit_admin'))) {

@@ -101,4 +101,15 @@ t.test('quotas, appointments, vacancy at 核验 (warn, then block), statistics f
   page = await s.get('/org/posts/stats');
   t.equal(page.statusCode, 200);
   t.notMatch(page.body, '合计');
+  // The county HR bureau: the units of its region, and one row per supervisor.
+  const county = new Agent(app);
+  await login(county, 'staff', w.staff.county);
+  page = await county.get('/org/posts/stats');
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '本地区各单位');
+  t.match(page.body, /<table id="by-supervisor">[\s\S]*昆明市卫生健康委员会<\/th><td>1<\/td>/);
+  // A committee office has no posts to count.
+  const com = new Agent(app);
+  await login(com, 'staff', w.staff.committee);
+  t.equal((await com.get('/org/posts/stats')).statusCode, 403);
 });

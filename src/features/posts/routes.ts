@@ -18,11 +18,11 @@ async function postManager(req: FastifyRequest, reply: FastifyReply) {
   if (await refuseWithoutDuty(req, reply, 'people')) return reply;
 }
 
-/** 岗位统计: a unit sees itself, a supervisor its units; both need 统计查询. */
+/** 岗位统计: a unit sees itself, a supervisor its units, an HR bureau its region's; all need 统计查询. */
 async function statsViewer(req: FastifyRequest, reply: FastifyReply) {
   await requireStaff(req, reply);
   if (reply.sent) return reply;
-  if (!['unit', 'agency', 'supervisor'].includes(req.user!.orgKind ?? '')) return forbidden(reply);
+  if (!['unit', 'agency', 'supervisor', 'hrb'].includes(req.user!.orgKind ?? '')) return forbidden(reply);
   if (await refuseWithoutDuty(req, reply, 'stats')) return reply;
 }
 
@@ -82,10 +82,10 @@ export default async function postRoutes(app: FastifyInstance, { ctx }: { ctx: A
   });
 
   app.get('/org/posts/stats', { preHandler: statsViewer }, async (req, reply) => {
-    const { rows, totals } = await postStats(ctx, req.user!);
+    const { rows, totals, bySupervisor } = await postStats(ctx, req.user!);
     return reply.page('posts/stats.njk', {
-      title: '岗位统计', breadcrumbs: [{ label: '首页', href: '/org' }, { label: '岗位统计' }], rows, totals, levels: POST_LEVELS,
-      supervisor: req.user!.orgKind === 'supervisor',
+      title: '岗位统计', breadcrumbs: [{ label: '首页', href: '/org' }, { label: '岗位统计' }], rows, totals, bySupervisor, levels: POST_LEVELS,
+      supervisor: req.user!.orgKind === 'supervisor' || req.user!.orgKind === 'hrb', hrb: req.user!.orgKind === 'hrb',
     });
   });
 }

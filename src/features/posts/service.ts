@@ -10,6 +10,7 @@ import { audit } from '../audit/service.js';
 import { chinaToday } from '../plans/repository.js';
 import { appointedNow, checkAppointment, checkQuotas, postTable, POST_LEVEL_NAME, vacancyDecision, type LevelPosts, type VacancyDecision } from '../../domain/posts.js';
 import { ruleModes } from '../../domain/whoMay.js';
+import { sanctionableUnits } from '../integrity/sanctions.js';
 
 type Db = Kysely<Database>;
 export interface Actor { id: number; name: string; username: string | null; orgId: number | null; roles: string[]; kind: 'applicant' | 'staff' }
@@ -145,28 +146,52 @@ export async function vacancyAtVerify(db: Db, orgId: number, declarationId: numb
   return vacancyDecision(d.cover_level, await postsOf(db, orgId, today), ruleModes(d.declare_rules).post_vacancy);
 }
 
-/** 岗位统计: one row per unit (a unit sees itself; a supervisor its units), with totals per level. */
-export async function postStats(ctx: AppContext, user: { orgId: number | null; orgKind: string | null }) {
+/** Adds up tables: 岗位数 and 现聘 summed; 空岗 summed per unit (an over-appointed unit fills no other's vacancy). */
+function sumTables(tables: readonly LevelPosts[][]): LevelPosts[] {
+  const levels = postTable({}, {});
+  const at = (t: readonly LevelPosts[], level: string) => t.find((x) => x.level === level)!;
+  const out = postTable(
+    Object.fromEntries(levels.map((l) => [l.level, tables.some((t) => at(t, l.level).quota !== null) ? tables.reduce((s, t) => s + (at(t, l.level).quota ?? 0), 0) : null])),
+    Object.fromEntries(levels.map((l) => [l.level, tables.reduce((s, t) => s + at(t, l.level).appointed, 0)])),
+  );
+  for (const row of out) {
+    row.vacant = tables.reduce((s, t) => s + at(t, row.level).vacant, 0);
+    row.over = tables.reduce((s, t) => s + at(t, row.level).over, 0);
+  }
+  return out;
+}
+
+/**
+ * 岗位统计 (结构比例): one row per unit — a unit sees itself, a supervisor its units, an HR bureau
+ * the units of its region — with the totals, and for an HR bureau one row per 主管部门.
+ */
+export async function postStats(ctx: AppContext, user: { id: number; orgId: number | null; orgKind: string | null; name: string; username: string | null; roles: string[]; kind: 'applicant' | 'staff' }) {
   const today = todayOf(ctx);
-  let units = ctx.db.selectFrom('orgs').select(['id', 'name']).where('disabled', '=', 0);
-  if (user.orgKind === 'supervisor') units = units.where('supervisor_org_id', '=', user.orgId ?? -1).where('supervisor_status', '=', 'approved').where('kind', 'in', ['unit', 'agency']);
-  else units = units.where('id', '=', user.orgId ?? -1);
-  const orgs = await units.orderBy('name').orderBy('id').execute();
+  const orgs = user.orgKind === 'supervisor' || user.orgKind === 'hrb'
+    ? await sanctionableUnits(ctx.db, user)
+    : await ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', user.orgId ?? -1).execute();
   const ids = orgs.map((o) => o.id);
-  const quotas = ids.length ? await ctx.db.selectFrom('post_quotas').select(['org_id', 'level', 'quota']).where('org_id', 'in', ids).execute() : [];
-  const appts = ids.length
-    ? await ctx.db.selectFrom('appointments').select(['org_id', 'level', 'start_date', 'end_date']).where('org_id', 'in', ids)
-      .where('start_date', '<=', today).where((eb) => eb.or([eb('end_date', 'is', null), eb('end_date', '>=', today)])).execute()
-    : [];
+  const inIds = <T>(q: () => Promise<T[]>) => (ids.length ? q() : Promise.resolve([] as T[]));
+  const quotas = await inIds(() => ctx.db.selectFrom('post_quotas').select(['org_id', 'level', 'quota']).where('org_id', 'in', ids).execute());
+  const appts = await inIds(() => ctx.db.selectFrom('appointments').select(['org_id', 'level', 'start_date', 'end_date']).where('org_id', 'in', ids)
+    .where('start_date', '<=', today).where((eb) => eb.or([eb('end_date', 'is', null), eb('end_date', '>=', today)])).execute());
   const rows = orgs.map((o) => ({
     id: o.id, name: o.name,
     posts: postTable(Object.fromEntries(quotas.filter((q) => q.org_id === o.id).map((q) => [q.level, q.quota])), appointedNow(appts.filter((a) => a.org_id === o.id), today)),
   }));
-  const totals = postTable(
-    Object.fromEntries(rows[0]?.posts.map((p) => [p.level, rows.reduce((s, r) => s + (r.posts.find((x) => x.level === p.level)!.quota ?? 0), 0)]) ?? []),
-    Object.fromEntries(rows[0]?.posts.map((p) => [p.level, rows.reduce((s, r) => s + r.posts.find((x) => x.level === p.level)!.appointed, 0)]) ?? []),
-  );
-  // Vacancies add up per unit (an over-appointed unit does not fill another's vacancy).
-  for (const t of totals) t.vacant = rows.reduce((s, r) => s + r.posts.find((x) => x.level === t.level)!.vacant, 0);
-  return { rows, totals };
+  const totals = sumTables(rows.map((r) => r.posts));
+  let bySupervisor: { name: string; units: number; posts: LevelPosts[] }[] = [];
+  if (user.orgKind === 'hrb' && ids.length) {
+    const sup = await ctx.db.selectFrom('orgs as u').leftJoin('orgs as s', 's.id', 'u.supervisor_org_id')
+      .select(['u.id', 's.name as supervisor', 'u.supervisor_status']).where('u.id', 'in', ids).execute();
+    const nameOf = new Map(sup.map((x) => [x.id, x.supervisor && x.supervisor_status === 'approved' ? x.supervisor : '（无主管部门）']));
+    const groups = new Map<string, LevelPosts[][]>();
+    for (const r of rows) {
+      const k = nameOf.get(r.id) ?? '（无主管部门）';
+      if (!groups.has(k)) groups.set(k, []);
+      groups.get(k)!.push(r.posts);
+    }
+    bySupervisor = [...groups].sort(([a], [b]) => a.localeCompare(b, 'zh')).map(([name, tables]) => ({ name, units: tables.length, posts: sumTables(tables) }));
+  }
+  return { rows, totals, bySupervisor };
 }
