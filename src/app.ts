@@ -10,6 +10,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { loadFixtures } from './db/fixtures.js';
 import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
+import postRoutes from './features/posts/routes.js';
+import dutiesPlugin from './plugins/duties.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
 import sessionPlugin, { SESSION_COOKIE } from './plugins/session.js';
 import csrfPlugin from './plugins/csrf.js';
@@ -188,7 +190,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     inlineCss: config.inlineCss,
     secureCookies: config.secureCookies,
     pageContext: async (req) => ({
-      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0 } : null),
+      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0, duties: req.user.kind === 'staff' ? req.user.duties : undefined } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
       unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
       smsChallenge: await smsChallengeView(ctx, req),
@@ -200,6 +202,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
   // ended are kept for the next login.
   await app.register(csrfPlugin, { config, key: secrets.csrfKey });
   await app.register(pendingPlugin, { ctx });
+  await app.register(dutiesPlugin);
 
   // Set before the routes: child plugins capture the handlers in force when they are registered.
   app.setNotFoundHandler(async (req, reply) => {
@@ -226,7 +229,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes, exchangeExportRoutes, apiTokenRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes, postRoutes, exchangeExportRoutes, apiTokenRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

@@ -4,6 +4,7 @@ import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable,
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
 import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable } from './schema/recognition.js';
 import type { TransferPeersTable, TransferBatchesTable, TransferItemsTable } from './schema/transfer.js';
+import type { PostQuotasTable, AppointmentsTable } from './schema/posts.js';
 import type { IntegrityRecordsTable, UnitSanctionsTable, ImportBatchesTable, LegacyCertificatesTable, ApiTokensTable } from './schema/integrity-exchange.js';
 
 // Tables by area live beside this file (src/db/schema/); the core ones and `Database` stay here.
@@ -13,6 +14,7 @@ export * from './schema/meeting.js';
 export * from './schema/recognition.js';
 export * from './schema/integrity-exchange.js';
 export * from './schema/transfer.js';
+export * from './schema/posts.js';
 
 export type OrgKind = 'unit' | 'supervisor' | 'hrb' | 'committee' | 'agency' | 'platform';
 
@@ -372,6 +374,8 @@ export interface BlobsTable {
 }
 
 export interface Database {
+  post_quotas: PostQuotasTable;
+  appointments: AppointmentsTable;
   integrity_records: IntegrityRecordsTable;
   unit_sanctions: UnitSanctionsTable;
   org_renames: OrgRenamesTable;

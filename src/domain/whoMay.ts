@@ -18,13 +18,15 @@ import { wholeMonths } from './tenure.js';
 import { addDays } from './plans.js';
 
 export type RuleMode = 'warn' | 'block';
-export type WhoRule = 'civil_servant' | 'retired' | 'freelancer' | 'transfer';
+export type WhoRule = 'civil_servant' | 'retired' | 'freelancer' | 'transfer' | 'post_vacancy';
 
 export const WHO_RULES: readonly { key: WhoRule; label: string; default: RuleMode }[] = [
   { key: 'civil_servant', label: '公务员（含参公管理人员）', default: 'block' },
   { key: 'retired', label: '已达到法定退休年龄', default: 'block' },
   { key: 'freelancer', label: '自由职业者人事代理不满1年', default: 'block' },
   { key: 'transfer', label: '转系列在现岗位工作不满1年', default: 'warn' },
+  // Q7(1), checked at the unit's 核验 (src/domain/posts.ts vacancyDecision), not at the submit.
+  { key: 'post_vacancy', label: '单位申报级别无空余专业技术岗位（单位核验时）', default: 'warn' },
 ];
 
 /** The plan's mode of each rule (`declare_rules` JSON); unknown or missing → the rule's default. */

@@ -13,9 +13,12 @@ export interface MenuUser {
   todo?: number;
   /** Recognitions (初定/认定) waiting for this organisation: the unit's 待上报 or the office's 待审核. */
   recognitionTodo?: number;
+  /** 本级人员授权 (staff): links to pages none of whose duties the user holds are hidden. Absent: not filtered. */
+  duties?: readonly string[];
 }
 
 import { SECTIONS } from '../domain/sections.js';
+import { pageDuties } from '../domain/duties.js';
 
 const SECTION_MENU: MenuItem[] = SECTIONS.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
 
@@ -28,7 +31,26 @@ const ACCOUNT: MenuItem = {
   ],
 };
 
+/** Drops the links whose page needs a duty the user lacks (and a parent left without children). */
+function byDuties(items: MenuItem[], duties: readonly string[] | undefined): MenuItem[] {
+  if (!duties) return items;
+  const may = (href: string) => { const need = pageDuties(href); return !need || need.some((d) => duties.includes(d)); };
+  const out: MenuItem[] = [];
+  for (const i of items) {
+    if (i.children) {
+      const children = byDuties(i.children, duties);
+      if (!children.length) continue;
+      out.push({ ...i, href: may(i.href) ? i.href : children[0]!.href, children });
+    } else if (may(i.href)) out.push(i);
+  }
+  return out;
+}
+
 export function menuFor(user: MenuUser | null): MenuItem[] {
+  return user && user.kind === 'staff' ? byDuties(menuItems(user), user.duties) : menuItems(user);
+}
+
+function menuItems(user: MenuUser | null): MenuItem[] {
   if (!user) return [];
   if (user.kind === 'applicant') {
     return [
@@ -88,8 +110,11 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
       { label: '主管部门', href: '/org/unit/supervisor' },
       { label: '工作人员', href: '/org/unit/staff' },
       { label: '专业技术人员管理', href: '/org/people' },
+      { label: '岗位设置与聘任', href: '/org/posts' },
     );
   }
+  // 岗位统计 (结构比例): a unit's own posts, a supervisor's units, an HR bureau's region.
+  if (user.orgKind === 'unit' || user.orgKind === 'agency' || user.orgKind === 'supervisor' || user.orgKind === 'hrb') items.push({ label: '岗位统计', href: '/org/posts/stats' });
   if (user.orgKind === 'supervisor') items.push({ label: '下属单位审核', href: '/org/unit-reviews' });
   // 机构管理员 (src/features/orgtree): the org's children and its staff's duties.
   if (user.orgKind !== 'platform' && (user.roles.includes('org_admin') || user.roles.includes('unit_admin'))) {

@@ -5,7 +5,7 @@ import { refererPath } from './pending.js';
 import { redirect } from './views.js';
 import { passwordExpiredDays, twoFactorRequired } from '../domain/authPolicy.js';
 import { getPolicy } from '../features/security/authPolicy.js';
-import { dutiesOf, dutyRefusal, type Duty } from '../domain/duties.js';
+import { anyDutyRefusal, dutiesOf, dutyRefusal, type Duty } from '../domain/duties.js';
 
 export interface CurrentUser {
   id: number;
@@ -159,3 +159,15 @@ export default fp(async function authPlugin(app: FastifyInstance, opts: { db: DB
     req.user = id ? await loadUser(opts.db, id, opts.now?.()) : null;
   });
 });
+
+/** A preHandler: a signed-in staff user holding any of `duties` (pages several duties need to see). */
+export function requireAnyDuty(...duties: Duty[]): Guard {
+  return async (req, reply) => {
+    await requireStaff(req, reply);
+    if (reply.sent) return reply;
+    const u = req.user;
+    if (duties.some((d) => hasDuty(u, d))) return;
+    await reply.code(403).page('errors/error.njk', { title: '无权操作', message: anyDutyRefusal(duties) }, 403);
+    return reply;
+  };
+}

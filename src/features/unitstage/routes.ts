@@ -112,7 +112,7 @@ export default async function unitStageRoutes(app: FastifyInstance, { ctx }: { c
     const back = safeBack(((req.body ?? {}) as Record<string, unknown>).back, `/org/unit-stage/${id}`);
     const r = await verify(ctx, staffOf(req), id, req.ip);
     if (!r.ok) return refuse(reply, r);
-    return reply.flashRedirect(back, '核验通过');
+    return reply.flashRedirect(back, r.warning ? `核验通过。提示：${r.warning}` : '核验通过');
   });
 
   // ------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import { act, isTheirTurn } from '../review/service.js';
 import { discardFile, storeFile, type UploadInput } from '../files/service.js';
 import { unitSanctionRefusal } from '../integrity/sanctions.js';
 import { audit } from '../audit/service.js';
+import { vacancyAtVerify } from '../posts/service.js';
+import { chinaToday } from '../plans/repository.js';
 
 type Db = Kysely<Database>;
 type Decl = Selectable<DeclarationsTable>;
@@ -107,6 +109,8 @@ export interface UnitPanel {
   publicityStateLabel: string;
   publicity: { id: number; title: string; startDate: string; endDate: string; status: string; href: string; objection: boolean; note: string | null } | null;
   links: { stage: string; opinion: string; verify: string; publicity: string; publicityNew: string; recommend: string };
+  /** 岗位空余 (Q7(1), src/features/posts): a warning, or why 核验 is refused, while 核验 is due. */
+  vacancy: { warning: string; error: string } | null;
 }
 
 export type PanelDeclaration = Pick<Decl, 'id' | 'status' | 'route' | 'plan_id' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'publicity_state' | 'recommendation_id'> & { stage: number };
@@ -132,14 +136,17 @@ export async function unitPanel(ctx: AppContext, user: Pick<CurrentUser, 'orgId'
     .orderBy('p.id', 'desc')
     .executeTakeFirst();
   const base = `/org/unit-stage/${d.id}`;
+  const actions = unitActions(state);
+  const v = actions.verify ? await vacancyAtVerify(ctx.db, user.orgId ?? -1, d.id, chinaToday(ctx.config.now())) : null;
   return {
+    vacancy: v && (v.ok ? (v.warning ? { warning: v.warning, error: '' } : null) : { warning: '', error: v.error }),
     id: d.id,
     stageLabel: stage.label,
     step,
     stepLabel: STEP_LABELS[step],
     steps: stepLine(state),
     opinion: parseOpinion(d.unit_opinion),
-    actions: unitActions(state),
+    actions,
     verifiedAt: state.verifiedAt && step !== 'opinion' && step !== 'verify' ? state.verifiedAt : null,
     publicityRequired: state.publicityRequired,
     publicityState: d.publicity_state,
@@ -217,7 +224,7 @@ export async function saveOpinion(ctx: AppContext, user: Staff, id: number, body
   });
 }
 
-export async function verify(ctx: AppContext, user: Staff, id: number, ip?: string): Promise<{ ok: true } | Refusal> {
+export async function verify(ctx: AppContext, user: Staff, id: number, ip?: string): Promise<{ ok: true; warning: string } | Refusal> {
   return writeTx(ctx.db, async (trx) => {
     const g = await gate(trx, user, id);
     if (!g.ok) return g;
@@ -227,6 +234,9 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
       const error = g.actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
       return { ok: false, status: 409, error };
     }
+    // Seed 002 Q7(1): a vacant post at the declared level; the plan says warn or block.
+    const vacancy = await vacancyAtVerify(trx, user.orgId ?? -1, id, chinaToday(ctx.config.now()));
+    if (!vacancy.ok) return { ok: false, status: 409, error: vacancy.error };
     const stamp = ctx.config.now().toISOString();
     await trx.updateTable('declarations').set({ unit_verified_at: stamp, updated_at: stamp }).where('id', '=', id).execute();
     await trx.insertInto('workflow_events').values({
@@ -234,7 +244,7 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
       from_status: g.d.status, to_status: g.d.status, data: null, created_at: stamp,
     }).execute();
     await audit(ctx, null, { action: 'unit_verify', objectType: 'declaration', objectId: id, detail: `核验通过（环节${g.d.stage}）`, actor: user, ip }, trx);
-    return { ok: true };
+    return { ok: true, warning: vacancy.warning };
   });
 }
 

@@ -79,7 +79,7 @@ t.test('slots by category and post origin; modes', async (t) => {
     ['transfer', '工勤技能岗位', ['transfer_proof', 'post_change_pay']],
   ];
   for (const [cat, origin, keys] of cases) t.same(categorySlots(cat, origin).map((s) => s.key), keys, `${cat} ${origin}`);
-  t.same(ruleModes(null), { civil_servant: 'block', retired: 'block', freelancer: 'block', transfer: 'warn' });
-  t.same(ruleModes('{"retired":"warn","transfer":"block","x":"y"}'), { civil_servant: 'block', retired: 'warn', freelancer: 'block', transfer: 'block' });
+  t.same(ruleModes(null), { civil_servant: 'block', retired: 'block', freelancer: 'block', transfer: 'warn', post_vacancy: 'warn' });
+  t.same(ruleModes('{"retired":"warn","transfer":"block","x":"y"}'), { civil_servant: 'block', retired: 'warn', freelancer: 'block', transfer: 'block', post_vacancy: 'warn' });
   t.same(ruleModes('not json'), ruleModes(null));
 });
