@@ -2,7 +2,7 @@ import type { Generated } from 'kysely';
 import type { TotpRecoveryCodesTable, PasswordHistoryTable, LoginFailuresTable, SessionsTable, SmsCodesTable, PendingFormsTable, SmsOutboxTable, RateCountersTable, SmsChallengesTable } from './schema/auth.js';
 import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
-import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable } from './schema/recognition.js';
+import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable, CertServicesTable } from './schema/recognition.js';
 import type { IntegrityRecordsTable, UnitSanctionsTable, ImportBatchesTable, LegacyCertificatesTable, ApiTokensTable } from './schema/integrity-exchange.js';
 
 // Tables by area live beside this file (src/db/schema/); the core ones and `Database` stay here.
@@ -252,7 +252,7 @@ export interface FilesTable {
 export interface AttachmentsTable {
   id: Generated<number>;
   user_id: number;
-  owner_type: 'row' | 'profile' | 'declaration' | 'supplement' | 'recognition';
+  owner_type: 'row' | 'profile' | 'declaration' | 'supplement' | 'recognition' | 'cert_service' | 'notice';
   owner_id: number;
   slot: string;
   file_id: number;
@@ -391,6 +391,7 @@ export interface Database {
   drawn_experts: DrawnExpertsTable;
   result_publicities: ResultPublicitiesTable;
   certificates: CertificatesTable;
+  cert_services: CertServicesTable;
   print_records: PrintRecordsTable;
   pdf_cache: PdfCacheTable;
   supervisor_requests: SupervisorRequestsTable;
