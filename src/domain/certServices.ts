@@ -16,7 +16,7 @@ export type OfficeResult = { ok: true; office: { kind: 'hrb_county' | 'hrb_city'
  * serving the unit's ownership where a region has two (西山区); a unit registered at city level
  * goes to the city bureau. The unit's 行政区域 is all it needs.
  */
-export function transferOffice(unit: Pick<RouteUnit, 'name' | 'kind' | 'public' | 'regionCode' | 'regionLevel'>, hrbs: readonly RouteHrb[], parentRegion: (code: string) => string | null): OfficeResult {
+export function transferOffice(unit: Pick<RouteUnit, 'name' | 'kind' | 'public' | 'regionCode' | 'regionLevel'>, hrbs: readonly RouteHrb[]): OfficeResult {
   const who = unit.kind === 'agency' ? '人事代理机构（行业协会）' : '单位';
   if (!unit.regionCode?.trim() || !unit.regionLevel) {
     return { ok: false, error: '单位信息不完整', detail: `${who}“${unit.name}”的单位信息缺少行政区域，无法确定负责确认的人社局。请单位管理员在“单位信息”中补充。` };
@@ -32,7 +32,6 @@ export function transferOffice(unit: Pick<RouteUnit, 'name' | 'kind' | 'public' 
   const cityCode = unit.regionLevel === 'city' ? region : null;
   const city = cityCode ? hrbs.find((h) => h.level === 'city' && h.regionCode === cityCode) : undefined;
   if (city) return { ok: true, office: { kind: 'hrb_city', orgId: city.id, name: city.name } };
-  void parentRegion;
   return { ok: false, error: '查找人社局失败', detail: `行政区域（代码 ${region}）找不到负责确认的人社局。请单位管理员在“单位信息”中把行政区域选到区县一级。` };
 }
 

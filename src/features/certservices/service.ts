@@ -101,7 +101,7 @@ export async function applyTransfer(ctx: AppContext, actor: Actor, v: ApplyInput
   const dicts = await ctx.dicts.ready();
   const errors = transferErrors(v, today(ctx), (t) => dicts.titleLevel(t) ?? null);
   const inputs = await routeInputs(ctx.db, user.unit_org_id);
-  const office = transferOffice(inputs.unit, inputs.hrbs, inputs.parentRegion);
+  const office = transferOffice(inputs.unit, inputs.hrbs);
   if (!office.ok) errors.form = `${office.error}：${office.detail}`;
   if (!Object.keys(errors).length) {
     const dup = await ctx.db.selectFrom('cert_services').select('id').where('user_id', '=', actor.id).where('kind', '=', 'transfer').where('orig_number', '=', v.orig_number!).where('status', '!=', 'refused').executeTakeFirst();
