@@ -39,6 +39,8 @@ const MULTIPART_SCOPES = [
   '/me/attachments', '/units/register', '/org/unit', '/org/people', '/org/recommend', '/org/publicity',
   // #13 (evidence, supplements), #14 (recognition files), #17 (import files): each feature's own multipart scope.
   '/org/integrity', '/org/sanctions', '/me/supplements', '/org/reviews/:id/supplements', '/org/recognitions', '/admin/exchange',
+  // #13 certificate services (scans), notices (attachments).
+  '/me/cert-services', '/org/notices/:id/files',
 ];
 const MULTIPART = { has: (url: string) => MULTIPART_SCOPES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}-`)) };
 /** Reachable without signing in. */
