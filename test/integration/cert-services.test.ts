@@ -81,6 +81,10 @@ t.test('外地调入确认 and 遗失补办 through the pages', async (t) => {
   const row = await app.ctx.db.selectFrom('cert_services').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   t.equal(row.office_org_id, w.countyHrb, 'to the county bureau of the unit (五华区)');
   t.equal(row.status, 'office');
+  // The scan cannot be removed through 附件管理 once handed in.
+  const scanAtt = await app.ctx.db.selectFrom('attachments').select('id').where('owner_type', '=', 'cert_service').where('owner_id', '=', id).executeTakeFirstOrThrow();
+  await me.get('/me/cert-services');
+  t.equal((await me.post(`/me/attachments/${scanAtt.id}/delete`)).statusCode, 404, 'scan kept');
   page = await me.get(`/me/cert-services/${id}`);
   t.match(page.body, '待审核');
   t.match(page.body, '五华区');
