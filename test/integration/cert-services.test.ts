@@ -1,6 +1,7 @@
 import t from 'tap';
 import { makeApp, Agent, login, createApplicant, idNumber, type TestApp } from '../helpers/app.js';
-import { kunming, makePng, type World } from '../helpers/world.js';
+import { approveByCommittee, kunming, makePng, submittedDeclaration, type World } from '../helpers/world.js';
+import { newVerifyCode } from '../../src/features/results/service.js';
 import { multipart } from '../helpers/files.js';
 
 /**
@@ -203,4 +204,40 @@ t.test('外地调入确认 and 遗失补办 through the pages', async (t) => {
   // 现有职称 carries the new number.
   const after = await app.ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', person.userId).where('section', '=', 'titles').execute();
   t.match(JSON.parse(after[0]!.data), { cert_no: re.cert_number, replaces_cert_no: done.cert_number });
+});
+
+t.test('遗失补办 of a committee certificate: to the committee office, numbered after its certificates', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id: declId, agent: me } = await submittedDeclaration(app, w);
+  await approveByCommittee(app, declId);
+  const year = Number(new Date(app.clock.now()).toISOString().slice(0, 4));
+  const cert = await app.ctx.db.insertInto('certificates').values({
+    declaration_id: declId, committee_org_id: w.committee, year, seq: 7, number: `WS${year}00007`, doc_no: '昆职改〔2026〕1号', verify_code: newVerifyCode(), issued_by: null, issued_at: app.clock.now().toISOString(),
+  }).returning(['id', 'verify_code']).executeTakeFirstOrThrow();
+
+  let page = await me.get('/me/cert-services');
+  t.match(page.body, `value="certificate:${cert.id}"`);
+  t.match(page.body, `WS${year}00007`);
+  const res = await send(me, '/me/cert-services/reissue', { cert: `certificate:${cert.id}`, reason: '单位搬迁时遗失' });
+  t.equal(res.statusCode, 303);
+  const rid = Number(/\/me\/cert-services\/(\d+)/.exec(String(res.headers.location))![1]);
+  const row = await app.ctx.db.selectFrom('cert_services').selectAll().where('id', '=', rid).executeTakeFirstOrThrow();
+  t.equal(row.office_org_id, w.committee, 'to the committee that issued it');
+  t.equal(row.orig_number, `WS${year}00007`);
+
+  // The county bureau does not see it; the committee office does.
+  t.equal((await (await staff(app, w.staff.county)).get(`/org/cert-services/${rid}`)).statusCode, 404);
+  const com = await staff(app, w.staff.committee);
+  page = await com.get('/org/cert-services');
+  t.match(page.body, `WS${year}00007`);
+  await com.get(`/org/cert-services/${rid}/confirm`);
+  t.equal((await com.post(`/org/cert-services/${rid}/confirm`)).statusCode, 303);
+  const done = await app.ctx.db.selectFrom('cert_services').selectAll().where('id', '=', rid).executeTakeFirstOrThrow();
+  t.equal(done.cert_seq, 8, 'after the committee\'s own certificates (one sequence)');
+  page = await new Agent(app).get(`/verify-cert/${cert.verify_code}`);
+  t.match(page.body, '该证书已补办');
+  t.match(page.body, done.cert_number!);
+  t.notMatch((await me.get('/me/cert-services')).body, `value="certificate:${cert.id}"`, 'replaced: not offered again');
 });
