@@ -144,6 +144,10 @@ t.test('外地调入确认 and 遗失补办 through the pages', async (t) => {
   page = await me.get(`/me/cert-services/${id}`);
   t.match(page.body, '已确认');
   t.match(page.body, done.cert_number!);
+  page = await me.get('/me/certificates');
+  t.match(page.body, '证书服务办理的证书');
+  t.match(page.body, done.cert_number!);
+  t.match(page.body, '外地调入确认');
   // /verify-cert: 外地调入确认 with the original's data.
   page = await new Agent(app).get(`/verify-cert/${done.verify_code}`);
   t.equal(page.statusCode, 200);

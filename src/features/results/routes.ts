@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { replacementOf, serviceByCode } from '../certservices/service.js';
+import { ownServices, replacementOf, serviceByCode } from '../certservices/service.js';
 import type { AppContext } from '../../context.js';
 import { requireApplicant, requireStaff, requireDuty } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -160,8 +160,10 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   app.get('/me/certificates', { preHandler: requireApplicant }, async (req, reply) => {
     const rows = await svc.certificateQuery(ctx.db).where('d.user_id', '=', req.user!.id).orderBy('c.id', 'desc').execute();
     const legacy = await ctx.db.selectFrom('legacy_certificates').select(['number', 'title_name', 'specialty', 'issuer', 'obtained_on', 'verify_code']).where('user_id', '=', req.user!.id).orderBy('obtained_on').execute();
+    const services = (await ownServices(ctx.db, req.user!.id)).filter((x) => x.status === 'confirmed');
     return reply.page('results/my-certificates.njk', {
       rows: rows.map((c) => ({ ...c, ...svc.certificateView(c) })), legacy: legacy.map((c) => ({ ...c, codeDisplay: svc.displayVerifyCode(c.verify_code) })),
+      services: services.map((x) => ({ ...x, codeDisplay: svc.displayVerifyCode(x.verify_code), source: x.kind === 'transfer' ? '外地调入确认' : `遗失补办（原证书 ${x.orig_number}）` })),
       title: '我的证书', breadcrumbs: [{ label: '我的证书' }],
     });
   });
