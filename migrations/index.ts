@@ -21,6 +21,7 @@ import * as m0019 from './0019_meeting.js';
 import * as m0020 from './0020_exchange.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
+import * as m0023 from './0023_cert_services.js';
 import * as m0025 from './0025_posts.js';
 import * as m0029 from './0029_transfer.js';
 
@@ -51,6 +52,7 @@ export const migrations: Record<string, Migration> = {
   '0020_exchange': m0020,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
+  '0023_cert_services': m0023,
   '0025_posts': m0025,
   '0029_transfer': m0029,
 };

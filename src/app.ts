@@ -50,6 +50,7 @@ import printRoutes from './print/routes.js';
 import resultsRoutes from './features/results/routes.js';
 import integrityRoutes from './features/integrity/routes.js';
 import recognitionRoutes from './features/recognition/routes.js';
+import certServiceRoutes from './features/certservices/routes.js';
 import { recognitionTodo } from './features/recognition/service.js';
 import meetingRoutes from './features/meeting/routes.js';
 import exchangeRoutes from './features/exchange/routes.js';
@@ -229,7 +230,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, meetingRoutes, exchangeRoutes, postRoutes, exchangeExportRoutes, apiTokenRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, certServiceRoutes, meetingRoutes, exchangeRoutes, postRoutes, exchangeExportRoutes, apiTokenRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

@@ -2,7 +2,7 @@ import type { Generated } from 'kysely';
 import type { TotpRecoveryCodesTable, PasswordHistoryTable, LoginFailuresTable, SessionsTable, SmsCodesTable, PendingFormsTable, SmsOutboxTable, RateCountersTable, SmsChallengesTable } from './schema/auth.js';
 import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
-import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable } from './schema/recognition.js';
+import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable, CertServicesTable } from './schema/recognition.js';
 import type { TransferPeersTable, TransferBatchesTable, TransferItemsTable } from './schema/transfer.js';
 import type { PostQuotasTable, AppointmentsTable } from './schema/posts.js';
 import type { IntegrityRecordsTable, UnitSanctionsTable, ImportBatchesTable, LegacyCertificatesTable, ApiTokensTable } from './schema/integrity-exchange.js';
@@ -256,7 +256,7 @@ export interface FilesTable {
 export interface AttachmentsTable {
   id: Generated<number>;
   user_id: number;
-  owner_type: 'row' | 'profile' | 'declaration' | 'supplement' | 'recognition';
+  owner_type: 'row' | 'profile' | 'declaration' | 'supplement' | 'recognition' | 'cert_service' | 'notice';
   owner_id: number;
   slot: string;
   file_id: number;
@@ -402,6 +402,7 @@ export interface Database {
   drawn_experts: DrawnExpertsTable;
   result_publicities: ResultPublicitiesTable;
   certificates: CertificatesTable;
+  cert_services: CertServicesTable;
   print_records: PrintRecordsTable;
   pdf_cache: PdfCacheTable;
   supervisor_requests: SupervisorRequestsTable;

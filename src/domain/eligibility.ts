@@ -9,7 +9,7 @@
 
 import { isValidDate } from './workdays.js';
 import {
-  bestTitle, cnDate, levelName, tenureOf, tenureText, titleLevelRank, titleSpan,
+  bestTitle, cnDate, formatSpan, levelName, spanOf, tenureOf, tenureText, titleLevelRank, titleSpan,
   type CurrentTitle, type Span, type TitleLevel, type TitleRow,
 } from './tenure.js';
 
@@ -182,7 +182,9 @@ export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, r
   const education = highestEducation(facts.educations, date);
   const current = tenure.current;
   const work = tenure.work;
-  const tSpan = current ? titleSpan(current, date) : null;
+  // 借调 months already taken off (tenureOf).
+  const tSpan = current ? (tenure.title ?? titleSpan(current, date)) : null;
+  const tText = () => `${tenureText(tSpan!, date)}${tenure.seconded ? `（已扣除借调${formatSpan(spanOf(tenure.seconded))}）` : ''}`;
   const checks: EligibilityCheck[] = [];
   const result = (rule: EligibilityRule | null): EligibilityResult => ({
     targetLevel,
@@ -249,17 +251,17 @@ export function checkEligibility(targetLevel: TitleLevel, facts: ArchiveFacts, r
     } else if (titleLevelRank(current.level) > titleLevelRank(req)) {
       checks.push({
         ok: true,
-        text: `现职称（${levelName(current.level)}，${current.name}）高于申报${target}所需的${reqName}职称，现职称履职年限：${tenureText(tSpan!, date)}`,
+        text: `现职称（${levelName(current.level)}，${current.name}）高于申报${target}所需的${reqName}职称，现职称履职年限：${tText()}`,
       });
     } else if (tSpan!.totalMonths >= rule.minTitleYears * 12) {
       checks.push({
         ok: true,
-        text: `现职称（${levelName(current.level)}，${current.name}）履职年限：${tenureText(tSpan!, date)}，要求满${rule.minTitleYears}年`,
+        text: `现职称（${levelName(current.level)}，${current.name}）履职年限：${tText()}，要求满${rule.minTitleYears}年`,
       });
     } else {
       checks.push({
         ok: false,
-        text: `现职称履职年限不足：${tenureText(tSpan!, date)}，${need}（现职称：${current.name}，资格认定时间${cnDate(current.since)}）`,
+        text: `现职称履职年限不足：${tText()}，${need}（现职称：${current.name}，资格认定时间${cnDate(current.since)}）`,
       });
     }
   }

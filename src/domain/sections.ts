@@ -167,6 +167,7 @@ export const SECTIONS: readonly SectionDef[] = [
       end('结束时间', { allowOngoing: true, notFuture: true }),
       { key: 'witness', label: '证明人', type: 'text', required: true, max: 20 },
       { key: 'duty', label: '担任职务', type: 'text', required: true, max: 50 },
+      { key: 'seconded', label: '是否借调', type: 'radio', dict: 'employed', hint: '借调期间请单独填写一条工作经历并选“是”：借调时间不计入现职称履职年限' },
     ],
     columns: [
       { label: '单位名称', fields: ['unit_name'] },

@@ -17,6 +17,9 @@
 // - Years in the current title are 满N年 after 资格认定时间: the certification day itself does not
 //   count, so a title certified 2021-12-31 has 5 years on 2026-12-31, one certified 2022-01-01 has
 //   4 years 11 months (a 5-year rule for 2026 needs certification on or before 2021-12-31).
+// - 借调 (secondment) does not count toward years in the current title: 工作经历 rows marked
+//   是否借调 = 是 are merged on their own, clipped to after the certification day, and their whole
+//   months taken off 现职称履职年限 (not off 从事专业技术工作年限).
 
 import { ONGOING } from './sectionRules.js';
 import { addDays, isValidDate } from './workdays.js';
@@ -91,20 +94,22 @@ export function cnDate(date: string): string {
 
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
-/** Years in professional work as of asOfDate, from the 工作经历 rows (merged, see the header). */
-/** A 工作经历 row: end 'YYYY-MM-DD' or '至今'. */
-export type WorkRow = { start?: string | null; end?: string | null };
+/** A 工作经历 row: end 'YYYY-MM-DD' or '至今'; seconded '是' for a 借调 period. */
+export type WorkRow = { start?: string | null; end?: string | null; seconded?: string | null };
 
-export function workSpan(work: readonly WorkRow[], asOfDate: string): Span {
+/** The valid periods of the rows, clipped to [from, asOfDate], merged (see the header). */
+function mergedPeriods(work: readonly WorkRow[], asOfDate: string, from = ''): [string, string][] {
   const blocks: [string, string][] = [];
   for (const row of work) {
-    const start = text(row.start);
+    let start = text(row.start);
     const rawEnd = text(row.end);
     if (!isValidDate(start) || start > asOfDate) continue;
     let end: string;
     if (rawEnd === ONGOING) end = asOfDate;
     else if (isValidDate(rawEnd)) end = rawEnd > asOfDate ? asOfDate : rawEnd;
     else continue;
+    if (end < start) continue;
+    if (from && start < from) start = from;
     if (end < start) continue;
     blocks.push([start, end]);
   }
@@ -116,9 +121,27 @@ export function workSpan(work: readonly WorkRow[], asOfDate: string): Span {
       if (e > last[1]) last[1] = e;
     } else merged.push([s, e]);
   }
+  return merged;
+}
+
+function monthsOf(periods: readonly [string, string][]): number {
   let total = 0;
-  for (const [s, e] of merged) total += wholeMonths(s, addDays(e, 1));
-  return spanOf(total);
+  for (const [s, e] of periods) total += wholeMonths(s, addDays(e, 1));
+  return total;
+}
+
+/** Years in professional work as of asOfDate, from the 工作经历 rows (merged, see the header). */
+export function workSpan(work: readonly WorkRow[], asOfDate: string): Span {
+  return spanOf(monthsOf(mergedPeriods(work, asOfDate)));
+}
+
+/**
+ * 借调 time does not count toward 现职称履职年限: the whole months of the 工作经历 rows marked 借调
+ * (seconded = 是) after the certification day (`since`, not counted) up to asOfDate, merged.
+ */
+export function secondedMonths(work: readonly WorkRow[], since: string | null, asOfDate: string): number {
+  if (!since || !isValidDate(since)) return 0;
+  return monthsOf(mergedPeriods(work.filter((r) => text(r.seconded) === '是'), asOfDate, addDays(since, 1)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,8 +198,10 @@ export function tenureText(span: Span, asOfDate: string): string {
 export interface Tenure {
   asOf: string;
   current: CurrentTitle | null;
-  /** Months in the current title; null without a current title or without its 资格认定时间. */
+  /** Months in the current title (借调 months taken off); null without a current title or without its 资格认定时间. */
   title: Span | null;
+  /** 借调 months taken off the title's span. */
+  seconded: number;
   work: Span;
   /** 现职称履职年限 as shown: tenureText, or why there is no figure. */
   titleText: string;
@@ -191,14 +216,16 @@ export interface Tenure {
 export function tenureOf(facts: { titles: readonly TitleRow[]; work: readonly WorkRow[] }, year: number): Tenure {
   const date = asOf(year);
   const current = currentTitle(facts.titles);
-  const title = current?.since ? titleSpan(current, date) : null;
+  const seconded = current?.since ? secondedMonths(facts.work, current.since, date) : 0;
+  const title = current?.since ? spanOf(titleSpan(current, date).totalMonths - seconded) : null;
   const work = workSpan(facts.work, date);
   return {
     asOf: date,
     current,
     title,
+    seconded,
     work,
-    titleText: !current ? '无（未填写已聘任的职称）' : title ? tenureText(title, date) : '未填写资格认定时间',
+    titleText: !current ? '无（未填写已聘任的职称）' : title ? `${tenureText(title, date)}${seconded ? `（已扣除借调${formatSpan(spanOf(seconded))}）` : ''}` : '未填写资格认定时间',
     workText: tenureText(work, date),
   };
 }

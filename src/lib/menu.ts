@@ -69,6 +69,7 @@ function menuItems(user: MenuUser | null): MenuItem[] {
         ],
       },
       { label: '职称认定', href: '/me/recognition' },
+      { label: '证书服务', href: '/me/cert-services' },
       { label: '消息中心', href: '/me/messages' },
       { label: '通知公告', href: '/notices' },
       ACCOUNT,
@@ -103,6 +104,8 @@ function menuItems(user: MenuUser | null): MenuItem[] {
   // 诚信档案 (issue #13): kept by HR bureaus and committee offices; unit sanctions by them and supervisors.
   if (user.orgKind === 'hrb' || user.orgKind === 'committee') items.push({ label: '诚信档案', href: '/org/integrity' });
   if (user.orgKind === 'hrb' || user.orgKind === 'supervisor') items.push({ label: '暂停单位推荐', href: '/org/sanctions' });
+  // 证书服务 (issue #13): 外地调入确认 at the HR bureaus; 遗失补办 wherever certificates are issued.
+  if (user.orgKind === 'hrb' || user.orgKind === 'committee' || user.orgKind === 'supervisor') items.push({ label: '证书服务', href: '/org/cert-services' });
   if (user.orgKind !== 'platform') items.push({ label: '统计', href: '/org/stats' }, { label: '数据导出', href: '/org/exports' });
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
     items.push(

@@ -41,6 +41,8 @@ const MULTIPART_SCOPES = [
   '/org/integrity', '/org/sanctions', '/me/supplements', '/org/reviews/:id/supplements', '/org/recognitions', '/admin/exchange',
   // #17 转评委会: the signed archive's import.
   '/org/transfers',
+  // #13 certificate services (scans), notices (attachments).
+  '/me/cert-services', '/org/notices/:id/files',
 ];
 const MULTIPART = { has: (url: string) => MULTIPART_SCOPES.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}-`)) };
 /** Reachable without signing in. */

@@ -47,3 +47,30 @@ export interface RecognitionEventsTable {
   to_status: string;
   created_at: string;
 }
+
+/** 证书服务: 外地调入人员职称资格确认 and 遗失补办 (migrations/0023_cert_services.ts, src/features/certservices). */
+export interface CertServicesTable {
+  id: Generated<number>;
+  kind: 'transfer' | 'reissue';
+  user_id: number;
+  office_org_id: number;
+  status: 'office' | 'confirmed' | 'refused';
+  title_name: string;
+  level: string | null;
+  specialty: string;
+  orig_number: string;
+  orig_issuer: string;
+  orig_date: string;
+  reason: string | null;
+  old_type: 'certificate' | 'recognition' | 'cert_service' | null;
+  old_id: number | null;
+  refuse_reason: string | null;
+  decided_by: number | null;
+  decided_at: string | null;
+  cert_year: number | null;
+  cert_seq: number | null;
+  cert_number: string | null;
+  verify_code: string;
+  created_at: string;
+  updated_at: string;
+}

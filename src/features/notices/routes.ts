@@ -12,6 +12,8 @@ import {
   newestPlanNotice, planNoticeTitle, updateNotice, type NoticeForm,
 } from './service.js';
 import { audit } from '../audit/service.js';
+import { sendStoredFile } from '../files/send.js';
+import { noticeFileRoutes, noticeFiles } from './files.js';
 
 /**
  * 通知公告: /notices for every signed-in user (read, unread marked); /org/notices for the
@@ -31,9 +33,20 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     await markRead(ctx, notice.id, req.user!.id);
     const state = notice.opens_at && notice.closes_at ? windowState({ opens_at: notice.opens_at, closes_at: notice.closes_at, opens_time: notice.opens_time, closes_time: notice.closes_time }, ctx.config.now()) : null;
     return reply.page('notices/detail.njk', {
-      notice, stateLabel: state ? WINDOW_LABEL[state] : '', title: notice.title,
+      notice, stateLabel: state ? WINDOW_LABEL[state] : '', title: notice.title, files: await noticeFiles(ctx.db, notice.id),
       breadcrumbs: [{ label: '通知公告', href: '/notices' }, { label: '通知详情' }],
     });
+  });
+
+  // 通知附件: a download (Content-Disposition attachment), for whoever may read the notice.
+  app.get('/notices/:id/files/:fileId', { preHandler: requireUser }, async (req, reply) => {
+    const p = req.params as { id: string; fileId: string };
+    const notice = await findPublished(ctx, Number(p.id));
+    if (!notice) return reply.callNotFound();
+    const f = (await noticeFiles(ctx.db, notice.id)).find((x) => x.id === Number(p.fileId));
+    if (!f) return reply.callNotFound();
+    await audit(ctx, req, { action: 'file_download', objectType: 'notice', objectId: notice.id, detail: `通知附件 ${f.id}` });
+    return sendStoredFile(req, reply, ctx.blobs, f, true);
   });
 
   // A plan's 申报通知 (linked from the applicant's 开评评委会 list): its newest linked notice,
@@ -66,7 +79,7 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     const values = { title: '', body: '', ...data.values, plan_id: data.values.plan_id ?? '' };
     return reply.page(
       'notices/form.njk',
-      { ...data, values, errors, plans: await plansFor(req), titleMax: TITLE_MAX, bodyMax: BODY_MAX, title: data.notice ? '编辑通知' : '发布通知', breadcrumbs: crumbs(data.notice ? data.notice.title : '发布通知') },
+      { ...data, values, errors, files: data.notice ? await noticeFiles(ctx.db, data.notice.id) : [], plans: await plansFor(req), titleMax: TITLE_MAX, bodyMax: BODY_MAX, title: data.notice ? '编辑通知' : '发布通知', breadcrumbs: crumbs(data.notice ? data.notice.title : '发布通知') },
       Object.keys(errors).length ? 422 : 200,
     );
   };
@@ -103,6 +116,19 @@ export default async function noticeRoutes(app: FastifyInstance, { ctx }: { ctx:
     const n = await findOrgNotice(ctx, orgOf(req), Number((req.params as { id: string }).id));
     if (!n) return reply.callNotFound();
     return formPage(req, reply, { notice: n, values: { title: n.title, body: n.body, plan_id: n.plan_id ?? '' } });
+  });
+
+  // The upload and removal of its files: their own multipart scope (files.ts).
+  await app.register(noticeFileRoutes, { ctx });
+
+  app.get('/org/notices/:id/files/:aid/delete', { preHandler: requirePlanManager }, async (req, reply) => {
+    const n = await findOrgNotice(ctx, orgOf(req), Number((req.params as { id: string }).id));
+    const f = n ? (await noticeFiles(ctx.db, n.id)).find((x) => x.attachment_id === Number((req.params as { aid: string }).aid)) : undefined;
+    if (!n || !f) return reply.callNotFound();
+    return reply.page('components/confirm.njk', {
+      title: '删除附件', message: `确定删除通知“${n.title}”的附件“${f.name}”吗？`, action: `/org/notices/${n.id}/files/${f.attachment_id}/delete`, cancel: `/org/notices/${n.id}#files`, confirmLabel: '确认删除',
+      breadcrumbs: crumbs('删除附件'),
+    });
   });
 
   app.post('/org/notices/:id', { preHandler: requirePlanManager }, async (req, reply) => {

@@ -3,6 +3,8 @@ import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { compileForm, type FieldErrors } from '../../lib/forms.js';
+import { sweepBlobs } from '../files/service.js';
+import { removeNoticeFiles } from './files.js';
 
 /**
  * 通知公告: published by a committee office or the platform, read by every signed-in user.
@@ -152,13 +154,17 @@ export async function updateNotice(ctx: AppContext, id: number, orgId: number, v
 
 export async function deleteNotice(ctx: AppContext, id: number, orgId: number): Promise<boolean> {
   if (!Number.isSafeInteger(id) || id <= 0) return false;
-  return writeTx(ctx.db, async (trx) => {
+  const shas = await writeTx(ctx.db, async (trx) => {
     const n = await trx.selectFrom('notices').select('id').where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
-    if (!n) return false;
+    if (!n) return null;
     await trx.deleteFrom('notice_reads').where('notice_id', '=', id).execute();
+    const files = await removeNoticeFiles(trx, id);
     await trx.deleteFrom('notices').where('id', '=', id).execute();
-    return true;
+    return files.shas;
   });
+  if (!shas) return false;
+  await sweepBlobs(ctx, shas);
+  return true;
 }
 
 export function planNoticeTitle(planName: string): string {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ownServices, replacementOf, serviceByCode } from '../certservices/service.js';
 import type { AppContext } from '../../context.js';
 import { requireApplicant, requireStaff, requireDuty } from '../../plugins/auth.js';
 import { makePage, pageParams } from '../../lib/paging.js';
@@ -159,8 +160,10 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
   app.get('/me/certificates', { preHandler: requireApplicant }, async (req, reply) => {
     const rows = await svc.certificateQuery(ctx.db).where('d.user_id', '=', req.user!.id).orderBy('c.id', 'desc').execute();
     const legacy = await ctx.db.selectFrom('legacy_certificates').select(['number', 'title_name', 'specialty', 'issuer', 'obtained_on', 'verify_code']).where('user_id', '=', req.user!.id).orderBy('obtained_on').execute();
+    const services = (await ownServices(ctx.db, req.user!.id)).filter((x) => x.status === 'confirmed');
     return reply.page('results/my-certificates.njk', {
       rows: rows.map((c) => ({ ...c, ...svc.certificateView(c) })), legacy: legacy.map((c) => ({ ...c, codeDisplay: svc.displayVerifyCode(c.verify_code) })),
+      services: services.map((x) => ({ ...x, codeDisplay: svc.displayVerifyCode(x.verify_code), source: x.kind === 'transfer' ? '外地调入确认' : `遗失补办（原证书 ${x.orig_number}）` })),
       title: '我的证书', breadcrumbs: [{ label: '我的证书' }],
     });
   });
@@ -225,6 +228,17 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
         return reply.page('results/verify.njk', {
           c: { name: maskName(rec.name), number: rec.cert_number, committee: rec.office, issued_at: rec.decided_at },
           certTitle: `${rec.title_name}（${REC_LEVEL_NAMES[rec.level]}，${recKindOf(rec.level)}）`, issuerLabel: '认定部门', codeDisplay: svc.displayVerifyCode(code!), title: '证书核验',
+          replaced: await replacementOf(ctx.db, 'recognition', rec.id),
+        });
+      }
+      // 证书服务: a confirmed 外地调入 certificate (with the original's data) or a replacement.
+      const cs = code ? await serviceByCode(ctx.db, code) : undefined;
+      if (cs) {
+        return reply.page('results/verify.njk', {
+          c: { name: maskName(cs.name), number: cs.cert_number, committee: cs.office_name, issued_at: cs.decided_at },
+          certTitle: `${cs.title_name.split(' - ').pop()}（${cs.specialty}）`, issuerLabel: cs.kind === 'transfer' ? '确认部门' : '发证部门',
+          service: { kind: cs.kind, origNumber: cs.orig_number, origIssuer: cs.orig_issuer, origDate: cs.orig_date },
+          codeDisplay: svc.displayVerifyCode(code!), title: '证书核验', replaced: await replacementOf(ctx.db, 'cert_service', cs.id),
         });
       }
       // A certificate of the old system, imported (导入历史证书): marked as such.
@@ -232,7 +246,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       if (legacy) return reply.page('results/verify.njk', { c: null, legacy: { ...legacy, name: maskName(legacy.name) }, codeDisplay: svc.displayVerifyCode(code!), title: '证书核验' });
       return reply.page('results/verify.njk', { c: null, codeDisplay: raw, title: '未找到该验证码对应的证书' }, 404);
     }
-    return reply.page('results/verify.njk', { c: { ...c, name: maskName(c.name) }, ...svc.certificateView(c), title: '证书核验' });
+    return reply.page('results/verify.njk', { c: { ...c, name: maskName(c.name) }, ...svc.certificateView(c), title: '证书核验', replaced: await replacementOf(ctx.db, 'certificate', c.id) });
   });
 
   // ---- 一键下载材料 ----

@@ -54,3 +54,32 @@ t.test('the eligibility check states the very figures tenureOf gives (one comput
   const assistant = checkEligibility('assistant', bachelor, rules, 2026).checks.map((c) => c.text).join('\n');
   t.match(assistant, `从事专业技术工作年限：${r.workText}，要求满1年`, 'work tenure');
 });
+
+t.test('借调 time does not count toward 现职称履职年限 (工作经历 rows marked 是否借调 = 是)', async (t) => {
+  const job = { start: '2010-08-01', end: '至今' };
+  const cases: { name: string; since: string; seconded: { start: string; end: string }[]; titleText: string; months: number }[] = [
+    { name: 'none', since: '2019-09-01', seconded: [], titleText: '截至2026年12月31日满7年3个月', months: 0 },
+    { name: 'one year inside the tenure', since: '2019-09-01', seconded: [{ start: '2021-03-01', end: '2022-02-28' }], titleText: '截至2026年12月31日满6年3个月（已扣除借调1年）', months: 12 },
+    { name: 'before certification: not taken off', since: '2019-09-01', seconded: [{ start: '2017-01-01', end: '2018-12-31' }], titleText: '截至2026年12月31日满7年3个月', months: 0 },
+    { name: 'straddling the certification day: only the part after it', since: '2019-09-01', seconded: [{ start: '2019-01-01', end: '2020-03-01' }], titleText: '截至2026年12月31日满6年9个月（已扣除借调6个月）', months: 6 },
+    { name: 'overlapping periods merged, not counted twice', since: '2019-09-01', seconded: [{ start: '2021-01-01', end: '2021-12-31' }, { start: '2021-07-01', end: '2022-06-30' }], titleText: '截至2026年12月31日满5年9个月（已扣除借调1年6个月）', months: 18 },
+    { name: '借调 still going: up to the as-of date', since: '2019-09-01', seconded: [{ start: '2026-07-01', end: '至今' }], titleText: '截至2026年12月31日满6年9个月（已扣除借调6个月）', months: 6 },
+    { name: 'less than a whole month: nothing', since: '2019-09-01', seconded: [{ start: '2022-03-01', end: '2022-03-20' }], titleText: '截至2026年12月31日满7年3个月', months: 0 },
+  ];
+  for (const c of cases) {
+    const work = [job, ...c.seconded.map((s) => ({ ...s, seconded: '是' }))];
+    const r = tenureOf({ titles: [title(c.since)], work }, 2026);
+    t.equal(r.titleText, c.titleText, c.name);
+    t.equal(r.seconded, c.months, `${c.name}: months`);
+    t.equal(r.workText, '截至2026年12月31日满16年5个月', `${c.name}: 从事专业技术工作年限 unchanged`);
+  }
+  // A row marked 否 counts as usual; the eligibility check states the same figure.
+  const plain = tenureOf({ titles: [title('2019-09-01')], work: [job, { start: '2021-03-01', end: '2022-02-28', seconded: '否' }] }, 2026);
+  t.equal(plain.titleText, '截至2026年12月31日满7年3个月');
+  const rules: EligibilityRule[] = JSON.parse(fs.readFileSync('fixtures/eligibility.json', 'utf8')).rules;
+  const facts = { titles: [title('2021-09-01')], work: [job, { start: '2022-01-01', end: '2022-12-31', seconded: '是' }], educations: [{ education: '大学本科', end: '2010-07-01' }] };
+  const checks = checkEligibility('senior_vice', facts, rules, 2026).checks;
+  const line = checks.find((c) => c.text.includes('履职年限'))!;
+  t.match(line.text, '截至2026年12月31日满4年3个月（已扣除借调1年）');
+  t.equal(line.ok, false, '5 years needed: the 借调 year makes it short');
+});
