@@ -68,13 +68,16 @@ export function anyDutyRefusal(duties: readonly Duty[]): string {
 export const PAGE_DUTIES: readonly [RegExp, readonly Duty[]][] = [
   [/^\/org\/plans\/[^/]+\/(groups|vote-rule)(\/|$)/, ['evaluation']],
   [/^\/org\/(plans|notices)(\/|$)/, ['plans']],
-  [/^\/org\/(stats|posts\/stats|reviews\/export|recognitions\/export)(\/|\.|$)/, ['stats']],
+  [/^\/org\/(stats|exports|posts\/stats|reviews\/export|recognitions\/export)(\/|\.|$)/, ['stats']],
   [/^\/org\/(posts|people)(\/|$)/, ['people']],
   [/^\/org\/reviews(\/|$)/, CASE_DUTIES],
   [/^\/org\/(unit-stage|recommend|unit-reviews|recognitions|integrity|sanctions)(\/|$)/, ['review']],
   [/^\/org\/(publicity|result-publicity)(\/|$)/, ['publicity']],
   [/^\/org\/(evaluations|experts)(\/|$)/, ['evaluation']],
   [/^\/org\/certificates(\/|$)/, ['certificate']],
+  // 转评委会 / 接收评审情况 records results; 证书服务 is 证书管理 at committees, 资格审查经办 at HR bureaus.
+  [/^\/org\/transfers(\/|$)/, ['evaluation']],
+  [/^\/org\/cert-services(\/|$)/, ['certificate', 'review']],
 ];
 
 /** The duties the page at `path` needs (any of them), or null when it needs none. */
