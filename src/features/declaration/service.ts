@@ -7,7 +7,7 @@ import { writeTx } from '../../db/index.js';
 import type { Kysely } from 'kysely';
 import type { Database, DeclarationsTable, PlansTable } from '../../db/schema.js';
 import { SECTIONS } from '../../domain/sections.js';
-import { missingProfileItems } from '../../domain/profile.js';
+import { dispatchOf, missingProfileItems, profileDeclarationSlots } from '../../domain/profile.js';
 import { computeRoute, type RouteHrb, type RouteResult, type RouteStage, type RouteUnit } from '../../domain/route.js';
 import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
 import { isOpen, requiredSections, requiredSlots, windowRefusal, type PlanSlot } from '../../domain/plans.js';
@@ -168,6 +168,19 @@ export async function routeInputsOfUser(db: Kysely<Database>, userId: number): P
 }
 
 /**
+ * 派遣人员: the employer (用工单位) the profile names, or null when it names none (or one no longer
+ * a usable unit); undefined when the applicant is not a dispatch worker.
+ */
+export async function employerOfUser(db: Kysely<Database>, userId: number): Promise<{ id: number; name: string } | null | undefined> {
+  const row = await db.selectFrom('profiles').select('data').where('user_id', '=', userId).executeTakeFirst();
+  const dispatch = dispatchOf(row ? JSON.parse(row.data) : {});
+  if (!dispatch.dispatched) return undefined;
+  if (!dispatch.employerOrgId) return null;
+  const org = await db.selectFrom('orgs').select(['id', 'name']).where('id', '=', dispatch.employerOrgId).where('kind', '=', 'unit').where('disabled', '=', 0).executeTakeFirst();
+  return org ?? null;
+}
+
+/**
  * `db`: pass the transaction when called inside writeTx (ctx.db would wait for the connection
  * the transaction holds).
  */
@@ -180,6 +193,7 @@ export async function routeFor(ctx: AppContext, userId: number, plan: { committe
     { id: committee.id, name: committee.name, tier: committee.committee_tier === 'province' ? 'province' : 'city' },
     inputs.hrbs,
     inputs.parentRegion,
+    await employerOfUser(db, userId),
   );
 }
 
@@ -273,7 +287,7 @@ export function slotsOf(plan: { required_slots: string | null }, d: { cover: str
   return [...requiredSlots(plan), ...extraSlots(d, profile)];
 }
 export function extraSlots(d: { cover: string }, profile: Record<string, unknown>): PlanSlot[] {
-  return categorySlots(parseCover(d).category, typeof profile.post_origin === 'string' ? profile.post_origin : '');
+  return [...categorySlots(parseCover(d).category, typeof profile.post_origin === 'string' ? profile.post_origin : ''), ...profileDeclarationSlots(profile)];
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ import { act, isTheirTurn } from '../review/service.js';
 import { discardFile, storeFile, type UploadInput } from '../files/service.js';
 import { unitSanctionRefusal } from '../integrity/sanctions.js';
 import { audit } from '../audit/service.js';
+import { actionsWithCheckers, statusOf } from './checkers.js';
+import { archiveUnitStage } from './records.js';
+import { checkersBlock, type CheckStatus } from '../../domain/checkers.js';
 
 type Db = Kysely<Database>;
 type Decl = Selectable<DeclarationsTable>;
@@ -107,9 +110,11 @@ export interface UnitPanel {
   publicityStateLabel: string;
   publicity: { id: number; title: string; startDate: string; endDate: string; status: string; href: string; objection: boolean; note: string | null } | null;
   links: { stage: string; opinion: string; verify: string; publicity: string; publicityNew: string; recommend: string };
+  /** 职能部门审核: the checkers that apply and their sign-offs (none defined: no rows). */
+  checks: CheckStatus;
 }
 
-export type PanelDeclaration = Pick<Decl, 'id' | 'status' | 'route' | 'plan_id' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'publicity_state' | 'recommendation_id'> & { stage: number };
+export type PanelDeclaration = Pick<Decl, 'id' | 'user_id' | 'status' | 'route' | 'plan_id' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'publicity_state' | 'recommendation_id'> & { stage: number };
 
 /**
  * The unit-stage panel for a declaration the caller already holds through their scope; null
@@ -121,7 +126,9 @@ export async function unitPanel(ctx: AppContext, user: Pick<CurrentUser, 'orgId'
   if (!stage || !isUnitStageKind(stage.kind)) return null;
   const plan = await ctx.db.selectFrom('plans').select(['publicity_required']).where('id', '=', d.plan_id).executeTakeFirst();
   if (!plan) return null;
-  const state = stateOf(d, plan);
+  const base0 = stateOf(d, plan);
+  const checks = await statusOf(ctx, ctx.db, user.orgId!, d);
+  const state: UnitStageState = { ...base0, checkersBlock: checkersBlock(checks) };
   const step = unitStep(state);
   const pub = await ctx.db
     .selectFrom('publicity_items as i')
@@ -148,6 +155,7 @@ export async function unitPanel(ctx: AppContext, user: Pick<CurrentUser, 'orgId'
       ? { id: pub.id, title: pub.title, startDate: pub.start_date, endDate: pub.end_date, status: pub.status, href: `/org/publicity/${pub.id}`, objection: !!pub.objection, note: pub.note }
       : null,
     links: { stage: base, opinion: `${base}/opinion`, verify: `${base}/verify`, publicity: '/org/publicity', publicityNew: '/org/publicity/new', recommend: '/org/recommend' },
+    checks,
   };
 }
 
@@ -223,8 +231,9 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
     if (!g.ok) return g;
     const sanctioned = await unitSanctionRefusal(trx, user.orgId ?? null, g.d.year);
     if (sanctioned) return { ok: false, status: 409, error: sanctioned };
-    if (!g.actions.verify) {
-      const error = g.actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
+    const { actions } = await actionsWithCheckers(ctx, trx, user.orgId!, g);
+    if (!actions.verify) {
+      const error = actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
       return { ok: false, status: 409, error };
     }
     const stamp = ctx.config.now().toISOString();
@@ -319,6 +328,9 @@ export async function recommend(ctx: AppContext, user: Staff, input: { ids: numb
         // The source IP goes on each declaration's audit row (act writes it).
         const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐', ip: input.ip, viaRecommendation: true }, trx);
         if (!r.ok) throw new Refused({ ok: false, status: r.status === 404 ? 404 : 409, error: r.error });
+        // The next stage is a second unit (a dispatch worker's employer): it starts its own
+        // opinion, 核验, publicity and recommendation; this unit's are kept for the form.
+        if (isUnitStageKind(g.route[r.stage]?.kind)) await archiveUnitStage(trx, declId, g.d.stage, user.orgId!, stamp);
       }
       return rec.id;
     });
