@@ -66,7 +66,7 @@ export const PROFILE_FIELDS: readonly FieldDef[] = PROFILE_GROUPS.flatMap((g) =>
  * the profile under EMPLOYER_KEY (an org id, chosen by search like 工作单位, checked on save).
  */
 export const EMPLOYER_KEY = 'employer_org_id';
-export const DISPATCH_YES = 'yes';
+export const DISPATCH_YES = '是';
 
 export function dispatchOf(p: Record<string, unknown>): { dispatched: boolean; employerOrgId: number | null } {
   const dispatched = p.dispatched === DISPATCH_YES;
