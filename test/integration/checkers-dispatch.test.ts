@@ -259,9 +259,15 @@ t.test('checkers and dispatch workers', async (t) => {
   t.equal(s1.statusCode, 200);
   t.equal(s2.statusCode, 200);
   t.not(s1.rawPayload.toString('base64'), s2.rawPayload.toString('base64'), 'each unit its own seal');
-  // The applicant's own preview shows both too.
-  page = await za2.get(`/me/records/${zhaoId}`);
-  if (page.statusCode === 200) {
-    t.match(text(page.body), '表十二　基层单位意见（用工单位）');
-  }
+
+  // 重置流程 by the county HRB: back to the dispatch company, whose opinion comes back (editable);
+  // the employer's stage starts over after it.
+  await county.get(`/org/reviews/${zhaoId}`);
+  res = await county.post(`/org/reviews/${zhaoId}/act`, { action: 'reset', opinion: '申报专业填写有误，请重新申报' });
+  t.equal(res.statusCode, 303);
+  d = await decl(app, zhaoId);
+  t.equal(d.status, 'draft');
+  t.same(JSON.parse(d.unit_opinion!).evaluation, companyOpinion.evaluation, 'the dispatch company\'s opinion is back');
+  t.equal(d.unit_verified_at, null);
+  t.equal(await app.ctx.db.selectFrom('unit_stage_records').select('stage').where('declaration_id', '=', zhaoId).execute().then((r) => r.length), 0);
 });
