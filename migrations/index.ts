@@ -22,6 +22,7 @@ import * as m0020 from './0020_exchange.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
 import * as m0023 from './0023_cert_services.js';
+import * as m0024 from './0024_unit_checkers.js';
 import * as m0025 from './0025_posts.js';
 import * as m0029 from './0029_transfer.js';
 
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
   '0023_cert_services': m0023,
+  '0024_unit_checkers': m0024,
   '0025_posts': m0025,
   '0029_transfer': m0029,
 };

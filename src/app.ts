@@ -46,6 +46,7 @@ import reviewRoutes from './features/review/routes.js';
 import supplementRoutes from './features/supplements/routes.js';
 import { todoCount } from './features/review/queue.js';
 import unitStageRoutes from './features/unitstage/routes.js';
+import checkerRoutes from './features/unitstage/checkerRoutes.js';
 import printRoutes from './print/routes.js';
 import resultsRoutes from './features/results/routes.js';
 import integrityRoutes from './features/integrity/routes.js';
@@ -230,7 +231,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     }
   });
 
-  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, certServiceRoutes, meetingRoutes, exchangeRoutes, postRoutes, exchangeExportRoutes, apiTokenRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, setupRoutes, accountRoutes, meRoutes, orgRoutes, orgTreeRoutes, staffRecoveryRoutes, messageRoutes, adminRoutes, sectionRoutes, profileRoutes, declarationRoutes, filesRoutes, planRoutes, noticeRoutes, statsRoutes, unitStageRoutes, checkerRoutes, unitRoutes, printRoutes, auditRoutes, securityRoutes, twoFactorRoutes, securityPolicyRoutes, resultsRoutes, smsRoutes, integrityRoutes, supplementRoutes, recognitionRoutes, certServiceRoutes, meetingRoutes, exchangeRoutes, postRoutes, exchangeExportRoutes, apiTokenRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(reviewRoutes, { ctx, unitPanel });

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 import type { TotpRecoveryCodesTable, PasswordHistoryTable, LoginFailuresTable, SessionsTable, SmsCodesTable, PendingFormsTable, SmsOutboxTable, RateCountersTable, SmsChallengesTable } from './schema/auth.js';
-import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
+import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, UnitCheckersTable, CheckerSignoffsTable, UnitStageRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
 import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable, CertServicesTable } from './schema/recognition.js';
 import type { TransferPeersTable, TransferBatchesTable, TransferItemsTable } from './schema/transfer.js';
@@ -405,6 +405,9 @@ export interface Database {
   cert_services: CertServicesTable;
   print_records: PrintRecordsTable;
   pdf_cache: PdfCacheTable;
+  unit_checkers: UnitCheckersTable;
+  checker_signoffs: CheckerSignoffsTable;
+  unit_stage_records: UnitStageRecordsTable;
   supervisor_requests: SupervisorRequestsTable;
   declaration_stages: DeclarationStagesTable;
   publicities: PublicitiesTable;

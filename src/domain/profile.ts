@@ -54,11 +54,38 @@ export const PROFILE_GROUPS: readonly ProfileGroup[] = [
       { key: 'post_origin', label: '原岗位类别', type: 'select', dict: 'post_origin', hint: '事业单位工勤技能人员或管理人员到专业技术岗位工作的，需上传《事业单位工作人员岗位(职务)变动工资审批表》' },
       { key: 'post_since', label: '现岗位聘用时间', type: 'date', notFuture: true, hint: '转系列申报须转换岗位后在现岗位工作满1年以上（借调期间未在本单位履职的时间不计算在内）' },
       { key: 'postdoc_out', label: '博士后出站时间', type: 'date', notFuture: true, hint: '企业博士后出站后继续留在企业的，可直接认定副高级职称（非博士后不填）' },
+      { key: 'dispatched', label: '是否劳务派遣人员', type: 'radio', dict: 'employed', hint: '与派遣单位签订劳动合同的人员，以派遣单位作为工作单位申报，并选择用工单位：申报须经派遣单位和用工单位“双公示、双审核、双盖章”' },
     ],
   },
 ];
 
 export const PROFILE_FIELDS: readonly FieldDef[] = PROFILE_GROUPS.flatMap((g) => g.fields);
+
+/**
+ * 派遣人员 (seed 002 Q10, Q18): 工作单位 (users.unit_org_id) is the 派遣单位; the 用工单位 is kept in
+ * the profile under EMPLOYER_KEY (an org id, chosen by search like 工作单位, checked on save).
+ */
+export const EMPLOYER_KEY = 'employer_org_id';
+export const DISPATCH_YES = '是';
+
+export function dispatchOf(p: Record<string, unknown>): { dispatched: boolean; employerOrgId: number | null } {
+  const dispatched = p.dispatched === DISPATCH_YES;
+  const raw = Number(p[EMPLOYER_KEY]);
+  return { dispatched, employerOrgId: dispatched && Number.isSafeInteger(raw) && raw > 0 ? raw : null };
+}
+
+/** The 派遣协议 slot step 3 adds for dispatch workers (with the reason). */
+export const DISPATCH_AGREEMENT_SLOT = {
+  key: 'dispatch_agreement',
+  label: '劳务派遣协议（首尾页）',
+  required: true,
+  hint: '劳务派遣人员需提供劳务派遣公司的派遣协议（可只提供派遣工作性质的内容及协议首尾页）',
+} as const;
+
+/** The slots the profile adds to step 3: the 派遣协议 of a dispatch worker. */
+export function profileDeclarationSlots(p: Record<string, unknown>): { key: string; label: string; required: boolean; hint: string }[] {
+  return dispatchOf(p).dispatched ? [{ ...DISPATCH_AGREEMENT_SLOT }] : [];
+}
 
 /** Checks the profile rules the generic field rules do not know. */
 export function profileExtraErrors(v: Record<string, unknown>): Record<string, string> {
@@ -74,6 +101,8 @@ export function profileExtraErrors(v: Record<string, unknown>): Record<string, s
 export function missingProfileItems(p: Record<string, unknown>, has: { unit: boolean; avatar: boolean; idFront: boolean; idBack: boolean }): string[] {
   const missing = PROFILE_FIELDS.filter((f) => f.required && (p[f.key] === undefined || p[f.key] === null || p[f.key] === '')).map((f) => f.label);
   if (!has.unit) missing.push('工作单位');
+  const dispatch = dispatchOf(p);
+  if (dispatch.dispatched && !dispatch.employerOrgId) missing.push('用工单位');
   if (!has.avatar) missing.push('照片');
   if (!has.idFront || !has.idBack) missing.push('身份证件');
   return missing;

@@ -7,6 +7,9 @@
 //   non-public unit:                 unit → county HRB → committee
 //   freelancer (HR agency/association): agency → county HRB → committee
 //   provincial committee:            the above, with the city HRB inserted before the committee
+//   dispatch worker (派遣人员, seed 002 Q10, Q18): dispatch company → employer (用工单位) → county HRB
+//                                    → committee: the dispatch company is the declaring unit on the
+//                                    non-public path, the employer a second unit stage (双审核、双公示、双盖章)
 //
 // Errors are the three the old platform showed before submit: 单位信息不完整, 主管单位审核未通过,
 // 查找人社局失败, each with a plain explanation of what to fix and who fixes it.
@@ -57,6 +60,12 @@ export interface RouteStage {
   label: string;
 }
 
+/** The employer (用工单位) of a dispatch worker: a registered unit, the second unit stage. */
+export interface RouteEmployer {
+  id: number;
+  name: string;
+}
+
 export type RouteError = '单位信息不完整' | '主管单位审核未通过' | '查找人社局失败';
 
 export type RouteResult = { ok: true; stages: RouteStage[] } | { ok: false; error: RouteError; detail: string };
@@ -71,14 +80,17 @@ export const STAGE_LABELS: Readonly<Record<RouteStageKind, string>> = {
   committee: '评委会电子材料审核',
 };
 
+/** The two unit stages of a dispatch worker's route. */
+export const DISPATCH_LABELS = { company: '派遣单位审核', employer: '用工单位审核' } as const;
+
 const UNIT_LEVELS: ReadonlySet<string> = new Set(['province', 'city', 'county']);
 
 function fail(error: RouteError, detail: string): RouteResult {
   return { ok: false, error, detail };
 }
 
-function stage(kind: RouteStageKind, orgId: number, name: string): RouteStage {
-  return { kind, orgId, name, label: STAGE_LABELS[kind] };
+function stage(kind: RouteStageKind, orgId: number, name: string, label: string = STAGE_LABELS[kind]): RouteStage {
+  return { kind, orgId, name, label };
 }
 
 /**
@@ -101,8 +113,11 @@ export function computeRoute(
   committee: RouteCommittee,
   hrbs: readonly RouteHrb[],
   parentRegion: (code: string) => string | null,
+  /** 派遣人员: the employer (用工单位) from the profile; `null` when the profile names none yet. Absent: not a dispatch worker. */
+  employer?: RouteEmployer | null,
 ): RouteResult {
   const isAgency = unit.kind === 'agency';
+  const dispatched = employer !== undefined && !isAgency;
   const who = isAgency ? '人事代理机构（行业协会）' : '单位';
   const admin = isAgency ? '机构管理员' : '单位管理员';
   const whoAdmin = isAgency ? `${who}的${admin}` : admin;
@@ -127,6 +142,12 @@ export function computeRoute(
     );
   }
   const regionCode = unit.regionCode as string;
+  if (dispatched && !employer) {
+    return fail('单位信息不完整', '劳务派遣人员须同时填写派遣单位和用工单位。请在“基本信息”中选择用工单位后再提交申报。');
+  }
+  if (dispatched && employer!.id === unit.id) {
+    return fail('单位信息不完整', `用工单位与派遣单位不能是同一单位（“${unit.name}”）。劳务派遣人员的工作单位填派遣单位，用工单位填实际工作的单位，请在“基本信息”中更正。`);
+  }
 
   // 2. Region down to a county: the county HRB is found by it.
   if (unit.regionLevel !== 'county') {
@@ -138,11 +159,15 @@ export function computeRoute(
   }
 
   const stages: RouteStage[] = [];
-  const isPublic = !isAgency && unit.public === true;
+  // A dispatch worker declares through the dispatch company on the non-public path (seed 002 Q10).
+  const isPublic = !isAgency && !dispatched && unit.public === true;
   let needsCountyHrb = true;
 
   if (isAgency) {
     stages.push(stage('agency', unit.id, unit.name));
+  } else if (dispatched) {
+    stages.push(stage('unit', unit.id, unit.name, DISPATCH_LABELS.company));
+    stages.push(stage('unit', employer!.id, employer!.name, DISPATCH_LABELS.employer));
   } else {
     stages.push(stage('unit', unit.id, unit.name));
     if (isPublic) {

@@ -28,6 +28,11 @@ export interface UnitStageState {
   publicityState: PublicityState;
   recommendationId: number | null;
   publicityRequired: boolean;
+  /**
+   * 职能部门审核 (src/domain/checkers.ts checkersBlock): why the unit's internal checkers still
+   * hold 核验通过 back ('' or absent: none defined, or all signed off with 同意).
+   */
+  checkersBlock?: string;
 }
 
 export const STEP_LABELS: Record<UnitStep, string> = {
@@ -90,10 +95,11 @@ export function unitActions(s: UnitStageState): UnitActions {
   const verifyBlocked =
     step === 'opinion' ? '请先填写基层单位意见'
       : step === 'verify' && !s.recommends ? '推荐意见为“不同意推荐”，不能核验通过；如不推荐，请返回修改或不予受理'
-        : '';
+        : step === 'verify' && s.checkersBlock ? s.checkersBlock
+          : '';
   return {
     editOpinion: step !== 'done',
-    verify: step === 'verify' && s.recommends,
+    verify: step === 'verify' && s.recommends && !s.checkersBlock,
     verifyBlocked: step === 'verify' || step === 'opinion' ? verifyBlocked : '',
     publicize: step === 'publicity',
     completePublicity: step === 'publicizing',

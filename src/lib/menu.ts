@@ -99,7 +99,7 @@ function menuItems(user: MenuUser | null): MenuItem[] {
     items.push({ label: '转评委会', href: '/org/transfers' });
   }
   if (user.orgKind === 'unit' || user.orgKind === 'agency') {
-    items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' });
+    items.push({ label: '申报公示', href: '/org/publicity' }, { label: '推荐上报', href: '/org/recommend' }, { label: '职能部门审核', href: '/org/checks' });
   }
   // 诚信档案 (issue #13): kept by HR bureaus and committee offices; unit sanctions by them and supervisors.
   if (user.orgKind === 'hrb' || user.orgKind === 'committee') items.push({ label: '诚信档案', href: '/org/integrity' });
@@ -121,7 +121,7 @@ function menuItems(user: MenuUser | null): MenuItem[] {
   if (user.orgKind === 'supervisor') items.push({ label: '下属单位审核', href: '/org/unit-reviews' });
   // 机构管理员 (src/features/orgtree): the org's children and its staff's duties.
   if (user.orgKind !== 'platform' && (user.roles.includes('org_admin') || user.roles.includes('unit_admin'))) {
-    items.push({ label: '用户管理', href: '/org/tree', children: [{ label: '组织机构管理', href: '/org/tree' }, { label: '本级人员授权', href: '/org/staff' }] });
+    items.push({ label: '用户管理', href: '/org/tree', children: [{ label: '组织机构管理', href: '/org/tree' }, { label: '本级人员授权', href: '/org/staff' }, ...(user.orgKind === 'unit' || user.orgKind === 'agency' ? [{ label: '职能部门审核设置', href: '/org/checkers' }] : [])] });
   }
   if (user.roles.includes('admin')) {
     items.push({

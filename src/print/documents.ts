@@ -52,8 +52,10 @@ async function imageResource(ctx: AppContext, f: { sha256: string; mime: string 
  * What the caller adds to the frozen version (src/features/declaration/formInputs.ts): the
  * evaluation, 表十二 with the unit's seal, and the full 身份证号 of the printed form.
  */
-export interface PdfInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit' | 'idNumber'> {
+export interface PdfInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit' | 'moreUnits' | 'idNumber'> {
   seal: { sha256: string; mime: string } | null;
+  /** The seals of moreUnits, in order. */
+  moreSeals?: ({ sha256: string; mime: string } | null)[];
 }
 
 /** Runs a print job, mapping the printer's refusals to PrintProblems. */
@@ -105,12 +107,14 @@ export async function reviewFormPdf(ctx: AppContext, reply: PrintRenderer, d: De
     : undefined;
   const usable = (f: { mime: string } | null | undefined) => !!f && ['image/jpeg', 'image/png'].includes(f.mime);
   const sealFile = inputs.unit && usable(inputs.seal) ? inputs.seal : null;
+  const moreSealFiles = (inputs.moreUnits ?? []).map((_, i) => (usable(inputs.moreSeals?.[i]) ? inputs.moreSeals![i]! : null));
 
-  const page = async (code: string, printedAt: string, photoUrl: string, sealUrl: string) => {
+  const page = async (code: string, printedAt: string, photoUrl: string, sealUrl: string, moreSealUrls: string[]) => {
     const verifyUrl = `${ctx.config.publicUrl}/verify/${code}`;
     const form = reviewFormModel(v.snapshot, {
       today: v.created_at.slice(0, 10), preview: false, pledge: PLEDGE_TEXT, evaluation: inputs.evaluation, idNumber: inputs.idNumber,
       unit: inputs.unit ? { ...inputs.unit, sealUrl } : undefined,
+      moreUnits: (inputs.moreUnits ?? []).map((u, i) => ({ ...u, sealUrl: moreSealUrls[i] ?? '' })),
     });
     const qrSvg = await (await qrcode()).toString(verifyUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
     const common = { codeDisplay: displayCode(code), footerFamily: FOOTER_FAMILY, footerFontUrl: fonts.footerDataUrl };
@@ -122,7 +126,7 @@ export async function reviewFormPdf(ctx: AppContext, reply: PrintRenderer, d: De
     return { html, footerTemplate };
   };
 
-  const canon = await page(CANON.code, CANON.printedAt, usable(photoFile) ? `sha:${photoFile!.sha256}` : '', sealFile ? `sha:${sealFile.sha256}` : '');
+  const canon = await page(CANON.code, CANON.printedAt, usable(photoFile) ? `sha:${photoFile!.sha256}` : '', sealFile ? `sha:${sealFile.sha256}` : '', moreSealFiles.map((f) => (f ? `sha:${f.sha256}` : '')));
   const key = crypto.createHash('sha256').update(`${APP_VERSION}\0${canon.html}\0${canon.footerTemplate}`).digest('hex');
   const hit = await cachedPdf(ctx, key);
   if (hit) return { kind: 'ok', pdf: hit.pdf, code: hit.code, name: v.snapshot.person.name };
@@ -132,8 +136,9 @@ export async function reviewFormPdf(ctx: AppContext, reply: PrintRenderer, d: De
     const printedAt = ctx.config.now().toISOString();
     const photo = usable(photoFile) ? await imageResource(ctx, photoFile, 'photo') : null;
     const seal = sealFile ? await imageResource(ctx, sealFile, 'seal') : null;
-    const { html, footerTemplate } = await page(code, printedAt, photo?.url ?? '', seal?.url ?? '');
-    const resources = Object.fromEntries([photo, seal].filter((r) => r !== null).map((r) => [r.url, r.resource]));
+    const moreSeals = await Promise.all(moreSealFiles.map((f) => (f ? imageResource(ctx, f, 'seal') : Promise.resolve(null))));
+    const { html, footerTemplate } = await page(code, printedAt, photo?.url ?? '', seal?.url ?? '', moreSeals.map((m) => m?.url ?? ''));
+    const resources = Object.fromEntries([photo, seal, ...moreSeals].filter((r) => r !== null).map((r) => [r!.url, r!.resource]));
     const pdf = await printer.render(html, { resources, footerTemplate });
     await ctx.db.insertInto('print_records').values({
       code, declaration_id: d.id, version_id: d.version_id!, sha256: v.sha256, printed_by: printedBy, printed_at: printedAt,

@@ -29,6 +29,10 @@ export interface UnitOpinionInput {
   date: string;
   /** The unit's electronic seal (单位签章, seed 004) once it has verified; '' prints none. */
   sealUrl: string;
+  /** '派遣单位审核' / '用工单位审核' when the route has two unit stages. */
+  label?: string;
+  /** 职能部门审核 opinions signed in the unit (seed 004 客户端). */
+  checks?: { name: string; verdict: string; opinion: string; signer: string; date: string }[];
 }
 
 /** 表十二 as printed: every field of the opinion form in its order, the unit, the date, the seal. */
@@ -38,6 +42,9 @@ export interface UnitOpinionBox {
   /** '2026年6月15日', or '' (the blank 年 月 日 of the paper form). */
   date: string;
   sealUrl: string;
+  label: string;
+  /** 职能部门审核意见: '人事处（论文著作）' → '同意。论文真实有效（王芳，2026年9月20日）'. */
+  checks: { name: string; text: string }[];
 }
 
 /** 'YYYY-MM-DD' → '2026年6月5日' ('' stays ''). */
@@ -52,6 +59,8 @@ function unitOpinionBox(u: UnitOpinionInput | undefined): UnitOpinionBox {
     rows: OPINION_FIELDS.map((f) => ({ key: f.key, label: f.label, value: u?.opinion ? display(u.opinion[f.key]) : '' })),
     date: u?.opinion ? chineseDate(u.date) : '',
     sealUrl: u?.opinion ? u.sealUrl : '',
+    label: u?.label ?? '',
+    checks: (u?.checks ?? []).map((c) => ({ name: c.name, text: `${c.verdict}。${c.opinion}（${c.signer}，${chineseDate(c.date)}）` })),
   };
 }
 
@@ -71,6 +80,8 @@ export interface ReviewFormModel {
   summaries: { year: string; content: string }[];
   pledge: string;
   unitOpinion: UnitOpinionBox;
+  /** Every 表十二 (the first is unitOpinion; a dispatch worker's employer adds one). */
+  unitOpinions: UnitOpinionBox[];
   routeBoxes: { label: string; name: string; opinion: string; date: string }[];
   /** 表十三–表十六 in order; only the declared level's table is filled, from the recorded evaluation. */
   evaluations: EvaluationBox[];
@@ -133,6 +144,8 @@ export interface ReviewFormOptions {
   evaluation?: EvaluationInput;
   /** 表十二 (the unit's opinion and seal); absent: the blank box. */
   unit?: UnitOpinionInput;
+  /** More 表十二 after the first (a dispatch worker's employer, seed 002 Q18 双盖章). */
+  moreUnits?: UnitOpinionInput[];
   /** The full 身份证号, for the printed form only (print-gated and access-checked by the caller). */
   idNumber?: string;
 }
@@ -195,6 +208,7 @@ export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormMo
     pledge: o.pledge,
     evaluations: evaluationBoxes(s.cover.level, o.evaluation),
     unitOpinion: unitOpinionBox(o.unit),
+    unitOpinions: [unitOpinionBox(o.unit), ...(o.moreUnits ?? []).map((u) => unitOpinionBox(u))],
     routeBoxes: s.route.map((r, i) => ({ label: r.label, name: r.name, opinion: o.opinions?.[i]?.opinion ?? '', date: o.opinions?.[i]?.date ?? '' })),
     toc: [
       { no: '封面', title: '' }, { no: '表一', title: '基本情况' }, { no: '表二', title: '主要学习和工作经历' }, { no: '表三', title: '专业技术工作总结' },

@@ -200,7 +200,7 @@ t.test('a full valid save: 303, values shown, account name and unit updated', as
     email: 'zhangwei@example.com', address: '昆明市五华区人民中路1号',
     postcode: '650000', department: '信息科', position: '无', specialty,
     // 人员身份 (issue #13), optional, left empty here.
-    staff_type: null, agency_start: null, post_origin: null, post_since: null, postdoc_out: null,
+    staff_type: null, agency_start: null, post_origin: null, post_since: null, postdoc_out: null, dispatched: null,
   }, 'stored normalised (numbers as numbers); name and unit live on the account');
 
   // Saving again (an update) works, and an emptied optional field is cleared.

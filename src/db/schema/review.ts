@@ -118,3 +118,40 @@ export interface CertificatesTable {
   issued_by: number | null;
   issued_at: string;
 }
+
+/** A unit's internal checker (职能部门审核, seed 004 客户端), migration 0024. */
+export interface UnitCheckersTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  user_id: number;
+  applies_to: 'all' | 'under40';
+  created_at: string;
+  removed_at: string | null;
+}
+
+export interface CheckerSignoffsTable {
+  id: Generated<number>;
+  declaration_id: number;
+  checker_id: number;
+  org_id: number;
+  checker_name: string;
+  user_id: number;
+  signer_name: string;
+  verdict: '同意' | '不同意';
+  opinion: string;
+  signed_at: string;
+}
+
+/** A finished unit stage of a route with two (dispatch company, then employer), migration 0024. */
+export interface UnitStageRecordsTable {
+  declaration_id: number;
+  stage: number;
+  org_id: number;
+  unit_opinion: string | null;
+  unit_verified_at: string | null;
+  submitted_at: string | null;
+  publicity_state: 'open' | 'no_objection' | 'objection' | null;
+  recommendation_id: number | null;
+  created_at: string;
+}

@@ -9,13 +9,15 @@ import type { AppContext } from '../../context.js';
 import type { DeclarationsTable } from '../../db/schema.js';
 import type { ReviewFormOptions } from '../../print/reviewForm.js';
 import { evaluationForForm } from '../results/service.js';
-import { unitFormBox, type FormBoxDeclaration, type StoredSeal } from '../unitstage/formBox.js';
+import { unitFormBoxes, type FormBoxDeclaration, type StoredSeal, type UnitFormBox } from '../unitstage/formBox.js';
 
 export type FormInputDeclaration = Pick<Selectable<DeclarationsTable>, 'id' | 'user_id'> & FormBoxDeclaration;
 
-export interface FormInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit' | 'idNumber'> {
+export interface FormInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit' | 'moreUnits' | 'idNumber'> {
   /** The unit's seal when 表十二 prints it (the PDF printer serves its bytes). */
   seal: StoredSeal | null;
+  /** The seals of moreUnits (a dispatch worker's employer), in the same order. */
+  moreSeals?: (StoredSeal | null)[];
 }
 
 /**
@@ -24,7 +26,10 @@ export interface FormInputs extends Pick<ReviewFormOptions, 'evaluation' | 'unit
  * full number on 表一; everywhere else it stays masked.
  */
 export async function reviewFormInputs(ctx: AppContext, d: FormInputDeclaration, o: { sealUrl?: string; fullId?: boolean } = {}): Promise<FormInputs> {
-  const [evaluation, box] = await Promise.all([evaluationForForm(ctx.db, d.id), unitFormBox(ctx.db, d)]);
+  const [evaluation, boxes] = await Promise.all([evaluationForForm(ctx.db, d.id), unitFormBoxes(ctx.db, d)]);
+  const box = boxes[0];
+  const more = boxes.slice(1);
+  const input = (b: UnitFormBox, url: string) => ({ name: b.name, label: b.label, opinion: b.opinion, date: b.date, sealUrl: b.seal ? url : '', checks: b.checks });
   let idNumber: string | undefined;
   if (o.fullId) {
     const u = await ctx.db.selectFrom('users').select('id_enc').where('id', '=', d.user_id).executeTakeFirst();
@@ -32,8 +37,10 @@ export async function reviewFormInputs(ctx: AppContext, d: FormInputDeclaration,
   }
   return {
     evaluation,
-    unit: box ? { name: box.name, opinion: box.opinion, date: box.date, sealUrl: box.seal ? o.sealUrl ?? '' : '' } : undefined,
+    unit: box ? input(box, o.sealUrl ?? '') : undefined,
+    moreUnits: more.map((b, i) => input(b, o.sealUrl ? `${o.sealUrl}?n=${i + 1}` : '')),
     idNumber,
     seal: box?.seal ?? null,
+    moreSeals: more.map((b) => b.seal),
   };
 }

@@ -14,7 +14,7 @@ import { saveCover, titleOptions } from './cover.js';
 import { revisionFor } from './revision.js';
 import { table17Of } from './table17.js';
 import { reviewFormInputs } from './formInputs.js';
-import { unitSealFile } from '../unitstage/formBox.js';
+import { unitSealFile, sealIndex } from '../unitstage/formBox.js';
 import { sendStoredFile } from '../files/send.js';
 import { loadProfile } from '../profile/service.js';
 import { openSupplementsOfUser } from '../supplements/service.js';
@@ -169,7 +169,7 @@ export default async function declarationRoutes(app: FastifyInstance, { ctx }: {
   // The unit's electronic seal on 表十二 of the applicant's own declaration (once the unit verified it).
   app.get('/me/records/:id/seal', opts, async (req, reply) => {
     const d = await svc.getDeclaration(ctx, req.user!.id, Number((req.params as { id: string }).id));
-    const f = d ? await unitSealFile(ctx, d) : null;
+    const f = d ? await unitSealFile(ctx, d, sealIndex(req.query)) : null;
     if (!f) return reply.callNotFound();
     return sendStoredFile(req, reply, ctx.blobs, f);
   });

@@ -27,6 +27,7 @@ import type { TempUpload } from '../../lib/multipart.js';
 import { sectionByKey } from '../../domain/sections.js';
 import { requiredSlots, type PlanSlot } from '../../domain/plans.js';
 import { categorySlots } from '../../domain/whoMay.js';
+import { profileDeclarationSlots } from '../../domain/profile.js';
 import { isPrintable } from '../../domain/declaration.js';
 import { REC_SLOTS } from '../../domain/recognition.js';
 // Files put in a slot of an owner (a row, the profile, a declaration, a recognition): attachments.ts.
@@ -184,8 +185,9 @@ export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType:
     let def = requiredSlots(d).find((s) => s.key === slot);
     if (!def) {
       const profile = await db.selectFrom('profiles').select('data').where('user_id', '=', userId).executeTakeFirst();
-      const origin = profile ? String(JSON.parse(profile.data).post_origin ?? '') : '';
-      def = categorySlots(String(JSON.parse(d.cover).category ?? ''), origin).find((s) => s.key === slot);
+      const data = profile ? JSON.parse(profile.data) : {};
+      const origin = String(data.post_origin ?? '');
+      def = [...categorySlots(String(JSON.parse(d.cover).category ?? ''), origin), ...profileDeclarationSlots(data)].find((s) => s.key === slot);
     }
     return def ? toUploadSlot(ctx, def, 'doc', false) : null;
   }

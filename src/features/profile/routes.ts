@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
-import { PROFILE_GROUPS, PROFILE_FIELDS } from '../../domain/profile.js';
+import { PROFILE_GROUPS, PROFILE_FIELDS, EMPLOYER_KEY } from '../../domain/profile.js';
 import { formView } from '../sections/form.js';
 import { listAttachments, profileSlots } from '../files/service.js';
 import { loadProfile, identityOf, searchUnits, saveProfile, tenureNow } from './service.js';
@@ -34,10 +34,19 @@ export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx
       const cur = await ctx.db.selectFrom('orgs').select(['id', 'name', 'kind']).where('id', '=', Number(chosen)).where('kind', 'in', ['unit', 'agency']).executeTakeFirst();
       if (cur) unitOptions.unshift(cur);
     }
+    // 用工单位 (派遣人员): the same search-and-pick as 工作单位, employers only.
+    const employerQ = o.raw && typeof o.raw.employer_q === 'string' ? o.raw.employer_q : '';
+    const employerOptions = (employerQ ? await searchUnits(ctx, employerQ) : []).filter((u) => u.kind === 'unit');
+    const employerChosen = o.raw ? String(o.raw[EMPLOYER_KEY] ?? '') : String(o.values[EMPLOYER_KEY] ?? '');
+    if (employerChosen && !employerOptions.some((u) => String(u.id) === employerChosen)) {
+      const cur = await ctx.db.selectFrom('orgs').select(['id', 'name', 'kind']).where('id', '=', Number(employerChosen) || -1).where('kind', '=', 'unit').executeTakeFirst();
+      if (cur) employerOptions.unshift(cur);
+    }
     const files = (await listAttachments(ctx, uid, 'profile', [uid])).get(uid) ?? [];
     return reply.page('profile/profile.njk', {
       groups, ident, name: o.raw && typeof o.raw.name === 'string' ? o.raw.name : ident.name,
       unitQ, unitOptions, unitChosen: chosen, unitSearched: !!unitQ, errors: o.errors ?? {},
+      employerQ, employerOptions, employerChosen, employerSearched: !!employerQ,
       slots: profileSlots(ctx), files, tenure: await tenureNow(ctx, uid), title: '基本信息', breadcrumbs: [{ label: '基本信息' }],
       flash: o.restored ? { kind: 'ok', text: RESTORED_TEXT } : undefined,
     }, o.errors && Object.keys(o.errors).length ? 422 : 200);
@@ -55,7 +64,7 @@ export default async function profileRoutes(app: FastifyInstance, { ctx }: { ctx
     // 搜索 buttons (unit, 所学专业, 现从事专业) post the whole form: re-render with everything kept.
     const field = typeof body._search === 'string' ? body._search : '';
     if (field) {
-      return render(req, reply, { values: typedValues(body), raw: body, search: field === 'unit' ? undefined : { field, q: String(body[`${field}_q`] ?? '') } });
+      return render(req, reply, { values: typedValues(body), raw: body, search: field === 'unit' || field === 'employer' ? undefined : { field, q: String(body[`${field}_q`] ?? '') } });
     }
     const r = await saveProfile(ctx, req.user!.id, body);
     if (!r.ok) return render(req, reply, { values: r.values, errors: r.errors, raw: body });

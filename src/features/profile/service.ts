@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { validateIdNumber } from '../../domain/idcard.js';
-import { PROFILE_FIELDS, profileExtraErrors } from '../../domain/profile.js';
+import { PROFILE_FIELDS, profileExtraErrors, DISPATCH_YES, EMPLOYER_KEY } from '../../domain/profile.js';
 import { validateFields, type RowValues } from '../../domain/sectionRules.js';
 import { chinaToday } from '../plans/repository.js';
 import { tenureOf, type Tenure, type TitleRow, type WorkRow } from '../../domain/tenure.js';
@@ -59,6 +59,16 @@ export async function saveProfile(ctx: AppContext, userId: number, body: Record<
     const u = await ctx.db.selectFrom('orgs').select('id').where('id', '=', Number(unitRaw)).where('kind', 'in', ['unit', 'agency']).where('disabled', '=', 0).executeTakeFirst();
     if (!u) errors.unit_org_id = '请选择工作单位（先输入单位名称搜索）';
     else unitId = u.id;
+  }
+  // 派遣人员: 用工单位, a registered employer other than the 工作单位 (the dispatch company).
+  if (values.dispatched === DISPATCH_YES) {
+    const raw = typeof body[EMPLOYER_KEY] === 'string' ? (body[EMPLOYER_KEY] as string) : '';
+    const e = /^\d{1,12}$/.test(raw)
+      ? await ctx.db.selectFrom('orgs').select('id').where('id', '=', Number(raw)).where('kind', '=', 'unit').where('disabled', '=', 0).executeTakeFirst()
+      : undefined;
+    if (!e) errors[EMPLOYER_KEY] = '劳务派遣人员请选择用工单位（先输入单位名称搜索）';
+    else if (unitId !== null && e.id === unitId) errors[EMPLOYER_KEY] = '用工单位不能与工作单位（派遣单位）相同';
+    else values[EMPLOYER_KEY] = String(e.id);
   }
   if (Object.keys(errors).length) return { ok: false as const, values, errors, name };
   const stamp = ctx.config.now().toISOString();

@@ -43,7 +43,8 @@ export async function materialsZip(ctx: AppContext, reply: FastifyReply, d: Decl
       const photo = s.photoFileId ? await ctx.db.selectFrom('files').select(['sha256', 'mime']).where('id', '=', s.photoFileId).where('user_id', '=', d.user_id).executeTakeFirst() : undefined;
       const photoUrl = await dataUrl(photo);
       const unit = inputs.unit ? { ...inputs.unit, sealUrl: await dataUrl(inputs.seal) } : undefined;
-      const form = reviewFormModel(s, { ...inputs, unit, today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT });
+      const moreUnits = await Promise.all((inputs.moreUnits ?? []).map(async (u, i) => ({ ...u, sealUrl: await dataUrl(inputs.moreSeals?.[i]) })));
+      const form = reviewFormModel(s, { ...inputs, unit, moreUnits, today: v.created_at.slice(0, 10), preview: printed.kind === 'gate', pledge: PLEDGE_TEXT });
       const css = await fs.promises.readFile(path.join(ROOT, 'public/css/form.css'), 'utf8').catch(() => '');
       const html = await reply.viewAsync('results/form-doc.njk', { form, photoUrl, css, cover: s.cover });
       formEntry = { name: printed.kind === 'gate' ? '申报表-预览.html' : '申报表.html', data: Buffer.from(html, 'utf8'), date: now };

@@ -15,7 +15,7 @@ import { reviewFormModel } from '../../print/reviewForm.js';
 import { parseCover, parseRoute, timeline, ACTION_NAMES, type Snapshot } from '../declaration/service.js';
 import { sendStoredFile } from '../files/send.js';
 import { reviewFormInputs } from '../declaration/formInputs.js';
-import { unitSealFile } from '../unitstage/formBox.js';
+import { unitSealFile, sealIndex } from '../unitstage/formBox.js';
 import { SUMMARY_COLUMNS } from '../stats/summary.js';
 import { mayReveal } from '../security/reveal.js';
 import { queuePage, queueCount, parseFilters, pageAt, cursorText, STATUS_FILTERS } from './queue.js';
@@ -218,7 +218,7 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
   // The unit's electronic seal on 表十二 (declarations in scope, once the unit verified them).
   app.get('/org/reviews/:id/seal', opts, async (req, reply) => {
     const d = await visibleDeclaration(ctx, req.user!, Number((req.params as { id: string }).id));
-    const f = d ? await unitSealFile(ctx, d) : null;
+    const f = d ? await unitSealFile(ctx, d, sealIndex(req.query)) : null;
     if (!f) return reply.callNotFound();
     return sendStoredFile(req, reply, ctx.blobs, f);
   });

@@ -9,6 +9,7 @@ import { SECTIONS } from '../../domain/sections.js';
 import { parseRoute, parseCover } from '../declaration/service.js';
 import { scoped } from './scope.js';
 import { audit } from '../audit/service.js';
+import { reopenFirstUnitStage } from '../unitstage/records.js';
 
 export type Actor = Pick<CurrentUser, 'id' | 'orgId' | 'name'>;
 type Declaration = Selectable<DeclarationsTable>;
@@ -101,6 +102,8 @@ export async function act(ctx: AppContext, actor: Actor, declId: number, input: 
       .set({ status: t.status, stage: t.stage, returns_count: t.returns, updated_at: stamp, ...unitReset })
       .where('id', '=', d.id)
       .execute();
+    // A route with two unit stages (dispatch workers) starts again at the first unit.
+    if (t.status === 'draft') await reopenFirstUnitStage(trx, d.id);
     await trx.insertInto('workflow_events').values({
       declaration_id: d.id, actor_user_id: actor.id, org_id: actor.orgId, stage: d.stage, action: t.failedForYear ? 'fail_year' : input.action,
       opinion: opinion || null, from_status: d.status, to_status: t.status, data: sections.length ? JSON.stringify({ sections }) : null, created_at: stamp,

@@ -28,6 +28,9 @@ import { unitSanctionRefusal } from '../integrity/sanctions.js';
 import { audit } from '../audit/service.js';
 import { vacancyAtVerify } from '../posts/service.js';
 import { chinaToday } from '../plans/repository.js';
+import { actionsWithCheckers, statusOf } from './checkers.js';
+import { archiveUnitStage } from './records.js';
+import { checkersBlock, type CheckStatus } from '../../domain/checkers.js';
 
 type Db = Kysely<Database>;
 type Decl = Selectable<DeclarationsTable>;
@@ -111,9 +114,11 @@ export interface UnitPanel {
   links: { stage: string; opinion: string; verify: string; publicity: string; publicityNew: string; recommend: string };
   /** 岗位空余 (Q7(1), src/features/posts): a warning, or why 核验 is refused, while 核验 is due. */
   vacancy: { warning: string; error: string } | null;
+  /** 职能部门审核: the checkers that apply and their sign-offs (none defined: no rows). */
+  checks: CheckStatus;
 }
 
-export type PanelDeclaration = Pick<Decl, 'id' | 'status' | 'route' | 'plan_id' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'publicity_state' | 'recommendation_id'> & { stage: number };
+export type PanelDeclaration = Pick<Decl, 'id' | 'user_id' | 'status' | 'route' | 'plan_id' | 'unit_opinion' | 'unit_verified_at' | 'submitted_at' | 'publicity_state' | 'recommendation_id'> & { stage: number };
 
 /**
  * The unit-stage panel for a declaration the caller already holds through their scope; null
@@ -125,7 +130,9 @@ export async function unitPanel(ctx: AppContext, user: Pick<CurrentUser, 'orgId'
   if (!stage || !isUnitStageKind(stage.kind)) return null;
   const plan = await ctx.db.selectFrom('plans').select(['publicity_required']).where('id', '=', d.plan_id).executeTakeFirst();
   if (!plan) return null;
-  const state = stateOf(d, plan);
+  const base0 = stateOf(d, plan);
+  const checks = await statusOf(ctx, ctx.db, user.orgId!, d);
+  const state: UnitStageState = { ...base0, checkersBlock: checkersBlock(checks) };
   const step = unitStep(state);
   const pub = await ctx.db
     .selectFrom('publicity_items as i')
@@ -155,6 +162,7 @@ export async function unitPanel(ctx: AppContext, user: Pick<CurrentUser, 'orgId'
       ? { id: pub.id, title: pub.title, startDate: pub.start_date, endDate: pub.end_date, status: pub.status, href: `/org/publicity/${pub.id}`, objection: !!pub.objection, note: pub.note }
       : null,
     links: { stage: base, opinion: `${base}/opinion`, verify: `${base}/verify`, publicity: '/org/publicity', publicityNew: '/org/publicity/new', recommend: '/org/recommend' },
+    checks,
   };
 }
 
@@ -230,8 +238,9 @@ export async function verify(ctx: AppContext, user: Staff, id: number, ip?: stri
     if (!g.ok) return g;
     const sanctioned = await unitSanctionRefusal(trx, user.orgId ?? null, g.d.year);
     if (sanctioned) return { ok: false, status: 409, error: sanctioned };
-    if (!g.actions.verify) {
-      const error = g.actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
+    const { actions } = await actionsWithCheckers(ctx, trx, user.orgId!, g);
+    if (!actions.verify) {
+      const error = actions.verifyBlocked || `该申报已核验通过（${STEP_LABELS[g.step]}），无需重复核验`;
       return { ok: false, status: 409, error };
     }
     // Seed 002 Q7(1): a vacant post at the declared level; the plan says warn or block.
@@ -329,6 +338,9 @@ export async function recommend(ctx: AppContext, user: Staff, input: { ids: numb
         // The source IP goes on each declaration's audit row (act writes it).
         const r = await act(ctx, user, declId, { action: 'approve', opinion: '同意推荐', ip: input.ip, viaRecommendation: true }, trx);
         if (!r.ok) throw new Refused({ ok: false, status: r.status === 404 ? 404 : 409, error: r.error });
+        // The next stage is a second unit (a dispatch worker's employer): it starts its own
+        // opinion, 核验, publicity and recommendation; this unit's are kept for the form.
+        if (isUnitStageKind(g.route[r.stage]?.kind)) await archiveUnitStage(trx, declId, g.d.stage, user.orgId!, stamp);
       }
       return rec.id;
     });

@@ -285,3 +285,28 @@ t.test('routeLabel', async (t) => {
   t.equal(routeLabel([{ name: '甲' }]), '甲');
   t.equal(routeLabel([{ name: '甲' }, { name: '乙' }, { name: '丙' }]), '甲 → 乙 → 丙');
 });
+
+t.test('dispatch workers (派遣人员, seed 002 Q10, Q18): dispatch company → employer → county HRB', async (t) => {
+  const agencyCo: RouteUnit = unit({ id: 110, name: '云南人力派遣服务有限公司', nature: '非公经济组织', public: false, unitLevel: 'county', supervisor: null });
+  const employer = { id: 101, name: '昆明市第一人民医院' };
+  const cases: { name: string; unit: RouteUnit; committee: RouteCommittee; employer: { id: number; name: string } | null | undefined; want: string[] | string }[] = [
+    { name: 'non-public company, city committee', unit: agencyCo, committee: CITY_COMMITTEE, employer, want: ['unit:110:派遣单位审核', 'unit:101:用工单位审核', 'hrb_county:301', 'committee:401'] },
+    { name: 'province committee adds the city HRB', unit: agencyCo, committee: PROVINCE_COMMITTEE, employer, want: ['unit:110:派遣单位审核', 'unit:101:用工单位审核', 'hrb_county:301', 'hrb_city:304', 'committee:402'] },
+    // A public dispatch company still goes the non-public way: no supervisor, the non-public bureau of 西山区.
+    { name: 'public company, non-public path', unit: { ...HOSPITAL, id: 111, name: '西山区人才服务中心', regionCode: '530112' }, committee: CITY_COMMITTEE, employer: { id: 120, name: '西山区人民医院' }, want: ['unit:111:派遣单位审核', 'unit:120:用工单位审核', 'hrb_county:303', 'committee:401'] },
+    { name: 'no employer yet', unit: agencyCo, committee: CITY_COMMITTEE, employer: null, want: '单位信息不完整' },
+    { name: 'employer = company', unit: agencyCo, committee: CITY_COMMITTEE, employer: { id: 110, name: '云南人力派遣服务有限公司' }, want: '单位信息不完整' },
+    { name: 'not a dispatch worker: unchanged', unit: agencyCo, committee: CITY_COMMITTEE, employer: undefined, want: ['unit:110:单位审核', 'hrb_county:301', 'committee:401'] },
+    { name: 'an agency (freelancer) ignores the employer', unit: { ...agencyCo, kind: 'agency' }, committee: CITY_COMMITTEE, employer, want: ['agency:110:人事代理机构（行业协会）审核', 'hrb_county:301', 'committee:401'] },
+  ];
+  for (const c of cases) {
+    const r = computeRoute(c.unit, c.committee, HRBS, parentRegion, c.employer);
+    if (typeof c.want === 'string') {
+      t.equal(r.ok ? 'ok' : r.error, c.want, c.name);
+      if (!r.ok) t.match(r.detail, '用工单位', `${c.name}: the detail names 用工单位`);
+      continue;
+    }
+    const got = stagesOf(r).map((s) => (s.kind === 'unit' || s.kind === 'agency' ? `${s.kind}:${s.orgId}:${s.label}` : `${s.kind}:${s.orgId}`));
+    t.same(got, c.want, c.name);
+  }
+});

@@ -140,3 +140,17 @@ t.test('publicity rules', async (t) => {
   t.notOk(isUnitStageKind('supervisor'));
   t.notOk(isUnitStageKind(undefined));
 });
+
+t.test('unitActions: 职能部门审核 holds 核验通过 back', async (t) => {
+  const cases: { name: string; over: Partial<UnitStageState>; verify: boolean; blocked: string }[] = [
+    { name: 'checkers missing', over: { hasOpinion: true, recommends: true, checkersBlock: '以下职能部门尚未审核：人事处（周敏）' }, verify: false, blocked: '以下职能部门尚未审核：人事处（周敏）' },
+    { name: 'all signed', over: { hasOpinion: true, recommends: true, checkersBlock: '' }, verify: true, blocked: '' },
+    { name: 'no opinion comes first', over: { hasOpinion: false, checkersBlock: 'x' }, verify: false, blocked: '请先填写基层单位意见' },
+    { name: 'verified already: not shown', over: { hasOpinion: true, recommends: true, verifiedAt: '2026-06-12T00:00:00Z', submittedAt: '2026-06-10T00:00:00Z', checkersBlock: 'x' }, verify: false, blocked: '' },
+  ];
+  for (const c of cases) {
+    const a = unitActions(s(c.over));
+    t.equal(a.verify, c.verify, `${c.name}: verify`);
+    t.equal(a.verifyBlocked, c.blocked, `${c.name}: reason`);
+  }
+});
