@@ -21,6 +21,7 @@ import * as m0019 from './0019_meeting.js';
 import * as m0020 from './0020_exchange.js';
 import * as m0021 from './0021_list_indexes.js';
 import * as m0022 from './0022_pdf_cache.js';
+import * as m0026 from './0026_series_sections.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '0020_exchange': m0020,
   '0021_list_indexes': m0021,
   '0022_pdf_cache': m0022,
+  '0026_series_sections': m0026,
 };

@@ -13,11 +13,14 @@ export interface MenuUser {
   todo?: number;
   /** Recognitions (初定/认定) waiting for this organisation: the unit's 待上报 or the office's 待审核. */
   recognitionTodo?: number;
+  /** An applicant's sections: those of their plan's 系列 (issue #16); absent = the common ones. */
+  sections?: readonly SectionDef[];
 }
 
-import { SECTIONS } from '../domain/sections.js';
+import { sectionsFor, type SectionDef } from '../domain/sections.js';
 
-const SECTION_MENU: MenuItem[] = SECTIONS.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
+const sectionMenu = (sections: readonly SectionDef[]): MenuItem[] => sections.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
+const SECTION_MENU = sectionMenu(sectionsFor(null));
 
 const ACCOUNT: MenuItem = {
   label: '账号设置',
@@ -34,7 +37,7 @@ export function menuFor(user: MenuUser | null): MenuItem[] {
     return [
       { label: '首页', href: '/me' },
       { label: '基本信息', href: '/me/profile' },
-      { label: '申报信息管理', href: '/me/sections', children: SECTION_MENU },
+      { label: '申报信息管理', href: '/me/sections', children: user.sections ? sectionMenu(user.sections) : SECTION_MENU },
       {
         label: '职称申报',
         href: '/me/declaration',

@@ -159,7 +159,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
-      sections: SECTIONS, actionLabels: ACTION_LABELS,
+      // 返回修改 offers the sections of this version (a series' own ones only for its plans).
+      sections: SECTIONS.filter((x) => !x.series || snapshot.sections[x.key] !== undefined), actionLabels: ACTION_LABELS,
       // Only the actions this staff user's duties allow (本级人员授权); the POST checks again.
       available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)).filter((a) => hasDuty(req.user, a === 'approve' ? 'review' : 'return')),
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],
