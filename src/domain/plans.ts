@@ -223,19 +223,19 @@ export function defaultRequiredSections(): string[] {
 }
 
 /**
- * Keys of the sections a plan requires, in registry order; null = the registry's defaults. With
- * `series` (the plan's 系列, null = 不限): only the sections a plan of that series has.
+ * Keys of the sections a plan requires, in registry order: of the common sections, the plan's
+ * list (null = the registry's defaults). With `series` (the plan's 系列, null = 不限), the series'
+ * own sections the registry marks required follow (they are not in the plan's list).
  */
 export function requiredSections(plan: { required_sections: string | null }, series?: string | null): string[] {
-  const own = series === undefined ? null : new Set(sectionsFor(series).map((s) => s.key));
-  const keys =
-    plan.required_sections === null || plan.required_sections === undefined
-      ? defaultRequiredSections()
-      : (() => {
-          const picked = new Set(plan.required_sections!.split(',').map((s) => s.trim()).filter(Boolean));
-          return SECTIONS.filter((s) => picked.has(s.key)).map((s) => s.key);
-        })();
-  return own ? keys.filter((k) => own.has(k)) : keys;
+  let keys: string[];
+  if (plan.required_sections === null || plan.required_sections === undefined) keys = defaultRequiredSections();
+  else {
+    const picked = new Set(plan.required_sections.split(',').map((s) => s.trim()).filter(Boolean));
+    keys = SECTIONS.filter((s) => picked.has(s.key)).map((s) => s.key);
+  }
+  if (series === undefined) return keys;
+  return [...keys, ...sectionsFor(series).filter((s) => s.series && s.required).map((s) => s.key)];
 }
 
 function isSlot(x: unknown): x is PlanSlot {

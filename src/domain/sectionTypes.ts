@@ -111,14 +111,6 @@ export const NO_PLAN_SETTINGS: PlanSectionSettings = { theoryPassMark: null, min
 export const SERIES_HIGHER_ED = 'S01'; // 高等学校教师
 export const SERIES_ENGINEERING = 'S05'; // 工程技术人员 (seed 003, 贵州)
 export const SERIES_SCHOOL = 'S22'; // 中小学教师
-/** Their names, for labels that say whose a section is (the series dictionary holds the same). */
-export const SERIES_NAMES: Record<string, string> = { S01: '高等学校教师', S05: '工程技术人员', S22: '中小学教师' };
-
-/** “公开课（中小学教师）” for a series section, the title for a common one. */
-export function sectionLabel(def: { title: string; series?: readonly string[] }): string {
-  return def.series ? `${def.title}（${def.series.map((c) => SERIES_NAMES[c] ?? c).join('、')}）` : def.title;
-}
-
 /** 合格 / 不合格 against the plan's pass mark; '' when the plan sets none or there is no score. */
 export function theoryResult(score: unknown, passMark: number | null): string {
   if (passMark === null || score === null || score === undefined || score === '' || Number.isNaN(Number(score))) return '';

@@ -298,18 +298,20 @@ export const SECTIONS: readonly SectionDef[] = [
     printedTable: '表十一',
   },
 
-  ...SERIES_SECTIONS,
 ];
+
+/** Every section of the registry: the common ones, then the series' own (src/domain/seriesSections.ts). */
+export const ALL_SECTIONS: readonly SectionDef[] = [...SECTIONS, ...SERIES_SECTIONS];
 
 /** The sections of a plan of this 系列 (null: 不限 or unknown): the common ones, then the series' own, registry order. */
 export function sectionsFor(series: string | null | undefined): SectionDef[] {
-  return SECTIONS.filter((s) => !s.series || (!!series && s.series.includes(series)));
+  return ALL_SECTIONS.filter((s) => !s.series || (!!series && s.series.includes(series)));
 }
 
 export const SECTION_KEYS = SECTIONS.map((s) => s.key);
 
 export function sectionByKey(key: string): SectionDef | undefined {
-  return SECTIONS.find((s) => s.key === key);
+  return ALL_SECTIONS.find((s) => s.key === key);
 }
 
 /** Every dictionary the registry refers to (so a caller can load them in one go). */

@@ -1,4 +1,4 @@
-import { SECTIONS, NO_PLAN_SETTINGS } from '../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS, NO_PLAN_SETTINGS } from '../domain/sections.js';
 import { representativeFirst } from '../domain/seriesRules.js';
 import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';

@@ -6,7 +6,7 @@ import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import type { Kysely } from 'kysely';
 import type { Database, DeclarationsTable, PlansTable } from '../../db/schema.js';
-import { SECTIONS, sectionsFor, type PlanSectionSettings } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS, sectionsFor, type PlanSectionSettings } from '../../domain/sections.js';
 import { planSectionSettings } from '../../domain/seriesRules.js';
 import { seriesMissing, seriesOfPlan } from './seriesChecks.js';
 import { missingProfileItems } from '../../domain/profile.js';

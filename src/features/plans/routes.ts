@@ -5,7 +5,7 @@ import { requireUser } from '../../plugins/auth.js';
 import { audit } from '../audit/service.js';
 import { pageParams, makePage } from '../../lib/paging.js';
 import type { FieldErrors } from '../../lib/forms.js';
-import { SECTIONS, sectionLabel } from '../../domain/sections.js';
+import { SECTIONS } from '../../domain/sections.js';
 import { ANY_SERIES, CATEGORIES, CLOSE_TIME_DEFAULT, LEVELS, windowText, WINDOW_LABEL, daysUntilClose, planCategories, planLevels, windowState } from '../../domain/plans.js';
 import { committeeOptions, declarationCount, findPlan, listPlans, planYears, type PlanRecord } from './repository.js';
 import { canManagePlans, checkPlan, committeeSeriesOf, computePlanWindow, createPlan, isPlatformAdmin, newPlanValues, planScope, planValues, updatePlan, type PlanFormValues } from './service.js';
@@ -57,7 +57,7 @@ export default async function planRoutes(app: FastifyInstance, { ctx }: { ctx: A
         levels: LEVELS,
         categories: CATEGORIES,
         whoRules: WHO_RULES,
-        sections: SECTIONS.map((s) => ({ code: s.key, name: sectionLabel(s), registryRequired: s.required })),
+        sections: SECTIONS.map((s) => ({ code: s.key, name: s.title, registryRequired: s.required })),
         decls,
         provincial,
         stateLabel: state ? WINDOW_LABEL[state] : '',

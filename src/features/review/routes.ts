@@ -4,7 +4,7 @@ import { requireStaff, refuseWithoutDuty, hasDuty } from '../../plugins/auth.js'
 import type { Duty } from '../../domain/duties.js';
 import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS } from '../../domain/sections.js';
 import { sectionFileRows } from '../../domain/sectionFiles.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
 import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
