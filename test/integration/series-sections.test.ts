@@ -7,26 +7,13 @@
  */
 import t from 'tap';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
-import { kunming, readyApplicant, makePng, type World } from '../helpers/world.js';
+import { kunming, readyApplicant, makePng, teacherPlan, TEACHER_COVER, type World } from '../helpers/world.js';
 import { multipart } from '../helpers/files.js';
-import { chinaToday } from '../../src/features/plans/repository.js';
 
 const app: TestApp = await makeApp();
 t.teardown(() => app.close());
 const w: World = await kunming(app);
-const today = chinaToday(app.clock.now());
-const day = (n: number) => new Date(Date.parse(today) + n * 86_400_000).toISOString().slice(0, 10);
-const teacherCommittee = (await app.ctx.db.selectFrom('orgs').select(['id']).where('kind', '=', 'committee').where('name', '=', '昆明市中小学高级教师评审委员会').executeTakeFirstOrThrow()).id;
-const teacherPlan = (
-  await app.ctx.db
-    .insertInto('plans')
-    .values({
-      committee_org_id: teacherCommittee, year: Number(today.slice(0, 4)), name: `${today.slice(0, 4)}年度中小学高级教师评审`, series_code: 'S22', levels: 'senior_vice',
-      opens_at: day(-5), closes_at: day(30), notice: null, theory_pass_mark: 70, max_representative: 1, created_at: app.clock.now().toISOString(),
-    } as any)
-    .returning('id')
-    .executeTakeFirstOrThrow()
-).id;
+const { plan: teacherPlanId, committee: teacherCommittee } = await teacherPlan(app, { theory_pass_mark: 70, max_representative: 1 });
 
 /** The h2 titles of the preview's tables, in order. */
 const headings = (html: string) => [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]!);
@@ -56,7 +43,7 @@ t.test('a teacher plan: the teachers sections, 公开课 saved with its file, ch
   t.notMatch((await agent.get('/me')).body, '/me/sections/open-classes');
 
   await agent.get('/me/declaration');
-  const cover = await agent.post('/me/declaration/cover', { plan_id: String(teacherPlan), level: 'senior_vice', title: '中小学教师 - 高级教师', specialty: '中学数学', category: 'normal' });
+  const cover = await agent.post('/me/declaration/cover', { plan_id: String(teacherPlanId), ...TEACHER_COVER });
   t.equal(cover.statusCode, 303, `cover saved: ${/class="err"[^>]*>([^<]*)/.exec(cover.body)?.[1] ?? ''}`);
 
   const home = (await agent.get('/me')).body;
@@ -167,7 +154,7 @@ t.test('plan form: the series settings, checked and kept', async (t) => {
   await createStaff(app, { username: 'com_zhou', name: '周敏', orgId: teacherCommittee, roles: '' });
   const a = new Agent(app);
   await login(a, 'staff', 'com_zhou');
-  const form = await a.get(`/org/plans/${teacherPlan}`);
+  const form = await a.get(`/org/plans/${teacherPlanId}`);
   t.equal(form.statusCode, 200);
   t.match(form.body, '系列申报信息要求');
   t.match(form.body, /name="theory_pass_mark" value="70"[^>]* checked/, 'the stored pass mark');
@@ -187,12 +174,12 @@ t.test('plan form: the series settings, checked and kept', async (t) => {
   }
   for (const m of form.body.matchAll(/<select[^>]*name="([^"]+)"[\s\S]*?<\/select>/g)) fields[m[1]!] = /<option value="([^"]*)" selected/.exec(m[0])?.[1] ?? '';
   for (const m of form.body.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[m[1]!] = m[2]!.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-  const bad = await a.post(`/org/plans/${teacherPlan}`, { ...fields, theory_pass_mark: '80', min_study_hours: '0' });
+  const bad = await a.post(`/org/plans/${teacherPlanId}`, { ...fields, theory_pass_mark: '80', min_study_hours: '0' });
   t.equal(bad.statusCode, 422);
   t.match(bad.body, /id="f-theory_pass_mark">[\s\S]*?<small class="err">教育理论考试合格分数请选择60分或70分<\/small>\s*<\/fieldset>/, 'next to the radios');
   t.match(bad.body, /id="e-min_study_hours">每年最低学时应为1至500的整数/);
-  const good = await a.post(`/org/plans/${teacherPlan}`, { ...fields, theory_pass_mark: '60', max_representative: '3', cnki_required: '1', min_study_hours: '' });
+  const good = await a.post(`/org/plans/${teacherPlanId}`, { ...fields, theory_pass_mark: '60', max_representative: '3', cnki_required: '1', min_study_hours: '' });
   t.equal(good.statusCode, 303, `saved: ${[...good.body.matchAll(/class="err" id="e-([^"]+)">([^<]*)/g)].map((m) => `${m[1]} ${m[2]}`).join('; ')}`);
-  const saved = await app.ctx.db.selectFrom('plans').select(['theory_pass_mark', 'min_study_hours', 'max_representative', 'cnki_required']).where('id', '=', teacherPlan).executeTakeFirstOrThrow();
+  const saved = await app.ctx.db.selectFrom('plans').select(['theory_pass_mark', 'min_study_hours', 'max_representative', 'cnki_required']).where('id', '=', teacherPlanId).executeTakeFirstOrThrow();
   t.same({ ...saved, cnki_required: Number(saved.cnki_required) }, { theory_pass_mark: 60, min_study_hours: null, max_representative: 3, cnki_required: 1 });
 });
