@@ -119,3 +119,17 @@ t.test('series fields: 学生满意度 a number without %, fixed options, plan s
   t.same(planSectionSettings({ theory_pass_mark: 70, min_study_hours: null, max_representative: 3, cnki_required: 1 }), { theoryPassMark: 70, minStudyHours: null, maxRepresentative: 3, cnkiRequired: true });
   t.same(planSectionSettings(null), NO_PLAN_SETTINGS);
 });
+
+t.test('评审简表: 代表作 listed first', async (t) => {
+  const { briefModel } = await import('../../../src/print/brief.js');
+  const doc = briefModel(
+    {
+      cover: { title: '中小学教师 - 高级教师', level: 'senior_vice', specialty: '中学数学', year: 2026 },
+      person: { name: '张伟', gender: '男', birth: '1985-06-12', unitName: '昆明市第三中学' },
+      sections: { papers: [{ data: { title: '普通论文', journal: '甲刊', representative: '否' } }, { data: { title: '代表论文', journal: '乙刊', representative: '是' } }] },
+    },
+    { order: 1, group: '数学组', opinion: null },
+  );
+  t.match(doc.achievements[0], /^代表作：《代表论文》/);
+  t.match(doc.achievements[1], /^论文：《普通论文》/);
+});
