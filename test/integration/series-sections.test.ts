@@ -9,11 +9,13 @@ import t from 'tap';
 import { makeApp, Agent, login, type TestApp } from '../helpers/app.js';
 import { kunming, readyApplicant, makePng, teacherPlan, TEACHER_COVER, type World } from '../helpers/world.js';
 import { multipart } from '../helpers/files.js';
+import { chinaToday } from '../../src/features/plans/repository.js';
 
 const app: TestApp = await makeApp();
 t.teardown(() => app.close());
 const w: World = await kunming(app);
 const { plan: teacherPlanId, committee: teacherCommittee } = await teacherPlan(app, { theory_pass_mark: 70, max_representative: 1 });
+const today = chinaToday(app.clock.now());
 
 /** The h2 titles of the preview's tables, in order. */
 const headings = (html: string) => [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]!);
@@ -182,4 +184,32 @@ t.test('plan form: the series settings, checked and kept', async (t) => {
   t.equal(good.statusCode, 303, `saved: ${[...good.body.matchAll(/class="err" id="e-([^"]+)">([^<]*)/g)].map((m) => `${m[1]} ${m[2]}`).join('; ')}`);
   const saved = await app.ctx.db.selectFrom('plans').select(['theory_pass_mark', 'min_study_hours', 'max_representative', 'cnki_required']).where('id', '=', teacherPlanId).executeTakeFirstOrThrow();
   t.same({ ...saved, cnki_required: Number(saved.cnki_required) }, { theory_pass_mark: 60, min_study_hours: null, max_representative: 3, cnki_required: 1 });
+});
+
+t.test('an engineering plan (贵州 style): 考试考核学时情况 against the plan’s yearly minimum', async (t) => {
+  const committee = (await app.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'committee').where('name', '=', '昆明市机电工程高级工程师评审委员会').executeTakeFirstOrThrow()).id;
+  const year = Number(today.slice(0, 4));
+  const plan = (
+    await app.ctx.db
+      .insertInto('plans')
+      .values({ committee_org_id: committee, year, name: `${year}年度机电工程高级工程师评审`, series_code: 'S05', levels: 'senior_vice', opens_at: today, closes_at: today, notice: null, min_study_hours: 72, created_at: app.clock.now().toISOString() } as any)
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  const user = await readyApplicant(app, w.unit, { name: '张伟', seq: '519', phone: '13600136519' });
+  const agent = new Agent(app);
+  await login(agent, 'applicant', user.phone);
+  await agent.get('/me/declaration');
+  t.equal((await agent.post('/me/declaration/cover', { plan_id: String(plan), level: 'senior_vice', title: '工程技术人员 - 高级工程师', specialty: '机械工程', category: 'normal' })).statusCode, 303);
+  t.equal((await agent.get('/me/sections/open-classes')).statusCode, 404, 'no teacher section');
+  t.equal((await agent.get('/me/sections/study-hours')).statusCode, 200);
+  t.equal((await agent.post('/me/sections/study-hours', { year: String(year - 1), hours: '48', content: '继续教育公需科目', org: '昆明市人社局' })).statusCode, 303);
+  const dup = await agent.post('/me/sections/study-hours', { year: String(year - 1), hours: '80' });
+  t.match(dup.body, new RegExp(`id="e-year">${year - 1}年已填写过，每年只能填写一条`), 'one row per year');
+  t.equal((await agent.post('/me/sections/study-hours', { year: String(year - 2), hours: '90' })).statusCode, 303);
+  const step2 = (await agent.get('/me/declaration?step=2')).body;
+  t.match(step2, `考试考核学时情况：${year - 1}年学时不足（48/72学时）`);
+  t.notMatch(step2, `${year - 2}年学时不足`);
+  const preview = (await agent.get('/me/declaration?step=3')).body;
+  t.same(tableRows(preview, '表九　考试考核学时情况').map((r) => r.at(-1)), ['未达标（要求72学时）', '达标'], '是否达标 per year, printed');
 });
