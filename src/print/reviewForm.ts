@@ -126,7 +126,7 @@ function rowsOf(s: Pick<Snapshot, 'sections'>, key: string) {
  */
 function tableOf(s: Snapshot, key: string, today: string): { head: string[]; rows: string[][] } {
   const def = SECTIONS.find((x) => x.key === key)!;
-  const settings = s.plan.settings ?? NO_PLAN_SETTINGS;
+  const settings = s.plan?.settings ?? NO_PLAN_SETTINGS;
   const hidden = new Set<string>([...(settings.maxRepresentative === null ? ['representative'] : []), ...(settings.cnkiRequired ? [] : ['cnki_url'])]);
   const fields = def.fields.filter((f) => !hidden.has(f.key));
   const rows = (key === 'papers' ? representativeFirst(s.sections[key] ?? []) : s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
