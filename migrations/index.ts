@@ -24,6 +24,7 @@ import * as m0022 from './0022_pdf_cache.js';
 import * as m0023 from './0023_cert_services.js';
 import * as m0024 from './0024_unit_checkers.js';
 import * as m0025 from './0025_posts.js';
+import * as m0026 from './0026_series_sections.js';
 import * as m0029 from './0029_transfer.js';
 
 /**
@@ -56,5 +57,6 @@ export const migrations: Record<string, Migration> = {
   '0023_cert_services': m0023,
   '0024_unit_checkers': m0024,
   '0025_posts': m0025,
+  '0026_series_sections': m0026,
   '0029_transfer': m0029,
 };

@@ -12,6 +12,7 @@ import { createSecrets, loadMasterKey } from './lib/secrets.js';
 import { menuFor } from './lib/menu.js';
 import postRoutes from './features/posts/routes.js';
 import dutiesPlugin from './plugins/duties.js';
+import { archivePlanOf } from './features/sections/plan.js';
 import { newCspNonce, cspNonceOf } from './lib/csp.js';
 import sessionPlugin, { SESSION_COOKIE } from './plugins/session.js';
 import csrfPlugin from './plugins/csrf.js';
@@ -192,7 +193,7 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     inlineCss: config.inlineCss,
     secureCookies: config.secureCookies,
     pageContext: async (req) => ({
-      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0, duties: req.user.kind === 'staff' ? req.user.duties : undefined } : null),
+      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0, duties: req.user.kind === 'staff' ? req.user.duties : undefined, sections: req.user.kind === 'applicant' ? (await archivePlanOf(ctx, req.user.id)).sections : undefined } : null),
       unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
       unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
       smsChallenge: await smsChallengeView(ctx, req),

@@ -197,6 +197,11 @@ export interface PlansTable {
   reject_ratio: string | null;
   /** 最少参加表决评委人数 or null = no quorum rule (migration 0019). */
   min_members: number | null;
+  /** Series sections (migration 0026): 教育理论考试 合格分数, 每年最低学时, 代表作篇数上限 (null = not asked), 知网收录证明. */
+  theory_pass_mark: number | null;
+  min_study_hours: number | null;
+  max_representative: number | null;
+  cnki_required: Generated<number>;
   created_at: string;
   updated_at: string | null;
 }

@@ -1,4 +1,4 @@
-import { SECTIONS } from './sections.js';
+import { ALL_SECTIONS as SECTIONS } from './sections.js';
 import { display } from './sectionRules.js';
 
 /**

@@ -4,7 +4,7 @@
  * stored as YYYY-MM-DD, with an opening and a closing minute HH:MM (null: 00:00 and 24:00,
  * "截止日期当天24:00关闭申报通道").
  */
-import { SECTIONS, type AttachmentSlotDef } from './sections.js';
+import { SECTIONS, sectionsFor, type AttachmentSlotDef } from './sections.js';
 
 const CST_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
@@ -222,11 +222,20 @@ export function defaultRequiredSections(): string[] {
   return SECTIONS.filter((s) => s.required).map((s) => s.key);
 }
 
-/** Keys of the sections a plan requires, in registry order; null = the registry's defaults. */
-export function requiredSections(plan: { required_sections: string | null }): string[] {
-  if (plan.required_sections === null || plan.required_sections === undefined) return defaultRequiredSections();
-  const picked = new Set(plan.required_sections.split(',').map((s) => s.trim()).filter(Boolean));
-  return SECTIONS.filter((s) => picked.has(s.key)).map((s) => s.key);
+/**
+ * Keys of the sections a plan requires, in registry order: of the common sections, the plan's
+ * list (null = the registry's defaults). With `series` (the plan's 系列, null = 不限), the series'
+ * own sections the registry marks required follow (they are not in the plan's list).
+ */
+export function requiredSections(plan: { required_sections: string | null }, series?: string | null): string[] {
+  let keys: string[];
+  if (plan.required_sections === null || plan.required_sections === undefined) keys = defaultRequiredSections();
+  else {
+    const picked = new Set(plan.required_sections.split(',').map((s) => s.trim()).filter(Boolean));
+    keys = SECTIONS.filter((s) => picked.has(s.key)).map((s) => s.key);
+  }
+  if (series === undefined) return keys;
+  return [...keys, ...sectionsFor(series).filter((s) => s.series && s.required).map((s) => s.key)];
 }
 
 function isSlot(x: unknown): x is PlanSlot {

@@ -1,4 +1,4 @@
-import { SECTIONS } from './sections.js';
+import { ALL_SECTIONS as SECTIONS } from './sections.js';
 import { rowSummary } from './diff.js';
 
 /** The files of one section row's slot, as the review screen lists them. */

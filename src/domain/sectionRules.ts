@@ -74,8 +74,21 @@ export function validateFields(fields: readonly FieldDef[], input: Record<string
         else values[f.key] = n;
         break;
       }
+      case 'number': {
+        // 学生满意度 is a number without %: “98” or “98.5”.
+        if (/[%％]/.test(v)) errors[f.key] = `${f.label}不必填百分号，如 98`;
+        else if (!/^\d+(\.\d)?$/.test(v)) errors[f.key] = `${f.label}须为数字（最多一位小数），如 98`;
+        else if ((f.min !== undefined && Number(v) < f.min) || (f.max !== undefined && Number(v) > f.max)) errors[f.key] = `${f.label}须在${f.min ?? 0}至${f.max}之间`;
+        else values[f.key] = Number(v);
+        break;
+      }
       case 'select':
       case 'radio':
+        if (f.options) {
+          if (!f.options.includes(v)) errors[f.key] = `请选择${f.label}`;
+          break;
+        }
+      // falls through
       case 'tree':
         if (f.max && chars(v) > f.max) errors[f.key] = `${f.label}不能超过${f.max}个字`;
         else if (chars(v) > 200) errors[f.key] = `${f.label}不能超过200个字`;

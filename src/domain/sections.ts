@@ -1,81 +1,14 @@
 /**
  * The one registry of the applicant archive: the 13 declaration sections of seed 001 §3
  * (keys as in DESIGN.md §5). Forms, validation, list pages, ordering, completeness and the
- * printed tables are all derived from this data; no section has hand-written CRUD.
+ * printed tables are all derived from this data; no section has hand-written CRUD. A plan's
+ * 系列 adds its own sections (src/domain/seriesSections.ts; sectionsFor below).
  * Pure data: no I/O. Dictionaries are named here and resolved by the caller.
  */
 
-export type FieldType =
-  | 'text' // single line
-  | 'textarea' // multi line, with live character counter
-  | 'date' // YYYY-MM-DD
-  | 'year' // YYYY
-  | 'int' // whole number
-  | 'select' // one of a dictionary (stored as its Chinese name)
-  | 'radio' // one of a small dictionary, shown as radio buttons
-  | 'tree'; // a leaf of a 3-level dictionary tree, stored as "一级 - 二级 - 三级", or "其他：…"
-
-export interface FieldDef {
-  key: string;
-  label: string;
-  type: FieldType;
-  required?: boolean;
-  /** Maximum length in characters (code points), for text/textarea. */
-  max?: number;
-  /** Bounds for int/year. `min`/`max` on year may be relative: see `yearsBack`. */
-  min?: number;
-  /** For year fields: the earliest allowed year is (this year − yearsBack). */
-  yearsBack?: number;
-  /** Dictionary: dict_items.dict for select/radio/tree; 'titles' and 'committees' are special lists. */
-  dict?: string;
-  /** select: also offer 其他 with a free-text value (seed 001 §3.1 评审组织). */
-  allowOther?: boolean;
-  /** date end fields: may be 至今 (ongoing). */
-  allowOngoing?: boolean;
-  /** The review form prints 至今 as the printing day (seed 001 §3.12, continuing education); otherwise as 至今. */
-  printOngoingAsToday?: boolean;
-  /** Must not be later than today. */
-  notFuture?: boolean;
-  /** This date must be ≥ the date in field `after`. */
-  after?: string;
-  hint?: string;
-  placeholder?: string;
-}
-
-export interface AttachmentSlotDef {
-  key: string;
-  label: string;
-  required?: boolean;
-  hint?: string;
-}
-
-export interface ColumnDef {
-  label: string;
-  /** Field keys; several are joined (e.g. 起止时间 = start 至 end). */
-  fields: string[];
-  join?: string;
-}
-
-export interface SectionDef {
-  key: string;
-  title: string;
-  /** Required for completion by default (plans may change this later). */
-  required: boolean;
-  /** Hint shown above the list (seed wording). */
-  intro?: string;
-  fields: FieldDef[];
-  columns: ColumnDef[];
-  attachments: AttachmentSlotDef[];
-  /** Field whose value must be unique among the user's rows (年度考核: one row per year). */
-  uniqueBy?: string;
-  /** The printed review-form table this section fills. */
-  printedTable: string;
-  /** Default sort when a row is added: new rows go last. */
-}
-
-const start = (label = '开始时间'): FieldDef => ({ key: 'start', label, type: 'date', required: true, notFuture: true });
-const end = (label = '结束时间', opts: Partial<FieldDef> = {}): FieldDef => ({ key: 'end', label, type: 'date', required: true, after: 'start', ...opts });
-const period: ColumnDef = { label: '起止时间', fields: ['start', 'end'], join: ' 至 ' };
+export * from './sectionTypes.js';
+import { end, period, start, type SectionDef } from './sectionTypes.js';
+import { SERIES_SECTIONS } from './seriesSections.js';
 
 export const SECTIONS: readonly SectionDef[] = [
   {
@@ -307,6 +240,10 @@ export const SECTIONS: readonly SectionDef[] = [
       { key: 'type', label: '论文类型', type: 'select', dict: 'paper_type', required: true },
       { key: 'level', label: '级别', type: 'select', dict: 'paper_level' },
       { key: 'part', label: '本人承担部分', type: 'text', max: 100 },
+      // 代表作 review (issue #16): the plan says how many at most (src/domain/seriesRules.ts); they print and list first.
+      { key: 'representative', label: '代表作', type: 'radio', options: ['是', '否'], hint: '评审计划规定了代表作篇数的，选“是”的论文作为代表作送审，排在最前' },
+      // 知网收录 (seed 004): the node page's link; its screenshot goes into the 知网收录截图 slot.
+      { key: 'cnki_url', label: '知网收录网址', type: 'text', max: 300, placeholder: 'https://kns.cnki.net/…', hint: '在知网“期刊大全”中检索到论文后，复制节点文献的网址；评审计划要求知网收录证明的必须填写并上传截图' },
     ],
     columns: [
       { label: '论文名称', fields: ['title'] },
@@ -315,8 +252,12 @@ export const SECTIONS: readonly SectionDef[] = [
       { label: '刊号', fields: ['issn'] },
       { label: '论文类型', fields: ['type'] },
       { label: '本人承担部分', fields: ['part'] },
+      { label: '代表作', fields: ['representative'] },
     ],
-    attachments: [{ key: 'copy', label: '刊物封面、目录及正文' }],
+    attachments: [
+      { key: 'copy', label: '刊物封面、目录及正文' },
+      { key: 'cnki', label: '知网收录截图', hint: '知网节点文献页面的截图（“发表论文（知网收录）”只表明文章发表过，不能证明其符合职称评审的要求）' },
+    ],
     printedTable: '表八',
   },
   {
@@ -357,12 +298,21 @@ export const SECTIONS: readonly SectionDef[] = [
     uniqueBy: 'year',
     printedTable: '表十一',
   },
+
 ];
+
+/** Every section of the registry: the common ones, then the series' own (src/domain/seriesSections.ts). */
+export const ALL_SECTIONS: readonly SectionDef[] = [...SECTIONS, ...SERIES_SECTIONS];
+
+/** The sections of a plan of this 系列 (null: 不限 or unknown): the common ones, then the series' own, registry order. */
+export function sectionsFor(series: string | null | undefined): SectionDef[] {
+  return ALL_SECTIONS.filter((s) => !s.series || (!!series && s.series.includes(series)));
+}
 
 export const SECTION_KEYS = SECTIONS.map((s) => s.key);
 
 export function sectionByKey(key: string): SectionDef | undefined {
-  return SECTIONS.find((s) => s.key === key);
+  return ALL_SECTIONS.find((s) => s.key === key);
 }
 
 /** Every dictionary the registry refers to (so a caller can load them in one go). */

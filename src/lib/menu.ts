@@ -15,12 +15,15 @@ export interface MenuUser {
   recognitionTodo?: number;
   /** 本级人员授权 (staff): links to pages none of whose duties the user holds are hidden. Absent: not filtered. */
   duties?: readonly string[];
+  /** An applicant's sections: those of their plan's 系列 (issue #16); absent = the common ones. */
+  sections?: readonly SectionDef[];
 }
 
-import { SECTIONS } from '../domain/sections.js';
+import { sectionsFor, type SectionDef } from '../domain/sections.js';
 import { pageDuties } from '../domain/duties.js';
 
-const SECTION_MENU: MenuItem[] = SECTIONS.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
+const sectionMenu = (sections: readonly SectionDef[]): MenuItem[] => sections.map((s) => ({ label: s.required ? `${s.title}（必填）` : s.title, href: `/me/sections/${s.key}` }));
+const SECTION_MENU = sectionMenu(sectionsFor(null));
 
 const ACCOUNT: MenuItem = {
   label: '账号设置',
@@ -56,7 +59,7 @@ function menuItems(user: MenuUser | null): MenuItem[] {
     return [
       { label: '首页', href: '/me' },
       { label: '基本信息', href: '/me/profile' },
-      { label: '申报信息管理', href: '/me/sections', children: SECTION_MENU },
+      { label: '申报信息管理', href: '/me/sections', children: user.sections ? sectionMenu(user.sections) : SECTION_MENU },
       {
         label: '职称申报',
         href: '/me/declaration',

@@ -2,6 +2,7 @@
 // the paper meeting. A pure view model: the caller passes the snapshot and the unit's opinion.
 import { cnDate, formatSpan, levelName, tenureOf, type TitleRow, type WorkRow } from '../domain/tenure.js';
 import { highestEducation } from '../domain/eligibility.js';
+import { isRepresentative, representativeFirst } from '../domain/seriesRules.js';
 
 type Rows = Record<string, { data: Record<string, unknown> }[]>;
 export interface BriefSource {
@@ -40,7 +41,8 @@ export function briefModel(src: BriefSource, o: { order: number; group: string; 
   const edu = highestEducation(rows('educations') as { education?: string; end?: string }[]);
   const eduRow = rows('educations').find((r) => s(r.education) === edu?.name);
   const achievements = [
-    ...rows('papers').map((r) => `论文：《${s(r.title)}》，${s(r.journal)}${s(r.published_on) ? `，${s(r.published_on).slice(0, 7)}` : ''}`),
+    // 代表作 first (the reform's representative-work review, issue #16).
+    ...representativeFirst(src.sections.papers ?? []).map((x) => x.data).map((r) => `${isRepresentative(r) ? '代表作' : '论文'}：《${s(r.title)}》，${s(r.journal)}${s(r.published_on) ? `，${s(r.published_on).slice(0, 7)}` : ''}`),
     ...rows('books').map((r) => `著作：《${s(r.title)}》，${s(r.publisher)}`),
     ...rows('awards').map((r) => `奖励：${s(r.name)}（${s(r.grade)}${s(r.approved_on) ? `，${s(r.approved_on).slice(0, 4)}年` : ''}）`),
     ...rows('projects').map((r) => `课题：${s(r.name)}（${s(r.role)}）`),

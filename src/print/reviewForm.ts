@@ -1,4 +1,5 @@
-import { SECTIONS } from '../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS, NO_PLAN_SETTINGS } from '../domain/sections.js';
+import { representativeFirst } from '../domain/seriesRules.js';
 import { printedDate, display } from '../domain/sectionRules.js';
 import type { Snapshot } from '../features/declaration/service.js';
 import { EVALUATION_TABLES } from '../domain/evaluation.js';
@@ -13,6 +14,8 @@ import { tenureOf, type Tenure, type TitleRow, type WorkRow } from '../domain/te
  * is passed in by the caller: this module never reads the database.
  */
 export interface PrintTable {
+  /** The section it prints (the template places 表三 and 表十 by these). */
+  key: string;
   no: string;
   title: string;
   head: string[];
@@ -127,13 +130,33 @@ function rowsOf(s: Pick<Snapshot, 'sections'>, key: string) {
   return (s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
 }
 
-function tableOf(s: Snapshot, key: string, today: string, fieldsFilter?: (k: string) => boolean): { head: string[]; rows: string[][] } {
+/**
+ * A section's rows as printed: every registry field in order, plus the entry's computed column
+ * (合格, 达标) from the plan's settings. Papers: 代表作 first, and the 代表作 / 知网 columns only
+ * when the plan asks for them.
+ */
+function tableOf(s: Snapshot, key: string, today: string): { head: string[]; rows: string[][] } {
   const def = SECTIONS.find((x) => x.key === key)!;
-  const fields = def.fields.filter((f) => !fieldsFilter || fieldsFilter(f.key));
+  const settings = s.plan?.settings ?? NO_PLAN_SETTINGS;
+  const hidden = new Set<string>([...(settings.maxRepresentative === null ? ['representative'] : []), ...(settings.cnkiRequired ? [] : ['cnki_url'])]);
+  const fields = def.fields.filter((f) => !hidden.has(f.key));
+  const rows = (key === 'papers' ? representativeFirst(s.sections[key] ?? []) : s.sections[key] ?? []).map((r) => r.data as Record<string, unknown>);
+  const derived = def.printDerived;
   return {
-    head: fields.map((f) => f.label),
-    rows: rowsOf(s, key).map((r) => fields.map((f) => (f.type === 'date' ? printedDate(r[f.key], today, f) : display(r[f.key])))),
+    head: [...fields.map((f) => f.label), ...(derived ? [derived.label] : [])],
+    rows: rows.map((r) => [...fields.map((f) => (f.type === 'date' ? printedDate(r[f.key], today, f) : display(r[f.key]))), ...(derived ? [derived.value(r, settings)] : [])]),
   };
+}
+
+/** The series' own tables (issue #16) of the sections this version holds, each after its `printAfter` table. */
+function withSeriesTables(s: Snapshot, common: PrintTable[], today: string): PrintTable[] {
+  const out: PrintTable[] = [];
+  const series = SECTIONS.filter((d) => d.series && s.sections[d.key] !== undefined);
+  for (const t of common) {
+    out.push(t);
+    for (const d of series.filter((x) => x.printAfter === t.key)) out.push({ key: d.key, no: d.printedTable, title: d.printTitle ?? d.title, ...tableOf(s, d.key, today), empty: '无' });
+  }
+  return out;
 }
 
 export interface ReviewFormOptions {
@@ -177,18 +200,18 @@ export function reviewFormModel(s: Snapshot, o: ReviewFormOptions): ReviewFormMo
   const work = tableOf(s, 'work', o.today);
   const books = tableOf(s, 'books', o.today);
   const papers = tableOf(s, 'papers', o.today);
-  const tables: PrintTable[] = [
-    { no: '表二', title: '主要学习经历', ...study, empty: '无' },
-    { no: '表二', title: '主要工作经历', ...work, empty: '无' },
-    { no: '表四', title: '完成主要专业技术工作情况', ...tableOf(s, 'main-works', o.today), empty: '无' },
-    { no: '表五', title: '承担课题（项目）情况', ...tableOf(s, 'projects', o.today), empty: '无' },
-    { no: '表六', title: '获得专利（知识产权）情况', ...tableOf(s, 'ip', o.today), empty: '无' },
-    { no: '表七', title: '获得表彰奖励情况', ...tableOf(s, 'awards', o.today), empty: '无' },
-    { no: '表八', title: '撰写著作情况', ...books, empty: '无' },
-    { no: '表八', title: '撰写论文情况', ...papers, empty: '无' },
-    { no: '表九', title: '参加继续教育和国际学术活动情况', ...tableOf(s, 'ce', o.today), empty: '无' },
-    { no: '表十一', title: '年度考核情况（近五年）', ...tableOf(s, 'assessments', o.today), empty: '无' },
-  ];
+  const tables: PrintTable[] = withSeriesTables(s, [
+    { key: 'study', no: '表二', title: '主要学习经历', ...study, empty: '无' },
+    { key: 'work', no: '表二', title: '主要工作经历', ...work, empty: '无' },
+    { key: 'main-works', no: '表四', title: '完成主要专业技术工作情况', ...tableOf(s, 'main-works', o.today), empty: '无' },
+    { key: 'projects', no: '表五', title: '承担课题（项目）情况', ...tableOf(s, 'projects', o.today), empty: '无' },
+    { key: 'ip', no: '表六', title: '获得专利（知识产权）情况', ...tableOf(s, 'ip', o.today), empty: '无' },
+    { key: 'awards', no: '表七', title: '获得表彰奖励情况', ...tableOf(s, 'awards', o.today), empty: '无' },
+    { key: 'books', no: '表八', title: '撰写著作情况', ...books, empty: '无' },
+    { key: 'papers', no: '表八', title: '撰写论文情况', ...papers, empty: '无' },
+    { key: 'ce', no: '表九', title: '参加继续教育和国际学术活动情况', ...tableOf(s, 'ce', o.today), empty: '无' },
+    { key: 'assessments', no: '表十一', title: '年度考核情况（近五年）', ...tableOf(s, 'assessments', o.today), empty: '无' },
+  ], o.today);
   return {
     preview: o.preview,
     cover: {

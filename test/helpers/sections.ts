@@ -10,9 +10,11 @@ export async function sample(app: TestApp, f: FieldDef, n = 0): Promise<string> 
     case 'year':
       return String(2025 - n);
     case 'int':
+    case 'number':
       return String(1 + n);
     case 'select':
     case 'radio':
+      if (f.options) return f.options[n % f.options.length]!;
       return dicts.options(f.dict!)[n % dicts.options(f.dict!).length]!.name;
     case 'tree':
       return dicts.searchTree(f.dict!, f.dict === 'major' ? '计算机' : '工程', 5)[0]!;

@@ -164,3 +164,24 @@ export async function likeDeclaration(t: TestApp, fromId: number, name: string, 
   await t.ctx.db.insertInto('declaration_stages').values(stages.map(({ declaration_id: _d, ...s }) => ({ ...s, declaration_id: row.id }))).execute();
   return { id: row.id, user };
 }
+
+/**
+ * A 中小学教师 plan (issue #16) of 昆明市中小学高级教师评审委员会, open now, with the series
+ * settings given (migration 0026 columns). Returns its id and the committee's.
+ */
+export async function teacherPlan(t: TestApp, settings: { theory_pass_mark?: number | null; max_representative?: number | null; min_study_hours?: number | null; cnki_required?: number } = {}) {
+  const committee = (await t.ctx.db.selectFrom('orgs').select('id').where('kind', '=', 'committee').where('name', '=', '昆明市中小学高级教师评审委员会').executeTakeFirstOrThrow()).id;
+  const today = chinaToday(t.clock.now());
+  const day = (n: number) => new Date(Date.parse(today) + n * 86_400_000).toISOString().slice(0, 10);
+  const plan = (
+    await t.ctx.db
+      .insertInto('plans')
+      .values({ committee_org_id: committee, year: Number(today.slice(0, 4)), name: `${today.slice(0, 4)}年度中小学高级教师评审`, series_code: 'S22', levels: 'senior_vice', opens_at: day(-5), closes_at: day(30), notice: null, ...settings, created_at: stampOf(t) } as any)
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  return { plan, committee };
+}
+
+/** The 中小学教师 cover of a teacher plan, through the page. */
+export const TEACHER_COVER = { level: 'senior_vice', title: '中小学教师 - 高级教师', specialty: '中学数学', category: 'normal' };

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS } from '../../domain/sections.js';
 import { tickedSections, untouchedSections, type RevisionRow } from '../../domain/revision.js';
 import { listRows } from '../sections/service.js';
 import { listAttachments } from '../files/service.js';

@@ -6,7 +6,9 @@ import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
 import type { Kysely } from 'kysely';
 import type { Database, DeclarationsTable, PlansTable } from '../../db/schema.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS, sectionsFor, type PlanSectionSettings } from '../../domain/sections.js';
+import { planSectionSettings } from '../../domain/seriesRules.js';
+import { seriesMissing, seriesOfPlan } from './seriesChecks.js';
 import { missingProfileItems, profileDeclarationSlots } from '../../domain/profile.js';
 import type { RouteStage } from '../../domain/route.js';
 import { checkEligibility, type EligibilityRule, type EligibilityResult } from '../../domain/eligibility.js';
@@ -26,10 +28,11 @@ import { applicantIntegrityRefusal } from '../integrity/service.js';
 import { unitSanctionRefusal } from '../integrity/sanctions.js';
 
 export type Declaration = Omit<DeclarationsTable, 'id' | 'stage' | 'returns_count'> & { id: number; stage: number; returns_count: number };
-export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series' | 'declare_rules'> & {
+export type Plan = Omit<PlansTable, 'id' | 'levels' | 'categories' | 'max_returns' | 'publicity_required' | 'publicity_days' | 'major_mismatch' | 'eligibility_mode' | 'any_series' | 'declare_rules' | 'cnki_required'> & {
   declare_rules?: string | null;
   id: number; levels: string; categories: string; max_returns: number; publicity_required: number; publicity_days: number; major_mismatch: 'warn' | 'block'; eligibility_mode: 'warn' | 'block';
   any_series: number;
+  cnki_required: number;
 };
 
 export interface Cover {
@@ -167,10 +170,12 @@ export async function readiness(ctx: AppContext, userId: number, d: Declaration,
     missing.push({ text: `基本信息：${item}`, href: '/me/profile' });
   }
   const counts = await countRows(ctx, userId);
-  for (const key of requiredSections(plan)) {
+  const series = seriesOfPlan(plan);
+  for (const key of requiredSections(plan, series)) {
     const def = SECTIONS.find((s) => s.key === key);
     if (def && !(counts[key] ?? 0)) missing.push({ text: `申报信息：${def.title}`, href: `/me/sections/${key}` });
   }
+  missing.push(...(await seriesMissing(ctx, userId, plan, series)));
   const declFiles = (await listAttachments(ctx, userId, 'declaration', [d.id])).get(d.id) ?? [];
   for (const slot of slotsOf(plan, d, profile)) {
     if (slot.required && !declFiles.some((f) => f.slot === slot.key)) missing.push({ text: `附件：${slot.label}`, href: '/me/declaration?step=3#slots' });
@@ -233,7 +238,8 @@ export function extraSlots(d: { cover: string }, profile: Record<string, unknown
 
 export interface Snapshot {
   cover: Cover;
-  plan: { id: number; name: string; year: number; committee: string };
+  /** `series` and `settings` (issue #16) are absent from versions frozen before them. */
+  plan: { id: number; name: string; year: number; committee: string; series?: string | null; settings?: PlanSectionSettings };
   person: { name: string; gender: string; birth: string; idMasked: string | null; phoneMasked: string | null; unitName: string | null; unitId: number | null };
   profile: Record<string, unknown>;
   photoFileId: number | null;
@@ -249,7 +255,8 @@ export async function buildSnapshot(ctx: AppContext, userId: number, d: Declarat
   const profile = await loadProfile(ctx, userId);
   const profFiles = (await listAttachments(ctx, userId, 'profile', [userId])).get(userId) ?? [];
   const sections: Snapshot['sections'] = {};
-  for (const s of SECTIONS) {
+  const series = seriesOfPlan(plan);
+  for (const s of sectionsFor(series)) {
     const rows = await listRows(ctx, userId, s.key);
     const files = rows.length ? await listAttachments(ctx, userId, 'row', rows.map((r) => r.id)) : new Map();
     sections[s.key] = rows.map((r) => ({ id: r.id, data: r.data, files: (files.get(r.id) ?? []).map((f: any) => ({ slot: f.slot, fileId: f.fileId, name: f.name })) }));
@@ -258,7 +265,7 @@ export async function buildSnapshot(ctx: AppContext, userId: number, d: Declarat
   const slots = slotsOf(plan, d, profile);
   return {
     cover: parseCover(d),
-    plan: { id: plan.id, name: plan.name, year: plan.year, committee: plan.committee },
+    plan: { id: plan.id, name: plan.name, year: plan.year, committee: plan.committee, series, settings: planSectionSettings(plan) },
     person: { name: ident.name, gender: ident.gender, birth: ident.birth, idMasked: u.id_masked, phoneMasked: u.phone_masked, unitName: ident.unitName, unitId: ident.unitOrgId },
     profile,
     photoFileId: profFiles.find((f) => f.slot === 'avatar')?.fileId ?? null,
@@ -382,4 +389,4 @@ export function yearOf(now: Date): number {
   return chinaYear(now);
 }
 
-export { EDITABLE, FINAL };
+export { EDITABLE, FINAL, seriesOfPlan };

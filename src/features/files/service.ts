@@ -153,7 +153,7 @@ export function profileSlots(ctx: AppContext): UploadSlot[] {
 
 /** A section's slots for the partial (empty for sections without attachments). */
 export function rowSlots(ctx: AppContext, sectionKey: string): UploadSlot[] {
-  return (sectionByKey(sectionKey)?.attachments ?? []).map((s) => toUploadSlot(ctx, s, 'doc', false));
+  return (sectionByKey(sectionKey)?.attachments ?? []).map((s) => toUploadSlot(ctx, s, 'doc', !!s.single));
 }
 
 /**
@@ -202,7 +202,7 @@ export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType:
   const row = await db.selectFrom('section_rows').select('section').where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
   if (!row) return null;
   const def = sectionByKey(row.section)?.attachments.find((a) => a.key === slot);
-  return def ? toUploadSlot(ctx, def, 'doc', false) : null;
+  return def ? toUploadSlot(ctx, def, 'doc', !!def.single) : null;
 }
 
 /** A declaration's slots for the partial (the plan's 必传/选传 attachments). */

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
 import { pageParams, makePage } from '../../lib/paging.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { archivePlanOf } from '../sections/plan.js';
 import { completion } from '../../domain/sectionRules.js';
 import { progressSteps, type Status } from '../../domain/declaration.js';
 import { openPlans } from '../plans/repository.js';
@@ -18,7 +18,7 @@ export default async function meRoutes(app: FastifyInstance, { ctx }: { ctx: App
     const q = (req.query as Record<string, string>).q?.trim() ?? '';
     const { page, size, offset } = pageParams(req.query);
     const { rows, total } = await openPlans(ctx.db, ctx.config.now(), q, size, offset);
-    const done = completion(SECTIONS, await countRows(ctx, req.user!.id));
+    const done = completion((await archivePlanOf(ctx, req.user!.id)).sections, await countRows(ctx, req.user!.id));
     const d = await currentDeclaration(ctx, req.user!.id);
     let progress = null;
     // 需修改: the sections ticked on 返回修改, until the declaration is resubmitted.

@@ -11,6 +11,7 @@ import { syncPlanNotice } from '../notices/service.js';
 import { DEFAULT_PASS_RATIO, parseRatio } from '../../domain/evaluation.js';
 import type { PlanColumns, PlanRecord } from './repository.js';
 import { WHO_RULES, ruleModes, type WhoRule } from '../../domain/whoMay.js';
+import { MAX_REPRESENTATIVE_LIMIT, MAX_STUDY_HOURS, PASS_MARKS } from '../../domain/seriesRules.js';
 
 /** Who manages plans and notices: committee office staff, and platform admins. */
 export function canManagePlans(u: CurrentUser): boolean {
@@ -55,6 +56,11 @@ export interface PlanFormValues {
   major_mismatch: string;
   eligibility_mode: string;
   notice: string;
+  /** Series sections (migration 0026): '' = not asked. */
+  theory_pass_mark: string;
+  min_study_hours: string;
+  max_representative: string;
+  cnki_required: string;
   /** Who may declare (src/domain/whoMay.ts): warn or block per rule, keyed `rule_<key>` (the radios' names). */
   rules: Record<string, string>;
 }
@@ -154,6 +160,10 @@ export function newPlanValues(now: Date, committee?: { id: number; series_code: 
     major_mismatch: 'warn',
     eligibility_mode: 'warn',
     notice: '',
+    theory_pass_mark: '',
+    min_study_hours: '',
+    max_representative: '',
+    cnki_required: '0',
     rules: formRules(null),
   };
 }
@@ -185,6 +195,10 @@ export function planValues(p: PlanRecord, committeeSeries: string | null = null)
     major_mismatch: p.major_mismatch,
     eligibility_mode: p.eligibility_mode,
     notice: p.notice ?? '',
+    theory_pass_mark: p.theory_pass_mark === null ? '' : String(p.theory_pass_mark),
+    min_study_hours: p.min_study_hours === null ? '' : String(p.min_study_hours),
+    max_representative: p.max_representative === null ? '' : String(p.max_representative),
+    cnki_required: p.cnki_required ? '1' : '0',
     rules: formRules(p.declare_rules),
   };
 }
@@ -225,6 +239,10 @@ export async function checkPlan(
     major_mismatch: str(body, 'major_mismatch'),
     eligibility_mode: str(body, 'eligibility_mode'),
     notice: str(body, 'notice'),
+    theory_pass_mark: str(body, 'theory_pass_mark'),
+    min_study_hours: str(body, 'min_study_hours'),
+    max_representative: str(body, 'max_representative'),
+    cnki_required: str(body, 'cnki_required') === '1' ? '1' : '0',
     rules: postedRules(body, errors),
   };
 
@@ -273,6 +291,9 @@ export async function checkPlan(
   if (!ratio) errors.pass_ratio = '评审通过比例应写成“分子/分母”，如 2/3、1/2，且不大于1';
   if (v.publicity_required === '1' && v.publicity_days === undefined && !errors.publicity_days) errors.publicity_days = '请填写公示工作日数';
 
+  const seriesSettings = checkSeriesSettings(values);
+  Object.assign(errors, seriesSettings.errors);
+
   if (Object.keys(errors).length || committeeId === undefined || !series.ok) return { values, errors };
   const sections = values.required_sections;
   const defaults = defaultRequiredSections();
@@ -303,8 +324,28 @@ export async function checkPlan(
     eligibility_mode: v.eligibility_mode!,
     notice: v.notice || null,
     declare_rules: rulesJson(values.rules),
+    ...seriesSettings.columns,
   };
   return { values, errors, row };
+}
+
+/** 系列申报信息要求 (issue #16): the pass mark (60/70), 学时 minimum, 代表作 N; empty = not asked. */
+function checkSeriesSettings(values: PlanFormValues) {
+  const errors: FieldErrors = {};
+  const whole = (v: string, max: number, key: string, message: string): number | null => {
+    if (v === '') return null;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > max) errors[key] = message;
+    return n;
+  };
+  let pass: number | null = null;
+  if (values.theory_pass_mark !== '') {
+    pass = Number(values.theory_pass_mark);
+    if (!(PASS_MARKS as readonly number[]).includes(pass)) errors.theory_pass_mark = '教育理论考试合格分数请选择60分或70分';
+  }
+  const hours = whole(values.min_study_hours, MAX_STUDY_HOURS, 'min_study_hours', `每年最低学时应为1至${MAX_STUDY_HOURS}的整数，不要求的请留空`);
+  const rep = whole(values.max_representative, MAX_REPRESENTATIVE_LIMIT, 'max_representative', `代表作篇数上限应为1至${MAX_REPRESENTATIVE_LIMIT}的整数，不实行代表作评审的请留空`);
+  return { errors, columns: { theory_pass_mark: pass, min_study_hours: hours, max_representative: rep, cnki_required: values.cnki_required === '1' ? 1 : 0 } };
 }
 
 /** 收审材料日期 (optional): real dates, the end not before the start. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ROOT } from '../../app-root.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS } from '../../domain/sections.js';
 import { PLEDGE_TEXT, isPrintable } from '../../domain/declaration.js';
 import { reviewFormModel } from '../../print/reviewForm.js';
 import { reviewFormPdf, type PrintProblem } from '../../print/documents.js';

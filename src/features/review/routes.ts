@@ -4,7 +4,7 @@ import { requireStaff, refuseWithoutDuty, hasDuty } from '../../plugins/auth.js'
 import type { Duty } from '../../domain/duties.js';
 import { redirect } from '../../plugins/views.js';
 import { makePage, pageParams } from '../../lib/paging.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS } from '../../domain/sections.js';
 import { sectionFileRows } from '../../domain/sectionFiles.js';
 import { PROFILE_FIELDS } from '../../domain/profile.js';
 import { statusText, PLEDGE_TEXT, isPrintable, type Status } from '../../domain/declaration.js';
@@ -159,7 +159,8 @@ export default async function reviewRoutes(app: FastifyInstance, { ctx, unitPane
       sectionFiles: sectionFileRows(snapshot.sections),
       text: statusText(d.status as Status, d.status === 'reviewing' || d.status === 'returned' ? stage ?? null : null),
       photoUrl: snapshot.photoFileId ? `/org/reviews/${d.id}/files/${snapshot.photoFileId}` : '',
-      sections: SECTIONS, actionLabels: ACTION_LABELS,
+      // 返回修改 offers the sections of this version (a series' own ones only for its plans).
+      sections: SECTIONS.filter((x) => !x.series || snapshot.sections[x.key] !== undefined), actionLabels: ACTION_LABELS,
       // Only the actions this staff user's duties allow (本级人员授权); the POST checks again.
       available: ACTIONS.filter((a) => !(a === 'approve' && atUnit)).filter((a) => hasDuty(req.user, a === 'approve' ? 'review' : 'return')),
       lastSections: lastReturn?.data ? (JSON.parse(lastReturn.data).sections as string[]).map((k) => SECTIONS.find((s) => s.key === k)?.title) : [],

@@ -5,7 +5,7 @@ import { writeTx } from '../../db/index.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import { transition, opinionRequired, ACTION_LABELS, type ReviewAction } from '../../domain/workflow.js';
 import { statusText, type Status } from '../../domain/declaration.js';
-import { SECTIONS } from '../../domain/sections.js';
+import { ALL_SECTIONS as SECTIONS } from '../../domain/sections.js';
 import { parseRoute, parseCover } from '../declaration/service.js';
 import { scoped } from './scope.js';
 import { audit } from '../audit/service.js';

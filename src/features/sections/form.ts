@@ -36,7 +36,7 @@ export function formView(fields: readonly FieldDef[], values: RowValues | Record
     let other = false;
     let noMatch = false;
     if (def.type === 'select' || def.type === 'radio') {
-      options = dicts.options(def.dict!);
+      options = def.options ? def.options.map((o) => ({ code: o, name: o })) : dicts.options(def.dict!);
       other = !!def.allowOther && value !== '' && !options.some((o) => o.name === value);
     } else if (def.type === 'tree') {
       const found = query ? dicts.searchTree(def.dict!, query) : [];

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
 import { redirect } from '../../plugins/views.js';
-import { SECTIONS, sectionByKey, type SectionDef } from '../../domain/sections.js';
+import { sectionByKey, type SectionDef } from '../../domain/sections.js';
+import { archivePlanOf, type ArchivePlan } from './plan.js';
 import { display, type RowValues } from '../../domain/sectionRules.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import * as svc from './service.js';
@@ -28,7 +29,20 @@ function searchOf(body: Body): SearchRequest | undefined {
 export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   const opts = { preHandler: requireApplicant };
 
-  const defOf = (req: FastifyRequest, _reply: FastifyReply): SectionDef | null => sectionByKey((req.params as { key: string }).key) ?? null;
+  /**
+   * The section of the URL among the sections of the applicant's plan (its 系列: issue #16), with
+   * that plan's settings; a section of another series is 404, like an unknown key.
+   */
+  const planOf = new WeakMap<FastifyRequest, ArchivePlan>();
+  const archivePlan = async (req: FastifyRequest) => {
+    let ap = planOf.get(req);
+    if (!ap) planOf.set(req, (ap = await archivePlanOf(ctx, req.user!.id)));
+    return ap;
+  };
+  const defOf = async (req: FastifyRequest, _reply: FastifyReply): Promise<SectionDef | null> => {
+    const key = (req.params as { key: string }).key;
+    return (await archivePlan(req)).sections.find((s) => s.key === key) ?? null;
+  };
 
   /** 需修改 of this section (ticked on 返回修改), for full pages only. */
   async function revisionOf(req: FastifyRequest, def: SectionDef) {
@@ -57,7 +71,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   // ---- list ----
   app.get('/me/sections/:key', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const uid = req.user!.id;
     const counts = await svc.countRows(ctx, uid);
@@ -69,7 +83,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
     void offset;
     const list = makePage(rows.map((r) => ({ id: r.id, cells: cells(def, r.data) })), total, page, size);
     const tpl = req.isFragment ? 'sections/_list.njk' : 'sections/list.njk';
-    return reply.page(tpl, { ...(await revisionOf(req, def)), def, list, sections: SECTIONS, counts, title: def.title, breadcrumbs: crumbs(def), loadSortable: true });
+    return reply.page(tpl, { ...(await revisionOf(req, def)), def, list, sections: (await archivePlan(req)).sections, counts, title: def.title, breadcrumbs: crumbs(def), loadSortable: true });
   });
 
   // A form posted after the session ended comes back on its page after the next login
@@ -81,18 +95,18 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   // ---- new / create ----
   app.get('/me/sections/:key/new', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     return (await restoredForm(req, reply, def)) ?? renderForm(req, reply, def, { values: {} });
   });
 
   app.post('/me/sections/:key', { ...opts, config: { pendingForm: (p) => (sectionByKey(p.key!) ? `/me/sections/${p.key}/new` : null) } }, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const body = (req.body ?? {}) as Body;
     const search = searchOf(body);
     if (search) return renderForm(req, reply, def, { values: rawValues(def, body), search, raw: body });
-    const r = await svc.createRow(ctx, req.user!.id, def, body);
+    const r = await svc.createRow(ctx, req.user!.id, def, body, (await archivePlan(req)).settings);
     if (!r.ok) return renderForm(req, reply, def, { values: r.values, errors: r.errors, raw: body });
     // Sections with attachment slots continue on the edit page, where the files are uploaded.
     if (def.attachments.length) return reply.flashRedirect(`/me/sections/${def.key}/${r.id}/edit#attachments`, '已保存，请上传附件');
@@ -102,7 +116,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   // ---- edit / update ----
   app.get('/me/sections/:key/:id/edit', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const row = await svc.getRow(ctx, req.user!.id, def.key, Number((req.params as { id: string }).id));
     if (!row) return reply.callNotFound();
@@ -110,14 +124,14 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
   });
 
   app.post('/me/sections/:key/:id', { ...opts, config: { pendingForm: (p) => (sectionByKey(p.key!) && /^\d+$/.test(p.id!) ? `/me/sections/${p.key}/${p.id}/edit` : null) } }, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const id = Number((req.params as { id: string }).id);
     const body = (req.body ?? {}) as Body;
     if (!(await svc.getRow(ctx, req.user!.id, def.key, id))) return reply.callNotFound();
     const search = searchOf(body);
     if (search) return renderForm(req, reply, def, { id, values: rawValues(def, body), search, raw: body });
-    const r = await svc.updateRow(ctx, req.user!.id, def, id, body);
+    const r = await svc.updateRow(ctx, req.user!.id, def, id, body, (await archivePlan(req)).settings);
     if (!r) return reply.callNotFound();
     if (!r.ok) return renderForm(req, reply, def, { id, values: r.values, errors: r.errors, raw: body });
     return reply.flashRedirect(`/me/sections/${def.key}`, '已保存');
@@ -125,7 +139,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   // ---- delete (confirmation page, then POST) ----
   app.get('/me/sections/:key/:id/delete', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const row = await svc.getRow(ctx, req.user!.id, def.key, Number((req.params as { id: string }).id));
     if (!row) return reply.callNotFound();
@@ -138,7 +152,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
   });
 
   app.post('/me/sections/:key/:id/delete', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const id = Number((req.params as { id: string }).id);
     const ok = await svc.deleteRow(ctx, req.user!.id, def.key, id, (rowId) => cleanupRow(ctx, req.user!.id, rowId));
@@ -148,7 +162,7 @@ export default async function sectionRoutes(app: FastifyInstance, { ctx }: { ctx
 
   // ---- order: drag-sort (htmx) and 上移/下移 (plain form) post the same form ----
   app.post('/me/sections/:key/order', opts, async (req, reply) => {
-    const def = defOf(req, reply);
+    const def = await defOf(req, reply);
     if (!def) return reply.callNotFound();
     const body = (req.body ?? {}) as Body;
     const raw = body.order === undefined ? [] : Array.isArray(body.order) ? body.order : [body.order];

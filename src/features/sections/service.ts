@@ -1,6 +1,8 @@
 import type { AppContext } from '../../context.js';
 import { writeTx } from '../../db/index.js';
-import { SECTIONS, type SectionDef } from '../../domain/sections.js';
+import { SECTIONS, NO_PLAN_SETTINGS, type PlanSectionSettings, type SectionDef } from '../../domain/sections.js';
+import { isRepresentative, representativeError } from '../../domain/seriesRules.js';
+import { currentTitle, type TitleRow } from '../../domain/tenure.js';
 import { validateRow, reorderSubset, moveInOrder, type RowValues, type FieldErrors } from '../../domain/sectionRules.js';
 import { chinaToday } from '../plans/repository.js';
 
@@ -45,9 +47,30 @@ export async function getRow(ctx: AppContext, userId: number, key: string, id: n
 
 type SaveResult = { ok: true; id: number } | { ok: false; values: RowValues; errors: FieldErrors };
 
-async function check(ctx: AppContext, userId: number, def: SectionDef, input: Record<string, unknown>, exceptId?: number) {
+async function check(ctx: AppContext, userId: number, def: SectionDef, input: Record<string, unknown>, exceptId: number | undefined, plan: PlanSectionSettings) {
   const dicts = await ctx.dicts.ready();
   const { values, errors } = validateRow(def, input, { today: chinaToday(ctx.config.now()), dicts });
+  // 拟评审类型: one row only.
+  if (def.maxRows && exceptId === undefined) {
+    const n = (await countRows(ctx, userId))[def.key] ?? 0;
+    const first = def.fields[0]!;
+    if (n >= def.maxRows) errors[first.key] ??= `${def.title}只能填写${def.maxRows}条，请修改已填写的记录`;
+  }
+  // 任现职以来 (公开课): not before the current title's 资格认定时间.
+  const sinceKey = def.sinceCurrentTitle;
+  if (sinceKey && !errors[sinceKey] && typeof values[sinceKey] === 'string') {
+    const cur = currentTitle((await listRows(ctx, userId, 'titles')).map((r) => r.data as unknown as TitleRow));
+    if (cur?.since && (values[sinceKey] as string) < cur.since) {
+      const label = def.fields.find((f) => f.key === sinceKey)?.label ?? sinceKey;
+      errors[sinceKey] = `请填写任现职以来的${def.title}：${label}不能早于现职称资格认定时间${cur.since}`;
+    }
+  }
+  // 代表作: at most the plan's N.
+  if (def.fields.some((f) => f.key === 'representative') && !errors.representative) {
+    const others = (await listRows(ctx, userId, def.key)).filter((r) => r.id !== exceptId).map((r) => r.data);
+    const e = representativeError(others, isRepresentative(values), plan.maxRepresentative);
+    if (e) errors.representative = e;
+  }
   if (def.uniqueBy && !errors[def.uniqueBy] && values[def.uniqueBy] !== null) {
     const others = await listRows(ctx, userId, def.key);
     if (others.some((r) => r.id !== exceptId && r.data[def.uniqueBy!] === values[def.uniqueBy!])) {
@@ -62,8 +85,8 @@ async function check(ctx: AppContext, userId: number, def: SectionDef, input: Re
   return { values, errors };
 }
 
-export async function createRow(ctx: AppContext, userId: number, def: SectionDef, input: Record<string, unknown>): Promise<SaveResult> {
-  const { values, errors } = await check(ctx, userId, def, input);
+export async function createRow(ctx: AppContext, userId: number, def: SectionDef, input: Record<string, unknown>, plan: PlanSectionSettings = NO_PLAN_SETTINGS): Promise<SaveResult> {
+  const { values, errors } = await check(ctx, userId, def, input, undefined, plan);
   if (Object.keys(errors).length) return { ok: false, values, errors };
   const stamp = ctx.config.now().toISOString();
   const id = await writeTx(ctx.db, async (trx) => {
@@ -83,9 +106,9 @@ export async function createRow(ctx: AppContext, userId: number, def: SectionDef
   return { ok: true, id };
 }
 
-export async function updateRow(ctx: AppContext, userId: number, def: SectionDef, id: number, input: Record<string, unknown>): Promise<SaveResult | null> {
+export async function updateRow(ctx: AppContext, userId: number, def: SectionDef, id: number, input: Record<string, unknown>, plan: PlanSectionSettings = NO_PLAN_SETTINGS): Promise<SaveResult | null> {
   if (!(await getRow(ctx, userId, def.key, id))) return null;
-  const { values, errors } = await check(ctx, userId, def, input, id);
+  const { values, errors } = await check(ctx, userId, def, input, id, plan);
   if (Object.keys(errors).length) return { ok: false, values, errors };
   await ctx.db
     .updateTable('section_rows')

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { SECTIONS, SECTION_KEYS, sectionByKey, sectionDicts, type FieldDef } from '../../../src/domain/sections.js';
+import { ALL_SECTIONS, SECTIONS, SECTION_KEYS, sectionByKey, sectionDicts, type FieldDef } from '../../../src/domain/sections.js';
 import { completion, moveInOrder, reorderSubset, validateFields, validateRow, display, printedDate, ONGOING, OTHER, type DictLookup, type RuleContext } from '../../../src/domain/sectionRules.js';
 import { PROFILE_FIELDS } from '../../../src/domain/profile.js';
 
@@ -248,9 +248,16 @@ t.test('registry: SECTIONS is consistent', async (t) => {
     const m = /with keys `([^`]+)`/.exec(fs.readFileSync(design, 'utf8'));
     if (m) t.same(SECTION_KEYS, m[1]!.trim().split(/\s+/), `keys match ${design}`);
   }
-  t.equal(new Set(SECTIONS.map((s) => s.title)).size, SECTIONS.length, 'unique titles');
-  const types = new Set(['text', 'textarea', 'date', 'year', 'int', 'select', 'radio', 'tree']);
-  for (const s of SECTIONS) {
+  t.equal(new Set(ALL_SECTIONS.map((s) => s.title)).size, ALL_SECTIONS.length, 'unique titles');
+  t.equal(new Set(ALL_SECTIONS.map((s) => s.key)).size, ALL_SECTIONS.length, 'unique keys');
+  const types = new Set(['text', 'textarea', 'date', 'year', 'int', 'number', 'select', 'radio', 'tree']);
+  const series = new Set((JSON.parse(fs.readFileSync(path.resolve('fixtures/series.json'), 'utf8')).series as { code: string }[]).map((x) => x.code));
+  for (const s of ALL_SECTIONS) {
+    if (s.series) {
+      t.ok(s.series.length > 0 && s.series.every((c) => series.has(c)), `${s.key}: series are 系列 codes`);
+      t.ok(s.printAfter && SECTION_KEYS.includes(s.printAfter), `${s.key}: prints after a common table`);
+    } else t.notOk(s.printAfter, `${s.key}: a common section has its fixed place`);
+    if (s.sinceCurrentTitle) t.equal(s.fields.find((f) => f.key === s.sinceCurrentTitle)?.type, 'date', `${s.key}: 任现职以来 on a date`);
     const keys = s.fields.map((f) => f.key);
     t.equal(new Set(keys).size, keys.length, `${s.key}: unique field keys`);
     t.equal(new Set(s.fields.map((f) => f.label)).size, keys.length, `${s.key}: unique field labels`);
@@ -265,7 +272,8 @@ t.test('registry: SECTIONS is consistent', async (t) => {
         t.equal(other?.type, 'date', `${s.key}.${f.key}: after a date`);
         t.equal(f.type, 'date', `${s.key}.${f.key}: only dates have after`);
       }
-      if (f.type === 'select' || f.type === 'radio' || f.type === 'tree') t.ok(f.dict, `${s.key}.${f.key}: ${f.type} has a dict`);
+      if (f.type === 'select' || f.type === 'radio' || f.type === 'tree') t.ok(!!f.dict !== !!f.options?.length, `${s.key}.${f.key}: ${f.type} has a dict or its options`);
+      if (f.options) t.not(f.type, 'tree', `${s.key}.${f.key}: a tree needs its dictionary`);
       if (f.type === 'tree') t.ok(f.dict === 'major' || f.dict === 'specialty', `${s.key}.${f.key}: tree dict is major or specialty`);
       if (f.type === 'text' || f.type === 'textarea') t.ok(f.max && f.max > 0, `${s.key}.${f.key}: text has a max`);
       if (f.allowOngoing) t.equal(f.type, 'date', `${s.key}.${f.key}: only dates can be 至今`);
