@@ -12,6 +12,7 @@ import { LEVEL_NAMES } from '../../domain/declaration.js';
 import { idHmac } from '../../lib/pii.js';
 import { scoped, scopedOnce } from '../review/scope.js';
 import { parseCover } from '../declaration/service.js';
+import { latestConfirmedVotes } from '../results/votes.js';
 import type { ApiClient } from './tokens.js';
 
 export const MAX_LIMIT = 100;
@@ -170,7 +171,7 @@ export async function planResults(ctx: AppContext, c: ApiClient, access: Extract
   const more = page.length > limit;
   const want = page.slice(0, limit);
   if (!want.length) return { data: [] as ApiResult[], limit, next_after: null as number | null };
-  const [rows, votes, certs] = await Promise.all([
+  const [rows, vote, certs] = await Promise.all([
     ctx.db
       .selectFrom('declarations as d')
       .innerJoin('users as u', 'u.id', 'd.user_id')
@@ -179,17 +180,9 @@ export async function planResults(ctx: AppContext, c: ApiClient, access: Extract
       .where('d.id', 'in', want)
       .orderBy('d.id')
       .execute(),
-    ctx.db
-      .selectFrom('evaluation_votes as v')
-      .innerJoin('evaluations as e', 'e.id', 'v.evaluation_id')
-      .select(['v.declaration_id', 'v.agree', 'v.disagree', 'v.abstain', 'e.meeting_date'])
-      .where('v.declaration_id', 'in', want)
-      .where('e.confirmed_at', 'is not', null)
-      .orderBy('e.id')
-      .execute(),
+    latestConfirmedVotes(ctx.db, want),
     ctx.db.selectFrom('certificates').select(['declaration_id', 'number']).where('declaration_id', 'in', want).execute(),
   ]);
-  const vote = new Map(votes.map((v) => [v.declaration_id, v] as const));
   const cert = new Map(certs.map((x) => [x.declaration_id, x.number] as const));
   const data: ApiResult[] = rows.map((d) => {
     let cover: Partial<ReturnType<typeof parseCover>> = {};
@@ -201,7 +194,7 @@ export async function planResults(ctx: AppContext, c: ApiClient, access: Extract
       declaration_id: d.id, name: d.name, id_number_masked: d.id_masked ?? '', unit: d.unit_name ?? '',
       title: cover.title ?? '', level: cover.level ?? '', level_name: (cover.level && LEVEL_NAMES[cover.level]) || cover.level_name || '', specialty: cover.specialty ?? '',
       result: d.status as 'passed' | 'failed', meeting_date: v?.meeting_date ?? null,
-      votes: v ? { agree: Number(v.agree), disagree: Number(v.disagree), abstain: Number(v.abstain) } : null,
+      votes: v ? { agree: v.agree, disagree: v.disagree, abstain: v.abstain } : null,
       certificate_number: cert.get(d.id) ?? null,
     };
   });

@@ -10,6 +10,7 @@ import type { AppContext } from '../../context.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import { statusText, CATEGORY_NAMES, LEVEL_NAMES, type Status } from '../../domain/declaration.js';
 import { scopedOnce } from '../review/scope.js';
+import { latestConfirmedVotes } from '../results/votes.js';
 import { mayReveal } from '../security/reveal.js';
 import { xlsxBuffer, type XlsxColumn } from '../../lib/xlsx.js';
 import { chinaMinute, chinaStamp, safeCover, safeRoute } from '../stats/service.js';
@@ -114,7 +115,7 @@ export async function exportCount(ctx: AppContext, officeId: number, f: ExportFi
 export async function exportPage(ctx: AppContext, officeId: number, f: ExportFilters, after: number, size: number, fullId: boolean): Promise<ExportRow[]> {
   const ids = (await base(ctx, officeId, f).select('d.id').where('d.id', '>', after).orderBy('d.id').limit(size).execute()).map((r) => r.id);
   if (!ids.length) return [];
-  const [rows, votes, certs] = await Promise.all([
+  const [rows, vote, certs] = await Promise.all([
     ctx.db
       .selectFrom('declarations as d')
       .innerJoin('users as u', 'u.id', 'd.user_id')
@@ -125,18 +126,9 @@ export async function exportPage(ctx: AppContext, officeId: number, f: ExportFil
       .where('d.id', 'in', ids)
       .orderBy('d.id')
       .execute(),
-    ctx.db
-      .selectFrom('evaluation_votes as v')
-      .innerJoin('evaluations as e', 'e.id', 'v.evaluation_id')
-      .select(['v.declaration_id', 'v.agree', 'v.disagree', 'v.abstain', 'v.result', 'e.meeting_date', 'e.id as evaluation_id'])
-      .where('v.declaration_id', 'in', ids)
-      .where('e.confirmed_at', 'is not', null)
-      .orderBy('e.id')
-      .execute(),
+    latestConfirmedVotes(ctx.db, ids),
     ctx.db.selectFrom('certificates').select(['declaration_id', 'number', 'issued_at']).where('declaration_id', 'in', ids).execute(),
   ]);
-  // The latest confirmed meeting of each declaration (ordered by evaluation id: the last one wins).
-  const vote = new Map(votes.map((v) => [v.declaration_id, v] as const));
   const cert = new Map(certs.map((c) => [c.declaration_id, c] as const));
   return rows.map((d) => {
     const cover = safeCover(d);

@@ -13,6 +13,7 @@ import { isValidDate } from '../../domain/workdays.js';
 import { writeStages } from '../review/scope.js';
 import { parseCover, type Snapshot } from '../declaration/service.js';
 import { audit } from '../audit/service.js';
+import { latestConfirmedVotes } from '../results/votes.js';
 import { ed25519Public } from '../../lib/secrets.js';
 import { sha256, verifyArchive, writeArchive, type Manifest, type ManifestDeclaration, type ManifestFile, type ManifestResult } from './transferArchive.js';
 
@@ -184,23 +185,11 @@ export async function outArchive(ctx: AppContext, u: Staff & { orgId: number }, 
   return zip;
 }
 
-/** The latest confirmed result of each declaration (passed/failed with the meeting's figures). */
+/** The latest confirmed result of each declaration now 通过/未通过 (the meeting's figures). */
 async function latestResults(ctx: AppContext, ids: number[]) {
   const out = new Map<number, Omit<ManifestResult, 'id'>>();
-  if (!ids.length) return out;
-  const rows = await ctx.db
-    .selectFrom('evaluation_votes as v')
-    .innerJoin('evaluations as e', 'e.id', 'v.evaluation_id')
-    .innerJoin('declarations as d', 'd.id', 'v.declaration_id')
-    .select(['v.declaration_id', 'v.agree', 'v.disagree', 'v.abstain', 'v.result', 'e.meeting_date', 'e.members_expected', 'e.members_present'])
-    .where('v.declaration_id', 'in', ids)
-    .where('e.confirmed_at', 'is not', null)
-    .where('d.status', 'in', ['passed', 'failed'])
-    .orderBy('e.confirmed_at', 'asc')
-    .orderBy('e.id', 'asc')
-    .execute();
-  for (const r of rows) {
-    out.set(r.declaration_id, { result: r.result, agree: r.agree, disagree: r.disagree, abstain: r.abstain, members_expected: r.members_expected, members_present: r.members_present, meeting_date: r.meeting_date });
+  for (const [id, v] of await latestConfirmedVotes(ctx.db, ids, { decidedOnly: true })) {
+    out.set(id, { result: v.result, agree: v.agree, disagree: v.disagree, abstain: v.abstain, members_expected: v.members_expected, members_present: v.members_present, meeting_date: v.meeting_date });
   }
   return out;
 }
