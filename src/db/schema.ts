@@ -219,6 +219,9 @@ export interface SupplementRequestsTable {
   created_at: string;
   /** When the applicant handed in every item; null = still asked. */
   submitted_at: string | null;
+  /** Withdrawn by the stage that asked (migration 0030); null = not withdrawn. */
+  cancelled_at?: string | null;
+  cancelled_by?: number | null;
 }
 
 export interface MessagesTable {

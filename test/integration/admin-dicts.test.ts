@@ -46,7 +46,7 @@ t.test('dictionary browser: list, enums, trees, series, regions, committees', as
 
   const series = await a.get('/admin/dicts/series');
   t.equal(series.statusCode, 200);
-  t.match(series.body, /<td rowspan="1">S01<\/td><td rowspan="1">高等学校教师<\/td>\s*<td>—<\/td>\s*<td>教授<\/td><td>副教授<\/td><td>讲师<\/td><td>助教<\/td><td><\/td>/);
+  t.match(series.body, /<td rowspan="1">S01<\/td><td rowspan="1"><a href="\/admin\/dicts\/series\/S01\/titles">高等学校教师<\/a><\/td>\s*<td>—<\/td>\s*<td>教授<\/td><td>副教授<\/td><td>讲师<\/td><td>助教<\/td><td><\/td>/);
   t.match(series.body, /<th>正高级<\/th><th>副高级<\/th><th>中级<\/th><th>助理级<\/th><th>员级<\/th>/);
   t.match(series.body, '卫生技术人员');
   t.match(series.body, '<td>护理类</td>');

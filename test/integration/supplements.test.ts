@@ -101,3 +101,67 @@ t.test('a stage asks for 补充材料; the applicant uploads only those; the ver
   const again = await upload(app, zhang, `/me/supplements/${req.id}/i1`, 'x.png', makePng(80, 80, 6));
   t.match((await zhang.get(again.headers.location as string)).body, '补充材料已全部上传，不能再修改');
 });
+
+t.test('a wrong file is removed while the request is open; the stage withdraws a request', async (t) => {
+  const app = await makeApp();
+  t.teardown(() => app.close());
+  const w = await kunming(app);
+  const { id, agent: zhang } = await submittedDeclaration(app, w);
+  await app.ctx.db.updateTable('declarations').set({ stage: 1 }).where('id', '=', id).execute();
+  const sup = await staffAgent(app, w.staff.supervisor);
+  await sup.get(`/org/reviews/${id}`);
+  await sup.post(`/org/reviews/${id}/supplements`, { items: '近五年年度考核表\n论文检索证明' });
+  const [req] = await app.ctx.db.selectFrom('supplement_requests').select('id').where('declaration_id', '=', id).execute();
+
+  // A wrong file: removed after a confirmation page, then the right one goes up.
+  await zhang.get('/me/declaration');
+  await upload(app, zhang, `/me/supplements/${req!.id}/i1`, '错误文件.png', makePng(90, 120, 7));
+  const att = await app.ctx.db.selectFrom('attachments').select(['id', 'file_id']).where('owner_type', '=', 'supplement').where('owner_id', '=', req!.id).executeTakeFirstOrThrow();
+  const page = await zhang.get('/me/declaration');
+  const removeUrl = `/me/supplements/${req!.id}/i1/files/${att.file_id}/remove`;
+  t.match(page.body, `href="${removeUrl}"`, 'a 删除 link per uploaded file');
+  // Not through the generic 附件管理 delete: the record of a request is not edited there.
+  t.equal((await zhang.post(`/me/attachments/${att.id}/delete`, {})).statusCode, 404, 'generic delete refused');
+  const confirm = await zhang.get(removeUrl);
+  t.equal(confirm.statusCode, 200);
+  t.match(confirm.body, '确定删除“近五年年度考核表”的文件“错误文件.png”吗？');
+  const wang = await readyApplicant(app, w.unit, { name: '王芳', seq: '342', phone: '13900139000' });
+  const other = new Agent(app);
+  await login(other, 'applicant', wang.phone);
+  await other.get('/me');
+  t.equal((await other.get(removeUrl)).statusCode, 404, "another applicant's file → 404");
+  t.equal((await other.post(removeUrl, {})).statusCode, 404);
+  const removed = await zhang.post(removeUrl, {});
+  t.equal(removed.statusCode, 303);
+  t.match((await zhang.get(removed.headers.location as string)).body, '已删除，请重新上传正确的文件');
+  t.notOk(await app.ctx.db.selectFrom('attachments').select('id').where('id', '=', att.id).executeTakeFirst(), 'attachment gone');
+  t.notOk(await app.ctx.db.selectFrom('files').select('id').where('id', '=', att.file_id).executeTakeFirst(), 'file row gone');
+  t.ok(await app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'supplement_remove').executeTakeFirst(), 'audited');
+  t.match((await zhang.get('/me/records')).body, '删除补充材料', 'on the timeline');
+
+  // Another organisation cannot withdraw it; the stage that asked can, after confirming.
+  const unit = await staffAgent(app, w.staff.unit);
+  await unit.get(`/org/reviews/${id}`);
+  t.equal((await unit.get(`/org/reviews/${id}/supplements/${req!.id}/cancel`)).statusCode, 404, 'not the org that asked');
+  t.equal((await unit.post(`/org/reviews/${id}/supplements/${req!.id}/cancel`, {})).statusCode, 404);
+  const county = await staffAgent(app, w.staff.county);
+  await county.get('/org');
+  t.equal((await county.post(`/org/reviews/${id}/supplements/${req!.id}/cancel`, {})).statusCode, 404, 'out of scope');
+  t.match((await sup.get(`/org/reviews/${id}`)).body, `href="/org/reviews/${id}/supplements/${req!.id}/cancel"`);
+  const ask = await sup.get(`/org/reviews/${id}/supplements/${req!.id}/cancel`);
+  t.match(ask.body, '确定撤销于 2026-06-15 要求的补充材料吗？');
+  const cancelled = await sup.post(`/org/reviews/${id}/supplements/${req!.id}/cancel`, {});
+  t.match((await sup.get(cancelled.headers.location as string)).body, '已撤销补充材料要求');
+  t.match((await sup.get(`/org/reviews/${id}`)).body, '已撤销（2026-06-15');
+  const again = await sup.post(`/org/reviews/${id}/supplements/${req!.id}/cancel`, {});
+  t.match((await sup.get(again.headers.location as string)).body, '该补充材料要求已撤销');
+  t.equal((await app.ctx.db.selectFrom('declarations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status, 'reviewing', 'still under review');
+
+  // Nothing more is asked of the applicant; an upload now is refused with the reason.
+  t.notMatch((await zhang.get('/me')).body, '要求您补充以下材料');
+  const msg = await app.ctx.db.selectFrom('messages').select('content').where('user_id', '=', (await app.ctx.db.selectFrom('declarations').select('user_id').where('id', '=', id).executeTakeFirstOrThrow()).user_id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  t.match(msg.content, '已撤销此前要求的补充材料');
+  await zhang.get('/me');
+  const late = await upload(app, zhang, `/me/supplements/${req!.id}/i2`, 'x.png', makePng(80, 80, 8));
+  t.match((await zhang.get(late.headers.location as string)).body, '审核部门已撤销该补充材料要求，无需上传');
+});

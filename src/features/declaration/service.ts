@@ -382,7 +382,7 @@ export async function versionOf(ctx: AppContext, d: Declaration): Promise<{ no: 
 export const ACTION_NAMES: Record<string, string> = {
   save_cover: '保存封面', submit: '提交申报', resubmit: '重新提交', approve: '审核通过', return: '返回修改', reset: '重置流程',
   reject: '不予受理', fail_year: '本年度申报失败', supervisor_changed: '更换主管部门', verify: '单位核验', publicize: '公示', recommend: '推荐上报', paper: '纸质材料已收',
-  evaluate: '评审结果确认', transfer_out: '转评委会', transfer_in: '转入', certify: '发证', integrity_reject: '不予受理（记入诚信档案）', supplement: '要求补充材料', supplement_upload: '上传补充材料',
+  evaluate: '评审结果确认', transfer_out: '转评委会', transfer_in: '转入', certify: '发证', integrity_reject: '不予受理（记入诚信档案）', supplement: '要求补充材料', supplement_upload: '上传补充材料', supplement_cancel: '撤销补充材料要求', supplement_remove: '删除补充材料',
 };
 
 export function yearOf(now: Date): number {

@@ -113,8 +113,9 @@ export async function deleteAttachment(ctx: AppContext, userId: number, attachme
     if (!a) return null;
     // A declaration's files are frozen while it is under review.
     if ((a.owner_type === 'declaration' || a.owner_type === 'recognition') && !(await slotOf(ctx, trx, userId, a.owner_type, a.owner_id, a.slot))) return null;
-    // A 证书服务 request's scans and a notice's files are removed only through their own pages.
-    if (a.owner_type === 'cert_service' || a.owner_type === 'notice') return null;
+    // A 证书服务 request's scans, a notice's files and 补充材料 (only while the request is open)
+    // are removed only through their own pages.
+    if (a.owner_type === 'cert_service' || a.owner_type === 'notice' || a.owner_type === 'supplement') return null;
     await trx.deleteFrom('attachments').where('id', '=', a.id).execute();
     return releaseFiles(trx, userId, [a.file_id]);
   });

@@ -6,7 +6,8 @@ import { audit } from '../audit/service.js';
 import { sendStoredFile } from '../files/send.js';
 import { sizeMessage, EMPTY_MESSAGE } from '../files/service.js';
 import { uploadFormLimits, uploadTmpDir } from '../files/routes.js';
-import { requestSupplement, supplementFileForStaff, uploadSupplement } from './service.js';
+import { cancelSupplement, ownSupplementFile, removeSupplementFile, requestSupplement, supplementFileForStaff, supplementsOf, uploadSupplement } from './service.js';
+import { visibleDeclaration } from '../review/service.js';
 
 /** 补充材料: the stage asks (/org/reviews/:id), the applicant uploads (/me/declaration). */
 export default async function supplementRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
@@ -23,12 +24,50 @@ export default async function supplementRoutes(app: FastifyInstance, { ctx }: { 
     return reply.flashRedirect(`/org/reviews/${id}#supplements`, '已要求申报人补充材料（申报仍在本环节审核，不计入返回修改次数）');
   });
 
+  // 撤销补充材料要求: a confirmation page, then the POST (the stage that asked, while still open).
+  app.get('/org/reviews/:id/supplements/:rid/cancel', { preHandler: requireStaff }, async (req, reply) => {
+    const p = req.params as { id: string; rid: string };
+    const d = await visibleDeclaration(ctx, req.user!, Number(p.id));
+    const s = d ? (await supplementsOf(ctx, d.id)).find((x) => x.id === Number(p.rid) && x.org_id === req.user!.orgId) : undefined;
+    if (!d || !s) return reply.callNotFound();
+    if (s.submitted_at || s.cancelled_at) return reply.flashRedirect(`/org/reviews/${d.id}#supplements`, s.cancelled_at ? '该补充材料要求已撤销' : '申报人已全部上传，不能撤销', 'error');
+    return reply.page('components/confirm.njk', {
+      title: '撤销补充材料要求', message: `确定撤销于 ${s.created_at.slice(0, 10)} 要求的补充材料吗？申报人将不必再上传，已上传的文件保留在记录中。`,
+      detail: s.items.map((i) => i.label).join('、'), action: `/org/reviews/${d.id}/supplements/${s.id}/cancel`, cancel: `/org/reviews/${d.id}#supplements`, confirmLabel: '确认撤销',
+    });
+  });
+
+  app.post('/org/reviews/:id/supplements/:rid/cancel', { preHandler: requireStaff }, async (req, reply) => {
+    const p = req.params as { id: string; rid: string };
+    const r = await cancelSupplement(ctx, req.user!, Number(p.id), Number(p.rid), req);
+    if (!r.ok && r.status === 404) return reply.callNotFound();
+    return r.ok ? reply.flashRedirect(`/org/reviews/${p.id}#supplements`, '已撤销补充材料要求') : reply.flashRedirect(`/org/reviews/${p.id}#supplements`, r.error, 'error');
+  });
+
   app.get('/org/reviews/:id/supplements/:fileId', { preHandler: requireStaff }, async (req, reply) => {
     const p = req.params as { id: string; fileId: string };
     const f = await supplementFileForStaff(ctx, req.user!, Number(p.id), Number(p.fileId));
     if (!f) return reply.callNotFound();
     await audit(ctx, req, { action: 'file_download', objectType: 'file', objectId: f.id, detail: `申报 ${p.id} 补充材料` });
     return sendStoredFile(req, reply, ctx.blobs, f, (req.query as Record<string, string>).download === '1');
+  });
+
+  // A wrong file is removed while the request is open: a confirmation page, then the POST.
+  app.get('/me/supplements/:id/:item/files/:fileId/remove', { preHandler: requireApplicant }, async (req, reply) => {
+    const p = req.params as { id: string; item: string; fileId: string };
+    const f = await ownSupplementFile(ctx, req.user!.id, Number(p.id), p.item, Number(p.fileId));
+    if (!f) return reply.callNotFound();
+    return reply.page('components/confirm.njk', {
+      title: '删除补充材料', message: `确定删除“${f.item.label}”的文件“${f.name}”吗？删除后可重新上传。`,
+      action: `/me/supplements/${f.request.id}/${f.item.key}/files/${f.fileId}/remove`, cancel: '/me/declaration#supplements', confirmLabel: '确认删除',
+    });
+  });
+
+  app.post('/me/supplements/:id/:item/files/:fileId/remove', { preHandler: requireApplicant }, async (req, reply) => {
+    const p = req.params as { id: string; item: string; fileId: string };
+    const r = await removeSupplementFile(ctx, req.user!.id, Number(p.id), p.item, Number(p.fileId), req);
+    if (!r.ok && r.status === 404) return reply.callNotFound();
+    return r.ok ? reply.flashRedirect('/me/declaration#supplements', '已删除，请重新上传正确的文件') : reply.flashRedirect('/me/declaration#supplements', r.error, 'error');
   });
 
   // One named item, one file (the CSRF token first, then `file`).

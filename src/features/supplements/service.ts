@@ -7,7 +7,7 @@ import { parseRoute } from '../declaration/service.js';
 import { visibleDeclaration, isTheirTurn } from '../review/service.js';
 import { sendMessage } from '../auth/service.js';
 import { audit } from '../audit/service.js';
-import { storeFile, type UploadInput } from '../files/service.js';
+import { releaseFiles, storeFile, sweepBlobs, type UploadInput } from '../files/service.js';
 
 // 补充材料: asked by the stage whose turn it is; the declaration stays under review at that
 // stage, returns_count is untouched and the frozen version is not rewritten — the files hang off
@@ -19,6 +19,10 @@ export interface SupplementView {
   note: string | null;
   created_at: string;
   submitted_at: string | null;
+  /** Withdrawn by the stage (撤销); null = not withdrawn. */
+  cancelled_at: string | null;
+  /** The organisation that asked (only it may withdraw). */
+  org_id: number;
   items: (SupplementItem & { files: { fileId: number; name: string; at: string }[] })[];
   missing: SupplementItem[];
 }
@@ -28,7 +32,7 @@ export async function supplementsOf(ctx: AppContext, declarationId: number): Pro
   const reqs = await ctx.db
     .selectFrom('supplement_requests as r')
     .innerJoin('orgs as o', 'o.id', 'r.org_id')
-    .select(['r.id', 'r.items', 'r.note', 'r.created_at', 'r.submitted_at', 'o.name as org'])
+    .select(['r.id', 'r.org_id', 'r.items', 'r.note', 'r.created_at', 'r.submitted_at', 'r.cancelled_at', 'o.name as org'])
     .where('r.declaration_id', '=', declarationId)
     .orderBy('r.id', 'desc')
     .execute();
@@ -45,7 +49,7 @@ export async function supplementsOf(ctx: AppContext, declarationId: number): Pro
     const items = JSON.parse(r.items) as SupplementItem[];
     const mine = files.filter((f) => f.owner_id === r.id);
     return {
-      id: r.id, org: r.org, note: r.note, created_at: r.created_at, submitted_at: r.submitted_at,
+      id: r.id, org: r.org, org_id: r.org_id, note: r.note, created_at: r.created_at, submitted_at: r.submitted_at, cancelled_at: r.cancelled_at ?? null,
       items: items.map((i) => ({ ...i, files: mine.filter((f) => f.slot === i.key).map((f) => ({ fileId: f.file_id, name: f.original_name, at: f.created_at })) })),
       missing: missingItems(items, mine.map((f) => f.slot)),
     };
@@ -56,7 +60,7 @@ export async function supplementsOf(ctx: AppContext, declarationId: number): Pro
 export async function openSupplementsOfUser(ctx: AppContext, userId: number, declarationId: number): Promise<SupplementView[]> {
   const d = await ctx.db.selectFrom('declarations').select('id').where('id', '=', declarationId).where('user_id', '=', userId).executeTakeFirst();
   if (!d) return [];
-  return (await supplementsOf(ctx, d.id)).filter((s) => !s.submitted_at);
+  return (await supplementsOf(ctx, d.id)).filter((s) => !s.submitted_at && !s.cancelled_at);
 }
 
 export type RequestResult = { ok: true; id: number } | { ok: false; status: 404 | 409 | 422; error: string; values?: { items: string; note: string } };
@@ -95,7 +99,7 @@ async function ownOpenRequest(ctx: AppContext, userId: number, requestId: number
   return ctx.db
     .selectFrom('supplement_requests as r')
     .innerJoin('declarations as d', 'd.id', 'r.declaration_id')
-    .select(['r.id', 'r.items', 'r.declaration_id', 'r.submitted_at'])
+    .select(['r.id', 'r.items', 'r.declaration_id', 'r.submitted_at', 'r.cancelled_at'])
     .where('r.id', '=', requestId)
     .where('d.user_id', '=', userId)
     .executeTakeFirst();
@@ -107,6 +111,7 @@ export type UploadResult = { ok: true; complete: boolean } | { ok: false; status
 export async function uploadSupplement(ctx: AppContext, userId: number, requestId: number, itemKey: string, file: UploadInput, req: FastifyRequest): Promise<UploadResult> {
   const r = await ownOpenRequest(ctx, userId, requestId);
   if (!r) return { ok: false, status: 404, error: '补充材料要求不存在' };
+  if (r.cancelled_at) return { ok: false, status: 409, error: '审核部门已撤销该补充材料要求，无需上传' };
   if (r.submitted_at) return { ok: false, status: 409, error: '补充材料已全部上传，不能再修改' };
   const items = JSON.parse(r.items) as SupplementItem[];
   const item = items.find((i) => i.key === itemKey);
@@ -142,4 +147,75 @@ export async function supplementFileForStaff(ctx: AppContext, user: CurrentUser,
     .where('r.declaration_id', '=', d.id)
     .where('a.file_id', '=', fileId)
     .executeTakeFirst();
+}
+
+export type ChangeResult = { ok: true } | { ok: false; status: 404 | 409; error: string };
+
+/**
+ * The stage that asked withdraws an open request (撤销补充材料要求): nothing more is asked of the
+ * applicant; files already uploaded stay with the request for the record.
+ */
+export async function cancelSupplement(ctx: AppContext, user: CurrentUser, declarationId: number, requestId: number, req: FastifyRequest): Promise<ChangeResult> {
+  const d = await visibleDeclaration(ctx, user, declarationId);
+  if (!d || !Number.isSafeInteger(requestId)) return { ok: false, status: 404, error: '补充材料要求不存在' };
+  const stamp = ctx.config.now().toISOString();
+  const r = await writeTx(ctx.db, async (trx): Promise<ChangeResult> => {
+    const row = await trx.selectFrom('supplement_requests').select(['id', 'items', 'submitted_at', 'cancelled_at']).where('id', '=', requestId).where('declaration_id', '=', d.id).where('org_id', '=', user.orgId ?? -1).executeTakeFirst();
+    if (!row) return { ok: false, status: 404, error: '补充材料要求不存在' };
+    if (row.cancelled_at) return { ok: false, status: 409, error: '该补充材料要求已撤销' };
+    if (row.submitted_at) return { ok: false, status: 409, error: '申报人已全部上传，不能撤销' };
+    await trx.updateTable('supplement_requests').set({ cancelled_at: stamp, cancelled_by: user.id }).where('id', '=', row.id).execute();
+    const labels = (JSON.parse(row.items) as SupplementItem[]).map((i) => i.label).join('、');
+    await trx.insertInto('workflow_events').values({
+      declaration_id: d.id, actor_user_id: user.id, org_id: user.orgId, stage: d.stage, action: 'supplement_cancel', opinion: labels,
+      from_status: d.status, to_status: d.status, data: JSON.stringify({ request: row.id }), created_at: stamp,
+    }).execute();
+    await audit(ctx, req, { action: 'supplement_cancel', objectType: 'declaration', objectId: d.id, detail: `撤销补充材料要求：${labels}` }, trx);
+    return { ok: true };
+  });
+  if (r.ok) await sendMessage(ctx, d.user_id, '审核消息', '审核部门已撤销此前要求的补充材料，无需再上传。');
+  return r;
+}
+
+/** The applicant's uploaded file of an open request, for its confirmation page, or undefined. */
+export async function ownSupplementFile(ctx: AppContext, userId: number, requestId: number, itemKey: string, fileId: number) {
+  const r = await ownOpenRequest(ctx, userId, requestId);
+  if (!r || !Number.isSafeInteger(fileId)) return undefined;
+  const item = (JSON.parse(r.items) as SupplementItem[]).find((i) => i.key === itemKey);
+  if (!item) return undefined;
+  const a = await ctx.db
+    .selectFrom('attachments as a')
+    .innerJoin('files as f', 'f.id', 'a.file_id')
+    .select(['a.id', 'a.file_id', 'f.original_name as name'])
+    .where('a.owner_type', '=', 'supplement')
+    .where('a.owner_id', '=', r.id)
+    .where('a.slot', '=', item.key)
+    .where('a.file_id', '=', fileId)
+    .where('a.user_id', '=', userId)
+    .executeTakeFirst();
+  return a ? { request: r, item, attachmentId: a.id, fileId: a.file_id, name: a.name } : undefined;
+}
+
+/** The applicant removes a wrong file while the request is still open (not handed in, not withdrawn). */
+export async function removeSupplementFile(ctx: AppContext, userId: number, requestId: number, itemKey: string, fileId: number, req: FastifyRequest): Promise<ChangeResult> {
+  const f = await ownSupplementFile(ctx, userId, requestId, itemKey, fileId);
+  if (!f) return { ok: false, status: 404, error: '文件不存在' };
+  if (f.request.cancelled_at) return { ok: false, status: 409, error: '审核部门已撤销该补充材料要求' };
+  if (f.request.submitted_at) return { ok: false, status: 409, error: '补充材料已全部上传，不能再修改' };
+  const stamp = ctx.config.now().toISOString();
+  const shas = await writeTx(ctx.db, async (trx) => {
+    // Checked again inside the transaction: the last upload may have handed the request in meanwhile.
+    const open = await trx.selectFrom('supplement_requests').select('id').where('id', '=', f.request.id).where('submitted_at', 'is', null).where('cancelled_at', 'is', null).executeTakeFirst();
+    if (!open) return null;
+    await trx.deleteFrom('attachments').where('id', '=', f.attachmentId).execute();
+    await trx.insertInto('workflow_events').values({
+      declaration_id: f.request.declaration_id, actor_user_id: userId, action: 'supplement_remove', opinion: f.item.label,
+      from_status: 'reviewing', to_status: 'reviewing', data: JSON.stringify({ request: f.request.id, item: f.item.key, file: f.fileId }), created_at: stamp,
+    }).execute();
+    await audit(ctx, req, { action: 'supplement_remove', objectType: 'declaration', objectId: f.request.declaration_id, detail: `删除补充材料“${f.item.label}”：文件 ${f.fileId}` }, trx);
+    return releaseFiles(trx, userId, [f.fileId]);
+  });
+  if (shas === null) return { ok: false, status: 409, error: '补充材料已全部上传，不能再修改' };
+  await sweepBlobs(ctx, shas);
+  return { ok: true };
 }
