@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 import type { TotpRecoveryCodesTable, PasswordHistoryTable, LoginFailuresTable, SessionsTable, SmsCodesTable, PendingFormsTable, SmsOutboxTable, RateCountersTable, SmsChallengesTable } from './schema/auth.js';
-import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, UnitCheckersTable, CheckerSignoffsTable, UnitStageRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
+import type { SupervisorRequestsTable, DeclarationStagesTable, PublicitiesTable, PublicityItemsTable, RecommendationsTable, PdfCacheTable, PrintRecordsTable, SupplementRequestsTable, UnitCheckersTable, CheckerSignoffsTable, UnitStageRecordsTable, EvaluationsTable, EvaluationVotesTable, ResultPublicitiesTable, CertificatesTable } from './schema/review.js';
 import type { EvalGroupsTable, EvalGroupDeclsTable, EvaluationMembersTable, EvaluationRoundsTable, RoundTalliesTable, RoundVotedTable, ExpertsTable, ExpertConflictsTable, ExpertDrawsTable, DrawnExpertsTable } from './schema/meeting.js';
 import type { RecognitionStatus, RecognitionsTable, RecognitionEventsTable, CertServicesTable } from './schema/recognition.js';
 import type { TransferPeersTable, TransferBatchesTable, TransferItemsTable } from './schema/transfer.js';
@@ -204,24 +204,6 @@ export interface PlansTable {
   cnki_required: Generated<number>;
   created_at: string;
   updated_at: string | null;
-}
-
-/** 补充材料 requests (migration 0016): named extra files asked by a review stage. */
-export interface SupplementRequestsTable {
-  id: Generated<number>;
-  declaration_id: number;
-  org_id: number;
-  stage: number;
-  /** JSON [{ key, label }]. */
-  items: string;
-  note: string | null;
-  requested_by: number;
-  created_at: string;
-  /** When the applicant handed in every item; null = still asked. */
-  submitted_at: string | null;
-  /** Withdrawn by the stage that asked (migration 0030); null = not withdrawn. */
-  cancelled_at?: string | null;
-  cancelled_by?: number | null;
 }
 
 export interface MessagesTable {

@@ -155,3 +155,21 @@ export interface UnitStageRecordsTable {
   recommendation_id: number | null;
   created_at: string;
 }
+
+/** 补充材料 requests (migration 0016): named extra files asked by a review stage. */
+export interface SupplementRequestsTable {
+  id: Generated<number>;
+  declaration_id: number;
+  org_id: number;
+  stage: number;
+  /** JSON [{ key, label }]. */
+  items: string;
+  note: string | null;
+  requested_by: number;
+  created_at: string;
+  /** When the applicant handed in every item; null = still asked. */
+  submitted_at: string | null;
+  /** Withdrawn by the stage that asked (migration 0030); null = not withdrawn. */
+  cancelled_at?: string | null;
+  cancelled_by?: number | null;
+}
