@@ -12,6 +12,13 @@ export function busyPage(cssUrl: string): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${BUSY_MESSAGE}</title><link rel="stylesheet" href="${cssUrl}"></head><body><main id="main"><div class="card narrow"><h1>${BUSY_MESSAGE}</h1><p>当前访问人数较多，请 ${RETRY_AFTER_S} 秒后刷新页面。已填写的内容请勿关闭页面，稍后重新提交即可。</p></div></main></body></html>`;
 }
 
+/** What a busy server answers (cheap: no template, no database): `/api/` clients get the API's JSON error, htmx the sentence, browsers the page. */
+export function busyAnswer(req: FastifyRequest, html: string): { type: string; body: string } {
+  if (req.url.startsWith('/api/')) return { type: 'application/json; charset=utf-8', body: BUSY_JSON };
+  return { type: 'text/html; charset=utf-8', body: req.headers['hx-request'] ? BUSY_MESSAGE : html };
+}
+const BUSY_JSON = JSON.stringify({ error: { code: 'busy', message: BUSY_MESSAGE } });
+
 /**
  * Back-pressure: while the event loop lags (or memory is above a configured limit) requests
  * are answered at once with 503 + Retry-After instead of queueing until they time out.
@@ -32,8 +39,9 @@ export default fp(async function pressurePlugin(app: FastifyInstance, opts: { co
     if (req.url === '/health' || req.url.startsWith('/health?')) return undefined;
     if (type === 'eventLoopDelay' && Date.now() - readyAt < (opts.startupGraceMs ?? STARTUP_GRACE_MS)) return undefined;
     req.log.warn({ pressure: type, value }, 'under pressure: 503');
-    reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).header('Cache-Control', 'no-store').type('text/html; charset=utf-8');
-    return req.headers['hx-request'] ? BUSY_MESSAGE : html;
+    const answer = busyAnswer(req, html);
+    reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).header('Cache-Control', 'no-store').type(answer.type);
+    return answer.body;
   };
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { Signer } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
-import { BUSY_MESSAGE, RETRY_AFTER_S, busyPage } from './pressure.js';
+import { RETRY_AFTER_S, busyAnswer, busyPage } from './pressure.js';
 import { LagAdmission } from '../lib/admission.js';
 
 declare module 'fastify' {
@@ -81,8 +81,8 @@ export default fp(async function shedPlugin(app: FastifyInstance, opts: { config
 
   const busy = (req: FastifyRequest, reply: FastifyReply) => {
     shedSince++;
-    return reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).header('Cache-Control', 'no-store')
-      .type('text/html; charset=utf-8').send(req.headers['hx-request'] ? BUSY_MESSAGE : html);
+    const answer = busyAnswer(req, html);
+    return reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).header('Cache-Control', 'no-store').type(answer.type).send(answer.body);
   };
 
   const lag = config.anonMaxEventLoopDelayMs ? new LagAdmission(config.anonMaxEventLoopDelayMs, performance.now()) : null;

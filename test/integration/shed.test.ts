@@ -72,6 +72,12 @@ t.test('anonymous requests over the limits get 503 + Retry-After; signed-in user
   const hx = await get(app, '/login', '10.0.0.5', { 'hx-request': 'true' });
   t.equal(hx.statusCode, 503);
   t.equal(hx.body, BUSY_MESSAGE, 'htmx gets the sentence');
+  // Another system calling /api/v1 is turned away in the API's own JSON, not with the page.
+  const api = await get(app, '/api/v1/plans', '10.0.0.5', { authorization: 'Bearer zc_x' });
+  t.equal(api.statusCode, 503);
+  t.match(api.headers['content-type'], 'application/json');
+  t.same(JSON.parse(api.body), { error: { code: 'busy', message: BUSY_MESSAGE } }, 'the API gets JSON');
+  t.equal(api.headers['retry-after'], '10');
   t.equal((await get(app, '/health', '10.0.0.5')).statusCode, 200, '/health always answers');
 
   // A session cookie without an account (a notice waiting) or a forged one is anonymous too.
