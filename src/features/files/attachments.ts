@@ -7,7 +7,8 @@ import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { checkPortrait } from '../../domain/images.js';
-import { formatBytes, slotOf, releaseFiles, sweepBlobs, type FileKind, type OwnerType, type AttachmentItem } from './service.js';
+import { formatBytes, slotOf, type FileKind, type OwnerType, type AttachmentItem } from './service.js';
+import { releaseFiles, sweepBlobs } from './release.js';
 
 type Db = Kysely<Database>;
 

@@ -32,6 +32,7 @@ import { isPrintable } from '../../domain/declaration.js';
 import { REC_SLOTS } from '../../domain/recognition.js';
 // Files put in a slot of an owner (a row, the profile, a declaration, a recognition): attachments.ts.
 export * from './attachments.js';
+export * from './release.js';
 
 /** A recognition's files change only while it is with the applicant or the unit. */
 export const RECOGNITION_EDITABLE: readonly string[] = ['draft', 'unit', 'returned'];
@@ -221,45 +222,6 @@ export function resolveSlot(ctx: AppContext, userId: number, ownerType: OwnerTyp
 }
 
 // ---------------------------------------------------------------------------------------
-// Blobs
-
-const SHA_RE = /^[0-9a-f]{64}$/;
-
-/**
- * Unlinks the blobs of these shas that no `files` row refers to any more. Runs in its own
- * write transaction (see the header comment); call it after the deleting transaction commits.
- */
-export async function sweepBlobs(ctx: AppContext, shas: Iterable<string>): Promise<void> {
-  const list = [...new Set(shas)].filter((s) => SHA_RE.test(s));
-  if (list.length === 0) return;
-  await writeTx(ctx.db, async (trx) => {
-    for (const sha of list) {
-      const used = await trx.selectFrom('files').select('id').where('sha256', '=', sha).limit(1).executeTakeFirst();
-      if (used) continue;
-      try {
-        await ctx.blobs.in(trx).remove(sha);
-      } catch (err) {
-        ctx.log.warn({ err, sha }, 'could not remove an unused upload');
-      }
-    }
-  });
-}
-
-/** Deletes the files rows among `fileIds` that no attachment refers to; returns their shas. */
-export async function releaseFiles(trx: Db, userId: number, fileIds: number[]): Promise<string[]> {
-  const shas: string[] = [];
-  for (const fileId of new Set(fileIds)) {
-    const ref = await trx.selectFrom('attachments').select('id').where('file_id', '=', fileId).limit(1).executeTakeFirst();
-    if (ref) continue;
-    const file = await trx.selectFrom('files').select('sha256').where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
-    if (!file) continue;
-    await trx.deleteFrom('files').where('id', '=', fileId).execute();
-    shas.push(file.sha256);
-  }
-  return shas;
-}
-
-// ---------------------------------------------------------------------------------------
 // Use cases
 
 /** Basename only, no control or bidi-override characters, at most 100 characters. */
@@ -432,12 +394,6 @@ export async function storeFile(ctx: AppContext, userId: number, input: UploadIn
   } finally {
     if (prepared) await ctx.blobs.abandon(prepared);
   }
-}
-
-/** May this stored file go in a slot of this kind? (A photo slot holds only checked photos.) */
-export async function discardFile(ctx: AppContext, userId: number, fileId: number): Promise<void> {
-  const shas = await writeTx(ctx.db, (trx) => releaseFiles(trx, userId, [fileId]));
-  await sweepBlobs(ctx, shas);
 }
 
 /** The user's own file for download, or null (someone else's id is simply not found). */

@@ -7,7 +7,8 @@ import { parseRoute } from '../declaration/service.js';
 import { visibleDeclaration, isTheirTurn } from '../review/service.js';
 import { sendMessage } from '../auth/service.js';
 import { audit } from '../audit/service.js';
-import { releaseFiles, storeFile, sweepBlobs, type UploadInput } from '../files/service.js';
+import { storeFile, type UploadInput } from '../files/service.js';
+import { releaseFiles, sweepBlobs } from '../files/release.js';
 
 // 补充材料: asked by the stage whose turn it is; the declaration stays under review at that
 // stage, returns_count is untouched and the frozen version is not rewritten — the files hang off
