@@ -27,6 +27,7 @@ import * as m0025 from './0025_posts.js';
 import * as m0026 from './0026_series_sections.js';
 import * as m0029 from './0029_transfer.js';
 import * as m0030 from './0030_supplement_cancel.js';
+import * as m0031 from './0031_stats_indexes.js';
 
 /**
  * Ordered, forward-only. Listed statically (not read from the folder) so that the single
@@ -61,4 +62,5 @@ export const migrations: Record<string, Migration> = {
   '0026_series_sections': m0026,
   '0029_transfer': m0029,
   '0030_supplement_cancel': m0030,
+  '0031_stats_indexes': m0031,
 };

@@ -185,6 +185,16 @@ export function listDeclarations(db: Kysely<Database>) {
   return db.selectFrom(sql`declarations as d indexed by declarations_list` as unknown as 'declarations as d');
 }
 
+/**
+ * `users as u` read through users_unit (id, unit_org_id) (migration 0031): joining every row of a
+ * big scope to its applicant's unit from index pages. SQLite without ANALYZE prefers the table's
+ * rowid, so it is told (INDEXED BY); PostgreSQL chooses by itself.
+ */
+export function usersByUnit(db: Kysely<Database>): 'users as u' {
+  if (dialectOf(db) === 'postgres') return 'users as u';
+  return sql`users as u indexed by users_unit` as unknown as 'users as u';
+}
+
 /** The label of the route stage a declaration is at: `route[stage].label` from its JSON (null when absent). */
 export function routeStageLabel(db: Kysely<any>) {
   return dialectOf(db) === 'postgres'

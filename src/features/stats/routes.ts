@@ -30,7 +30,8 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   app.get('/org/stats', { preHandler: requireDuty('stats') }, async (req, reply) => {
     const filters = parseStatsFilters(req.query);
-    const [stats, options] = await Promise.all([computeStats(ctx, req.user!, filters), statsOptions(ctx, req.user!)]);
+    const stats = await computeStats(ctx, req.user!, filters);
+    const options = await statsOptions(ctx, req.user!, filters.year || filters.plan ? undefined : stats.pairs);
     const charts = stats.groups.map((g) => ({
       ...g,
       svg: svgBars(g.items, { title: `${g.title}统计`, unit: '人', labelWidth: g.key === 'status' ? 240 : 200, width: 600 }),

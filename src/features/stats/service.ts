@@ -5,7 +5,7 @@ import { statusText, LEVEL_NAMES, type Status } from '../../domain/declaration.j
 import { STAGE_LABELS } from '../../domain/route.js';
 import { parseCover, parseRoute } from '../declaration/service.js';
 import { scopedList, scopedOnce } from '../review/scope.js';
-import { routeStageLabel } from '../../db/index.js';
+import { routeStageLabel, usersByUnit } from '../../db/index.js';
 import { chinaToday } from '../plans/repository.js';
 import { xlsxBuffer, type XlsxColumn } from '../../lib/xlsx.js';
 
@@ -72,6 +72,8 @@ export interface Stats {
   /** 审核通过: approved (committee e-review passed) or passed. */
   passes: number;
   groups: StatGroup[];
+  /** The (year, plan) pairs counted: without filters the whole scope's, so statsOptions need not scan again. */
+  pairs: { year: number; plan_id: number }[];
 }
 
 export const APPROVED_STAGE = '评委会审核通过';
@@ -116,25 +118,33 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
     return q;
   };
   const PAST = ['approved', 'passed', 'failed'] as const;
-  const [byStatus, drafts, byPlanLevel, byUnit] = await Promise.all([
-    // Status and stage: the kind of the stage it is at (declaration_stages); index pages only.
+  // Two grouped scans over the covering indexes (migrations 0021, 0031). One scan grouped by
+  // all six columns would be a single pass but makes thousands of groups (units × plans ×
+  // levels …); the unit has its own scan.
+  const [rows, byUnit] = await Promise.all([
     base()
       .leftJoin('declaration_stages as st', (j) => j.onRef('st.declaration_id', '=', 'd.id').onRef('st.idx', '=', 'd.stage'))
       .select((eb) => [
         'd.status',
         eb.case().when('d.status', 'in', PAST).then(sql.lit<string | null>(null)).else(eb.ref('st.kind')).end().as('stage_kind'),
+        'd.year',
+        'd.plan_id',
+        'd.cover_level',
+        'd.cover_level_name',
         eb.fn.countAll<number>().as('n'),
         eb.fn.sum<number>('d.returns_count').as('returns'),
       ])
-      .groupBy(['d.status', 'stage_kind'])
+      .groupBy(['d.status', 'stage_kind', 'd.year', 'd.plan_id', 'd.cover_level', 'd.cover_level_name'])
       .execute(),
-    // A reset draft's stage is read from its route (the applicant may have changed the cover, and
-    // with it the route, since its stages were written): the few drafts only.
-    base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute(),
-    base().select((eb) => ['d.plan_id', 'd.cover_level', 'd.cover_level_name', eb.fn.countAll<number>().as('n')]).groupBy(['d.plan_id', 'd.cover_level', 'd.cover_level_name']).execute(),
-    base().innerJoin('users as u', 'u.id', 'd.user_id').select((eb) => ['u.unit_org_id', eb.fn.countAll<number>().as('n')]).groupBy('u.unit_org_id').execute(),
+    base().innerJoin(usersByUnit(ctx.db), 'u.id', 'd.user_id').select((eb) => ['u.unit_org_id', eb.fn.countAll<number>().as('n')]).groupBy('u.unit_org_id').execute(),
   ]);
-  const planIds = [...new Set(byPlanLevel.map((r) => r.plan_id))];
+  // A reset draft's stage is read from its route (the applicant may have changed the cover, and
+  // with it the route, since its stages were written): the few drafts only, and only when the
+  // first scan found some.
+  const drafts = rows.some((r) => r.status === 'draft')
+    ? await base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute()
+    : [];
+  const planIds = [...new Set(rows.map((r) => r.plan_id))];
   const unitIds = [...new Set(byUnit.map((r) => r.unit_org_id).filter((id): id is number => id !== null))];
   const [planNames, unitNames] = await Promise.all([
     planIds.length ? ctx.db.selectFrom('plans').select(['id', 'name']).where('id', 'in', planIds).execute() : [],
@@ -151,21 +161,18 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
   let total = 0;
   let returns = 0;
   let passes = 0;
-  for (const r of byStatus) {
+  for (const r of rows) {
     const n = Number(r.n);
     total += n;
     returns += Number(r.returns ?? 0);
     if (r.status === 'approved' || r.status === 'passed') passes += n;
     if (r.status !== 'draft') add(stages, (PAST as readonly string[]).includes(r.status) ? APPROVED_STAGE : (r.stage_kind && STAGE_LABELS[r.stage_kind as keyof typeof STAGE_LABELS]) ?? '未知环节', n);
     add(statuses, statusText(r.status as Status, null), n);
-  }
-  for (const r of drafts) add(stages, r.label ?? '未知环节', Number(r.n));
-  for (const r of byPlanLevel) {
-    const n = Number(r.n);
     add(plans, planName.get(r.plan_id) ?? '', n);
     add(levels, (r.cover_level && LEVEL_NAMES[r.cover_level]) || r.cover_level_name || '未填写', n);
   }
   for (const r of byUnit) add(units, (r.unit_org_id !== null ? unitName.get(r.unit_org_id) : undefined) ?? '未选择单位', Number(r.n));
+  for (const r of drafts) add(stages, r.label ?? '未知环节', Number(r.n));
   const allUnits = byCount(units);
   const statusOrder = STATUS_ORDER.map((s) => statusText(s, null));
   const levelOrder = LEVEL_ORDER.map((k) => LEVEL_NAMES[k]!);
@@ -173,6 +180,7 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
     total,
     returns,
     passes,
+    pairs: rows.map((r) => ({ year: r.year, plan_id: r.plan_id })),
     groups: [
       { key: 'plan', title: '按评审计划', items: byCount(plans) },
       { key: 'stage', title: '按审核环节', items: ordered(stages, STAGE_ORDER) },
@@ -188,9 +196,12 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
   };
 }
 
-/** Years and plans to filter by: only those the user's scope contains (one grouped scan). */
-export async function statsOptions(ctx: AppContext, user: Scope) {
-  const pairs = await scopedList(ctx.db, user).select(['d.year', 'd.plan_id']).groupBy(['d.year', 'd.plan_id']).execute();
+/**
+ * Years and plans to filter by: only those the user's scope contains (one grouped scan, or the
+ * pairs an unfiltered computeStats already counted).
+ */
+export async function statsOptions(ctx: AppContext, user: Scope, counted?: Stats['pairs']) {
+  const pairs = counted ?? (await scopedList(ctx.db, user).select(['d.year', 'd.plan_id']).groupBy(['d.year', 'd.plan_id']).execute());
   const planIds = [...new Set(pairs.map((r) => r.plan_id))];
   const plans = planIds.length
     ? await ctx.db.selectFrom('plans').select(['id', 'name', 'year']).where('id', 'in', planIds).orderBy('year', 'desc').orderBy('id', 'desc').execute()
