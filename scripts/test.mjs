@@ -98,7 +98,9 @@ if (built !== 0) {
 }
 
 const halves = [];
-if (only !== 'postgres') halves.push(['sqlite', run(extra, {}, null)]);
+// The SQLite half must not inherit ZC_TEST_PG (CI exports it): it would put every test app on
+// PostgreSQL and SQLite would go untested.
+if (only !== 'postgres') halves.push(['sqlite', run(extra, { ZC_TEST_PG: '' }, null)]);
 if (only !== 'sqlite') {
   const ok = await reachable();
   if (ok === true) {

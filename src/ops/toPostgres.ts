@@ -58,6 +58,9 @@ export async function migrateToPostgres(config: Config, targetUrl: string, say: 
     if (!audit.ok) throw new MoveError(`迁移后审计日志校验未通过：第 ${audit.firstBad?.id} 条${audit.firstBad?.reason}`);
 
     const files = await copyFiles(config, source.db, target.db, say);
+    // Fresh tables have no planner statistics until autovacuum gets to them: a big site's first
+    // lists would be planned blind. One ANALYZE now.
+    await sql`analyze`.execute(target.db);
     return { tables: copied.tables, rows: copied.tables.reduce((s, t) => s + t.rows, 0), ms: copied.ms, audit: { ok: true, rows: audit.rows }, files };
   } finally {
     await target?.close();
