@@ -131,9 +131,12 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   await me.get(`/me/recognition/${recId}`);
   res = await me.post(`/me/recognition/${recId}/send`);
   t.equal(res.statusCode, 303);
-  // Before approval the 初定表 is a preview: watermarked 预览, with its verification code.
+  // Before approval the 认定表 (助理级 after the 见习 year: 考核认定) is a preview: watermarked
+  // 预览, with its verification code.
   const code = (await app.ctx.db.selectFrom('recognitions').select('verify_code').where('id', '=', recId).executeTakeFirstOrThrow()).verify_code;
+  t.match((await me.get(`/me/recognition/${recId}`)).body, '打印认定表（预览）');
   page = await me.get(`/me/recognition/${recId}/print`);
+  t.match(page.body, '<h1 class="rec-title">专业技术资格认定表</h1>');
   t.match(page.body, '<div class="rec-watermark" aria-hidden="true">预览</div>');
   t.match(page.body, code.match(/.{4}/g)!.join('-'));
   t.match(page.body, `/verify-cert/${code}`);
@@ -188,16 +191,17 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // 现有职称 filled.
   const titles = await app.ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', grad.userId).where('section', '=', 'titles').execute();
   t.equal(titles.length, 1);
-  t.match(JSON.parse(titles[0]!.data), { cert_no: rec.cert_number, title_name: assistant, acquisition: '考核定职', title_level: 'assistant' });
+  t.match(JSON.parse(titles[0]!.data), { cert_no: rec.cert_number, title_name: assistant, acquisition: '考核定职', title_level: 'assistant', approval_doc: `认定表 ${rec.cert_number}` });
   // The certificate verifies.
   page = await new Agent(app).get(`/verify-cert/${rec.verify_code}`);
   t.equal(page.statusCode, 200);
   t.match(page.body, rec.cert_number!);
   t.match(page.body, '认定部门');
+  t.match(page.body, '（助理级，认定）');
   t.match(page.body, '王*');
   // The printed form: 预览 gone once approved; the preview page before had it.
   page = await me.get(`/me/recognition/${recId}/print`);
-  t.match(page.body, '专业技术资格初定表');
+  t.match(page.body, '专业技术资格认定表');
   t.notMatch(page.body, 'rec-watermark');
   t.notMatch(page.body, '>预览<');
   t.match(page.body, rec.verify_code.match(/.{4}/g)!.join('-'));
@@ -209,7 +213,7 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   const sheet = (await readXlsxFile(res.rawPayload)) as unknown[][];
   t.same(sheet[0]!.slice(0, 5), ['姓名', '身份证号', '工作单位', '类别', '认定级别']);
   t.equal(sheet.length, 2, 'one recognition in the office list');
-  t.match(sheet[1], ['王芳', /\*/, /./, '初定', '助理级', assistant, '软件工程', '大学本科', '学士', '2025-07-01', '五华区人力资源和社会保障局', '已认定', rec.cert_number, '李娜', '13700137000']);
+  t.match(sheet[1], ['王芳', /\*/, /./, '认定', '助理级', assistant, '软件工程', '大学本科', '学士', '2025-07-01', '五华区人力资源和社会保障局', '已认定', rec.cert_number, '李娜', '13700137000']);
   page = await hrb.get('/org/stats');
   t.match(page.body, '职称认定总数</dt><dd id="rec-total">1 人');
 });
@@ -272,7 +276,11 @@ t.test('the unit fills in for its person; the office refuses; a second certifica
   const r2 = await app.ctx.db.selectFrom('recognitions').selectAll().where('id', '=', second).executeTakeFirstOrThrow();
   t.match(r2.cert_number, /00001$/);
   const titles = await app.ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', b.userId).where('section', '=', 'titles').executeTakeFirstOrThrow();
-  t.match(JSON.parse(titles.data), { acquisition: '直接认定', title_level: 'junior' });
+  t.match(JSON.parse(titles.data), { acquisition: '直接认定', title_level: 'junior', approval_doc: `初定表 ${r2.cert_number}` });
+  // 本科 员级 at once is 初定: its own form and its column in the office's list.
+  t.match((await hrb.get(`/org/recognitions/${second}/print`)).body, '<h1 class="rec-title">专业技术资格初定表</h1>');
+  t.match((await hrb.get('/org/recognitions')).body, /<td>钱敏<\/td><td>[^<]*<\/td><td>初定<\/td><td>员级<\/td>/);
+  t.match((await hrb.get('/org/recognitions')).body, /<td>赵磊<\/td><td>[^<]*<\/td><td>初定<\/td><td>助理级<\/td>/);
 
   // The materials zip holds the form (or nothing without a browser) and the four files.
   res = await hrb.get(`/org/recognitions/${second}/materials.zip`);

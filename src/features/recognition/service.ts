@@ -101,6 +101,10 @@ export async function titleOptions(ctx: AppContext) {
   return dicts.options('titles').map((o) => ({ name: o.name, level: dicts.titleLevel(o.name) ?? '' })).filter((o) => isRecLevel(o.level));
 }
 
+/** 初定 or 认定 of a stored recognition (its education as recorded when it was filled in). */
+export const kindOf = (r: Pick<Recognition, 'level' | 'education' | 'degree' | 'double_bachelor' | 'postdoc'>) =>
+  recKindOf(r.level, { education: r.education, degree: r.degree, doubleBachelor: !!r.double_bachelor, postdoc: !!r.postdoc });
+
 export function factsOf(archive: { education: string | null; degree: string | null }, v: RecInput): EducationFacts {
   return { education: archive.education, degree: archive.degree, doubleBachelor: v.double_bachelor === '1', postdoc: v.postdoc === '1', hiredOn: v.hired_on || null };
 }
@@ -282,7 +286,7 @@ export async function decide(ctx: AppContext, actor: Actor, r: Recognition, acti
     const cur = await trx.selectFrom('recognitions').select(['status']).where('id', '=', r.id).executeTakeFirstOrThrow();
     if (cur.status !== 'office') return { ok: false as const, error: '该材料当前不在认定部门审核中' };
     const now = stamp(ctx);
-    const kindName = recKindOf(r.level);
+    const kindName = kindOf(r);
     if (action === 'approve') {
       const year = Number(today(ctx).slice(0, 4));
       const { seq, number } = (await certNumberer(trx, r.decider_org_id, year)).next();
@@ -314,7 +318,7 @@ async function fillCurrentTitle(trx: Kysely<Database>, ctx: AppContext, r: Recog
   const office = await trx.selectFrom('orgs').select('name').where('id', '=', r.decider_org_id).executeTakeFirstOrThrow();
   const data = {
     cert_no: number, specialty: r.specialty, title_name: r.title_name, title_level: r.level, acquisition: direct ? '直接认定' : '考核定职',
-    committee: office.name, certified_on: today(ctx), approval_doc: `${recKindOf(r.level)}表 ${number}`, employed: '否', recognition_id: r.id,
+    committee: office.name, certified_on: today(ctx), approval_doc: `${kindOf(r)}表 ${number}`, employed: '否', recognition_id: r.id,
   };
   const max = await trx.selectFrom('section_rows').select((eb) => eb.fn.max<number>('position').as('p')).where('user_id', '=', r.user_id).where('section', '=', 'titles').executeTakeFirst();
   await trx.insertInto('section_rows').values({ user_id: r.user_id, section: 'titles', position: Number(max?.p ?? 0) + 1, data: JSON.stringify(data), created_at: now, updated_at: now }).execute();
@@ -406,7 +410,7 @@ export async function lastReturn(db: Kysely<Database>, recId: number) {
 /** A recognition certificate by its verification code (the public /verify-cert check). */
 export async function recognitionByCode(db: Kysely<Database>, code: string) {
   return db.selectFrom('recognitions as r').innerJoin('users as u', 'u.id', 'r.user_id').innerJoin('orgs as o', 'o.id', 'r.decider_org_id')
-    .select(['r.id', 'r.level', 'r.title_name', 'r.specialty', 'r.cert_number', 'r.decided_at', 'u.name', 'o.name as office'])
+    .select(['r.id', 'r.level', 'r.education', 'r.degree', 'r.double_bachelor', 'r.postdoc', 'r.title_name', 'r.specialty', 'r.cert_number', 'r.decided_at', 'u.name', 'o.name as office'])
     .where('r.verify_code', '=', code).where('r.status', '=', 'approved').executeTakeFirst();
 }
 

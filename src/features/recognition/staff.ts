@@ -41,7 +41,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const todo = await svc.recognitionTodo(ctx.db, u);
     const office = decides(u) && u.orgId ? await ctx.db.selectFrom('orgs').select(['id', 'name', 'recognition_months']).where('id', '=', u.orgId).executeTakeFirst() : null;
     return reply.page('recognition/staff-list.njk', {
-      title: '职称认定', list: makePage(rows, total, page, size), todo, isUnit: isUnit(u), office, people: isUnit(u) && u.orgId ? await people(u.orgId) : [],
+      title: '职称认定', list: makePage(rows.map((r) => ({ ...r, kind: svc.kindOf(r) })), total, page, size), todo, isUnit: isUnit(u), office, people: isUnit(u) && u.orgId ? await people(u.orgId) : [],
       statusText: svc.STATUS_TEXT, levelNames: REC_LEVEL_NAMES, query: { status: q.status ?? '' }, errors,
       values: { months: monthsValue ?? office?.recognition_months ?? '' },
       breadcrumbs: [{ label: '首页', href: '/org' }, { label: '职称认定' }],
@@ -70,7 +70,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
       { header: '姓名', width: 10, value: (r) => r.name },
       { header: '身份证号', width: 20, value: (r) => r.id_masked },
       { header: '工作单位', width: 28, value: (r) => r.unit_name },
-      { header: '类别', width: 6, value: (r) => svc.recKindOf(r.level) },
+      { header: '类别', width: 6, value: (r) => svc.kindOf(r) },
       { header: '认定级别', width: 8, value: (r) => REC_LEVEL_NAMES[r.level] },
       { header: '资格名称', width: 26, value: (r) => r.title_name },
       { header: '职称专业', width: 16, value: (r) => r.specialty },
@@ -120,7 +120,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const fc = await formContext(ctx, r.user_id, r.unit_org_id, v);
     const body = (req.body ?? {}) as Body;
     return reply.page('recognition/detail.njk', {
-      title: `职称认定 - ${r.name}`, r, values: v, errors, ...fc, files: await svc.filesOf(ctx, r), allSlots: REC_SLOTS, mine: false,
+      title: `职称认定 - ${r.name}`, r, kind: svc.kindOf(r), values: v, errors, ...fc, files: await svc.filesOf(ctx, r), allSlots: REC_SLOTS, mine: false,
       editable: r.asUnit && svc.RECOGNITION_EDITABLE.includes(r.status), asUnit: r.asUnit, asOffice: r.asOffice && r.status === 'office',
       events: await svc.eventsOf(ctx.db, r.id), lastReturn: r.status === 'returned' ? await svc.lastReturn(ctx.db, r.id) : null,
       submitValues: { operator_name: svc.str(body.operator_name), operator_phone: svc.str(body.operator_phone) },
