@@ -70,7 +70,7 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // A level the education does not support: refused, typed values kept.
   let res = await me.post('/me/recognition', { ...good, level: 'intermediate', title_name: intermediate, specialty: '嵌入式系统' });
   t.equal(res.statusCode, 422);
-  t.match(res.body, '学历（学位）不支持认定中级职称：本科学历或学士学位只能认定员级、助理级职称');
+  t.match(res.body, /<select id="f-level" name="level"[\s\S]*?<\/select>\s*(<small class="hint">[^<]*<\/small>\s*)?<small class="err">学历（学位）不支持认定中级职称：本科学历或学士学位只能认定员级、助理级职称/, 'next to 认定级别');
   t.match(res.body, 'value="嵌入式系统"');
   // Not yet a year: 助理级 refused with the date it becomes possible.
   res = await me.post('/me/recognition', { ...good, hired_on: '2025-09-01' });
@@ -79,7 +79,7 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // An expired 学信网 备案表.
   res = await me.post('/me/recognition', { ...good, filing_date: '2025-12-01' });
   t.equal(res.statusCode, 422);
-  t.match(res.body, '已超过6个月在线验证有效期（出具日期2025-12-01，有效期至2026-06-01）');
+  t.match(res.body, '<small class="err" id="e-filing_date">《教育部学历证书电子注册备案表》已超过6个月在线验证有效期（出具日期2025-12-01，有效期至2026-06-01）', 'next to the 出具日期');
   t.match(res.body, 'value="2025-12-01"');
   // The bureau's own calendar, set on its page: a bad entry comes back next to the field as typed;
   // then July is closed for 五华区, September next.
@@ -285,6 +285,7 @@ t.test('the unit fills in for its person; the office refuses; a second certifica
   // The materials zip holds the form (or nothing without a browser) and the four files.
   res = await hrb.get(`/org/recognitions/${second}/materials.zip`);
   t.equal(res.statusCode, 200);
+  t.match(String(res.headers['content-disposition']), encodeURIComponent('职称认定材料-钱敏'), 'named apart from a review\'s materials');
   const names = res.rawPayload.toString('latin1');
   t.match(Buffer.from(names, 'latin1').toString('utf8'), '附件/申报人身份证复印件.png');
 });
