@@ -251,6 +251,8 @@ t.test('the unit fills in for its person; the office refuses; a second certifica
   const bad = await unit.post(`/org/recognitions/new?user=${b.userId}`, { level: 'assistant', title_name: assistant, specialty: '软件工程', hired_on: '2026-09-01', filing_date: '2026-09-20' });
   t.equal(bad.statusCode, 422);
   t.match(bad.body, '见习1年期满后方可认定助理级职称（2027-09-01期满）');
+  t.match(bad.body, 'value="2026-09-20"', 'what the unit typed is kept');
+  t.match(bad.body, 'value="软件工程"');
 
   const first = await fillAndSubmit(a.userId, 'assistant', assistant);
   const second = await fillAndSubmit(b.userId, 'junior', junior);
