@@ -9,8 +9,6 @@ export const REC_LEVELS: readonly RecLevel[] = ['junior', 'assistant', 'intermed
 export const REC_LEVEL_NAMES: Readonly<Record<RecLevel, string>> = { junior: '员级', assistant: '助理级', intermediate: '中级', senior_vice: '副高级' };
 export const isRecLevel = (s: unknown): s is RecLevel => typeof s === 'string' && (REC_LEVELS as readonly string[]).includes(s);
 
-/** 初定 for 员级/助理级 (初级) and 中级 by education; 认定 for the post-doctor's 副高 (Q9). */
-export const recKindOf = (level: RecLevel): '初定' | '认定' => (level === 'senior_vice' ? '认定' : '初定');
 export const isJuniorTier = (level: RecLevel) => level === 'junior' || level === 'assistant';
 
 /** What the archive says: 学历/学位 as stored (dictionary names), the 认定时间 and two declared facts. */
@@ -67,6 +65,18 @@ const LADDER: Readonly<Record<Basis, readonly { level: RecLevel; years: number }
   postdoc: [{ level: 'senior_vice', years: 0 }],
   none: [],
 };
+
+/**
+ * 初定 when the education gives the level at once (直接认定: 本科 员级, 硕士/双学士 助理级, 博士
+ * 中级); 认定 when it comes after the 见习 year and the unit's assessment (考核认定: 中专/大专 员级,
+ * 本科 助理级), and for the post-doctor's 副高 (Q9). Seed 004's three projects are 初定初级,
+ * 初定中级 and 认定初级; each prints its own 初定表 or 认定表.
+ */
+export function recKindOf(level: RecLevel, f: Pick<EducationFacts, 'education' | 'degree' | 'doubleBachelor' | 'postdoc'>): '初定' | '认定' {
+  if (level === 'senior_vice') return '认定';
+  const step = LADDER[basisOf(f)].find((x) => x.level === level);
+  return step && step.years === 0 ? '初定' : '认定';
+}
 
 /** YYYY-MM-DD plus whole months; the 31st of a shorter month becomes its last day. */
 export function addMonths(date: string, months: number): string {

@@ -2,8 +2,9 @@
  * 初定 in real Chromium (issue #14): a 本科 graduate of a non-public 五华区 company, hired a year
  * ago, opens 职称认定 in July (an open window), sees 助理级 proposed and explained, saves, uploads
  * the four files of Q14 and sends it to the unit; the unit 上报s and the 五华区 HR bureau approves
- * in its own browser; the applicant prints the 初定表 (PDF read back with pdftotext: no 预览, the
- * certificate number and verification code) and the certificate verifies at /verify-cert.
+ * in its own browser; the applicant prints the 认定表 (助理级 after the 见习 year is 考核认定): before
+ * approval a PDF watermarked 预览, after it (read back with pdftotext) no 预览, the certificate
+ * number and verification code; the certificate verifies at /verify-cert.
  * Pages are used with JavaScript off: every form works without it.
  */
 import fs from 'node:fs';
@@ -27,7 +28,7 @@ if (browser) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-e2e-rec-'));
   t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  t.test('a 本科 graduate recognised at 助理级 by the county HR bureau; 初定表 PDF; /verify-cert', { timeout: 180_000 }, async (t) => {
+  t.test('a 本科 graduate recognised at 助理级 by the county HR bureau; 认定表 PDF; /verify-cert', { timeout: 180_000 }, async (t) => {
     const grad = await createApplicant(app, { name: '王芳', id: idNumber('20000315', '128'), phone: '13900139001', unitOrgId: w.unit });
     const stamp = clock.now().toISOString();
     for (const [section, data] of [
@@ -79,6 +80,25 @@ if (browser) {
     await plainClick(me, `form[action="/me/recognition/${recId}/send"] button[type="submit"]`);
     t.match(await bodyText(me), '待单位审核上报');
 
+    // Before approval the 认定表 prints as a preview.
+    const pdfOf = async (name: string) => {
+      const cookies = (await me.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const res = await fetch(`${server.url}/me/recognition/${recId}/pdf`, { headers: { cookie: cookies } });
+      t.equal(res.status, 200, `${name}: 200`);
+      t.equal(res.headers.get('content-type'), 'application/pdf');
+      const pdf = Buffer.from(await res.arrayBuffer());
+      t.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      const file = path.join(tmp, `${name}.pdf`);
+      fs.writeFileSync(file, pdf);
+      return file;
+    };
+    const preview = await pdfOf('preview');
+    if (POPPLER) {
+      const pt = ws(pdftotext(preview));
+      t.match(pt, '专业技术资格认定表');
+      t.match(pt, '预览', 'before approval: watermarked 预览');
+    }
+
     // The unit 上报s with its operator.
     const unit = await session(w.staff.unit, 'staff');
     await unit.goto(`${server.url}/org/recognitions/${recId}`, { waitUntil: 'load' });
@@ -102,20 +122,14 @@ if (browser) {
     t.equal(rec.status, 'approved');
     t.equal(rec.decider_org_id, w.countyHrb);
 
-    // The applicant prints the 初定表: the PDF through the app's printer.
-    await me.goto(`${server.url}/me/recognition/${recId}/print`, { waitUntil: 'load' });
-    t.match(await bodyText(me), '专业技术资格初定表');
-    const cookies = (await me.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const res = await fetch(`${server.url}/me/recognition/${recId}/pdf`, { headers: { cookie: cookies } });
-    t.equal(res.status, 200);
-    t.equal(res.headers.get('content-type'), 'application/pdf');
-    const pdf = Buffer.from(await res.arrayBuffer());
-    t.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    // The applicant prints the 认定表: the PDF through the app's printer.
+    await me.goto(`${server.url}/me/recognition/${recId}`, { waitUntil: 'load' });
+    await plainClick(me, `a[href="/me/recognition/${recId}/print"]`);
+    t.match(await bodyText(me), '专业技术资格认定表');
+    const file = await pdfOf('approved');
     if (POPPLER) {
-      const file = path.join(tmp, 'rec.pdf');
-      fs.writeFileSync(file, pdf);
       const pt = ws(pdftotext(file));
-      t.match(pt, '专业技术资格初定表');
+      t.match(pt, '专业技术资格认定表');
       t.match(pt, '王芳');
       t.match(pt, '助理级');
       t.match(pt, rec.cert_number!);

@@ -1,4 +1,5 @@
 import t from 'tap';
+import readXlsxFile from 'read-excel-file/node';
 import { makeApp, Agent, login, createApplicant, createStaff, idNumber, type TestApp } from '../helpers/app.js';
 import { kunming, makePng, org, uscc, type World } from '../helpers/world.js';
 import { multipart } from '../helpers/files.js';
@@ -69,7 +70,7 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // A level the education does not support: refused, typed values kept.
   let res = await me.post('/me/recognition', { ...good, level: 'intermediate', title_name: intermediate, specialty: '嵌入式系统' });
   t.equal(res.statusCode, 422);
-  t.match(res.body, '学历（学位）不支持认定中级职称：本科学历或学士学位只能认定员级、助理级职称');
+  t.match(res.body, /<select id="f-level" name="level"[\s\S]*?<\/select>\s*(<small class="hint">[^<]*<\/small>\s*)?<small class="err">学历（学位）不支持认定中级职称：本科学历或学士学位只能认定员级、助理级职称/, 'next to 认定级别');
   t.match(res.body, 'value="嵌入式系统"');
   // Not yet a year: 助理级 refused with the date it becomes possible.
   res = await me.post('/me/recognition', { ...good, hired_on: '2025-09-01' });
@@ -78,15 +79,35 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // An expired 学信网 备案表.
   res = await me.post('/me/recognition', { ...good, filing_date: '2025-12-01' });
   t.equal(res.statusCode, 422);
-  t.match(res.body, '已超过6个月在线验证有效期（出具日期2025-12-01，有效期至2026-06-01）');
+  t.match(res.body, '<small class="err" id="e-filing_date">《教育部学历证书电子注册备案表》已超过6个月在线验证有效期（出具日期2025-12-01，有效期至2026-06-01）', 'next to the 出具日期');
   t.match(res.body, 'value="2025-12-01"');
-  // The bureau's own calendar: July closed for 五华区, September next.
-  await app.ctx.db.updateTable('orgs').set({ recognition_months: '3,9' }).where('id', '=', w.countyHrb).execute();
+  // The bureau's own calendar, set on its page: a bad entry comes back next to the field as typed;
+  // then July is closed for 五华区, September next.
+  const hrb = await staff(app, w.staff.county);
+  await hrb.get('/org/recognitions');
+  res = await hrb.post('/org/recognitions/windows', { months: '3,13' });
+  t.equal(res.statusCode, 422);
+  t.match(res.body, /id="f-months"[^>]*value="3,13"/);
+  t.match(res.body, /<small class="err" id="e-months">受理月份填写不正确/);
+  t.equal((await app.ctx.db.selectFrom('orgs').select('recognition_months').where('id', '=', w.countyHrb).executeTakeFirstOrThrow()).recognition_months, null, 'nothing saved');
+  res = await hrb.post('/org/recognitions/windows', { months: '9，3' });
+  t.equal(res.statusCode, 303);
+  t.match((await hrb.get('/org/recognitions')).body, /id="f-months"[^>]*value="3,9"/);
+  // A unit and the committee have no calendar to set.
+  const unitStaff = await staff(app, w.staff.unit);
+  await unitStaff.get('/org/recognitions');
+  t.equal((await unitStaff.post('/org/recognitions/windows', { months: '5' })).statusCode, 404);
+  const committee = await staff(app, w.staff.committee);
+  await committee.get('/org');
+  t.equal((await committee.post('/org/recognitions/windows', { months: '5' })).statusCode, 404);
+  t.match((await me.get('/me/recognition')).body, '下一次申报时间为 <b>2026-09-01 至 2026-09-30</b>');
   res = await me.post('/me/recognition', good);
   t.equal(res.statusCode, 422);
   t.match(res.body, '每年3、9月受理');
   t.match(res.body, '下一次申报时间为2026-09-01至2026-09-30');
-  await app.ctx.db.updateTable('orgs').set({ recognition_months: null }).where('id', '=', w.countyHrb).execute();
+  t.match(res.body, 'value="软件工程"');
+  await hrb.get('/org/recognitions');
+  t.equal((await hrb.post('/org/recognitions/windows', { months: '' })).statusCode, 303, 'blank: back to the default months');
   t.equal(await app.ctx.db.selectFrom('recognitions').select('id').executeTakeFirst(), undefined, 'nothing saved by a refusal');
 
   await me.get('/me/recognition');
@@ -98,6 +119,8 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   res = await me.post('/me/recognition', good);
   t.equal(res.statusCode, 422);
   t.match(res.body, '已有一份助理级职称认定（填写中），同一级别不能重复申报');
+  t.match(res.body, 'value="软件工程"');
+  t.match(res.body, 'value="2026-06-20"');
 
   // Sending without the files of Q14.
   await me.get(`/me/recognition/${recId}`);
@@ -108,6 +131,15 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   await me.get(`/me/recognition/${recId}`);
   res = await me.post(`/me/recognition/${recId}/send`);
   t.equal(res.statusCode, 303);
+  // Before approval the 认定表 (助理级 after the 见习 year: 考核认定) is a preview: watermarked
+  // 预览, with its verification code.
+  const code = (await app.ctx.db.selectFrom('recognitions').select('verify_code').where('id', '=', recId).executeTakeFirstOrThrow()).verify_code;
+  t.match((await me.get(`/me/recognition/${recId}`)).body, '打印认定表（预览）');
+  page = await me.get(`/me/recognition/${recId}/print`);
+  t.match(page.body, '<h1 class="rec-title">专业技术资格认定表</h1>');
+  t.match(page.body, '<div class="rec-watermark" aria-hidden="true">预览</div>');
+  t.match(page.body, code.match(/.{4}/g)!.join('-'));
+  t.match(page.body, `/verify-cert/${code}`);
 
   // Another unit's staff and the committee see nothing.
   const other = await org(app, { kind: 'unit', name: '昆明滇池物流有限公司', uscc: uscc(7), nature: 'non_public', unit_level: 'county', region_code: '530102' });
@@ -115,11 +147,10 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   t.equal((await (await staff(app, 'other_unit')).get(`/org/recognitions/${recId}`)).statusCode, 404);
   t.equal((await (await staff(app, w.staff.committee)).get(`/org/recognitions/${recId}`)).statusCode, 404);
   // The office does not see it before 上报.
-  const hrb = await staff(app, w.staff.county);
   t.equal((await hrb.get(`/org/recognitions/${recId}`)).statusCode, 404);
 
   // The unit: 待上报 1; 上报 needs the operator.
-  const unit = await staff(app, w.staff.unit);
+  const unit = unitStaff;
   page = await unit.get('/org/recognitions');
   t.match(page.body, '待上报：<span id="rec-todo">1</span>');
   await unit.get(`/org/recognitions/${recId}`);
@@ -144,7 +175,7 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // 退回部门/时间/理由 for the applicant and the unit.
   for (const [agent, url] of [[me, `/me/recognition/${recId}`], [unit, `/org/recognitions/${recId}`]] as const) {
     page = await agent.get(url);
-    t.match(page.body, '退回部门');
+    t.match(page.body, '<dt>退回部门</dt><dd>五华区人力资源和社会保障局</dd><dt>退回时间</dt><dd>2026-07-15');
     t.match(page.body, '招工录用登记表不清晰，请重新上传');
     t.match(page.body, '五华区');
   }
@@ -160,22 +191,29 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   // 现有职称 filled.
   const titles = await app.ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', grad.userId).where('section', '=', 'titles').execute();
   t.equal(titles.length, 1);
-  t.match(JSON.parse(titles[0]!.data), { cert_no: rec.cert_number, title_name: assistant, acquisition: '考核定职', title_level: 'assistant' });
+  t.match(JSON.parse(titles[0]!.data), { cert_no: rec.cert_number, title_name: assistant, acquisition: '考核定职', title_level: 'assistant', approval_doc: `认定表 ${rec.cert_number}` });
   // The certificate verifies.
   page = await new Agent(app).get(`/verify-cert/${rec.verify_code}`);
   t.equal(page.statusCode, 200);
   t.match(page.body, rec.cert_number!);
   t.match(page.body, '认定部门');
+  t.match(page.body, '（助理级，认定）');
   t.match(page.body, '王*');
   // The printed form: 预览 gone once approved; the preview page before had it.
   page = await me.get(`/me/recognition/${recId}/print`);
-  t.match(page.body, '专业技术资格初定表');
+  t.match(page.body, '专业技术资格认定表');
   t.notMatch(page.body, 'rec-watermark');
+  t.notMatch(page.body, '>预览<');
+  t.match(page.body, rec.verify_code.match(/.{4}/g)!.join('-'));
   // Export and statistics.
   res = await hrb.get('/org/recognitions/export.xlsx');
   t.equal(res.statusCode, 200);
   t.match(String(res.headers['content-type']), 'spreadsheetml');
   t.equal(res.rawPayload.subarray(0, 2).toString(), 'PK');
+  const sheet = (await readXlsxFile(res.rawPayload)) as unknown[][];
+  t.same(sheet[0]!.slice(0, 5), ['姓名', '身份证号', '工作单位', '类别', '认定级别']);
+  t.equal(sheet.length, 2, 'one recognition in the office list');
+  t.match(sheet[1], ['王芳', /\*/, /./, '认定', '助理级', assistant, '软件工程', '大学本科', '学士', '2025-07-01', '五华区人力资源和社会保障局', '已认定', rec.cert_number, '李娜', '13700137000']);
   page = await hrb.get('/org/stats');
   t.match(page.body, '职称认定总数</dt><dd id="rec-total">1 人');
 });
@@ -213,12 +251,15 @@ t.test('the unit fills in for its person; the office refuses; a second certifica
   const bad = await unit.post(`/org/recognitions/new?user=${b.userId}`, { level: 'assistant', title_name: assistant, specialty: '软件工程', hired_on: '2026-09-01', filing_date: '2026-09-20' });
   t.equal(bad.statusCode, 422);
   t.match(bad.body, '见习1年期满后方可认定助理级职称（2027-09-01期满）');
+  t.match(bad.body, 'value="2026-09-20"', 'what the unit typed is kept');
+  t.match(bad.body, 'value="软件工程"');
 
   const first = await fillAndSubmit(a.userId, 'assistant', assistant);
   const second = await fillAndSubmit(b.userId, 'junior', junior);
   const r1 = await app.ctx.db.selectFrom('recognitions').selectAll().where('id', '=', first).executeTakeFirstOrThrow();
   t.equal(r1.by_unit, 1);
   t.equal(r1.operator_name, '李娜');
+  t.equal(r1.operator_phone, '13700137000');
 
   await hrb.get(`/org/recognitions/${first}`);
   let res = await hrb.post(`/org/recognitions/${first}/decide`, { action: 'refuse', reason: '所学专业与认定专业不符' });
@@ -237,11 +278,16 @@ t.test('the unit fills in for its person; the office refuses; a second certifica
   const r2 = await app.ctx.db.selectFrom('recognitions').selectAll().where('id', '=', second).executeTakeFirstOrThrow();
   t.match(r2.cert_number, /00001$/);
   const titles = await app.ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', b.userId).where('section', '=', 'titles').executeTakeFirstOrThrow();
-  t.match(JSON.parse(titles.data), { acquisition: '直接认定', title_level: 'junior' });
+  t.match(JSON.parse(titles.data), { acquisition: '直接认定', title_level: 'junior', approval_doc: `初定表 ${r2.cert_number}` });
+  // 本科 员级 at once is 初定: its own form and its column in the office's list.
+  t.match((await hrb.get(`/org/recognitions/${second}/print`)).body, '<h1 class="rec-title">专业技术资格初定表</h1>');
+  t.match((await hrb.get('/org/recognitions')).body, /<td>钱敏<\/td><td>[^<]*<\/td><td>初定<\/td><td>员级<\/td>/);
+  t.match((await hrb.get('/org/recognitions')).body, /<td>赵磊<\/td><td>[^<]*<\/td><td>初定<\/td><td>助理级<\/td>/);
 
   // The materials zip holds the form (or nothing without a browser) and the four files.
   res = await hrb.get(`/org/recognitions/${second}/materials.zip`);
   t.equal(res.statusCode, 200);
+  t.match(String(res.headers['content-disposition']), encodeURIComponent('职称认定材料-钱敏'), 'named apart from a review\'s materials');
   const names = res.rawPayload.toString('latin1');
   t.match(Buffer.from(names, 'latin1').toString('utf8'), '附件/申报人身份证复印件.png');
 });

@@ -1,17 +1,17 @@
 import type { AppContext } from '../../context.js';
-import { DECIDER_LABELS, REC_LEVEL_NAMES, proposeLevel, recKindOf, type DeciderKind } from '../../domain/recognition.js';
+import { DECIDER_LABELS, REC_LEVEL_NAMES, proposeLevel, type DeciderKind } from '../../domain/recognition.js';
 import { chinaDate } from '../../domain/plans.js';
 import { identityOf } from '../profile/service.js';
 import { displayVerifyCode } from '../results/service.js';
 import type { RecognitionFormModel } from '../../print/recognitionForm.js';
-import { factsOf, STATUS_TEXT, valuesOf, type RecRow } from './service.js';
+import { factsOf, kindOf, STATUS_TEXT, valuesOf, type RecRow } from './service.js';
 
 /** The 初定表/认定表 view model of a recognition (src/print/recognitionForm.ts). */
 export async function formModel(ctx: AppContext, r: RecRow): Promise<RecognitionFormModel> {
   const ident = await identityOf(ctx, r.user_id);
   const rows = await ctx.db.selectFrom('section_rows').select('data').where('user_id', '=', r.user_id).where('section', '=', 'educations').execute();
   const edu = rows.map((x) => JSON.parse(x.data) as Record<string, string>).find((d) => d.education === r.education) ?? {};
-  const kind = recKindOf(r.level);
+  const kind = kindOf(r);
   const asOf = r.submitted_at ? r.submitted_at.slice(0, 10) : r.updated_at.slice(0, 10);
   return {
     heading: `专业技术资格${kind}表`, kind, name: r.name, gender: ident.gender, birth: ident.birth, idNumber: r.id_masked ?? '',

@@ -51,7 +51,7 @@ export default async function recognitionRoutes(app: FastifyInstance, { ctx }: {
       if (slot) slots.push(slot);
     }
     return reply.page('recognition/detail.njk', {
-      title: `职称认定 - ${REC_LEVEL_NAMES[r.level]}`, r, values: v, errors, ...fc, files, slots, allSlots: REC_SLOTS,
+      title: `职称认定 - ${REC_LEVEL_NAMES[r.level]}`, r, kind: svc.kindOf(r), values: v, errors, ...fc, files, slots, allSlots: REC_SLOTS,
       editable: svc.RECOGNITION_EDITABLE.includes(r.status) && r.status !== 'unit', mine: true,
       events: await svc.eventsOf(ctx.db, r.id), lastReturn: r.status === 'returned' ? await svc.lastReturn(ctx.db, r.id) : null,
       statusText: svc.STATUS_TEXT, actionText: svc.ACTION_TEXT, levelNames: REC_LEVEL_NAMES, base: `/me/recognition/${r.id}`,

@@ -101,6 +101,10 @@ export async function titleOptions(ctx: AppContext) {
   return dicts.options('titles').map((o) => ({ name: o.name, level: dicts.titleLevel(o.name) ?? '' })).filter((o) => isRecLevel(o.level));
 }
 
+/** 初定 or 认定 of a stored recognition (its education as recorded when it was filled in). */
+export const kindOf = (r: Pick<Recognition, 'level' | 'education' | 'degree' | 'double_bachelor' | 'postdoc'>) =>
+  recKindOf(r.level, { education: r.education, degree: r.degree, doubleBachelor: !!r.double_bachelor, postdoc: !!r.postdoc });
+
 export function factsOf(archive: { education: string | null; degree: string | null }, v: RecInput): EducationFacts {
   return { education: archive.education, degree: archive.degree, doubleBachelor: v.double_bachelor === '1', postdoc: v.postdoc === '1', hiredOn: v.hired_on || null };
 }
@@ -282,7 +286,7 @@ export async function decide(ctx: AppContext, actor: Actor, r: Recognition, acti
     const cur = await trx.selectFrom('recognitions').select(['status']).where('id', '=', r.id).executeTakeFirstOrThrow();
     if (cur.status !== 'office') return { ok: false as const, error: '该材料当前不在认定部门审核中' };
     const now = stamp(ctx);
-    const kindName = recKindOf(r.level);
+    const kindName = kindOf(r);
     if (action === 'approve') {
       const year = Number(today(ctx).slice(0, 4));
       const { seq, number } = (await certNumberer(trx, r.decider_org_id, year)).next();
@@ -314,100 +318,13 @@ async function fillCurrentTitle(trx: Kysely<Database>, ctx: AppContext, r: Recog
   const office = await trx.selectFrom('orgs').select('name').where('id', '=', r.decider_org_id).executeTakeFirstOrThrow();
   const data = {
     cert_no: number, specialty: r.specialty, title_name: r.title_name, title_level: r.level, acquisition: direct ? '直接认定' : '考核定职',
-    committee: office.name, certified_on: today(ctx), approval_doc: `${recKindOf(r.level)}表 ${number}`, employed: '否', recognition_id: r.id,
+    committee: office.name, certified_on: today(ctx), approval_doc: `${kindOf(r)}表 ${number}`, employed: '否', recognition_id: r.id,
   };
   const max = await trx.selectFrom('section_rows').select((eb) => eb.fn.max<number>('position').as('p')).where('user_id', '=', r.user_id).where('section', '=', 'titles').executeTakeFirst();
   await trx.insertInto('section_rows').values({ user_id: r.user_id, section: 'titles', position: Number(max?.p ?? 0) + 1, data: JSON.stringify(data), created_at: now, updated_at: now }).execute();
 }
 
-// ---------------------------------------------------------------------------------------
-// Queries (scoped)
-
-const base = (db: Kysely<Database>) =>
-  db.selectFrom('recognitions as r')
-    .innerJoin('users as u', 'u.id', 'r.user_id')
-    .innerJoin('orgs as unit', 'unit.id', 'r.unit_org_id')
-    .innerJoin('orgs as office', 'office.id', 'r.decider_org_id')
-    .selectAll('r')
-    .select(['u.name', 'u.id_masked', 'unit.name as unit_name', 'office.name as office_name']);
-
-export type RecRow = Recognition & { name: string; id_masked: string | null; unit_name: string; office_name: string };
-
-export function ownRecognitions(ctx: AppContext, userId: number) {
-  return base(ctx.db).where('r.user_id', '=', userId).orderBy('r.id', 'desc').execute() as Promise<RecRow[]>;
-}
-
-export async function ownRecognition(ctx: AppContext, userId: number, id: number): Promise<RecRow | undefined> {
-  if (!Number.isSafeInteger(id)) return undefined;
-  return (await base(ctx.db).where('r.id', '=', id).where('r.user_id', '=', userId).executeTakeFirst()) as RecRow | undefined;
-}
-
-/** Staff see the recognitions of their unit, and those their office decides (after 上报). */
-export async function staffRecognition(ctx: AppContext, u: Actor, id: number): Promise<(RecRow & { asUnit: boolean; asOffice: boolean }) | undefined> {
-  if (!Number.isSafeInteger(id) || !u.orgId) return undefined;
-  const r = (await base(ctx.db).where('r.id', '=', id).executeTakeFirst()) as RecRow | undefined;
-  if (!r) return undefined;
-  const asUnit = r.unit_org_id === u.orgId;
-  const asOffice = r.decider_org_id === u.orgId && r.submitted_at !== null;
-  return asUnit || asOffice ? { ...r, asUnit, asOffice } : undefined;
-}
-
-export interface ListFilter {
-  status?: string;
-}
-
-/** A staff list: the unit's own, or the office's queue (submitted at least once). Paged. */
-export async function staffList(ctx: AppContext, u: Actor, f: ListFilter, limit: number, offset: number) {
-  let q = base(ctx.db);
-  q = u.orgKind === 'unit' || u.orgKind === 'agency' ? q.where('r.unit_org_id', '=', u.orgId ?? -1) : q.where('r.decider_org_id', '=', u.orgId ?? -1).where('r.submitted_at', 'is not', null);
-  if (f.status && STATUS_TEXT[f.status]) q = q.where('r.status', '=', f.status as any);
-  const [{ n }] = await q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).execute();
-  const rows = (await q.orderBy('r.id', 'desc').limit(limit).offset(offset).execute()) as RecRow[];
-  return { rows, total: Number(n) };
-}
-
-/** How many wait for this organisation: the unit's 待上报 or the office's 待审核. */
-export async function recognitionTodo(db: Kysely<Database>, u: { orgId: number | null; orgKind: string | null }): Promise<number> {
-  if (!u.orgId) return 0;
-  const q = u.orgKind === 'unit' || u.orgKind === 'agency'
-    ? db.selectFrom('recognitions').where('unit_org_id', '=', u.orgId).where('status', '=', 'unit')
-    : db.selectFrom('recognitions').where('decider_org_id', '=', u.orgId).where('status', '=', 'office');
-  const r = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  return Number(r?.n ?? 0);
-}
-
-/** Counts by status of the recognitions this organisation sees (statistics). */
-export async function recognitionCounts(db: Kysely<Database>, u: { orgId: number | null; orgKind: string | null }): Promise<{ total: number; byStatus: { label: string; value: number }[] }> {
-  if (!u.orgId) return { total: 0, byStatus: [] };
-  let q = db.selectFrom('recognitions').select(['status']).select((eb) => eb.fn.countAll<number>().as('n'));
-  q = u.orgKind === 'unit' || u.orgKind === 'agency' ? q.where('unit_org_id', '=', u.orgId) : q.where('decider_org_id', '=', u.orgId).where('submitted_at', 'is not', null);
-  const rows = await q.groupBy('status').execute();
-  const byStatus = Object.keys(STATUS_TEXT).map((s) => ({ label: STATUS_TEXT[s]!, value: Number(rows.find((r) => r.status === s)?.n ?? 0) })).filter((x) => x.value > 0);
-  return { total: byStatus.reduce((a, b) => a + b.value, 0), byStatus };
-}
-
-export async function eventsOf(db: Kysely<Database>, recId: number) {
-  return db.selectFrom('recognition_events as e')
-    .leftJoin('orgs as o', 'o.id', 'e.org_id')
-    .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-    .select(['e.id', 'e.action', 'e.reason', 'e.from_status', 'e.to_status', 'e.created_at', 'o.name as org_name', 'u.name as actor_name'])
-    .where('e.recognition_id', '=', recId)
-    .orderBy('e.id')
-    .execute();
-}
-
-/** The last 退回: 退回部门, 退回时间, 退回理由 (seed 004 1.4.1). */
-export async function lastReturn(db: Kysely<Database>, recId: number) {
-  return db.selectFrom('recognition_events as e').leftJoin('orgs as o', 'o.id', 'e.org_id')
-    .select(['e.reason', 'e.created_at', 'o.name as org_name'])
-    .where('e.recognition_id', '=', recId).where('e.action', '=', 'return').orderBy('e.id', 'desc').executeTakeFirst();
-}
-
-/** A recognition certificate by its verification code (the public /verify-cert check). */
-export async function recognitionByCode(db: Kysely<Database>, code: string) {
-  return db.selectFrom('recognitions as r').innerJoin('users as u', 'u.id', 'r.user_id').innerJoin('orgs as o', 'o.id', 'r.decider_org_id')
-    .select(['r.id', 'r.level', 'r.title_name', 'r.specialty', 'r.cert_number', 'r.decided_at', 'u.name', 'o.name as office'])
-    .where('r.verify_code', '=', code).where('r.status', '=', 'approved').executeTakeFirst();
-}
+// The scoped queries (lists, counts, events, /verify-cert) are in queries.ts.
+export * from './queries.js';
 
 export { DECIDER_LABELS, REC_LEVEL_NAMES, REC_LEVELS, REC_SLOTS, recKindOf, proposeLevel };

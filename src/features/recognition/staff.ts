@@ -30,26 +30,33 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     return ctx.db.selectFrom('users').select(['id', 'name', 'id_masked']).where('unit_org_id', '=', orgId).where('kind', '=', 'applicant').orderBy('name').limit(500).execute();
   }
 
-  app.get('/org/recognitions', staff, async (req, reply) => {
+  // The offices that decide recognitions (Q12(1)): HR bureaus and the city departments.
+  const decides = (u: { orgKind: string | null }) => u.orgKind === 'hrb' || u.orgKind === 'supervisor';
+
+  async function listPage(req: FastifyRequest, reply: FastifyReply, monthsValue: string | null, errors: svc.Errors, status = 200) {
     const u = req.user!;
     const q = req.query as Record<string, string | undefined>;
     const { page, size, offset } = pageParams(q, 20);
     const { rows, total } = await svc.staffList(ctx, u, { status: q.status }, size, offset);
     const todo = await svc.recognitionTodo(ctx.db, u);
-    const office = !isUnit(u) && u.orgId ? await ctx.db.selectFrom('orgs').select(['id', 'name', 'recognition_months']).where('id', '=', u.orgId).executeTakeFirst() : null;
+    const office = decides(u) && u.orgId ? await ctx.db.selectFrom('orgs').select(['id', 'name', 'recognition_months']).where('id', '=', u.orgId).executeTakeFirst() : null;
     return reply.page('recognition/staff-list.njk', {
-      title: '职称认定', list: makePage(rows, total, page, size), todo, isUnit: isUnit(u), office, people: isUnit(u) && u.orgId ? await people(u.orgId) : [],
-      statusText: svc.STATUS_TEXT, levelNames: REC_LEVEL_NAMES, query: { status: q.status ?? '' }, months: office?.recognition_months ?? '',
+      title: '职称认定', list: makePage(rows.map((r) => ({ ...r, kind: svc.kindOf(r) })), total, page, size), todo, isUnit: isUnit(u), office, people: isUnit(u) && u.orgId ? await people(u.orgId) : [],
+      statusText: svc.STATUS_TEXT, levelNames: REC_LEVEL_NAMES, query: { status: q.status ?? '' }, errors,
+      values: { months: monthsValue ?? office?.recognition_months ?? '' },
       breadcrumbs: [{ label: '首页', href: '/org' }, { label: '职称认定' }],
-    });
-  });
+    }, status);
+  }
 
-  // A bureau's own calendar (Q13): the months it accepts recognitions.
+  app.get('/org/recognitions', staff, async (req, reply) => listPage(req, reply, null, {}));
+
+  // A bureau's own calendar (Q13): the months it accepts recognitions. A bad entry comes back
+  // next to the field with what was typed.
   app.post('/org/recognitions/windows', staff, async (req, reply) => {
     const u = req.user!;
-    if (isUnit(u) || !u.orgId) return reply.callNotFound();
+    if (!decides(u) || !u.orgId) return reply.callNotFound();
     const raw = svc.str((req.body as Body)?.months);
-    if (raw && !parseWindowMonths(raw)) return reply.flashRedirect('/org/recognitions', '受理月份填写不正确：请填写1至12的月份，用逗号分隔，如 1,4,7,10', 'error');
+    if (raw && !parseWindowMonths(raw)) return listPage(req, reply, raw, { months: '受理月份填写不正确：请填写1至12的月份，用逗号分隔，如 1,4,7,10' }, 422);
     const months = raw ? parseWindowMonths(raw)!.join(',') : null;
     await ctx.db.updateTable('orgs').set({ recognition_months: months }).where('id', '=', u.orgId).execute();
     await audit(ctx, req, { action: 'recognition_windows', objectType: 'org', objectId: u.orgId, detail: months ?? '默认（1、4、7、10月）' });
@@ -63,7 +70,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
       { header: '姓名', width: 10, value: (r) => r.name },
       { header: '身份证号', width: 20, value: (r) => r.id_masked },
       { header: '工作单位', width: 28, value: (r) => r.unit_name },
-      { header: '类别', width: 6, value: (r) => svc.recKindOf(r.level) },
+      { header: '类别', width: 6, value: (r) => svc.kindOf(r) },
       { header: '认定级别', width: 8, value: (r) => REC_LEVEL_NAMES[r.level] },
       { header: '资格名称', width: 26, value: (r) => r.title_name },
       { header: '职称专业', width: 16, value: (r) => r.specialty },
@@ -113,7 +120,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const fc = await formContext(ctx, r.user_id, r.unit_org_id, v);
     const body = (req.body ?? {}) as Body;
     return reply.page('recognition/detail.njk', {
-      title: `职称认定 - ${r.name}`, r, values: v, errors, ...fc, files: await svc.filesOf(ctx, r), allSlots: REC_SLOTS, mine: false,
+      title: `职称认定 - ${r.name}`, r, kind: svc.kindOf(r), values: v, errors, ...fc, files: await svc.filesOf(ctx, r), allSlots: REC_SLOTS, mine: false,
       editable: r.asUnit && svc.RECOGNITION_EDITABLE.includes(r.status), asUnit: r.asUnit, asOffice: r.asOffice && r.status === 'office',
       events: await svc.eventsOf(ctx.db, r.id), lastReturn: r.status === 'returned' ? await svc.lastReturn(ctx.db, r.id) : null,
       submitValues: { operator_name: svc.str(body.operator_name), operator_phone: svc.str(body.operator_phone) },

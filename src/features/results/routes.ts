@@ -17,8 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../app-root.js';
 import { audit } from '../audit/service.js';
-import { recognitionByCode } from '../recognition/service.js';
-import { REC_LEVEL_NAMES, recKindOf } from '../../domain/recognition.js';
+import { kindOf as recognitionKind, recognitionByCode } from '../recognition/service.js';
+import { REC_LEVEL_NAMES } from '../../domain/recognition.js';
 import { certificatePdf, printProblem, reviewFormPdf, type CertificateDoc } from '../../print/documents.js';
 
 type Q = Record<string, string | undefined>;
@@ -227,7 +227,7 @@ export default async function resultsRoutes(app: FastifyInstance, { ctx }: { ctx
       if (rec) {
         return reply.page('results/verify.njk', {
           c: { name: maskName(rec.name), number: rec.cert_number, committee: rec.office, issued_at: rec.decided_at },
-          certTitle: `${rec.title_name}（${REC_LEVEL_NAMES[rec.level]}，${recKindOf(rec.level)}）`, issuerLabel: '认定部门', codeDisplay: svc.displayVerifyCode(code!), title: '证书核验',
+          certTitle: `${rec.title_name}（${REC_LEVEL_NAMES[rec.level]}，${recognitionKind(rec)}）`, issuerLabel: '认定部门', codeDisplay: svc.displayVerifyCode(code!), title: '证书核验',
           replaced: await replacementOf(ctx.db, 'recognition', rec.id),
         });
       }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  addMonths, basisOf, filingError, levelError, parseWindowMonths, proposeLevel, recognitionDecider, windowError, windowState,
+  addMonths, basisOf, filingError, levelError, parseWindowMonths, proposeLevel, recKindOf, recognitionDecider, windowError, windowState,
   type EducationFacts, type RecLevel,
 } from '../../../src/domain/recognition.js';
 import type { RouteHrb, RouteUnit } from '../../../src/domain/route.js';
@@ -36,6 +36,20 @@ t.test('education → level (002 Q12(2), Q9), counted from 认定时间', async 
     t.ok(p.lines.length >= 4, `${c.name}: explained line by line`);
   }
   t.match(proposeLevel(facts('大学本科'), '2026-07-01').lines.join('\n'), /见习1年期满后可考核认定助理级职称：2026-07-01已满1年/);
+});
+
+t.test('初定 when the education gives the level at once, 认定 after the 见习 year (seed 004: 初定初级, 初定中级, 认定初级)', async (t) => {
+  const cases: [string, EducationFacts, RecLevel, '初定' | '认定'][] = [
+    ['本科 员级 at once', facts('大学本科'), 'junior', '初定'],
+    ['本科 助理级 after 见习', facts('大学本科'), 'assistant', '认定'],
+    ['中专 员级 after 见习', facts('中等专科'), 'junior', '认定'],
+    ['大专 员级 after 见习', facts('大学专科'), 'junior', '认定'],
+    ['硕士 助理级', facts('硕士研究生', { degree: '硕士' }), 'assistant', '初定'],
+    ['双学士 助理级', facts('大学本科', { doubleBachelor: true }), 'assistant', '初定'],
+    ['博士 中级', facts('博士研究生', { degree: '博士' }), 'intermediate', '初定'],
+    ['博士后 副高', facts('博士研究生', { postdoc: true }), 'senior_vice', '认定'],
+  ];
+  for (const [name, f, level, want] of cases) t.equal(recKindOf(level, f), want, name);
 });
 
 t.test('levelError: a level the education does not support, or not yet', async (t) => {
