@@ -237,7 +237,9 @@ export async function boosted(page: Page, selector: string, path?: string | RegE
   await page.click(selector);
   try {
     await page.waitForFunction(
-      () => !!document.querySelector('main') && !document.querySelector('main[data-e2e-old]') && !document.querySelector('.htmx-request'),
+      // Settled too: htmx wires up the new content's hx-* attributes in its settle step, so a
+      // click before that is a plain boosted link (a whole-page swap, not the inline form).
+      () => !!document.querySelector('main') && !document.querySelector('main[data-e2e-old]') && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'),
       { timeout: 8_000, polling: 50 },
     );
   } catch {

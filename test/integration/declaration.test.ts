@@ -130,8 +130,8 @@ t.test('the 4 steps: cover with the computed route, missing items, preview, pled
   t.match(res.body, '不能重复申报');
 });
 
-t.test('现职称履职年限: one figure, stated the same way at step 2, in the form (preview and submitted), on the profile and the publicity list', async (t) => {
-  const { app, w, a } = await setup();
+t.test('现职称履职年限: one figure, stated the same way at step 2, in the form (preview and submitted) and on the profile (publicity list: unitstage.test, 汇总表: export.test)', async (t) => {
+  const { app, w, zhang, a } = await setup();
   t.teardown(() => app.close());
   const title = await titleOf(app);
   await a.get('/me/declaration');
@@ -149,6 +149,17 @@ t.test('现职称履职年限: one figure, stated the same way at step 2, in the
   t.match(profile.body, `<label>现职称(同级)履职年限</label><p>${TITLE} `, 'the profile shows the computed figure');
   t.match(profile.body, `<label>从事专业技术工作年限</label><p>${WORK} `);
   t.notMatch(profile.body, 'id="f-title_years"', 'no longer typed');
+
+  // Submitted: the frozen form states the same figure.
+  const d = await app.ctx.db.selectFrom('declarations').selectAll().executeTakeFirstOrThrow();
+  const plan = await app.ctx.db.selectFrom('plans').selectAll().where('id', '=', w.plan).executeTakeFirstOrThrow();
+  await fillDeclarationSlots(app, zhang.userId, d.id, plan);
+  const step4 = await a.get('/me/declaration?step=4');
+  const token = /name="token" value="([^"]+)"/.exec(step4.body)![1]!;
+  t.equal((await a.post('/me/declaration/submit', { declaration_id: String(d.id), token, pledge: '1' })).statusCode, 303);
+  const form = unspan((await a.get(`/me/records/${d.id}/form`)).body);
+  t.match(form, `<th>现职称履职年限</th><td colspan="2">${TITLE}</td>`, 'the submitted form');
+  t.match(form, `<th>从事专业技术工作年限</th><td colspan="3">${WORK}</td>`);
 });
 
 t.test('unit problems are the seed messages, shown at the cover', async (t) => {

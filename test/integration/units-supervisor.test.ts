@@ -83,11 +83,14 @@ t.test('first choice: pending blocks the route, the supervisor approves, the rou
   t.notMatch(page.body, '>单位审核</a>', 'the declaration stage\'s words are not used for it');
   t.match(page.body, '<h1>下属单位审核</h1>');
   t.match(page.body, '<title>下属单位审核 - ');
+  t.match(page.body, 'aria-label="下属单位审核列表"', 'the list\'s name for screen readers too');
+  t.notMatch(page.body.replaceAll('下属单位审核', ''), '单位审核', 'nowhere on the page the declaration stage\'s name');
   t.match(page.body, '昆明市儿童医院');
   t.match(page.body, '首次选择');
   const req = await app.ctx.db.selectFrom('supervisor_requests').selectAll().executeTakeFirstOrThrow();
   page = await s.get(`/org/unit-reviews/${req.id}`);
   t.equal(page.statusCode, 200);
+  t.notMatch(page.body.replaceAll('下属单位审核', ''), '单位审核', 'nor on the detail page');
   t.match(page.body, '<h1>下属单位审核：昆明市儿童医院</h1>');
   t.match(page.body, uscc(21));
   t.match(page.body, '事业单位');
