@@ -142,6 +142,12 @@ export async function openPostgres<DBT>(opts: PgOptions) {
   // An idle client whose server went away emits 'error' on the pool; unhandled it would end
   // the process. The pool drops that client and opens a new one on the next query.
   pool.on('error', () => {});
+  // A client that is checked out (Kysely holds one between the queries of a transaction) has
+  // no such listener: a server restart or pg_terminate_backend then emitted an unhandled
+  // 'error' and ended the whole process (test/integration/pg-reconnect.test.ts). The client
+  // marks itself unusable, its query (if any) fails with the error (the request answers 500),
+  // and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const c = await pool.connect();
     c.release();

@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import { createDb, openDatabase, type DB } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { copySqliteToPostgres } from '../db/transfer.js';
+import { DbConnectError } from '../db/postgres.js';
 import { createSecrets, loadMasterKey } from '../lib/secrets.js';
 import { verifyChain } from '../features/audit/service.js';
 import { createBlobStore } from '../lib/blobs.js';
@@ -38,7 +39,11 @@ export async function migrateToPostgres(config: Config, targetUrl: string, say: 
   let target: Awaited<ReturnType<typeof openDatabase>> | null = null;
   try {
     await migrateToLatest(source.db);
-    target = await openDatabase({ databaseUrl: targetUrl, dbFile: '', dbPoolMax: 2 });
+    // An unreachable server, unknown database or refused role is a sentence (DbConnectError),
+    // printed by the CLI without a stack trace, like a wrong DATABASE_URL at start.
+    target = await openDatabase({ databaseUrl: targetUrl, dbFile: '', dbPoolMax: 2 }).catch((err: unknown) => {
+      throw err instanceof DbConnectError ? new MoveError(err.message) : err;
+    });
     const existing = await sql<{ n: number }>`select count(*) as n from information_schema.tables where table_schema = current_schema()`.execute(target.db);
     if (Number(existing.rows[0]!.n) > 0) throw new MoveError(`目标数据库 ${target.describe} 不是空的：请使用新建的空数据库（createdb）`);
     say(`源 source: ${config.dbFile}`);
