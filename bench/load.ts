@@ -145,6 +145,23 @@ function procStats(pid: number): { rssKb: number; cpuTicks: number } | null {
 }
 const CLK_TCK = 100;
 
+/** CPU ticks of every PostgreSQL process on this machine (postmaster, backends, writers): the database's share. */
+function postgresTicks(): number {
+  let ticks = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
+}
+
 /** The server and every process under it (cluster workers, their esbuild helpers): summed. */
 function treeStats(pid: number): { rssKb: number; cpuTicks: number } | null {
   const root = procStats(pid);
@@ -369,6 +386,8 @@ export interface LevelResult {
   login: StepRow; rows: StepRow[]; total: StepRow;
   submits: number; approvals: number; refused: Record<string, number>;
   serverRssPeakMb: number; serverCpuPct: number; clientCpuPct: number;
+  /** PostgreSQL's processes on this machine (0 on SQLite, whose work is inside the server). */
+  dbCpuPct: number;
 }
 export interface LoadResult {
   date: string; cpu: string; cores: number; node: string; entry: string; dataDir: string; counts: Record<string, number>;
@@ -452,6 +471,7 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
       // The mixed phase, with /proc sampled every 200 ms.
       const counters: Counters = { refused: {}, submits: 0, approvals: 0 };
       const cpu0 = treeStats(pid)?.cpuTicks ?? 0;
+      const pg0 = postgresTicks();
       const client0 = process.cpuUsage();
       let peak = 0;
       const sampler = setInterval(() => {
@@ -470,6 +490,7 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
       // (No user logged in: no mixed phase, nothing to divide by.)
       const running = loggedIn.some(Boolean) && seconds > 0.5;
       const serverCpuPct = running ? (((treeStats(pid)?.cpuTicks ?? cpu0) - cpu0) / CLK_TCK / seconds) * 100 : 0;
+      const dbCpuPct = running ? ((postgresTicks() - pg0) / CLK_TCK / seconds) * 100 : 0;
       const cu = process.cpuUsage(client0);
       const clientCpuPct = running ? ((cu.user + cu.system) / 1e6 / seconds) * 100 : 0;
       rssPeak = Math.max(rssPeak, peak);
@@ -481,7 +502,7 @@ export async function runLoad(dataDir: string, o: { steps: number[]; duration: n
         concurrency: c, applicants, reviewers, seconds, login: loginRow,
         rows: steps.map((st) => summarize(st, samples.filter((s) => s.step === st), seconds)),
         total: summarize('ALL (mixed)', samples, seconds), submits: counters.submits, approvals: counters.approvals, refused: counters.refused,
-        serverRssPeakMb: peak, serverCpuPct, clientCpuPct,
+        serverRssPeakMb: peak, serverCpuPct, clientCpuPct, dbCpuPct,
       };
       levels.push(level);
       say('\n' + formatLevel(level));

@@ -9,7 +9,7 @@
  * with --write puts the table into bench/RESULTS.md (between the scale markers).
  *
  * Usage: node --import tsx bench/scale.ts [--data DIR] [--concurrency 32] [--duration 20]
- *          [--pg postgres://postgres@127.0.0.1:5432/postgres] [--only sqlite1,pg2] [--write]
+ *          [--pg postgres://postgres@127.0.0.1:5432/postgres] [--only sqlite1,pg2] [--rounds 3] [--write]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +31,8 @@ const duration = Number(opt('duration', '20'));
 const adminUrl = opt('pg', process.env.ZC_TEST_PG || 'postgres://postgres@127.0.0.1:5432/postgres');
 const only = opt('only', '').split(',').filter(Boolean);
 const write = argv.includes('--write');
+// Rounds: every set-up once per round, interleaved; the table gives medians over the rounds.
+const rounds = Number(opt('rounds', '1'));
 
 if (!fs.existsSync(path.join(data, 'bench-accounts.json'))) {
   console.error(`no dataset in ${data}: npm run bench:gen first`);
@@ -67,6 +69,7 @@ async function admin(q: string) {
 }
 
 interface Row {
+  round: number;
   setup: Setup;
   level: LevelResult;
   moveSeconds?: number;
@@ -77,7 +80,7 @@ const rows: Row[] = [];
 const loadBefore = os.loadavg();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zc-scale-'));
 try {
-  for (const s of setups) {
+  for (let round = 0; round < rounds; round++) for (const s of setups) {
     const dir = path.join(work, s.key);
     fs.cpSync(data, dir, { recursive: true });
     const env: Record<string, string> = { WORKERS: String(s.workers), BACKUP_ENABLED: 'false' };
@@ -92,9 +95,9 @@ try {
       moveSeconds = (performance.now() - t0) / 1000;
       env.DATABASE_URL = dbUrl(name);
     }
-    console.log(`\n== ${s.label}${moveSeconds ? ` (dataset moved to PostgreSQL in ${moveSeconds.toFixed(1)} s)` : ''}`);
+    console.log(`\n== ${rounds > 1 ? `round ${round + 1}: ` : ''}${s.label}${moveSeconds ? ` (dataset moved to PostgreSQL in ${moveSeconds.toFixed(1)} s)` : ''}`);
     const result = await runLoad(dir, { steps: [concurrency], duration, env });
-    rows.push({ setup: s, level: result.levels[0]!, moveSeconds, errors: result.errors.length });
+    rows.push({ round, setup: s, level: result.levels[0]!, moveSeconds, errors: result.errors.length });
     if (s.db === 'postgres') await admin(`drop database if exists zc_bench_${s.key} with (force)`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -103,19 +106,25 @@ try {
 }
 const loadAfter = os.loadavg();
 
-const base = (db: string) => rows.find((r) => r.setup.db === db && r.setup.workers === 1)?.level.total.rps;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length ? (v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : NaN;
+};
+const baseOf = (r: Row) => rows.find((x) => x.round === r.round && x.setup.db === r.setup.db && x.setup.workers === 1)?.level.total.rps;
 const table = [
-  `| set-up | req/s (mixed) | vs 1 process | p50 ms | p95 ms | p99 ms | errors | server CPU % (all processes) | client CPU % |`,
-  `|---|---|---|---|---|---|---|---|---|`,
-  ...rows.map((r) => {
-    const t = r.level.total;
-    const b = base(r.setup.db);
-    return `| ${r.setup.label} | ${fmt(t.rps)} | ${b ? `${fmt(t.rps / b, 2)}×` : '—'} | ${fmt(t.p50)} | ${fmt(t.p95)} | ${fmt(t.p99)} | ${t.errors} | ${fmt(r.level.serverCpuPct)} | ${fmt(r.level.clientCpuPct)} |`;
+  `| set-up | req/s (mixed) | vs 1 process | ${rounds > 1 ? 'vs 1 process, each round | ' : ''}p50 ms | p95 ms | p99 ms | errors | server CPU % (all processes) | PostgreSQL CPU % | client CPU % | machine CPU % of ${os.cpus().length * 100} |`,
+  `|---|---|---|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|`,
+  ...setups.map((s) => {
+    const mine = rows.filter((r) => r.setup === s);
+    const m = (f: (r: Row) => number) => median(mine.map(f));
+    const ratios = mine.map((r) => r.level.total.rps / (baseOf(r) ?? NaN));
+    const db = (r: Row) => (s.db === 'sqlite' ? 0 : r.level.dbCpuPct);
+    return `| ${s.label} | ${fmt(m((r) => r.level.total.rps))} | ${fmt(median(ratios), 2)}× | ${rounds > 1 ? `${ratios.map((x) => fmt(x, 2)).join(', ')} | ` : ''}${fmt(m((r) => r.level.total.p50))} | ${fmt(m((r) => r.level.total.p95))} | ${fmt(m((r) => r.level.total.p99))} | ${mine.reduce((n, r) => n + r.level.total.errors, 0)} | ${fmt(m((r) => r.level.serverCpuPct))} | ${s.db === 'sqlite' ? '—' : fmt(m(db))} | ${fmt(m((r) => r.level.clientCpuPct))} | ${fmt(m((r) => r.level.serverCpuPct + db(r) + r.level.clientCpuPct))} |`;
   }),
 ].join('\n');
 const moved = rows.find((r) => r.moveSeconds)?.moveSeconds;
-const header = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; concurrency ${concurrency} (${Math.round(concurrency / 4)} reviewers), ${duration} s each, load client on the same machine; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}.${moved ? ` The dataset (SQLite) moved to PostgreSQL by migrate-to-postgres in ${moved.toFixed(1)} s.` : ''}`;
+const header = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; concurrency ${concurrency} (${Math.round(concurrency / 4)} reviewers), ${duration} s each${rounds > 1 ? `, ${rounds} rounds (set-ups interleaved; medians)` : ''}, load client on the same machine; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}.${moved ? ` The dataset (SQLite) moved to PostgreSQL by migrate-to-postgres in ${moved.toFixed(1)} s.` : ''}`;
 console.log(`\n${header}\n\n${table}`);
 
 if (write) {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { patientSqliteDialect, BUSY_WAIT_MS } from './sqliteDriver.js';
 import type { Database } from './schema.js';
 import { openPostgres, type PgOptions } from './postgres.js';
 
@@ -20,7 +21,7 @@ export function openSqlite(file: string | Buffer): SqliteDatabase.Database {
   const raw = new SqliteDatabase(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
-  raw.pragma('busy_timeout = 5000');
+  raw.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   raw.pragma('foreign_keys = ON');
   // 32 MB of page cache instead of SQLite's 2 MB: a big office's lists walk indexes of tens of
   // thousands of entries on every page (bench/lists.ts), which the default cache cannot hold.
@@ -59,7 +60,7 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500): SqliteData
 /** The embedded store: one SQLite file (the default, the single binary). */
 export function createDb(file: string | Buffer): { db: DB; raw: SqliteDatabase.Database } {
   const raw = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const db = new Kysely<Database>({ dialect: patientSqliteDialect(withStatementCache(raw)) });
   return { db, raw };
 }
 
