@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import readXlsxFile from 'read-excel-file/node';
 import { makeApp, Agent, login, createApplicant, createStaff, idNumber, type TestApp } from '../helpers/app.js';
 import { kunming, makePng, org, uscc, type World } from '../helpers/world.js';
@@ -44,6 +44,14 @@ async function upload(agent: Agent, recId: number, slot: string, n: number) {
   const { payload, contentType } = await m;
   const res = await agent.t.app.inject({ method: 'POST', url: `/me/attachments?owner=recognition&id=${recId}&slot=${slot}&back=${encodeURIComponent(`/me/recognition/${recId}`)}`, payload, headers: { 'content-type': contentType, cookie: agent.cookieHeader() } });
   if (res.statusCode !== 303 || !page) throw new Error(`upload ${slot}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+}
+
+async function expectRefusedUpload(t: Test, agent: Agent, recId: number, slot: string) {
+  await agent.get(`/me/recognition/${recId}`);
+  const { payload, contentType } = await multipart(`${slot}.png`, makePng(200, 140, 9), 'image/png', 'file', { csrf: agent.csrf() });
+  const res = await agent.t.app.inject({ method: 'POST', url: `/me/attachments?owner=recognition&id=${recId}&slot=${slot}&back=${encodeURIComponent(`/me/recognition/${recId}`)}`, payload, headers: { 'content-type': contentType, cookie: agent.cookieHeader() } });
+  t.equal(res.statusCode, 303, 'refused back to the page');
+  t.match((await agent.get(String(res.headers.location))).body, '材料已交单位审核，不能修改');
 }
 
 t.test('recognition through a county HR bureau: refusals, return, approval, certificate', async (t) => {
@@ -131,6 +139,15 @@ t.test('recognition through a county HR bureau: refusals, return, approval, cert
   await me.get(`/me/recognition/${recId}`);
   res = await me.post(`/me/recognition/${recId}/send`);
   t.equal(res.statusCode, 303);
+  // With the unit, the files are the unit's to change: the applicant's upload and delete are
+  // refused with the reason, and the files stay as they were.
+  const filesBefore = await app.ctx.db.selectFrom('attachments').select(['id', 'file_id']).where('owner_type', '=', 'recognition').where('owner_id', '=', recId).orderBy('id').execute();
+  await expectRefusedUpload(t, me, recId, REC_SLOTS[0]!.key);
+  await me.get(`/me/recognition/${recId}`);
+  res = await me.post(`/me/attachments/${filesBefore[0]!.id}/delete?back=${encodeURIComponent(`/me/recognition/${recId}`)}`);
+  t.equal(res.statusCode, 303);
+  t.match((await me.get(String(res.headers.location))).body, '材料已交单位审核，不能修改');
+  t.same(await app.ctx.db.selectFrom('attachments').select(['id', 'file_id']).where('owner_type', '=', 'recognition').where('owner_id', '=', recId).orderBy('id').execute(), filesBefore, 'files unchanged');
   // Before approval the 认定表 (助理级 after the 见习 year: 考核认定) is a preview: watermarked
   // 预览, with its verification code.
   const code = (await app.ctx.db.selectFrom('recognitions').select('verify_code').where('id', '=', recId).executeTakeFirstOrThrow()).verify_code;

@@ -94,3 +94,9 @@ export async function recognitionByCode(db: Kysely<Database>, code: string) {
     .where('r.verify_code', '=', code).where('r.status', '=', 'approved').executeTakeFirst();
 }
 
+/** Whether the user's recognition is with their unit (status unit): the applicant may not change its files then. */
+export async function recognitionWithUnit(ctx: AppContext, userId: number, recognitionId: number): Promise<boolean> {
+  if (!Number.isSafeInteger(recognitionId)) return false;
+  const r = await ctx.db.selectFrom('recognitions').select('status').where('id', '=', recognitionId).where('user_id', '=', userId).executeTakeFirst();
+  return r?.status === 'unit';
+}
