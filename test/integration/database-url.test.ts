@@ -88,3 +88,16 @@ t.test('a role that does not exist: named as an authentication failure', pgOnly,
   const r = await refused(t, ['serve'], u.toString(), ['zc_no_such_role', '认证失败', `${u.hostname}:${u.port || 5432}`], 'serve');
   t.notMatch(r.err, 'wrong', 'the password is never printed');
 });
+
+t.test('backup and restore on a PostgreSQL site say what to use instead (pg_dump / pg_restore), touching nothing', async (t) => {
+  // Decided before any connection: an address where nothing listens is enough.
+  for (const command of ['backup', 'restore']) {
+    const r = await cli([command, path.join(dir, 'x.tar.gz')], { DATABASE_URL: 'postgres://zhicheng@127.0.0.1:1/zhicheng' });
+    t.equal(r.code, 2, `${command}: exit 2`);
+    t.match(r.err, 'pg_dump -Fc', `${command}: names pg_dump`);
+    t.match(r.err, 'pg_restore --clean', `${command}: names pg_restore`);
+    t.match(r.err, 'UPLOAD_DIR', `${command}: the uploads too`);
+    t.notMatch(r.err, STACK, `${command}: no stack trace`);
+    t.notOk(fs.existsSync(path.join(dir, 'x.tar.gz')), `${command}: no archive written`);
+  }
+});
