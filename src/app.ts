@@ -192,12 +192,26 @@ export async function buildApp(config: Config, opts: { sms?: SmsSender; logStrea
     dev: config.env === 'development',
     inlineCss: config.inlineCss,
     secureCookies: config.secureCookies,
-    pageContext: async (req) => ({
-      menu: menuFor(req.user ? { kind: req.user.kind, roles: req.user.roles, orgKind: req.user.orgKind, todo: req.user.kind === 'staff' ? await todoCount(ctx, req.user) : 0, recognitionTodo: req.user.kind === 'staff' ? await recognitionTodo(ctx.db, req.user) : 0, duties: req.user.kind === 'staff' ? req.user.duties : undefined, sections: req.user.kind === 'applicant' ? (await archivePlanOf(ctx, req.user.id)).sections : undefined } : null),
-      unread: req.user ? await unreadCount(ctx, req.user.id) : 0,
-      unreadNotices: req.user ? await unreadNoticeCount(ctx, req.user.id) : 0,
-      smsChallenge: await smsChallengeView(ctx, req),
-    }),
+    // The counts every page shows, read side by side: on PostgreSQL each is a round trip (and a
+    // big office's 待审核 a scan), so together they cost the slowest, not the sum.
+    pageContext: async (req) => {
+      const u = req.user;
+      const staff = u?.kind === 'staff' ? u : null;
+      const [todo, recTodo, plan, unread, unreadNotices, smsChallenge] = await Promise.all([
+        staff ? todoCount(ctx, staff) : 0,
+        staff ? recognitionTodo(ctx.db, staff) : 0,
+        u?.kind === 'applicant' ? archivePlanOf(ctx, u.id) : null,
+        u ? unreadCount(ctx, u.id) : 0,
+        u ? unreadNoticeCount(ctx, u.id) : 0,
+        smsChallengeView(ctx, req),
+      ]);
+      return {
+        menu: menuFor(u ? { kind: u.kind, roles: u.roles, orgKind: u.orgKind, todo, recognitionTodo: recTodo, duties: staff ? staff.duties : undefined, sections: plan ? plan.sections : undefined } : null),
+        unread,
+        unreadNotices,
+        smsChallenge,
+      };
+    },
   });
 
   // CSRF on every state-changing request (after the user is loaded: the error handler below

@@ -30,7 +30,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   app.get('/org/stats', { preHandler: requireDuty('stats') }, async (req, reply) => {
     const filters = parseStatsFilters(req.query);
-    const stats = await computeStats(ctx, req.user!, filters);
+    const [stats, recognitions] = await Promise.all([computeStats(ctx, req.user!, filters), recognitionCounts(ctx.db, req.user!)]);
     const options = await statsOptions(ctx, req.user!, filters.year || filters.plan ? undefined : stats.pairs);
     const charts = stats.groups.map((g) => ({
       ...g,
@@ -41,7 +41,7 @@ export default async function statsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     return reply.page('stats/index.njk', {
       title: '统计',
       stats,
-      recognitions: await recognitionCounts(ctx.db, req.user!),
+      recognitions,
       charts,
       options,
       filters,

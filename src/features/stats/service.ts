@@ -138,15 +138,15 @@ export async function computeStats(ctx: AppContext, user: Scope, f: StatsFilters
       .execute(),
     base().innerJoin(usersByUnit(ctx.db), 'u.id', 'd.user_id').select((eb) => ['u.unit_org_id', eb.fn.countAll<number>().as('n')]).groupBy('u.unit_org_id').execute(),
   ]);
-  // A reset draft's stage is read from its route (the applicant may have changed the cover, and
-  // with it the route, since its stages were written): the few drafts only, and only when the
-  // first scan found some.
-  const drafts = rows.some((r) => r.status === 'draft')
-    ? await base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute()
-    : [];
   const planIds = [...new Set(rows.map((r) => r.plan_id))];
   const unitIds = [...new Set(byUnit.map((r) => r.unit_org_id).filter((id): id is number => id !== null))];
-  const [planNames, unitNames] = await Promise.all([
+  const [drafts, planNames, unitNames] = await Promise.all([
+    // A reset draft's stage is read from its route (the applicant may have changed the cover, and
+    // with it the route, since its stages were written): the few drafts only, and only when the
+    // first scan found some.
+    rows.some((r) => r.status === 'draft')
+      ? base().where('d.status', '=', 'draft').select((eb) => [routeStageLabel(ctx.db).as('label'), eb.fn.countAll<number>().as('n')]).groupBy('label').execute()
+      : [],
     planIds.length ? ctx.db.selectFrom('plans').select(['id', 'name']).where('id', 'in', planIds).execute() : [],
     unitIds.length ? ctx.db.selectFrom('orgs').select(['id', 'name']).where('id', 'in', unitIds).execute() : [],
   ]);
