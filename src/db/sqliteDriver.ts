@@ -20,9 +20,8 @@ export const BUSY_WAIT_MS = 5000;
  * on a timer. SQLite's own busy handler sleeps inside the call, and better-sqlite3 is
  * synchronous: under `serve --workers`, while one worker committed, the other stood still,
  * event loop and all (bench/scale.ts: two workers 1.14–1.33× one process before, 1.64× with
- * this). Only a
- * statement that can take the lock outside a transaction (BEGIN, an autocommit write) runs
- * with busy_timeout 0 and is retried; inside a BEGIN IMMEDIATE transaction nothing waits, and
+ * this). Only a statement that can take the lock outside a transaction (BEGIN, an autocommit
+ * write) runs with busy_timeout 0 and is retried; inside a BEGIN IMMEDIATE transaction nothing waits, and
  * other users of the handle (backup, CLI) keep busy_timeout.
  */
 export function patientSqliteDialect(raw: SqliteDatabase.Database): Dialect {
