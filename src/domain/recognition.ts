@@ -78,6 +78,20 @@ export function recKindOf(level: RecLevel, f: Pick<EducationFacts, 'education' |
   return step && step.years === 0 ? '初定' : '认定';
 }
 
+/** Who changes a recognition's form and files: the applicant, or their unit (which may fill it in for them). */
+export type RecEditor = 'applicant' | 'unit';
+
+/**
+ * Whether `by` may change a recognition at `status`, and if not, why: the applicant while it is
+ * theirs (填写中, 退回); the unit also while it checks it (待单位审核上报); nobody once it has
+ * gone up to the deciding office. null = may.
+ */
+export function recognitionLocked(status: string, by: RecEditor): string | null {
+  if (status === 'draft' || status === 'returned') return null;
+  if (status === 'unit') return by === 'unit' ? null : '材料已交单位审核，不能修改；单位退回后可再修改';
+  return '已上报的材料不能修改';
+}
+
 /** YYYY-MM-DD plus whole months; the 31st of a shorter month becomes its last day. */
 export function addMonths(date: string, months: number): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

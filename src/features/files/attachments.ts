@@ -8,6 +8,7 @@ import type { Database } from '../../db/schema.js';
 import { writeTx } from '../../db/index.js';
 import { checkPortrait } from '../../domain/images.js';
 import { formatBytes, slotOf, type FileKind, type OwnerType, type AttachmentItem } from './service.js';
+import type { RecEditor } from '../../domain/recognition.js';
 import { releaseFiles, sweepBlobs } from './release.js';
 
 type Db = Kysely<Database>;
@@ -23,11 +24,11 @@ function fitsKind(file: { mime: string; size: number; width: number | null; heig
 /**
  * Puts the user's file `fileId` in `slot` of the owner. Single-file slots (the profile's)
  * replace what was there. Returns the attachment id, or null when the owner, slot or file
- * is not the user's (or the file does not fit the slot).
+ * is not the user's (or the file does not fit the slot). `by`: see slotOf.
  */
-export async function attach(ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, slot: string, fileId: number): Promise<number | null> {
+export async function attach(ctx: AppContext, userId: number, ownerType: OwnerType, ownerId: number, slot: string, fileId: number, by: RecEditor = 'applicant'): Promise<number | null> {
   const res = await writeTx(ctx.db, async (trx) => {
-    const def = await slotOf(ctx, trx, userId, ownerType, ownerId, slot);
+    const def = await slotOf(ctx, trx, userId, ownerType, ownerId, slot, by);
     if (!def) return null;
     const file = await trx.selectFrom('files').select(['id', 'mime', 'size', 'width', 'height']).where('id', '=', fileId).where('user_id', '=', userId).executeTakeFirst();
     if (!file || !fitsKind(file, def.kind)) return null;

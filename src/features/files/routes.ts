@@ -9,7 +9,7 @@ import {
   attach, deleteAttachment, discardFile, downloadName, getAttachment, getOwnFile, maxBytes, resolveSlot, sizeMessage,
   storeFile, EMPTY_MESSAGE, type FileKind, type OwnerType,
 } from './service.js';
-import { recognitionWithUnit } from '../recognition/queries.js';
+import { lockedForApplicant } from '../recognition/queries.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -53,10 +53,6 @@ export function uploadRefused(reply: FastifyReply, r: { status: number; error: s
  * 附件: upload to a slot of a section row or of the profile, view/download, delete.
  * Only the owner reaches a file for now (reviewers on the route come with the review flow).
  */
-// 初定/认定: while the unit checks a recognition, its files are the unit's to change (it may
-// upload on the applicant's behalf); the applicant can again after a return.
-const WITH_UNIT_MESSAGE = '材料已交单位审核，不能修改；单位退回后可重新上传';
-
 export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: AppContext }) {
   // Multipart bodies in this scope only, read strictly (src/lib/multipart.ts).
   const readForm = await registerUploads(app, { tmpDir: uploadTmpDir(ctx) });
@@ -69,7 +65,12 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     if (!ownerType) return reply.callNotFound();
     const ownerId = ownerType === 'profile' && (q.id === undefined || q.id === '') ? uid : Number(q.id);
     const slot = await resolveSlot(ctx, uid, ownerType, ownerId, q.slot ?? '');
-    if (!slot) return reply.callNotFound();
+    if (!slot) {
+      // A recognition with its unit (or gone up) has no slot for the applicant: say why, at the
+      // top of the page (its slots are not shown then). Anything else is not theirs: 404.
+      const locked = ownerType === 'recognition' ? await lockedForApplicant(ctx.db, uid, ownerId) : null;
+      return locked ? reply.flashRedirect(back, locked, 'error') : reply.callNotFound();
+    }
     // Every refusal goes back to the same page, its message next to the slot (JS on or off).
     const slotId = slotElementId(ownerType, ownerId, slot.key);
     const refuse = (message: string) => reply.flashRedirect(atSlot(back, slotId), message, 'error', slotId);
@@ -80,8 +81,6 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
     // message, a larger body is cut short with the same message.
     const form = await readForm(req, uploadFormLimits(ctx, slot.kind), { total: sizeMessage(ctx, slot.kind) });
     if (!form.ok) return refuse(form.error);
-    // (At the top of the page: the slots are not shown while the unit has the files.)
-    if (ownerType === 'recognition' && (await recognitionWithUnit(ctx, uid, ownerId))) return reply.flashRedirect(back, WITH_UNIT_MESSAGE, 'error');
     if (form.tooLarge.length) return refuse(sizeMessage(ctx, slot.kind));
     const file = form.files.file;
     if (!file) return refuse(EMPTY_MESSAGE);
@@ -138,11 +137,11 @@ export default async function filesRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   app.post('/me/attachments/:id/delete', { preHandler: requireApplicant }, async (req, reply) => {
     const id = Number((req.params as { id: string }).id);
-    const a = await getAttachment(ctx, req.user!.id, id);
-    if (a?.ownerType === 'recognition' && (await recognitionWithUnit(ctx, req.user!.id, a.ownerId))) {
-      return reply.flashRedirect(safeBack((req.query as Query).back), WITH_UNIT_MESSAGE, 'error');
+    if (!(await deleteAttachment(ctx, req.user!.id, id))) {
+      const a = await getAttachment(ctx, req.user!.id, id);
+      const locked = a?.ownerType === 'recognition' ? await lockedForApplicant(ctx.db, req.user!.id, a.ownerId) : null;
+      return locked ? reply.flashRedirect(safeBack((req.query as Query).back), locked, 'error') : reply.callNotFound();
     }
-    if (!(await deleteAttachment(ctx, req.user!.id, id))) return reply.callNotFound();
     await audit(ctx, req, { action: 'file_delete', objectType: 'attachment', objectId: id });
     return reply.flashRedirect(safeBack((req.query as Query).back), '附件已删除');
   });

@@ -29,13 +29,10 @@ import { requiredSlots, type PlanSlot } from '../../domain/plans.js';
 import { categorySlots } from '../../domain/whoMay.js';
 import { profileDeclarationSlots } from '../../domain/profile.js';
 import { isPrintable } from '../../domain/declaration.js';
-import { REC_SLOTS } from '../../domain/recognition.js';
+import { REC_SLOTS, recognitionLocked, type RecEditor } from '../../domain/recognition.js';
 // Files put in a slot of an owner (a row, the profile, a declaration, a recognition): attachments.ts.
 export * from './attachments.js';
 export * from './release.js';
-
-/** A recognition's files change only while it is with the applicant or the unit. */
-export const RECOGNITION_EDITABLE: readonly string[] = ['draft', 'unit', 'returned'];
 
 type Db = Kysely<Database>;
 
@@ -159,9 +156,10 @@ export function rowSlots(ctx: AppContext, sectionKey: string): UploadSlot[] {
 
 /**
  * The slot `slot` of an owner when the owner is the user's: a section row of theirs whose
- * section declares the slot, or their own profile (ownerId = userId). null otherwise.
+ * section declares the slot, or their own profile (ownerId = userId). null otherwise. `by`:
+ * who acts on a recognition's files (its unit may while it checks it, the applicant may not).
  */
-export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerType, ownerId: number, slot: string): Promise<UploadSlot | null> {
+export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType: OwnerType, ownerId: number, slot: string, by: RecEditor = 'applicant'): Promise<UploadSlot | null> {
   if (!Number.isSafeInteger(ownerId) || ownerId <= 0 || typeof slot !== 'string') return null;
   if (ownerType === 'profile') {
     if (ownerId !== userId) return null;
@@ -193,9 +191,10 @@ export async function slotOf(ctx: AppContext, db: Db, userId: number, ownerType:
     return def ? toUploadSlot(ctx, def, 'doc', false) : null;
   }
   if (ownerType === 'recognition') {
-    // 初定/认定 (Q14): the fixed files, one each, changeable while the unit has not sent it up.
+    // 初定/认定 (Q14): the fixed files, one each, changeable by whoever may change the
+    // recognition now (`by`: the applicant, or the unit acting for them).
     const r = await db.selectFrom('recognitions').select(['status']).where('id', '=', ownerId).where('user_id', '=', userId).executeTakeFirst();
-    if (!r || !RECOGNITION_EDITABLE.includes(r.status)) return null;
+    if (!r || recognitionLocked(r.status, by)) return null;
     const def = REC_SLOTS.find((x) => x.key === slot);
     return def ? toUploadSlot(ctx, def, 'doc', true) : null;
   }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database } from '../../db/schema.js';
+import { recognitionLocked } from '../../domain/recognition.js';
 // STATUS_TEXT and the types from service.ts (which re-exports this file): used only inside the
 // functions, so the circular import is safe.
 import { STATUS_TEXT, type Actor, type Recognition } from './service.js';
@@ -94,9 +95,9 @@ export async function recognitionByCode(db: Kysely<Database>, code: string) {
     .where('r.verify_code', '=', code).where('r.status', '=', 'approved').executeTakeFirst();
 }
 
-/** Whether the user's recognition is with their unit (status unit): the applicant may not change its files then. */
-export async function recognitionWithUnit(ctx: AppContext, userId: number, recognitionId: number): Promise<boolean> {
-  if (!Number.isSafeInteger(recognitionId)) return false;
-  const r = await ctx.db.selectFrom('recognitions').select('status').where('id', '=', recognitionId).where('user_id', '=', userId).executeTakeFirst();
-  return r?.status === 'unit';
+/** Why the applicant may not change their recognition now (recognitionLocked), or null (may, or not theirs). */
+export async function lockedForApplicant(db: Kysely<Database>, userId: number, recognitionId: number): Promise<string | null> {
+  if (!Number.isSafeInteger(recognitionId)) return null;
+  const r = await db.selectFrom('recognitions').select('status').where('id', '=', recognitionId).where('user_id', '=', userId).executeTakeFirst();
+  return r ? recognitionLocked(r.status, 'applicant') : null;
 }

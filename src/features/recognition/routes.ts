@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireApplicant } from '../../plugins/auth.js';
-import { REC_LEVELS, REC_LEVEL_NAMES, REC_SLOTS } from '../../domain/recognition.js';
+import { REC_LEVELS, REC_LEVEL_NAMES, REC_SLOTS, recognitionLocked } from '../../domain/recognition.js';
 import { chinaToday } from '../plans/repository.js';
 import { audit } from '../audit/service.js';
 import { attachmentHeader } from '../../lib/xlsx.js';
@@ -52,7 +52,7 @@ export default async function recognitionRoutes(app: FastifyInstance, { ctx }: {
     }
     return reply.page('recognition/detail.njk', {
       title: `职称认定 - ${REC_LEVEL_NAMES[r.level]}`, r, kind: svc.kindOf(r), values: v, errors, ...fc, files, slots, allSlots: REC_SLOTS,
-      editable: svc.RECOGNITION_EDITABLE.includes(r.status) && r.status !== 'unit', mine: true,
+      editable: !recognitionLocked(r.status, 'applicant'), mine: true,
       events: await svc.eventsOf(ctx.db, r.id), lastReturn: r.status === 'returned' ? await svc.lastReturn(ctx.db, r.id) : null,
       statusText: svc.STATUS_TEXT, actionText: svc.ACTION_TEXT, levelNames: REC_LEVEL_NAMES, base: `/me/recognition/${r.id}`,
       breadcrumbs: [{ label: '职称认定', href: '/me/recognition' }, { label: `${REC_LEVEL_NAMES[r.level]}` }],
@@ -68,7 +68,9 @@ export default async function recognitionRoutes(app: FastifyInstance, { ctx }: {
   app.post('/me/recognition/:id', me, async (req, reply) => {
     const r = await svc.ownRecognition(ctx, req.user!.id, idOf(req));
     if (!r) return reply.callNotFound();
-    if (r.status === 'unit') return reply.flashRedirect(`/me/recognition/${r.id}`, '材料已提交单位，单位审核期间不能修改', 'error');
+    // Not editable now: said at the top (the page shows no form to put an error in).
+    const locked = recognitionLocked(r.status, 'applicant');
+    if (locked) return reply.flashRedirect(`/me/recognition/${r.id}`, locked, 'error');
     const values = svc.formValues((req.body ?? {}) as Body);
     const res = await svc.updateRecognition(ctx, req.user!, r, values, req.ip);
     if (!res.ok) return detailPage(req, reply, r, values, res.errors, 422);

@@ -5,13 +5,13 @@ import { writeTx } from '../../db/index.js';
 import type { CurrentUser } from '../../plugins/auth.js';
 import {
   DECIDER_LABELS, REC_LEVEL_NAMES, REC_LEVELS, REC_SLOTS, basisOf, filingError, isRecLevel, levelError, parseWindowMonths, proposeLevel,
-  recKindOf, recognitionDecider, windowError, windowState, type Basis, type DeciderResult, type EducationFacts, type RecLevel,
+  recKindOf, recognitionDecider, recognitionLocked, windowError, windowState, type Basis, type DeciderResult, type EducationFacts, type RecLevel,
 } from '../../domain/recognition.js';
 import { isValidDate } from '../../domain/workdays.js';
 import { validatePhone } from '../../domain/phone.js';
 import { chinaToday } from '../plans/repository.js';
 import { routeInputs } from '../declaration/service.js';
-import { listAttachments, RECOGNITION_EDITABLE, type AttachmentItem } from '../files/service.js';
+import { listAttachments, type AttachmentItem } from '../files/service.js';
 import { newVerifyCode } from '../results/service.js';
 import { audit } from '../audit/service.js';
 import { certNumberer } from '../results/certnumber.js';
@@ -30,7 +30,6 @@ export const STATUS_TEXT: Record<string, string> = {
 export const ACTION_TEXT: Record<string, string> = {
   create: '填写材料', send: '提交单位', submit: '上报', return: '退回', approve: '认定通过', refuse: '不予认定',
 };
-export { RECOGNITION_EDITABLE };
 
 const today = (ctx: AppContext) => chinaToday(ctx.config.now());
 
@@ -194,7 +193,8 @@ export async function createRecognition(ctx: AppContext, actor: Actor, userId: n
 }
 
 export async function updateRecognition(ctx: AppContext, actor: Actor, r: Recognition, v: RecInput, ip?: string): Promise<SaveResult> {
-  if (!RECOGNITION_EDITABLE.includes(r.status)) return { ok: false, errors: { form: '已上报的材料不能修改' } };
+  const locked = recognitionLocked(r.status, actor.kind === 'applicant' ? 'applicant' : 'unit');
+  if (locked) return { ok: false, errors: { form: locked } };
   await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const c = await checkForm(ctx, trx, r.user_id, r.unit_org_id, v, r.id);
@@ -256,7 +256,8 @@ export async function unitSubmit(ctx: AppContext, actor: Actor, r: Recognition, 
   if (!phoneRaw) errors.operator_phone = '请填写联系电话';
   else if (phone && !phone.ok && !/^0\d{2,3}-?\d{7,8}$/.test(phoneRaw)) errors.operator_phone = '联系电话格式不正确（手机号或带区号的固定电话）';
   if (Object.keys(errors).length) return { ok: false, error: Object.values(errors)[0]!, errors };
-  if (!RECOGNITION_EDITABLE.includes(r.status)) return { ok: false, error: '材料已上报' };
+  const locked = recognitionLocked(r.status, 'unit');
+  if (locked) return { ok: false, error: locked };
   await ctx.dicts.ready();
   return writeTx(ctx.db, async (trx) => {
     const ready = await readyToMove(ctx, trx, r);

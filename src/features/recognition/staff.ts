@@ -4,7 +4,7 @@ import { requireStaff } from '../../plugins/auth.js';
 import { registerUploads, UPLOAD_ROUTE } from '../../lib/multipart.js';
 import { makePage, pageParams } from '../../lib/paging.js';
 import { sendXlsx, xlsxBuffer } from '../../lib/xlsx.js';
-import { REC_LEVEL_NAMES, REC_SLOTS, parseWindowMonths } from '../../domain/recognition.js';
+import { REC_LEVEL_NAMES, REC_SLOTS, parseWindowMonths, recognitionLocked } from '../../domain/recognition.js';
 import { audit } from '../audit/service.js';
 import { attach, discardFile, sizeMessage, storeFile, EMPTY_MESSAGE } from '../files/service.js';
 import { uploadFormLimits, uploadTmpDir } from '../files/routes.js';
@@ -121,7 +121,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const body = (req.body ?? {}) as Body;
     return reply.page('recognition/detail.njk', {
       title: `职称认定 - ${r.name}`, r, kind: svc.kindOf(r), values: v, errors, ...fc, files: await svc.filesOf(ctx, r), allSlots: REC_SLOTS, mine: false,
-      editable: r.asUnit && svc.RECOGNITION_EDITABLE.includes(r.status), asUnit: r.asUnit, asOffice: r.asOffice && r.status === 'office',
+      editable: r.asUnit && !recognitionLocked(r.status, 'unit'), asUnit: r.asUnit, asOffice: r.asOffice && r.status === 'office',
       events: await svc.eventsOf(ctx.db, r.id), lastReturn: r.status === 'returned' ? await svc.lastReturn(ctx.db, r.id) : null,
       submitValues: { operator_name: svc.str(body.operator_name), operator_phone: svc.str(body.operator_phone) },
       decideValues: { action: svc.str(body.action), reason: svc.str(body.reason) },
@@ -152,7 +152,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     // so a forged post gets the 403 whatever the id (test/security/csrf.test.ts).
     const form = req.isMultipart() ? await readForm(req, uploadFormLimits(ctx, 'doc'), { total: sizeMessage(ctx, 'doc') }) : null;
     const r = await load(req);
-    if (!r || !r.asUnit || !svc.RECOGNITION_EDITABLE.includes(r.status)) return reply.callNotFound();
+    if (!r || !r.asUnit || recognitionLocked(r.status, 'unit')) return reply.callNotFound();
     const def = REC_SLOTS.find((s) => s.key === (req.query as Record<string, string>).slot);
     if (!def) return reply.callNotFound();
     const back = `/org/recognitions/${r.id}`;
@@ -167,7 +167,7 @@ export default async function recognitionStaffRoutes(app: FastifyInstance, { ctx
     const stored = await storeFile(ctx, r.user_id, file, 'doc');
     if (!stored.ok && stored.busy) return reply.header('Retry-After', '30').page('errors/error.njk', { title: '系统繁忙', message: stored.error, back }, 503);
     if (!stored.ok) return refuse(stored.error);
-    const aid = await attach(ctx, r.user_id, 'recognition', r.id, def.key, stored.fileId);
+    const aid = await attach(ctx, r.user_id, 'recognition', r.id, def.key, stored.fileId, 'unit');
     if (aid === null) {
       await discardFile(ctx, r.user_id, stored.fileId);
       return reply.callNotFound();

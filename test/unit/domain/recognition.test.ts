@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  addMonths, basisOf, filingError, levelError, parseWindowMonths, proposeLevel, recKindOf, recognitionDecider, windowError, windowState,
+  addMonths, basisOf, filingError, levelError, parseWindowMonths, proposeLevel, recKindOf, recognitionDecider, recognitionLocked, windowError, windowState,
   type EducationFacts, type RecLevel,
 } from '../../../src/domain/recognition.js';
 import type { RouteHrb, RouteUnit } from '../../../src/domain/route.js';
@@ -137,5 +137,25 @@ t.test('学信网 备案表 valid 6 months', async (t) => {
     const e = filingError(d, today);
     if (want) t.match(e, want, String(d));
     else t.equal(e, null, String(d));
+  }
+});
+
+t.test('who may change a recognition at which status', async (t) => {
+  const cases: [string, 'applicant' | 'unit', RegExp | null][] = [
+    ['draft', 'applicant', null],
+    ['draft', 'unit', null],
+    ['returned', 'applicant', null],
+    ['returned', 'unit', null],
+    ['unit', 'applicant', /材料已交单位审核，不能修改/],
+    ['unit', 'unit', null],
+    ['office', 'applicant', /已上报的材料不能修改/],
+    ['office', 'unit', /已上报的材料不能修改/],
+    ['approved', 'unit', /已上报的材料不能修改/],
+    ['refused', 'applicant', /已上报的材料不能修改/],
+  ];
+  for (const [status, by, want] of cases) {
+    const why = recognitionLocked(status, by);
+    if (want) t.match(why, want, `${status} / ${by}`);
+    else t.equal(why, null, `${status} / ${by}`);
   }
 });
