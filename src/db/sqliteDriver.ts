@@ -1,6 +1,5 @@
 import type SqliteDatabase from 'better-sqlite3';
 import {
-  SelectQueryNode,
   SqliteAdapter,
   SqliteDriver,
   SqliteIntrospector,
@@ -22,7 +21,8 @@ export const BUSY_WAIT_MS = 5000;
  * event loop and all (bench/scale.ts: two workers 1.14–1.33× one process before, 1.64× with
  * this). Only a statement that can take the lock outside a transaction (BEGIN, an autocommit
  * write) runs with busy_timeout 0 and is retried; inside a BEGIN IMMEDIATE transaction nothing waits, and
- * other users of the handle (backup, CLI) keep busy_timeout.
+ * other users of the handle (backup, CLI) keep busy_timeout. `raw` is the handle Kysely prepares
+ * on, with its statement cache (a read is told by its prepared statement).
  */
 export function patientSqliteDialect(raw: SqliteDatabase.Database): Dialect {
   return {
@@ -53,7 +53,9 @@ function patient(c: DatabaseConnection, raw: SqliteDatabase.Database): DatabaseC
   return {
     streamQuery: (q, chunk) => c.streamQuery(q, chunk),
     async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
-      if (raw.inTransaction || SelectQueryNode.is(q.query)) return c.executeQuery<R>(q);
+      // Reads never wait in WAL; `prepare` is the statement cache's (src/db/index.ts), so asking
+      // costs a map lookup, and raw `sql` reads are recognised too.
+      if (raw.inTransaction || raw.prepare(q.sql).reader) return c.executeQuery<R>(q);
       const deadline = Date.now() + BUSY_WAIT_MS;
       raw.pragma('busy_timeout = 0');
       try {
